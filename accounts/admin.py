@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from accounts.models import User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ("username", "email", "external_id", "is_staff", "date_joined")
+    readonly_fields = ("external_id",)
+    fieldsets = (*BaseUserAdmin.fieldsets, ("Product", {"fields": ("external_id",)}))

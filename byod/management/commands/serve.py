@@ -1,0 +1,74 @@
+"""Run the web server and the task worker together; Ctrl-C (or SIGTERM) stops both.
+
+For the quick start and for small single-machine installs. In production run a WSGI
+server and `manage.py db_worker` under your process manager instead (see the README).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+STOP_GRACE_SECONDS = 10
+
+
+class Command(BaseCommand):
+    help = "Run the web server and the task worker together until interrupted."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
+        parser.add_argument("--workers", type=int, default=1, help="task worker processes")
+
+    def handle(self, *args: Any, addrport: str, workers: int, **options: Any) -> None:
+        manage = [sys.executable, "manage.py"]
+        commands = [[*manage, "runserver", addrport, "--noreload"]]
+        commands += [[*manage, "db_worker", "--no-reload"] for _ in range(workers)]
+        # Each child gets its own session so that stopping is our decision: we signal
+        # every child's whole group and wait for it, leaving no stray processes.
+        children = [subprocess.Popen(cmd, start_new_session=True) for cmd in commands]
+        stopping = False
+
+        def request_stop(signum: int, frame: Any) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, request_stop)
+        signal.signal(signal.SIGTERM, request_stop)
+        failed: subprocess.Popen[bytes] | None = None
+        try:
+            while not stopping:
+                for child in children:
+                    if child.poll() is not None:
+                        failed = child
+                        stopping = True
+                time.sleep(0.2)
+        finally:
+            self._stop(children)
+        if failed is not None:
+            raise CommandError(f"{' '.join(failed.args[2:3])} exited with {failed.returncode}.")
+        self.stdout.write("Stopped the web server and the worker.")
+
+    def _stop(self, children: list[subprocess.Popen[bytes]]) -> None:
+        for child in children:
+            if child.poll() is None:
+                _signal_group(child, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(child, signal.SIGKILL)
+                child.wait()
+
+
+def _signal_group(child: subprocess.Popen[bytes], signum: int) -> None:
+    try:
+        os.killpg(child.pid, signum)
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,79 @@
+# Sourced by scripts/run and scripts/test: one idempotent setup for a fresh machine.
+# - finds a Python >= 3.12 (python3 may be older: pyenv's versions are tried too)
+# - creates .venv/ in the repository root and installs the project with its pinned deps
+# - installs the pinned Node dependencies of every package-lock.json we own (npm ci)
+# Re-running it is cheap: each step is skipped when its inputs have not changed.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+find_python() {
+  local candidates=(python3.13 python3.12 python3)
+  local dir
+  for dir in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[2-9]*/bin; do
+    [ -x "$dir/python3" ] && candidates+=("$dir/python3")
+  done
+  local c
+  for c in "${candidates[@]}"; do
+    if command -v "$c" >/dev/null 2>&1 &&
+      "$c" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then
+      command -v "$c"
+      return 0
+    fi
+  done
+  echo "No Python >= 3.12 found (tried: ${candidates[*]}). Install one, e.g. with pyenv." >&2
+  return 1
+}
+
+stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
+
+setup_python() {
+  if [ ! -x .venv/bin/python ]; then
+    local py
+    py="$(find_python)"
+    say "Creating .venv with $("$py" --version)"
+    "$py" -m venv .venv
+  fi
+  local want
+  want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+  if ! stamp_ok .venv/.installed "$want"; then
+    say "Installing Python dependencies"
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -e '.[dev]'
+    echo "$want" >.venv/.installed
+  fi
+}
+
+setup_node() {
+  local lock dir want
+  for lock in $(git ls-files '*package-lock.json' 2>/dev/null || true); do
+    dir="$(dirname "$lock")"
+    want="$(sha256sum "$lock" | cut -d' ' -f1)"
+    if ! stamp_ok "$dir/node_modules/.installed" "$want"; then
+      command -v npm >/dev/null || { echo "npm is needed for $dir (Node >= 20)." >&2; return 1; }
+      say "Installing Node dependencies in $dir"
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+      echo "$want" >"$dir/node_modules/.installed"
+    fi
+  done
+}
+
+# Local secrets for this checkout, generated once into the git-ignored .local.env.
+setup_local_env() {
+  if [ ! -f .local.env ]; then
+    say "Generating local secrets into .local.env (git-ignored)"
+    umask 077
+    {
+      echo "DJANGO_SECRET_KEY=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+      echo "BYOD_ENCRYPTION_KEYS=$(.venv/bin/python -m byodsite.keygen local1)"
+      echo "DJANGO_DEBUG=1"
+    } >.local.env
+  fi
+  set -a
+  # shellcheck disable=SC1091
+  . ./.local.env
+  set +a
+}
