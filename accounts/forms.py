@@ -7,9 +7,7 @@ from accounts.models import User
 
 
 class SignUpForm(UserCreationForm[User]):
-    email = forms.EmailField(
-        required=True, help_text="Used only for password reset links."
-    )
+    email = forms.EmailField(required=True, help_text="Used only for password reset links.")
 
     class Meta:
         model = User

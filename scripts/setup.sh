@@ -61,19 +61,20 @@ setup_node() {
   done
 }
 
-# Local secrets for this checkout, generated once into the git-ignored .local.env.
+# Local secrets for this checkout, generated once into the git-ignored .local.env
+# (BYOD_LOCAL_ENV_FILE points elsewhere, e.g. for the test that runs scripts/run).
 setup_local_env() {
-  if [ ! -f .local.env ]; then
-    say "Generating local secrets into .local.env (git-ignored)"
-    umask 077
-    {
+  local file="${BYOD_LOCAL_ENV_FILE:-.local.env}"
+  if [ ! -f "$file" ]; then
+    say "Generating local secrets into $file (git-ignored)"
+    (umask 077 && {
       echo "DJANGO_SECRET_KEY=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')"
       echo "BYOD_ENCRYPTION_KEYS=$(.venv/bin/python -m byodsite.keygen local1)"
       echo "DJANGO_DEBUG=1"
-    } >.local.env
+    } >"$file")
   fi
   set -a
-  # shellcheck disable=SC1091
-  . ./.local.env
+  # shellcheck disable=SC1090
+  . "$file"
   set +a
 }

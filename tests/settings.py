@@ -15,7 +15,7 @@ os.environ.setdefault("BYOD_ENCRYPTION_KEYS", new_encryption_key_entry("test1"))
 os.environ.setdefault("DJANGO_DEBUG", "0")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 
-from byodsite.settings import *  # noqa: E402, F403  (the real settings, nothing local)
+from byodsite.settings import *  # noqa: F403  (the real settings, nothing local)
 
 # Hashing passwords slowly is the point in production and a waste in tests.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
