@@ -1,0 +1,8 @@
+"""The Convex client: the only code that talks to users' Convex deployments."""
+
+from __future__ import annotations
+
+from byod.client.errors import ConvexError
+from byod.client.http import ConvexClient, SchemaProgress
+
+__all__ = ["ConvexClient", "ConvexError", "SchemaProgress"]

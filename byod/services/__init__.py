@@ -1,0 +1,1 @@
+"""Business logic: the entry points views, admin and commands call."""
