@@ -1,0 +1,418 @@
+"""What users type: deployment URLs and deploy keys, and where the server may connect.
+
+- ``parse_url`` accepts ``https://<name>.convex.cloud`` / ``https://<name>.<region>.convex.cloud``
+  (port 443) or a host on the operator's allow-list ``settings.BYOD_ALLOWED_HOSTS``; nothing else.
+- ``parse_deploy_key`` accepts ``prod:|dev:|preview:<name>|<token>`` (cloud; the name must match
+  the URL) or the self-hosted ``<instance-name>|<hex>``.
+- ``guard_destination`` is the SSRF guard: call it right before every outgoing connection. It
+  re-checks the URL against the current allow-list, resolves the host and refuses loopback,
+  private, link-local, multicast, unspecified and reserved addresses (IPv4 and IPv6, including
+  IPv4-mapped IPv6) unless the host is allow-listed.
+
+Every refusal is an ``InputError(field, message)``; messages say what is wrong and how to fix
+it, and never repeat a deploy key.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+Field = Literal["url", "deploy_key"]
+
+MAX_URL_LENGTH = 255
+MAX_KEY_LENGTH = 4096
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_CLOUD_HOST_RE = re.compile(rf"^(?P<name>{_LABEL})(?:\.(?P<region>{_LABEL}))?\.convex\.cloud$")
+_HOSTNAME_RE = re.compile(rf"^(?:{_LABEL}\.)*{_LABEL}$")
+_CLOUD_KEY_RE = re.compile(r"^(?P<kind>prod|dev|preview):(?P<name>[^|]*)\|(?P<token>.*)$", re.S)
+_CLOUD_NAME_RE = re.compile(rf"^{_LABEL}$")
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9+/=_.-]{16,}$")
+_SELF_HOSTED_KEY_RE = re.compile(r"^(?P<name>[A-Za-z0-9_-]{1,64})\|(?P<token>[0-9a-fA-F]{16,})$")
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+KeyKind = Literal["prod", "dev", "preview", "self_hosted"]
+
+
+class InputError(ValueError):
+    """Bad user input for ``field``; ``message`` is safe to show on the form."""
+
+    def __init__(self, field: Field, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(field={self.field!r}, message={self.message!r})"
+
+
+class UnsafeDestination(InputError):
+    """The host resolves to an address the server must not connect to (SSRF guard)."""
+
+
+class HostNotFound(InputError):
+    """DNS has no address for the host (a typo, or DNS trouble; retrying may help)."""
+
+
+@dataclass(frozen=True)
+class DeploymentUrl:
+    """A parsed, normalized deployment URL (scheme://host[:port], no trailing slash)."""
+
+    url: str
+    host: str
+    port: int
+    deployment_name: str | None
+    self_hosted: bool
+
+    @property
+    def scheme(self) -> str:
+        return self.url.split("://", 1)[0]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+@dataclass(frozen=True)
+class DeployKey:
+    """A parsed deploy/admin key. ``value`` is the whole key; it never shows in repr/str."""
+
+    kind: KeyKind
+    deployment_name: str
+    value: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"DeployKey(kind={self.kind!r}, deployment_name={self.deployment_name!r})"
+
+    __str__ = __repr__
+
+
+# --- allow-list ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AllowedHost:
+    host: str
+    port: int | None  # None: any port ("*"); otherwise exact
+    allow_http: bool
+    default_port: bool  # no port given: the URL scheme's default port
+
+    def matches(self, scheme: str, host: str, port: int) -> bool:
+        if host != self.host:
+            return False
+        if scheme == "http" and not self.allow_http:
+            return False
+        if self.default_port:
+            return port == _DEFAULT_PORTS[scheme]
+        return self.port is None or self.port == port
+
+
+def allowed_hosts() -> list[AllowedHost]:
+    """The operator's allow-list, parsed from ``settings.BYOD_ALLOWED_HOSTS``."""
+    return [_parse_allowed(entry) for entry in getattr(settings, "BYOD_ALLOWED_HOSTS", [])]
+
+
+def _parse_allowed(entry: str) -> AllowedHost:
+    raw = entry.strip()
+    allow_http = False
+    lowered = raw.lower()
+    if lowered.startswith("http://"):
+        allow_http, raw = True, raw[len("http://") :]
+    elif lowered.startswith("https://"):
+        raw = raw[len("https://") :]
+    raw = raw.rstrip("/")
+    host, port_text = raw, ""
+    if raw.startswith("["):
+        end = raw.find("]")
+        if end < 0:
+            raise _bad_entry(entry)
+        host, rest = raw[1:end], raw[end + 1 :]
+        if rest:
+            if not rest.startswith(":"):
+                raise _bad_entry(entry)
+            port_text = rest[1:]
+    elif raw.count(":") == 1:
+        host, port_text = raw.split(":")
+    elif ":" in raw:
+        raise _bad_entry(entry)
+    host = host.lower()
+    if not host or not (_HOSTNAME_RE.match(host) or _is_ip_literal(host)):
+        raise _bad_entry(entry)
+    if port_text == "":
+        return AllowedHost(host, None, allow_http, default_port=True)
+    if port_text == "*":
+        return AllowedHost(host, None, allow_http, default_port=False)
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise _bad_entry(entry)
+    return AllowedHost(host, int(port_text), allow_http, default_port=False)
+
+
+def _bad_entry(entry: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(
+        f"BYOD_ALLOWED_HOSTS entry {entry!r} must look like host, host:port, host:* "
+        "or http://host:port (IPv6 in brackets)."
+    )
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_allow_listed(scheme: str, host: str, port: int) -> bool:
+    return any(entry.matches(scheme, host, port) for entry in allowed_hosts())
+
+
+# --- URL -------------------------------------------------------------------------------------
+
+_URL_HELP = (
+    "Copy the deployment URL from your Convex dashboard (Settings → URL & deploy key); "
+    "it looks like https://happy-otter-123.convex.cloud."
+)
+
+
+def parse_url(raw: str) -> DeploymentUrl:
+    """Parse and normalize a deployment URL, or raise InputError(field="url")."""
+    text = (raw or "").strip()
+    if not text:
+        raise InputError("url", f"Enter your deployment URL. {_URL_HELP}")
+    if len(text) > MAX_URL_LENGTH:
+        raise InputError("url", f"That URL is too long to be a deployment URL. {_URL_HELP}")
+    if not text.isascii() or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise InputError(
+            "url",
+            "The URL contains spaces, control or non-ASCII characters. "
+            f"Paste it again without them. {_URL_HELP}",
+        )
+    if "://" not in text:
+        raise InputError(
+            "url", "The URL must start with https:// (e.g. https://<name>.convex.cloud)."
+        )
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise InputError("url", f"The URL's host or port is malformed. {_URL_HELP}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise InputError("url", f"The URL must start with https://, not {scheme}://.")
+    if "@" in parts.netloc or parts.username is not None or parts.password is not None:
+        raise InputError(
+            "url",
+            "The URL must not contain a user name or password (the part before '@'). "
+            "Remove it: the deploy key goes in its own field.",
+        )
+    if parts.path not in ("", "/"):
+        raise InputError(
+            "url",
+            f"Remove the path {parts.path!r}: the deployment URL is only "
+            "https://<host>, without anything after the host.",
+        )
+    if parts.query or "?" in text:
+        raise InputError("url", "Remove the query ('?…') from the URL; use only https://<host>.")
+    if parts.fragment or "#" in text:
+        raise InputError("url", "Remove the fragment ('#…') from the URL; use only https://<host>.")
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise InputError("url", f"The URL has no host. {_URL_HELP}")
+    if host.endswith("."):
+        raise InputError("url", f"Remove the trailing dot after {host.rstrip('.')!r}.")
+    effective_port = port if port is not None else _DEFAULT_PORTS[scheme]
+
+    cloud = _CLOUD_HOST_RE.match(host)
+    if cloud and scheme == "https" and effective_port == 443:
+        return DeploymentUrl(
+            url=f"https://{host}",
+            host=host,
+            port=443,
+            deployment_name=cloud.group("name"),
+            self_hosted=False,
+        )
+    if _is_allow_listed(scheme, host, effective_port):
+        return DeploymentUrl(
+            url=_format_url(scheme, host, effective_port),
+            host=host,
+            port=effective_port,
+            deployment_name=None,
+            self_hosted=True,
+        )
+    if cloud and scheme != "https":
+        raise InputError(
+            "url", f"Convex cloud deployments are served over https. Use https://{host}."
+        )
+    if cloud:
+        raise InputError(
+            "url",
+            f"Convex cloud deployments use the standard https port. Remove ':{effective_port}' "
+            f"and use https://{host}.",
+        )
+    if scheme == "http":
+        raise InputError(
+            "url",
+            "Plain http:// is refused: use https://. (An operator can allow http for a "
+            "self-hosted deployment by adding http://<host>:<port> to BYOD_ALLOWED_HOSTS.)",
+        )
+    raise InputError(
+        "url",
+        f"{_display_host(host)}{_port_suffix(port)} is not a Convex cloud deployment "
+        "(https://<name>.convex.cloud) and is not on this site's list of allowed "
+        "self-hosted deployments. Use your cloud deployment URL, or ask the operator to add "
+        "your host to BYOD_ALLOWED_HOSTS.",
+    )
+
+
+def _display_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _port_suffix(port: int | None) -> str:
+    return f":{port}" if port is not None else ""
+
+
+def _format_url(scheme: str, host: str, port: int) -> str:
+    suffix = "" if port == _DEFAULT_PORTS[scheme] else f":{port}"
+    return f"{scheme}://{_display_host(host)}{suffix}"
+
+
+# --- deploy key ------------------------------------------------------------------------------
+
+_KEY_HELP = (
+    "In the Convex dashboard open Settings → URL & deploy key and generate a production "
+    "deploy key; it looks like prod:<deployment-name>|<token>."
+)
+
+
+def parse_deploy_key(raw: str, url: DeploymentUrl) -> DeployKey:
+    """Parse a deploy key for the deployment at ``url``, or raise InputError("deploy_key")."""
+    text = (raw or "").strip()
+    if not text:
+        raise InputError("deploy_key", f"Enter a deploy key. {_KEY_HELP}")
+    if len(text) > MAX_KEY_LENGTH:
+        raise InputError("deploy_key", f"That is too long to be a deploy key. {_KEY_HELP}")
+    if not text.isascii() or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise InputError(
+            "deploy_key",
+            "The deploy key contains spaces, line breaks or non-ASCII characters. Copy it "
+            "again with the dashboard's copy button and paste it as one line.",
+        )
+    cloud = _CLOUD_KEY_RE.match(text)
+    if cloud:
+        kind, name, token = cloud.group("kind"), cloud.group("name"), cloud.group("token")
+        if not _CLOUD_NAME_RE.match(name) or not _TOKEN_RE.match(token):
+            raise InputError(
+                "deploy_key",
+                f"This {kind} deploy key is malformed (expected {kind}:<deployment-name>|<token>). "
+                f"Copy it again from the dashboard. {_KEY_HELP}",
+            )
+        if url.self_hosted:
+            raise InputError(
+                "deploy_key",
+                "This is a Convex cloud deploy key, but the URL is a self-hosted deployment. "
+                "Use the self-hosted admin key (<instance-name>|<hex>), or enter your cloud "
+                "deployment's URL.",
+            )
+        if name != url.deployment_name:
+            raise InputError(
+                "deploy_key",
+                f"This deploy key belongs to deployment {name!r}, but the URL is for "
+                f"{url.deployment_name!r}. Use the key of the same deployment as the URL.",
+            )
+        return DeployKey(kind=kind, deployment_name=name, value=text)  # type: ignore[arg-type]
+    self_hosted = _SELF_HOSTED_KEY_RE.match(text)
+    if self_hosted:
+        if not url.self_hosted:
+            raise InputError(
+                "deploy_key",
+                "This looks like a self-hosted admin key, but the URL is a Convex cloud "
+                f"deployment. {_KEY_HELP}",
+            )
+        return DeployKey(kind="self_hosted", deployment_name=self_hosted.group("name"), value=text)
+    if url.self_hosted:
+        raise InputError(
+            "deploy_key",
+            "That is not a valid admin key. A self-hosted admin key looks like "
+            "<instance-name>|<hex>; generate one with the backend's generate_admin_key.sh.",
+        )
+    raise InputError(
+        "deploy_key",
+        f"That is not a Convex deploy key (expected prod:, dev: or preview: followed by "
+        f"<deployment-name>|<token>). {_KEY_HELP}",
+    )
+
+
+# --- SSRF guard ------------------------------------------------------------------------------
+
+
+def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """False for any address a server-side fetch must not reach without an allow-list."""
+    if isinstance(address, ipaddress.IPv6Address):
+        mapped = address.ipv4_mapped or address.sixtofour
+        if mapped is not None and not is_public_address(mapped):
+            return False
+        if address.teredo is not None:
+            return False
+        # NAT64 well-known prefix embeds an IPv4 address in the last 32 bits.
+        if address in ipaddress.IPv6Network("64:ff9b::/96"):
+            return is_public_address(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return not (
+        address.is_loopback
+        or address.is_private
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_unspecified
+        or address.is_reserved
+        or (isinstance(address, ipaddress.IPv4Address) and address in _CGNAT)
+        or (isinstance(address, ipaddress.IPv6Address) and address.is_site_local)
+    )
+
+
+_CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """All addresses of ``host`` (IP literals resolve to themselves)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return sorted({str(info[4][0]).split("%", 1)[0] for info in infos})
+
+
+def guard_destination(url: DeploymentUrl) -> tuple[str, ...]:
+    """Check, right before connecting, that the server may connect to ``url``.
+
+    Re-parses the URL against the current settings (an allow-list entry may have been
+    removed), resolves the host and checks every address. Returns the checked addresses.
+    Raises InputError (URL no longer allowed), HostNotFound (no DNS answer) or
+    UnsafeDestination (a private/loopback/... address on a host that is not allow-listed).
+    Callers must also not follow redirects.
+    """
+    current = parse_url(url.url)
+    try:
+        addresses = resolve(current.host, current.port)
+    except (socket.gaierror, UnicodeError, OSError):
+        raise HostNotFound(
+            "url",
+            f"The host {_display_host(current.host)} could not be found. Check the URL for "
+            "typos; if it is right, try again in a minute.",
+        ) from None
+    if not addresses:
+        raise HostNotFound("url", f"The host {_display_host(current.host)} has no address.")
+    if current.self_hosted:
+        return tuple(addresses)  # allow-listed by the operator: private addresses are fine
+    for text in addresses:
+        address = ipaddress.ip_address(text)
+        if not is_public_address(address):
+            raise UnsafeDestination(
+                "url",
+                f"The host {_display_host(current.host)} resolves to a private or reserved "
+                "network address, which this server will not connect to. Use your deployment's "
+                "public https://<name>.convex.cloud URL.",
+            )
+    return tuple(addresses)

@@ -1,0 +1,270 @@
+"""Connecting a user's Convex deployment: check, store (encrypted), update, disconnect.
+
+Views, admin and commands call these functions; nothing else writes a deploy key.
+``get_deploy_key`` is the only place a stored key is decrypted.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from byod import crypto, transitions
+from byod.client.errors import ConvexError
+from byod.inputs import DeploymentUrl, InputError, guard_destination, parse_deploy_key, parse_url
+from byod.models import Connection, ConnectionStatus, DeploymentTrigger
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from byod.models import Deployment
+
+log = logging.getLogger(__name__)
+
+KEY_FIELD = "deploy_key"  # the field name bound into the ciphertext's associated data
+
+
+class ForeignTablesError(Exception):
+    """The deployment already holds tables that are not ours; the user must confirm."""
+
+    def __init__(self, tables: list[str]) -> None:
+        self.tables = tables
+        shown = ", ".join(tables[:10]) + (" …" if len(tables) > 10 else "")
+        self.message = (
+            f"This deployment already has tables that are not part of our schema ({shown}). "
+            "Deploying replaces its schema: those tables stay, but the project that uses them "
+            "may stop deploying. Connect an empty deployment, or confirm to continue."
+        )
+        super().__init__(self.message)
+
+
+class NoDeployKey(Exception):
+    """The connection has no stored key (disconnected)."""
+
+
+@dataclass
+class CredentialCheck:
+    """The outcome of checking a URL and deploy key against the deployment."""
+
+    ok: bool
+    error: ConvexError | InputError | None = None
+    deployment_name: str | None = None
+    foreign_tables: list[str] = field(default_factory=list)
+    url: DeploymentUrl | None = None
+    read_only: bool = False
+
+    @property
+    def message(self) -> str:
+        if isinstance(self.error, ConvexError):
+            return self.error.user_message
+        if isinstance(self.error, InputError):
+            return self.error.message
+        return ""
+
+
+def check_credentials(url: str, deploy_key: str) -> CredentialCheck:
+    """Parse both inputs, apply the SSRF guard, check the key and read the active schema.
+
+    Never raises for bad input or a failing deployment: the outcome is in ``.error``.
+    """
+    try:
+        parsed_url = parse_url(url)
+        key = parse_deploy_key(deploy_key, parsed_url)
+        guard_destination(parsed_url)
+    except InputError as exc:
+        return CredentialCheck(ok=False, error=exc)
+
+    from byod.client import ConvexClient
+
+    try:
+        with ConvexClient(parsed_url, key.value) as client:
+            if key.kind == "self_hosted":
+                instance = client.instance_name()
+                if instance != key.deployment_name:
+                    return CredentialCheck(
+                        ok=False,
+                        url=parsed_url,
+                        error=InputError(
+                            "deploy_key",
+                            f"This admin key is for instance {key.deployment_name!r}, but the "
+                            f"deployment at {parsed_url.url} is {instance!r}. Use the admin key "
+                            "generated for this deployment.",
+                        ),
+                    )
+            answer = client.check_admin_key()
+            read_only = bool(answer.get("isReadOnly"))
+            if read_only:
+                return CredentialCheck(
+                    ok=False,
+                    url=parsed_url,
+                    deployment_name=key.deployment_name,
+                    read_only=True,
+                    error=InputError(
+                        "deploy_key",
+                        "This key is read-only, so it cannot deploy. Generate a deploy key "
+                        "(not a read-only key) in the Convex dashboard and paste it here.",
+                    ),
+                )
+            schema = client.get_schema()
+    except InputError as exc:  # the client's own guard refused the destination
+        return CredentialCheck(ok=False, error=exc, url=parsed_url)
+    except ConvexError as exc:
+        log.info("credential check for %s failed: %s", parsed_url.url, exc.category)
+        return CredentialCheck(ok=False, error=exc, url=parsed_url)
+    return CredentialCheck(
+        ok=True,
+        url=parsed_url,
+        deployment_name=key.deployment_name,
+        foreign_tables=foreign_tables(schema),
+    )
+
+
+def foreign_tables(schema: dict[str, Any] | None) -> list[str]:
+    """Tables of an active schema export that our package does not define."""
+    if not schema:
+        return []
+    tables = schema.get("tables")
+    if not isinstance(tables, list):
+        return []
+    ours = package_table_names()
+    names = [str(t.get("tableName")) for t in tables if isinstance(t, dict) and t.get("tableName")]
+    return sorted(name for name in names if name not in ours)
+
+
+def package_table_names() -> set[str]:
+    """Names of the tables our package defines (its current version)."""
+    try:
+        from byod.package import schema_export  # type: ignore[attr-defined]
+    except ImportError:
+        return set()
+    exported = schema_export()
+    return {str(t["tableName"]) for t in exported.get("tables", [])}
+
+
+def connect(
+    user: User,
+    url: str,
+    deploy_key: str,
+    *,
+    actor: User | None,
+    confirm_foreign: bool = False,
+    trigger: str = DeploymentTrigger.USER,
+) -> Connection:
+    """Validate the credentials, store them encrypted and request a deploy.
+
+    Raises InputError, ConvexError or ForeignTablesError (unless ``confirm_foreign``). A user
+    who already has a connection gets its credentials replaced (``update_credentials``).
+    """
+    existing = Connection.objects.filter(user=user).first()
+    if existing is not None:
+        return update_credentials(
+            existing,
+            url,
+            deploy_key,
+            actor=actor,
+            confirm_foreign=confirm_foreign,
+            trigger=trigger,
+        )
+    check = _checked(url, deploy_key, confirm_foreign=confirm_foreign)
+    assert check.url is not None
+    sealed = crypto.encrypt(deploy_key.strip(), owner=user.external_id, field=KEY_FIELD)
+    with transaction.atomic():
+        connection = Connection.objects.create(
+            user=user,
+            url=check.url.url,
+            deployment_name=check.deployment_name or "",
+            key_ciphertext=sealed.ciphertext,
+            key_id=sealed.key_id,
+            key_changed_at=timezone.now(),
+            status=ConnectionStatus.PENDING,
+        )
+        transitions.connection_created(connection, actor=actor)
+        _request_deploy(connection, actor=actor, trigger=trigger)
+    return connection
+
+
+def update_credentials(
+    connection: Connection,
+    url: str,
+    deploy_key: str,
+    *,
+    actor: User | None,
+    confirm_foreign: bool = False,
+    trigger: str = DeploymentTrigger.USER,
+) -> Connection:
+    """Replace the URL and/or key of a connection (also reconnects a disconnected one).
+
+    A deploy is requested unless only the key changed on a healthy, up-to-date connection.
+    """
+    check = _checked(url, deploy_key, confirm_foreign=confirm_foreign)
+    assert check.url is not None
+    sealed = crypto.encrypt(deploy_key.strip(), owner=connection.user.external_id, field=KEY_FIELD)
+    with transaction.atomic():
+        connection = Connection.objects.select_for_update().get(pk=connection.pk)
+        only_key_changed = (
+            connection.url == check.url.url
+            and connection.status == ConnectionStatus.CONNECTED
+            and not connection.is_outdated
+        )
+        transitions.mark_credentials_changed(
+            connection,
+            actor=actor,
+            key_ciphertext=sealed.ciphertext,
+            key_id=sealed.key_id,
+            url=check.url.url,
+            deployment_name=check.deployment_name or "",
+        )
+        if not only_key_changed:
+            _request_deploy(connection, actor=actor, trigger=trigger)
+    return connection
+
+
+def disconnect(connection: Connection, *, actor: User | None) -> Connection:
+    """Erase the key at once and mark the connection disconnected; the data stays put."""
+    with transaction.atomic():
+        connection = Connection.objects.select_for_update().get(pk=connection.pk)
+        transitions.mark_disconnected(connection, actor=actor)
+    return connection
+
+
+def get_deploy_key(connection: Connection) -> str:
+    """Decrypt the connection's deploy key. The only place that does.
+
+    Raises NoDeployKey when none is stored, crypto.DecryptionError when it cannot be read.
+    """
+    if not connection.has_key:
+        raise NoDeployKey(
+            f"Connection {connection.pk} has no deploy key (it was disconnected); "
+            "the user must connect again."
+        )
+    return crypto.decrypt(
+        crypto.Sealed(key_id=connection.key_id, ciphertext=connection.key_ciphertext),
+        owner=connection.user.external_id,
+        field=KEY_FIELD,
+    )
+
+
+def deployment_url(connection: Connection) -> DeploymentUrl:
+    """The connection's URL, parsed again against the current settings."""
+    return parse_url(connection.url)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _checked(url: str, deploy_key: str, *, confirm_foreign: bool) -> CredentialCheck:
+    check = check_credentials(url, deploy_key)
+    if check.error is not None:
+        raise check.error
+    if check.foreign_tables and not confirm_foreign:
+        raise ForeignTablesError(check.foreign_tables)
+    return check
+
+
+def _request_deploy(connection: Connection, *, actor: User | None, trigger: str) -> Deployment:
+    from byod.services.deploy import request_deploy  # written alongside; imported late
+
+    return request_deploy(connection, trigger=trigger, actor=actor)
