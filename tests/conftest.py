@@ -1,3 +1,5 @@
 """Shared test fixtures. Fixture modules live in tests/fixtures/ and are registered here."""
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = [
+    "tests.fixtures.emulator",
+]
