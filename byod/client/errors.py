@@ -109,7 +109,11 @@ _CREDENTIAL_CODES = {
 _NOT_FOUND_CODES = {"DeploymentNotFound", "NoSuchDeployment", "InstanceNotFound", "NotFound"}
 _RACE_CODES = {"RaceDetected", "OptimisticConcurrencyControlFailure"}
 _RATE_CODES = {"RateLimited", "TooManyRequests", "Overloaded"}
-_SCHEMA_WORDS = re.compile(r"schema|index|table|validator", re.IGNORECASE)
+# A 4xx whose code names a schema part is the deployment refusing our schema.
+_SCHEMA_CODE = re.compile(r"Schema|Index|Table|Field|Vector|Search|Validator")
+_SCHEMA_WORDS = re.compile(r"\b(schema|index|table|validator)\b", re.IGNORECASE)
+# A push the deployment no longer knows (it restarted, or another push replaced it).
+_RESTART_PUSH_CODES = {"UnknownSchemaChange"}
 _TABLE_RE = re.compile(r"""\btable[\s:]+[`"']?([A-Za-z_][A-Za-z0-9_]*)""", re.IGNORECASE)
 _INDEX_RE = re.compile(
     r"""\bindex[\s:]+[`"']?([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)""",
@@ -198,13 +202,17 @@ def classify(
     response: httpx.Response | None = None,
     exception: BaseException | None = None,
     schema_status: dict[str, Any] | None = None,
+    function_error: str | None = None,
 ) -> ConvexError:
     """Map one failure to a ConvexError. The only place categories are decided.
 
     Exactly one of `response` (a non-2xx or otherwise unusable answer), `exception`
     (what httpx raised) or `schema_status` (a final `wait_for_schema` status other than
-    `complete`) describes the failure; `operation` names the call for the detail.
+    `complete`) or `function_error` (the errorMessage of a query/mutation that answered
+    `{"status": "error"}`) describes the failure; `operation` names the call for the detail.
     """
+    if function_error is not None:
+        return _from_function_error(operation, function_error)
     if schema_status is not None:
         return _from_schema_status(operation, schema_status)
     if exception is not None:
@@ -234,6 +242,20 @@ def _from_schema_status(operation: str, status: dict[str, Any]) -> ConvexError:
             index=_search(_INDEX_RE, message),
         )
     return make_error(PROTOCOL_ERROR, f"{operation}: unexpected schema status {kind!r}")
+
+
+def _from_function_error(operation: str, message: str) -> ConvexError:
+    if "paused" in message.lower():
+        error = make_error(SERVER_ERROR, f"{operation}: deployment paused: {message}")
+        error.retryable = False
+        error.user_message = (
+            "Your deployment is paused, so it refuses to run functions. Resume it in the "
+            "Convex dashboard (Settings > Pause deployment), then deploy again."
+        )
+        return error
+    # Our own package's function failed (or is missing): the deployment does not run the
+    # code we expect, which is a protocol problem rather than something to retry.
+    return make_error(PROTOCOL_ERROR, f"{operation}: function failed: {message}")
 
 
 def _from_exception(operation: str, exc: BaseException) -> ConvexError:
@@ -266,7 +288,7 @@ def _from_response(operation: str, response: httpx.Response) -> ConvexError:
             PROTOCOL_ERROR,
             f"{operation}: HTTP {status} redirect (redirects are never followed)",
         )
-    if code in _RACE_CODES:
+    if code in _RACE_CODES or code in _RESTART_PUSH_CODES:
         return make_error(PUSH_RACE, detail)
     if status == 429 or code in _RATE_CODES:
         return make_error(RATE_LIMITED, detail, retry_after=_retry_after(response))
@@ -279,13 +301,14 @@ def _from_response(operation: str, response: httpx.Response) -> ConvexError:
     if status >= 500:
         return make_error(SERVER_ERROR, detail)
     if 400 <= status < 500:
-        text = f"{code or ''} {message or ''}"
-        if _SCHEMA_WORDS.search(text):
+        table = _search(_TABLE_RE, message or "")
+        if code == "SchemaValidationFailed" and table:
+            return make_error(EXISTING_DATA_CONFLICT, detail, table=table)
+        if (code and _SCHEMA_CODE.search(code)) or (
+            not code and _SCHEMA_WORDS.search(message or "")
+        ):
             return make_error(
-                SCHEMA_REJECTED,
-                detail,
-                table=_search(_TABLE_RE, message or ""),
-                index=_search(_INDEX_RE, message or ""),
+                SCHEMA_REJECTED, detail, table=table, index=_search(_INDEX_RE, message or "")
             )
         return make_error(PROTOCOL_ERROR, detail)
     return make_error(PROTOCOL_ERROR, f"{operation}: unusable answer ({said})")

@@ -152,7 +152,7 @@ class ConvexClient:
             return body.get("value")
         if body.get("status") == "error":
             message = self._scrub(str(body.get("errorMessage") or "(no message)"))
-            raise make_error(PROTOCOL_ERROR, f"{operation}: function failed: {message}")
+            raise classify(operation=operation, function_error=message)
         raise make_error(PROTOCOL_ERROR, f"{operation}: answer without a status")
 
     # --- push -------------------------------------------------------------------------
