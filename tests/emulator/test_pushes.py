@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
 
 from tests.emulator import schemas
 from tests.emulator.convex_cli import push, push_request
 from tests.fixtures.emulator import EmulatorDeployment
-
-
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=30) as c:
-        yield c
 
 
 def deploy(client: httpx.Client, dep: EmulatorDeployment, schema: str | None = None) -> dict:
