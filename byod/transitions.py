@@ -8,6 +8,8 @@ Rules of this module:
 - Every move writes one Event (who: ``actor``, a user or None for the system; what: ``kind``
   and ``message``; when: ``created_at``). Messages never hold a deploy key.
 - Functions open their own ``transaction.atomic()`` block, so they nest inside a caller's.
+- Lease fields (``lease_owner``, ``lease_expires_at``) belong to the deploy service; no
+  transition touches them.
 
 Connection statuses: pending -> deploying -> connected | error; any -> disconnected;
 disconnected -> pending (reconnect). Deployment statuses: queued -> running -> succeeded |
@@ -42,12 +44,13 @@ class TransitionError(Exception):
     """A status move that the row's current status does not allow."""
 
     def __init__(self, obj: models.Model, to: str, allowed_from: tuple[str, ...]) -> None:
-        current = getattr(obj, "status", "?")
+        current = str(getattr(obj, "status", "?"))
+        to = str(to)
         self.current = current
         self.to = to
         super().__init__(
             f"{type(obj).__name__} {obj.pk} cannot go from {current!r} to {to!r} "
-            f"(allowed from: {', '.join(allowed_from)})."
+            f"(allowed from: {', '.join(str(s) for s in allowed_from)})."
         )
 
 
@@ -251,8 +254,6 @@ def mark_disconnected(connection: Connection, *, actor: User | None) -> None:
         key_ciphertext="",
         key_id="",
         key_changed_at=timezone.now(),
-        lease_owner="",
-        lease_expires_at=None,
     )
     record(
         connection,
@@ -402,8 +403,6 @@ def mark_deploy_succeeded(
             deployed_package_hash=deployment.package_hash,
             last_deploy_at=now,
             consecutive_failures=0,
-            lease_owner="",
-            lease_expires_at=None,
             **_NO_ERROR,
         )
         data["connection_from_status"] = previous
@@ -446,8 +445,6 @@ def mark_deploy_failed(
             allowed_from=(CS.PENDING, CS.DEPLOYING, CS.CONNECTED, CS.ERROR),
             to=CS.ERROR,
             last_deploy_at=now,
-            lease_owner="",
-            lease_expires_at=None,
             **_error_fields(category, message, now),
         )
     record(
@@ -479,8 +476,6 @@ def mark_deploy_cancelled(
             connection,
             allowed_from=(CS.DEPLOYING,),
             to=CS.CONNECTED if connection.deployed_version is not None else CS.PENDING,
-            lease_owner="",
-            lease_expires_at=None,
         )
     record(
         connection,
