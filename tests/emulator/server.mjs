@@ -815,6 +815,38 @@ async function analyzeModules(dir, modules, schemaPath) {
   return functions;
 }
 
+// What the CLI's pre-push checks read (index sizes, tables to walk) before it starts a push.
+function schemaEvaluation(dep, push) {
+  const before = indexConfigs(dep.active?.schema ?? null);
+  const after = indexConfigs(push.schema);
+  const count = (name) => dep.documentsOf(name.split(".")[0]).length;
+  const indexes = [];
+  for (const [name, config] of after) {
+    const same = before.has(name) && JSON.stringify(before.get(name)) === JSON.stringify(config);
+    indexes.push({ ...config, change: same ? "identical" : "added", needsBackfill: !same, numDocs: count(name) });
+  }
+  for (const [name, config] of before) {
+    const same = after.has(name) && JSON.stringify(after.get(name)) === JSON.stringify(config);
+    if (!same) indexes.push({ ...config, change: "dropped", needsBackfill: false, numDocs: count(name) });
+  }
+  const validation = !!push.schema?.schemaValidation;
+  const tables = (push.schema?.tables ?? []).map((t) => {
+    const numDocs = dep.documentsOf(t.tableName).length;
+    return {
+      name: t.tableName,
+      outcome: !validation ? "notValidated" : numDocs > 0 ? "mustWalk" : "supersetOfShape",
+      numDocs,
+      sizeBytes: numDocs * 100,
+    };
+  });
+  return {
+    componentSchemaEvaluations: {
+      "": { definitionPath: "", schemaValidation: validation, tables, indexes, discardedStagedValidators: [] },
+    },
+    newComponentDefinitions: [],
+  };
+}
+
 function schemaChangeFor(push) {
   return {
     allocatedComponentIds: {},
@@ -964,6 +996,7 @@ const ADMIN_ENDPOINTS = new Set([
   "/api/get_config_hashes",
   "/api/deploy2/start_push",
   "/api/deploy2/evaluate_push",
+  "/api/deploy2/evaluate_schema",
   "/api/deploy2/wait_for_schema",
   "/api/deploy2/finish_push",
   "/api/deploy2/report_push_completed",
@@ -1055,6 +1088,11 @@ async function handleDeploymentRequest(dep, req, res) {
         const push = await evaluatePush(dep, body);
         fs.rmSync(push.dir, { recursive: true, force: true });
         return sendJson(res, 200, { schemaChange: schemaChangeFor(push) });
+      }
+      case "/api/deploy2/evaluate_schema": {
+        const push = await evaluatePush(dep, body);
+        fs.rmSync(push.dir, { recursive: true, force: true });
+        return sendJson(res, 200, schemaEvaluation(dep, push));
       }
       case "/api/deploy2/start_push": {
         const push = await evaluatePush(dep, body);
