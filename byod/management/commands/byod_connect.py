@@ -1,0 +1,98 @@
+"""Connect a user's Convex deployment from a shell.
+
+    manage.py byod_connect --user U --url URL --key-file F   (F = "-" reads standard input)
+
+The deploy key is read from a file or standard input, never from the command line (argv is
+visible to every user of the machine and lands in shell history). Prints the outcome, never
+the key, and exits non-zero when the connection was refused.
+"""
+
+from __future__ import annotations
+
+import sys
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from byod.client.errors import ConvexError
+from byod.inputs import InputError
+from byod.models import DeploymentTrigger
+from byod.services import connections
+
+
+class Command(BaseCommand):
+    help = "Connect a user's Convex deployment (the key comes from a file or stdin)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--user", required=True, metavar="U", help="username or email")
+        parser.add_argument("--url", required=True, help="deployment URL")
+        parser.add_argument(
+            "--key-file",
+            required=True,
+            metavar="F",
+            help='file holding the deploy key, or "-" to read it from standard input',
+        )
+        parser.add_argument(
+            "--confirm-foreign",
+            action="store_true",
+            help="connect even if the deployment already holds tables of another project",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        user = _find_user(options["user"])
+        key = _read_key(options["key_file"])
+        try:
+            connection = connections.connect(
+                user,
+                options["url"],
+                key,
+                actor=None,
+                confirm_foreign=options["confirm_foreign"],
+                trigger=DeploymentTrigger.COMMAND,
+            )
+        except InputError as error:
+            raise CommandError(f"Refused ({error.field}): {error.message}") from None
+        except ConvexError as error:
+            raise CommandError(
+                f"The deployment refused ({error.category}): {error.user_message}\n"
+                f"Detail: {error.detail}"
+            ) from None
+        except connections.ForeignTablesError as error:
+            raise CommandError(f"{error.message} (rerun with --confirm-foreign)") from None
+        deploy = connection.deployments.order_by("-id").first()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Connected {user.get_username()} to {connection.url} "
+                f"(deployment {connection.deployment_name or '-'}); status {connection.status}."
+            )
+        )
+        if deploy is not None and deploy.is_active:
+            self.stdout.write(
+                f"Deploy #{deploy.pk} of v{deploy.to_version} is {deploy.status}; the task "
+                f"worker runs it (or run: manage.py byod_deploy --user {user.get_username()})."
+            )
+
+
+def _find_user(name: str) -> Any:
+    users = get_user_model().objects
+    user = users.filter(username=name).first() or users.filter(email__iexact=name).first()
+    if user is None:
+        raise CommandError(f"No user {name!r} (give a username or an email address).")
+    return user
+
+
+def _read_key(source: str) -> str:
+    if source == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            text = Path(source).read_text()
+        except OSError as error:
+            raise CommandError(f"Cannot read the key file {source!r}: {error.strerror}.") from None
+    text = text.strip()
+    if not text:
+        raise CommandError("The key file is empty; put the deploy key in it (one line).")
+    return text

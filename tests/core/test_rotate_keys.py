@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from byod import crypto
+from byod.models import Connection
+from byod.services.connections import KEY_FIELD, get_deploy_key
+from tests.core.conftest import new_key
+
+OLD, NEW = new_key("old"), new_key("new")
+
+
+def make_connections(django_user_model, count: int) -> list[Connection]:
+    rows = []
+    for i in range(count):
+        user = django_user_model.objects.create_user(f"user{i}", f"u{i}@example.com", "pw")
+        key = f"prod:deployment-{i}|tokenCANARY{i:04d}abcdefghijklmnop"
+        sealed = crypto.encrypt(key, owner=user.external_id, field=KEY_FIELD)
+        rows.append(
+            Connection.objects.create(
+                user=user,
+                url=f"https://deployment-{i}.convex.cloud",
+                deployment_name=f"deployment-{i}",
+                key_ciphertext=sealed.ciphertext,
+                key_id=sealed.key_id,
+            )
+        )
+    return rows
+
+
+def rotate(capsys, *args: str) -> str:
+    call_command("byod_rotate_keys", *args)
+    return capsys.readouterr().out
+
+
+def keys_of(rows: list[Connection]) -> list[str]:
+    return [get_deploy_key(Connection.objects.get(pk=r.pk)) for r in rows]
+
+
+def test_it_reencrypts_old_rows_while_they_stay_readable(
+    db, django_user_model, key_ring, capsys
+) -> None:
+    key_ring(OLD)
+    rows = make_connections(django_user_model, 5)
+    before = keys_of(rows)
+    key_ring(NEW, OLD)  # the new key goes first; the old one still decrypts
+    assert keys_of(rows) == before  # readable before rotation, no downtime
+
+    out = rotate(capsys, "--batch-size", "2")
+
+    assert "To rotate: 5" in out and "Rotated: 5. Failed: 0." in out
+    assert set(Connection.objects.values_list("key_id", flat=True)) == {"new"}
+    key_ring(NEW)  # the old key can now be dropped
+    assert keys_of(rows) == before
+
+
+def test_it_is_idempotent(db, django_user_model, key_ring, capsys) -> None:
+    key_ring(OLD)
+    rows = make_connections(django_user_model, 3)
+    key_ring(NEW, OLD)
+    rotate(capsys)
+    ciphertexts = list(Connection.objects.order_by("pk").values_list("key_ciphertext", flat=True))
+    out = rotate(capsys)
+    assert "To rotate: 0. Already on the current key: 3." in out
+    assert ciphertexts == list(
+        Connection.objects.order_by("pk").values_list("key_ciphertext", flat=True)
+    )
+    assert len(keys_of(rows)) == 3
+
+
+def test_it_resumes_after_an_interrupted_run(
+    db, django_user_model, key_ring, capsys, monkeypatch
+) -> None:
+    key_ring(OLD)
+    rows = make_connections(django_user_model, 5)
+    before = keys_of(rows)
+    key_ring(NEW, OLD)
+    real_encrypt = crypto.encrypt
+    calls = {"n": 0}
+
+    def dies_on_the_third(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt  # the operator hit ^C, or the process was killed
+        return real_encrypt(*args, **kwargs)
+
+    monkeypatch.setattr(crypto, "encrypt", dies_on_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        rotate(capsys, "--batch-size", "2")
+    monkeypatch.setattr(crypto, "encrypt", real_encrypt)
+    # The first batch committed; the interrupted one rolled back as a whole.
+    assert sorted(Connection.objects.values_list("key_id", flat=True)) == [
+        "new",
+        "new",
+        "old",
+        "old",
+        "old",
+    ]
+    out = rotate(capsys, "--batch-size", "2")
+    assert "To rotate: 3. Already on the current key: 2." in out
+    assert set(Connection.objects.values_list("key_id", flat=True)) == {"new"}
+    assert keys_of(rows) == before
+
+
+def test_it_reports_rows_it_cannot_decrypt_and_rotates_the_rest(
+    db, django_user_model, key_ring, capsys
+) -> None:
+    key_ring(OLD)
+    rows = make_connections(django_user_model, 3)
+    # Row 0's ciphertext is copied onto row 1: bound to another user, it must not decrypt.
+    Connection.objects.filter(pk=rows[1].pk).update(key_ciphertext=rows[0].key_ciphertext)
+    key_ring(NEW, OLD)
+    with pytest.raises(CommandError, match=rf"1 key\(s\) could not be decrypted .*{rows[1].pk}"):
+        call_command("byod_rotate_keys")
+    captured = capsys.readouterr()
+    assert "Rotated: 2. Failed: 1." in captured.out
+    assert "failed authentication" in captured.err
+    assert "CANARY" not in captured.out + captured.err
+    assert Connection.objects.get(pk=rows[1].pk).key_id == "old"
+
+
+def test_it_counts_without_changing_anything_on_a_dry_run(
+    db, django_user_model, key_ring, capsys
+) -> None:
+    key_ring(OLD)
+    make_connections(django_user_model, 2)
+    key_ring(NEW, OLD)
+    out = rotate(capsys, "--dry-run")
+    assert "To rotate: 2" in out
+    assert set(Connection.objects.values_list("key_id", flat=True)) == {"old"}
