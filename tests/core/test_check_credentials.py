@@ -1,0 +1,135 @@
+"""check_credentials against real emulated deployments (tests/emulator/server.mjs)."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from byod.client.errors import ConvexError
+from byod.inputs import InputError
+from byod.services.connections import check_credentials
+from tests.fixtures.emulator import Emulator, EmulatorDeployment
+
+pytestmark = pytest.mark.usefixtures("allow_emulator_hosts")
+
+
+def test_it_accepts_the_deployments_own_admin_key(convex_deployment: EmulatorDeployment) -> None:
+    check = check_credentials(convex_deployment.url, convex_deployment.admin_key)
+    assert check.ok, check.message
+    assert check.error is None
+    assert check.deployment_name == convex_deployment.name
+    assert check.foreign_tables == []
+    assert check.url is not None and check.url.url == convex_deployment.url
+
+
+def test_it_refuses_a_wrong_key_for_the_right_instance(
+    convex_deployment: EmulatorDeployment,
+) -> None:
+    wrong = f"{convex_deployment.name}|{secrets.token_hex(24)}"
+    check = check_credentials(convex_deployment.url, wrong)
+    assert not check.ok
+    assert isinstance(check.error, ConvexError)
+    assert check.error.category == "bad_credentials"
+    assert "deploy key" in check.message
+
+
+def test_it_refuses_a_key_for_another_deployment(
+    convex_emulator: Emulator, convex_deployment: EmulatorDeployment
+) -> None:
+    other = convex_emulator.create_deployment()
+    try:
+        check = check_credentials(convex_deployment.url, other.admin_key)
+    finally:
+        convex_emulator.delete_deployment(other.name)
+    assert isinstance(check.error, InputError)
+    assert check.error.field == "deploy_key"
+    assert f"for instance {other.name!r}" in check.message
+    assert convex_deployment.name in check.message
+
+
+def test_it_refuses_a_revoked_key(convex_deployment: EmulatorDeployment) -> None:
+    convex_deployment.set_fault("check_admin_key", revoked_key=True)
+    check = check_credentials(convex_deployment.url, convex_deployment.admin_key)
+    assert isinstance(check.error, ConvexError)
+    assert check.error.category == "bad_credentials"
+
+
+def test_it_reports_a_failing_deployment_as_retryable(
+    convex_deployment: EmulatorDeployment,
+) -> None:
+    convex_deployment.set_fault("check_admin_key", status=503, body="upstream down")
+    check = check_credentials(convex_deployment.url, convex_deployment.admin_key)
+    assert isinstance(check.error, ConvexError)
+    assert (check.error.category, check.error.retryable) == ("server_error", True)
+
+
+def test_it_times_out_on_a_hanging_deployment(settings, convex_deployment) -> None:
+    settings.BYOD_READ_TIMEOUT = 0.5
+    convex_deployment.set_fault("check_admin_key", hang=True)
+    check = check_credentials(convex_deployment.url, convex_deployment.admin_key)
+    assert isinstance(check.error, ConvexError)
+    assert check.error.category == "timeout"
+
+
+@pytest.fixture
+def redirector(convex_deployment: EmulatorDeployment) -> Iterator[str]:
+    """A local server that answers every request with a redirect to the real deployment."""
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(307)
+            self.send_header("Location", convex_deployment.url + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Redirect)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_it_does_not_follow_a_redirect(redirector: str, convex_deployment) -> None:
+    # Following it would reach a deployment that accepts the key; we must refuse instead.
+    check = check_credentials(redirector, convex_deployment.admin_key)
+    assert not check.ok
+    assert isinstance(check.error, ConvexError)
+    assert check.error.category == "protocol_error"
+    assert "redirect" in check.error.detail
+
+
+def test_it_lists_tables_of_another_project(convex_deployment: EmulatorDeployment) -> None:
+    import httpx
+
+    from tests.emulator.convex_cli import push, push_request
+
+    with httpx.Client(timeout=60) as client:
+        outcome = push(client, convex_deployment.url, convex_deployment.admin_key, push_request())
+    assert outcome["finish"] is not None
+    check = check_credentials(convex_deployment.url, convex_deployment.admin_key)
+    assert check.ok
+    assert check.foreign_tables == ["notes", "tags"]
+
+
+def test_it_refuses_the_emulator_without_the_allow_list(settings, convex_deployment) -> None:
+    settings.BYOD_ALLOWED_HOSTS = []
+    check = check_credentials(convex_deployment.url, convex_deployment.admin_key)
+    assert isinstance(check.error, InputError)
+    assert check.error.field == "url"
+    assert "Plain http:// is refused" in check.message
+
+
+def test_it_refuses_bad_input_without_calling_out(convex_deployment) -> None:
+    check = check_credentials(convex_deployment.url, "not a key")
+    assert isinstance(check.error, InputError)
+    assert check.error.field == "deploy_key"
