@@ -1,0 +1,19 @@
+"""The "Database" settings page, mounted at /database/ by byodsite.urls."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from byod import views
+
+app_name = "byod"
+
+urlpatterns = [
+    path("", views.settings_page, name="settings"),
+    path("progress/", views.progress, name="progress"),
+    path("check/", views.check, name="check"),
+    path("connect/", views.connect, name="connect"),
+    path("redeploy/", views.redeploy, name="redeploy"),
+    path("credentials/", views.credentials, name="credentials"),
+    path("disconnect/", views.disconnect, name="disconnect"),
+]

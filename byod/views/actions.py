@@ -1,0 +1,175 @@
+"""What the settings page posts to. Each action goes through the services only.
+
+Without JavaScript every successful POST redirects back to the page (post/redirect/get) with a
+message; with htmx the answer is the new ``#state`` panel, or the form again with its errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import push_url, reswap, retarget
+
+from byod.client.errors import ConvexError
+from byod.forms import ConnectForm
+from byod.inputs import InputError
+from byod.models import ConnectionStatus, DeploymentTrigger
+from byod.services import connections
+from byod.services.connections import CredentialCheck, ForeignTablesError
+from byod.transitions import TransitionError
+from byod.views.access import login_required
+from byod.views.page import TEMPLATE, HtmxHttpRequest, page_context, render_state
+from byod.views.state import own_connection
+
+# Which form field a Convex failure is about, when it is about one.
+ERROR_FIELD = {"bad_credentials": "deploy_key", "deployment_not_found": "url"}
+
+
+def _done(request: HtmxHttpRequest, notice: str) -> HttpResponse:
+    if request.htmx:
+        return push_url(render_state(request, notice=notice), reverse("byod:settings"))
+    messages.success(request, notice)
+    return redirect(reverse("byod:settings"))
+
+
+def _form_response(
+    request: HtmxHttpRequest,
+    form: ConnectForm,
+    *,
+    template: str = TEMPLATE,
+    status: int = 200,
+    **extra: Any,
+) -> HttpResponse:
+    """The form again with its errors or check result: the form partial for htmx."""
+    context = page_context(request, form=form, **extra)
+    if request.htmx:
+        # htmx does not swap 4xx answers by default: the errors come back as a 200 partial.
+        response = render(request, template + "#connect_form", context)
+        return reswap(retarget(response, "#connect-form"), "outerHTML")
+    return render(request, template, context, status=status)
+
+
+def _attach(form: ConnectForm, error: ConvexError | InputError) -> None:
+    if isinstance(error, InputError):
+        form.add_service_error(error.field, error.message)
+        return
+    form.add_service_error(ERROR_FIELD.get(error.category), error.user_message)
+
+
+@require_POST
+@login_required
+def check(request: HtmxHttpRequest) -> HttpResponse:
+    """Check the credentials without saving anything."""
+    form = ConnectForm(request.POST)
+    template = _template_for(request)
+    if not form.is_valid():
+        return _form_response(request, form, template=template, status=422)
+    result: CredentialCheck = connections.check_credentials(
+        form.cleaned_data["url"], form.cleaned_data["deploy_key"]
+    )
+    if result.error is not None:
+        _attach(form, result.error)
+        return _form_response(request, form, template=template, status=422, check=result)
+    return _form_response(request, form, template=template, check=result)
+
+
+@require_POST
+@login_required
+def connect(request: HtmxHttpRequest) -> HttpResponse:
+    """Check, save (encrypted) and start the deploy; or say why not, next to the field."""
+    return _save_credentials(request, template=TEMPLATE)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def credentials(request: HtmxHttpRequest) -> HttpResponse:
+    """Replace the URL and/or deploy key of the user's connection."""
+    connection = own_connection(request.user)  # type: ignore[arg-type]
+    if connection is None or connection.status == ConnectionStatus.DISCONNECTED:
+        return _nothing_to_do(request, "Connect a deployment first.")
+    if request.method == "POST":
+        return _save_credentials(request, template="byod/credentials.html")
+    form = ConnectForm(initial={"url": connection.url})
+    context = page_context(request, form=form)
+    if request.htmx:
+        response = render(request, "byod/credentials.html#panel", context)
+        return push_url(reswap(retarget(response, "#byod-state"), "outerHTML"), request.path)
+    return render(request, "byod/credentials.html", context)
+
+
+def _save_credentials(request: HtmxHttpRequest, *, template: str) -> HttpResponse:
+    form = ConnectForm(request.POST)
+    if not form.is_valid():
+        return _form_response(request, form, template=template, status=422)
+    user = request.user
+    try:
+        connections.connect(
+            user,  # type: ignore[arg-type]
+            form.cleaned_data["url"],
+            form.cleaned_data["deploy_key"],
+            actor=user,  # type: ignore[arg-type]
+            confirm_foreign=form.cleaned_data["confirm_foreign"],
+        )
+    except (InputError, ConvexError) as exc:
+        _attach(form, exc)
+        return _form_response(request, form, template=template, status=422)
+    except ForeignTablesError as exc:
+        return _form_response(
+            request, form, template=template, status=409, foreign_tables=exc.tables
+        )
+    return _done(request, "Credentials saved. We are deploying the schema to your deployment.")
+
+
+@require_POST
+@login_required
+def redeploy(request: HtmxHttpRequest) -> HttpResponse:
+    """Deploy the current package version again (also "Update now" and "Retry")."""
+    connection = own_connection(request.user)  # type: ignore[arg-type]
+    if connection is None or not connection.has_key:
+        return _nothing_to_do(request, "Connect a deployment first.")
+    from byod.services.deploy import request_deploy
+
+    try:
+        request_deploy(connection, trigger=DeploymentTrigger.USER, actor=request.user)  # type: ignore[arg-type]
+    except TransitionError:
+        return _nothing_to_do(request, "This connection cannot be deployed to right now.")
+    return _done(request, "Deploy started.")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def disconnect(request: HtmxHttpRequest) -> HttpResponse:
+    """GET: what disconnecting does, and a button. POST: erase the key and forget the link."""
+    connection = own_connection(request.user)  # type: ignore[arg-type]
+    if connection is None or connection.status == ConnectionStatus.DISCONNECTED:
+        return _nothing_to_do(request, "There is no connection to disconnect.")
+    if request.method == "POST":
+        connections.disconnect(connection, actor=request.user)  # type: ignore[arg-type]
+        return _done(
+            request,
+            "Disconnected. We erased your deploy key; your data stays in your deployment.",
+        )
+    context = page_context(request)
+    if request.htmx:
+        response = render(request, "byod/disconnect.html#panel", context)
+        return push_url(reswap(retarget(response, "#byod-state"), "outerHTML"), request.path)
+    return render(request, "byod/disconnect.html", context)
+
+
+def _nothing_to_do(request: HtmxHttpRequest, notice: str) -> HttpResponse:
+    if request.htmx:
+        return push_url(render_state(request, notice=notice), reverse("byod:settings"))
+    messages.info(request, notice)
+    return redirect(reverse("byod:settings"))
+
+
+def _template_for(request: HtmxHttpRequest) -> str:
+    """A check posted from the credentials page re-renders that page (without JavaScript)."""
+    if request.POST.get("origin") == "credentials":
+        return "byod/credentials.html"
+    return TEMPLATE

@@ -1,0 +1,64 @@
+"""The settings page and its polled progress partial."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+from django_htmx.http import HttpResponseStopPolling, reswap, retarget
+from django_htmx.middleware import HtmxDetails
+
+from byod.forms import ConnectForm
+from byod.views.access import login_required
+from byod.views.state import DEPLOYING, PageState, page_state
+
+TEMPLATE = "byod/settings.html"
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def page_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    state: PageState = extra.pop("page", None) or page_state(request.user)  # type: ignore[arg-type]
+    context: dict[str, Any] = {"page": state, "form": None, "notice": ""}
+    if state.state == "not_connected":
+        context["form"] = ConnectForm()
+    context.update(extra)
+    return context
+
+
+def render_state(request: HtmxHttpRequest, status: int = 200, **extra: Any) -> HttpResponse:
+    """The whole page, or for htmx only the ``#state`` panel (swapped over ``#byod-state``)."""
+    context = page_context(request, **extra)
+    if request.htmx:
+        response = render(request, TEMPLATE + "#state", context, status=status)
+        response = retarget(response, "#byod-state")
+        return reswap(response, "outerHTML")
+    return render(request, TEMPLATE, context, status=status)
+
+
+@require_GET
+@login_required
+def settings_page(request: HtmxHttpRequest) -> HttpResponse:
+    return render_state(request)
+
+
+@require_GET
+@login_required
+def progress(request: HtmxHttpRequest) -> HttpResponse:
+    """Polled every second while a deploy runs. When it has ended, answers with the final
+    panel and status 286 so htmx swaps it in and stops polling, without a reload."""
+    if not request.htmx:
+        return redirect(reverse("byod:settings"))
+    state = page_state(request.user)  # type: ignore[arg-type]
+    if state.state == DEPLOYING:
+        return render(request, TEMPLATE + "#progress", page_context(request, page=state))
+    html = render_to_string(TEMPLATE + "#state", page_context(request, page=state), request)
+    response = HttpResponseStopPolling(html)
+    response = retarget(response, "#byod-state")
+    return reswap(response, "outerHTML")

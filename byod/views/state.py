@@ -1,0 +1,169 @@
+"""What the settings page shows for one user: read-only, built from their own rows only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+
+from byod.client.errors import RETRYABLE, USER_MESSAGES
+from byod.models import Connection, ConnectionStatus, Deployment, DeploymentStatus
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+NOT_CONNECTED = "not_connected"
+DEPLOYING = "deploying"
+CONNECTED = "connected"
+PENDING = "pending"
+ERROR = "error"
+
+HISTORY_LENGTH = 10
+
+# Categories where the user must change something before another deploy can succeed.
+FIX_CREDENTIALS = {"bad_credentials", "deployment_not_found"}
+
+
+@dataclass
+class Change:
+    version: int
+    text: str
+
+
+def duration_text(value: timedelta | None) -> str:
+    if value is None:
+        return ""
+    seconds = max(0, round(value.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+@dataclass
+class HistoryRow:
+    deployment: Deployment
+
+    @property
+    def duration_text(self) -> str:
+        return duration_text(self.deployment.duration)
+
+
+@dataclass
+class PageState:
+    """Everything the templates need; ``state`` picks the panel."""
+
+    state: str
+    connection: Connection | None
+    current_version: int
+    active: Deployment | None = None
+    latest: Deployment | None = None
+    history: list[Deployment] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def update_available(self) -> bool:
+        c = self.connection
+        return (
+            self.state in (CONNECTED, ERROR)
+            and c is not None
+            and c.deployed_version is not None
+            and c.deployed_version < self.current_version
+        )
+
+    @property
+    def error_message(self) -> str:
+        """What the user can do about the last error (the category's own message)."""
+        c = self.connection
+        if c is None or not c.last_error_category:
+            return ""
+        return USER_MESSAGES.get(c.last_error_category, "") or c.last_error_message
+
+    @property
+    def error_detail(self) -> str:
+        parts = []
+        if self.connection is not None and self.connection.last_error_message:
+            parts.append(self.connection.last_error_message)
+        if self.latest is not None and self.latest.error_message:
+            if self.latest.error_message not in parts:
+                parts.append(self.latest.error_message)
+        return "\n".join(parts)
+
+    @property
+    def retry_helps(self) -> bool:
+        c = self.connection
+        return c is not None and RETRYABLE.get(c.last_error_category, True)
+
+    @property
+    def fix_credentials(self) -> bool:
+        c = self.connection
+        return c is not None and c.last_error_category in FIX_CREDENTIALS
+
+    @property
+    def elapsed(self) -> timedelta | None:
+        if self.active is None:
+            return None
+        return timezone.now() - (self.active.started_at or self.active.created_at)
+
+    @property
+    def elapsed_text(self) -> str:
+        return duration_text(self.elapsed)
+
+    @property
+    def rows(self) -> list[HistoryRow]:
+        return [HistoryRow(d) for d in self.history]
+
+    @property
+    def index_percent(self) -> int | None:
+        a = self.active
+        if a is None or not a.indexes_total:
+            return None
+        return round(100 * (a.indexes_ready or 0) / a.indexes_total)
+
+
+def current_package() -> tuple[int, dict[int, str]]:
+    from byod.package import CHANGELOG, CURRENT_VERSION
+
+    return CURRENT_VERSION, CHANGELOG
+
+
+def own_connection(user: User) -> Connection | None:
+    """The user's own connection; nothing here ever looks one up by id."""
+    return Connection.objects.filter(user=user).first()
+
+
+def page_state(user: User) -> PageState:
+    current, changelog = current_package()
+    connection = own_connection(user)
+    if connection is None:
+        return PageState(NOT_CONNECTED, None, current)
+    history = list(connection.deployments.order_by("-created_at", "-id")[:HISTORY_LENGTH])
+    real = [d for d in history if not d.dry_run]
+    latest = real[0] if real else None
+    active = latest if latest is not None and latest.status in _ACTIVE else None
+    status = connection.status
+    if status == ConnectionStatus.DISCONNECTED:
+        state = NOT_CONNECTED
+    elif active is not None or status == ConnectionStatus.DEPLOYING:
+        state = DEPLOYING
+    elif status == ConnectionStatus.ERROR:
+        state = ERROR
+    elif status == ConnectionStatus.CONNECTED:
+        state = CONNECTED
+    else:
+        state = PENDING
+    changes = []
+    if connection.deployed_version is not None:
+        changes = [
+            Change(v, changelog.get(v, ""))
+            for v in range(connection.deployed_version + 1, current + 1)
+        ]
+    return PageState(state, connection, current, active, latest, history, changes)
+
+
+_ACTIVE = (DeploymentStatus.QUEUED, DeploymentStatus.RUNNING)

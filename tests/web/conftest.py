@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Iterator
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from byod.models import Connection, ConnectionStatus, Deployment
+
+PASSWORD = "correct horse battery staple 42"
+CANARY_KEY = "prod:happy-otter-123|CANARYCANARYCANARYCANARY0123456789"
+
+pytestmark = pytest.mark.urls("tests.web.urls")
+
+
+@pytest.fixture(autouse=True)
+def _settings_page_urls(settings: pytest.FixtureRequest) -> None:
+    settings.ROOT_URLCONF = "tests.web.urls"  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def package_version() -> Iterator[None]:
+    """The schema package and its builds, stood in for while they are not in the tree."""
+    added = []
+    try:
+        import byod.package  # noqa: F401
+    except ImportError:
+        package = types.ModuleType("byod.package")
+        package.CURRENT_VERSION = 1  # type: ignore[attr-defined]
+        package.CHANGELOG = {1: "First version."}  # type: ignore[attr-defined]
+        sys.modules["byod.package"] = package
+        added.append("byod.package")
+    try:
+        import byod.builds  # noqa: F401
+    except ImportError:
+        builds = types.ModuleType("byod.builds")
+        builds.package_hash = lambda version: f"{version:064d}"  # type: ignore[attr-defined]
+        sys.modules["byod.builds"] = builds
+        added.append("byod.builds")
+    yield
+    for name in added:
+        sys.modules.pop(name, None)
+
+
+def make_user(name: str, *, staff: bool = False) -> User:
+    return User.objects.create_user(
+        name, f"{name}@example.com", PASSWORD, is_staff=staff, is_superuser=staff
+    )
+
+
+@pytest.fixture
+def owner(db: None) -> User:
+    return make_user("owner")
+
+
+@pytest.fixture
+def other(db: None) -> User:
+    return make_user("other")
+
+
+@pytest.fixture
+def staff(db: None) -> User:
+    return make_user("staff", staff=True)
+
+
+def client_for(user: User | None, *, csrf: bool = False) -> Client:
+    c = Client(enforce_csrf_checks=csrf)
+    if user is not None:
+        c.force_login(user)
+    return c
+
+
+@pytest.fixture
+def owner_client(owner: User) -> Client:
+    return client_for(owner)
+
+
+def make_connection(
+    user: User,
+    *,
+    status: str = ConnectionStatus.CONNECTED,
+    deployed_version: int | None = 1,
+    name: str = "happy-otter-123",
+    **fields: object,
+) -> Connection:
+    """A stored connection, written directly: these tests are about pages, not the services."""
+    return Connection.objects.create(
+        user=user,
+        url=f"https://{name}.convex.cloud",
+        deployment_name=name,
+        key_ciphertext="c2VhbGVk",
+        key_id="test1",
+        status=status,
+        deployed_version=deployed_version,
+        **fields,
+    )
+
+
+def make_deployment(connection: Connection, **fields: object) -> Deployment:
+    values: dict[str, object] = {"to_version": 1, "trigger": "user", "status": "succeeded"}
+    values.update(fields)
+    return Deployment.objects.create(connection=connection, **values)
