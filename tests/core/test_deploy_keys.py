@@ -1,0 +1,60 @@
+"""get_deploy_key: the only place a stored key is decrypted, bound to its owner's row."""
+
+from __future__ import annotations
+
+import pytest
+
+from byod import crypto, transitions
+from byod.models import Connection
+from byod.services.connections import KEY_FIELD, NoDeployKey, get_deploy_key
+from tests.core.conftest import CANARY_KEY, CANARY_MARK
+
+BOB_KEY = "prod:calm-fox-7|Ym9icy1vd24tdG9rZW4tMTIzNDU2Nzg5"
+
+
+def stored(user, key: str, name: str) -> Connection:
+    sealed = crypto.encrypt(key, owner=user.external_id, field=KEY_FIELD)
+    return Connection.objects.create(
+        user=user,
+        url=f"https://{name}.convex.cloud",
+        deployment_name=name,
+        key_ciphertext=sealed.ciphertext,
+        key_id=sealed.key_id,
+    )
+
+
+def test_it_decrypts_the_owners_key(alice) -> None:
+    connection = stored(alice, CANARY_KEY, "happy-otter-123")
+    assert CANARY_MARK not in connection.key_ciphertext
+    assert get_deploy_key(Connection.objects.get(pk=connection.pk)) == CANARY_KEY
+
+
+def test_it_refuses_a_key_copied_into_another_users_row(alice, bob) -> None:
+    theirs = stored(alice, CANARY_KEY, "happy-otter-123")
+    mine = stored(bob, BOB_KEY, "calm-fox-7")
+    # An attacker with database write access swaps the ciphertexts between the rows.
+    Connection.objects.filter(pk=mine.pk).update(key_ciphertext=theirs.key_ciphertext)
+    Connection.objects.filter(pk=theirs.pk).update(key_ciphertext=mine.key_ciphertext)
+    for row in Connection.objects.all():
+        with pytest.raises(crypto.DecryptionError, match="belongs to another user") as caught:
+            get_deploy_key(row)
+        assert CANARY_MARK not in str(caught.value)
+        assert "calm-fox-7|" not in str(caught.value)
+
+
+def test_it_refuses_a_tampered_row(alice) -> None:
+    connection = stored(alice, CANARY_KEY, "happy-otter-123")
+    text = connection.key_ciphertext
+    flipped = text[:-6] + ("A" if text[-6] != "A" else "B") + text[-5:]
+    Connection.objects.filter(pk=connection.pk).update(key_ciphertext=flipped)
+    with pytest.raises(crypto.DecryptionError, match="altered"):
+        get_deploy_key(Connection.objects.get(pk=connection.pk))
+
+
+def test_it_has_no_key_after_disconnect(alice) -> None:
+    connection = stored(alice, CANARY_KEY, "happy-otter-123")
+    transitions.mark_disconnected(connection, actor=alice)
+    row = Connection.objects.get(pk=connection.pk)
+    assert (row.key_ciphertext, row.key_id) == ("", "")
+    with pytest.raises(NoDeployKey, match="connect again"):
+        get_deploy_key(row)
