@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import base64
 import os
+import socket
 
 import pytest
 from django.test import override_settings
 
 from accounts.models import User
+from byod import inputs
 
 # A deploy key shaped like the real thing, easy to find if it ever leaks.
 CANARY_KEY = "prod:happy-otter-123|CANARYc2VjcmV0LXRva2VuLWZvci10ZXN0cw=="
@@ -44,3 +46,22 @@ def key_ring():
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+@pytest.fixture
+def fake_dns(monkeypatch):
+    """Answer getaddrinfo from a dict host -> addresses; unknown hosts do not resolve."""
+    table: dict[str, list[str]] = {}
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in table:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        out = []
+        for address in table[host]:
+            family = socket.AF_INET6 if ":" in address else socket.AF_INET
+            sockaddr = (address, port, 0, 0) if family == socket.AF_INET6 else (address, port)
+            out.append((family, socket.SOCK_STREAM, 6, "", sockaddr))
+        return out
+
+    monkeypatch.setattr(inputs.socket, "getaddrinfo", getaddrinfo)
+    return table

@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-import socket
-
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-from byod import inputs
 from byod.inputs import (
     DeploymentUrl,
     HostNotFound,
@@ -24,25 +21,6 @@ CLOUD = "https://happy-otter-123.convex.cloud"
 @pytest.fixture(autouse=True)
 def _no_allow_list(settings) -> None:
     settings.BYOD_ALLOWED_HOSTS = []
-
-
-@pytest.fixture
-def fake_dns(monkeypatch):
-    """Answer getaddrinfo from a dict host -> addresses; unknown hosts do not resolve."""
-    table: dict[str, list[str]] = {}
-
-    def getaddrinfo(host, port, *args, **kwargs):
-        if host not in table:
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        out = []
-        for address in table[host]:
-            family = socket.AF_INET6 if ":" in address else socket.AF_INET
-            sockaddr = (address, port, 0, 0) if family == socket.AF_INET6 else (address, port)
-            out.append((family, socket.SOCK_STREAM, 6, "", sockaddr))
-        return out
-
-    monkeypatch.setattr(inputs.socket, "getaddrinfo", getaddrinfo)
-    return table
 
 
 # --- URLs ------------------------------------------------------------------------------------

@@ -1,0 +1,110 @@
+"""connect / update_credentials / disconnect against emulated deployments."""
+
+from __future__ import annotations
+
+import secrets
+
+import httpx
+import pytest
+
+from byod.client.errors import ConvexError
+from byod.models import Connection, Deployment, Event
+from byod.services import connections
+from byod.services.connections import ForeignTablesError, get_deploy_key
+from tests.fixtures.emulator import EmulatorDeployment
+
+pytestmark = [
+    pytest.mark.usefixtures("allow_emulator_hosts"),
+]
+pytest.importorskip("byod.builds", reason="the package build lands with the schema helper")
+
+
+def kinds(connection: Connection) -> list[str]:
+    return list(connection.events.order_by("id").values_list("kind", flat=True))
+
+
+def test_it_stores_the_key_encrypted_and_queues_a_deploy(alice, convex_deployment) -> None:
+    connection = connections.connect(
+        alice, convex_deployment.url, convex_deployment.admin_key, actor=alice
+    )
+    connection.refresh_from_db()
+    assert connection.status == "deploying"
+    assert connection.deployment_name == convex_deployment.name
+    assert convex_deployment.admin_key not in connection.key_ciphertext
+    assert get_deploy_key(connection) == convex_deployment.admin_key
+    deployment = connection.deployments.get()
+    assert (deployment.status, deployment.trigger, deployment.requested_by) == (
+        "queued",
+        "user",
+        alice,
+    )
+    assert deployment.to_version == connection.current_version
+    assert kinds(connection) == ["connection.created", "deploy.queued"]
+    assert set(Event.objects.values_list("actor", flat=True)) == {alice.pk}
+
+
+def test_it_stores_nothing_when_the_deployment_refuses_the_key(alice, convex_deployment) -> None:
+    wrong = f"{convex_deployment.name}|{secrets.token_hex(24)}"
+    with pytest.raises(ConvexError) as caught:
+        connections.connect(alice, convex_deployment.url, wrong, actor=alice)
+    assert caught.value.category == "bad_credentials"
+    assert not Connection.objects.exists()
+    assert not Deployment.objects.exists()
+
+
+def test_it_asks_before_deploying_over_another_project(alice, convex_deployment) -> None:
+    from tests.emulator.convex_cli import push, push_request
+
+    with httpx.Client(timeout=60) as client:
+        push(client, convex_deployment.url, convex_deployment.admin_key, push_request())
+    with pytest.raises(ForeignTablesError, match="notes, tags") as caught:
+        connections.connect(alice, convex_deployment.url, convex_deployment.admin_key, actor=alice)
+    assert caught.value.tables == ["notes", "tags"]
+    assert not Connection.objects.exists()
+    connection = connections.connect(
+        alice,
+        convex_deployment.url,
+        convex_deployment.admin_key,
+        actor=alice,
+        confirm_foreign=True,
+    )
+    assert connection.status == "deploying"
+
+
+def test_it_replaces_credentials_when_the_user_connects_again(
+    alice, convex_emulator, convex_deployment: EmulatorDeployment
+) -> None:
+    first = connections.connect(
+        alice, convex_deployment.url, convex_deployment.admin_key, actor=alice
+    )
+    other = convex_emulator.create_deployment()
+    try:
+        again = connections.connect(alice, other.url, other.admin_key, actor=alice)
+    finally:
+        convex_emulator.delete_deployment(other.name)
+    assert again.pk == first.pk
+    again.refresh_from_db()
+    assert (again.url, again.deployment_name) == (other.url, other.name)
+    assert get_deploy_key(again) == other.admin_key
+    assert "connection.credentials_changed" in kinds(again)
+    # The queued deploy to the first deployment is reused, not doubled.
+    assert again.deployments.filter(status__in=["queued", "running"]).count() == 1
+
+
+def test_it_disconnects_and_reconnects(alice, convex_deployment) -> None:
+    connection = connections.connect(
+        alice, convex_deployment.url, convex_deployment.admin_key, actor=alice
+    )
+    connection = connections.disconnect(connection, actor=alice)
+    assert (connection.status, connection.has_key) == ("disconnected", False)
+    assert connection.deployments.get().status == "cancelled"
+    assert Connection.objects.get(pk=connection.pk).key_ciphertext == ""
+
+    back = connections.connect(
+        alice, convex_deployment.url, convex_deployment.admin_key, actor=alice
+    )
+    assert back.pk == connection.pk
+    back.refresh_from_db()
+    assert back.status == "deploying"
+    assert get_deploy_key(back) == convex_deployment.admin_key
+    assert kinds(back)[-2:] == ["connection.credentials_changed", "deploy.queued"]

@@ -1,0 +1,164 @@
+"""A canary deploy key goes through every path; it must never appear in clear anywhere."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection as db_connection
+
+from byod.inputs import InputError
+from byod.services import connections
+from tests.core.conftest import CANARY_KEY, CANARY_MARK
+from tests.fixtures.emulator import Emulator, EmulatorDeployment
+
+pytestmark = pytest.mark.usefixtures("allow_emulator_hosts")
+
+
+class Sink:
+    """Everything a test saw: command output, exception text, log lines."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def add(self, *texts: object) -> None:
+        self.parts.extend(str(t) for t in texts)
+
+    def text(self) -> str:
+        return "\n".join(self.parts)
+
+
+@pytest.fixture
+def canary_token() -> str:
+    # Self-hosted admin keys are <name>|<hex>: a hex canary, fresh per run.
+    return "ca7a7ca7" + secrets.token_hex(20)
+
+
+@pytest.fixture
+def canary_deployment(convex_emulator: Emulator, canary_token: str) -> Iterator[EmulatorDeployment]:
+    name = f"canary-{secrets.token_hex(3)}"
+    deployment = convex_emulator.create_deployment(name, admin_key=f"{name}|{canary_token}")
+    try:
+        yield deployment
+    finally:
+        convex_emulator.delete_deployment(deployment.name)
+
+
+def database_bytes(tmp_path: Path) -> bytes:
+    """The bytes of the database as a file (SQLite's backup copies pages as they are)."""
+    if db_connection.vendor != "sqlite":
+        pytest.skip("reads the SQLite database file")
+    db_connection.ensure_connection()
+    target = tmp_path / "copy.sqlite3"
+    with sqlite3.connect(target) as copy:
+        db_connection.connection.backup(copy)
+    copy.close()
+    return target.read_bytes()
+
+
+def command(sink: Sink, capsys, name: str, *args: str) -> None:
+    try:
+        call_command(name, *args)
+    except CommandError as error:
+        sink.add(error, repr(error))
+    captured = capsys.readouterr()
+    sink.add(captured.out, captured.err)
+
+
+def test_it_never_shows_input_errors_with_the_key(alice, caplog, fake_dns) -> None:
+    fake_dns["happy-otter-123.convex.cloud"] = ["10.0.0.1"]  # refused by the SSRF guard
+    caplog.set_level(logging.DEBUG)
+    sink = Sink()
+    for url in ("https://other-deployment-9.convex.cloud", "https://happy-otter-123.convex.cloud"):
+        check = connections.check_credentials(url, CANARY_KEY + " ")
+        sink.add(check, check.message, repr(check.error))
+    for bad in (CANARY_KEY.replace("|", "| "), CANARY_KEY.replace("prod:", "prd:")):
+        with pytest.raises(InputError) as caught:
+            connections.connect(alice, "https://happy-otter-123.convex.cloud", bad, actor=alice)
+        sink.add(caught.value, repr(caught.value))
+    sink.add(caplog.text, *(r.getMessage() for r in caplog.records))
+    assert sink.text()
+    assert CANARY_MARK not in sink.text()
+
+
+def test_it_never_shows_the_key_in_clear(
+    alice,
+    canary_deployment: EmulatorDeployment,
+    canary_token: str,
+    caplog,
+    capsys,
+    tmp_path: Path,
+) -> None:
+    pytest.importorskip("byod.builds", reason="the package build lands with the schema helper")
+    from byod.models import Deployment
+    from byod.services.deploy import run_deploy
+
+    caplog.set_level(logging.DEBUG)
+    sink = Sink()
+    key = canary_deployment.admin_key
+    key_file = tmp_path / "key"
+    wrong_file = tmp_path / "wrong"
+    key_file.write_text(key + "\n")
+    wrong_file.write_text(f"{canary_deployment.name}|{canary_token[::-1]}")
+
+    # A refused key, and a deployment that echoes the key back in an error body.
+    command(
+        sink,
+        capsys,
+        "byod_connect",
+        "--user",
+        "alice",
+        "--url",
+        canary_deployment.url,
+        "--key-file",
+        str(wrong_file),
+    )
+    canary_deployment.set_fault("check_admin_key", status=500, body=f"bad key {key}", times=1)
+    command(
+        sink,
+        capsys,
+        "byod_connect",
+        "--user",
+        "alice",
+        "--url",
+        canary_deployment.url,
+        "--key-file",
+        str(key_file),
+    )
+    # The good path: connect, deploy, status, rotate.
+    command(
+        sink,
+        capsys,
+        "byod_connect",
+        "--user",
+        "alice",
+        "--url",
+        canary_deployment.url,
+        "--key-file",
+        str(key_file),
+    )
+    deployment = Deployment.objects.get()
+    run_deploy(deployment.pk)
+    deployment.refresh_from_db()
+    command(sink, capsys, "byod_status")
+    command(sink, capsys, "byod_rotate_keys")
+    canary_deployment.set_fault("*", revoked_key=True)
+    connection = deployment.connection
+    connection.refresh_from_db()
+    check = connections.check_credentials(connection.url, connections.get_deploy_key(connection))
+    sink.add(check, check.message, repr(check.error), getattr(check.error, "detail", ""))
+    sink.add(deployment.log, deployment.error_message, deployment.__dict__)
+    sink.add(caplog.text, *(r.getMessage() for r in caplog.records))
+    sink.add(*(repr(e.__dict__) for e in connection.events.all()))
+
+    seen = sink.text()
+    assert "Connected alice" in seen  # the good path did run
+    assert canary_token not in seen
+    raw = database_bytes(tmp_path)
+    assert connection.key_ciphertext.encode() in raw  # the copy holds the row...
+    assert canary_token.encode() not in raw  # ...but not the key in clear
