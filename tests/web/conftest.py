@@ -11,7 +11,7 @@ from accounts.models import User
 from byod.models import Connection, ConnectionStatus, Deployment
 
 PASSWORD = "correct horse battery staple 42"
-CANARY_KEY = "prod:happy-otter-123|CANARYCANARYCANARYCANARY0123456789"
+CANARY_KEY = "prod:quiet-lynx-417|CANARYCANARYCANARYCANARY0123456789"
 
 pytestmark = pytest.mark.urls("tests.web.urls")
 
@@ -83,20 +83,20 @@ def make_connection(
     *,
     status: str = ConnectionStatus.CONNECTED,
     deployed_version: int | None = 1,
-    name: str = "happy-otter-123",
+    name: str = "quiet-lynx-417",
     **fields: object,
 ) -> Connection:
     """A stored connection, written directly: these tests are about pages, not the services."""
-    return Connection.objects.create(
-        user=user,
-        url=f"https://{name}.convex.cloud",
-        deployment_name=name,
-        key_ciphertext="c2VhbGVk",
-        key_id="test1",
-        status=status,
-        deployed_version=deployed_version,
-        **fields,
-    )
+    values: dict[str, object] = {
+        "url": f"https://{name}.convex.cloud",
+        "deployment_name": name,
+        "key_ciphertext": "c2VhbGVk",
+        "key_id": "test1",
+        "status": status,
+        "deployed_version": deployed_version,
+    }
+    values.update(fields)
+    return Connection.objects.create(user=user, **values)
 
 
 def make_deployment(connection: Connection, **fields: object) -> Deployment:

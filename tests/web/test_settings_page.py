@@ -1,0 +1,172 @@
+"""What the settings page shows in each state, as a full page and as htmx partials."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from byod.models import ConnectionStatus
+from tests.web.conftest import client_for, make_connection, make_deployment
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.web.urls")]
+HTMX = {"HX-Request": "true"}
+
+
+def page(user: User, **headers: str) -> str:
+    response = client_for(user).get(reverse("byod:settings"), headers=headers)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_it_explains_byod_and_shows_the_form_when_not_connected(owner: User) -> None:
+    html = page(owner)
+    assert "Connect your own Convex deployment" in html
+    assert "Settings → URL &amp; Deploy Key" in html
+    assert 'type="password" name="deploy_key"' in html
+    assert "Check connection" in html and "Connect and deploy" in html
+    assert 'data-state="not_connected"' in html
+
+
+def test_it_answers_htmx_with_the_state_panel_only(owner: User) -> None:
+    html = page(owner, **HTMX)
+    assert html.lstrip().startswith('<section id="byod-state"')
+    assert "<html" not in html
+
+
+def test_it_shows_a_connected_deployment_without_its_key(owner: User) -> None:
+    changed = timezone.now() - timedelta(days=3)
+    make_connection(owner, key_changed_at=changed, last_deploy_at=timezone.now())
+    html = page(owner)
+    assert 'data-state="connected"' in html
+    assert "quiet-lynx-417" in html and "https://quiet-lynx-417.convex.cloud" in html
+    assert "A key is stored, changed" in html
+    assert "c2VhbGVk" not in html  # not even the ciphertext
+    assert "version 1" in html and "up to date" in html
+    for button in ("Redeploy", "Update credentials", "Disconnect"):
+        assert button in html
+    assert "Update available" not in html
+
+
+def test_it_offers_an_update_with_the_changelog(
+    owner: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = importlib.import_module("byod.package")
+    monkeypatch.setattr(package, "CURRENT_VERSION", 3)
+    monkeypatch.setattr(package, "CHANGELOG", {2: "Adds notes.", 3: "Faster search."})
+    make_connection(owner, deployed_version=1)
+    html = page(owner)
+    assert "Update available: version 1 → 3." in html
+    assert "v2: Adds notes." in html and "v3: Faster search." in html
+    assert "Update now" in html
+
+
+def test_it_shows_progress_while_deploying_and_polls_for_it(owner: User) -> None:
+    connection = make_connection(owner, status=ConnectionStatus.DEPLOYING, deployed_version=None)
+    make_deployment(
+        connection,
+        status="running",
+        phase="waiting for indexes",
+        indexes_ready=2,
+        indexes_total=5,
+        attempt=1,
+        started_at=timezone.now() - timedelta(seconds=42),
+    )
+    html = page(owner)
+    assert 'hx-get="/database/progress/" hx-trigger="every 1s"' in html
+    assert "waiting for indexes" in html
+    assert "2 of 5 ready" in html
+    assert "42 s" in html or "43 s" in html
+    poll = client_for(owner).get(reverse("byod:progress"), headers=HTMX)
+    assert poll.status_code == 200
+    body = poll.content.decode()
+    assert body.lstrip().startswith('<div id="byod-progress"')
+    assert "2 of 5 ready" in body
+
+
+def test_it_stops_polling_and_swaps_in_the_final_state_when_the_deploy_ends(owner: User) -> None:
+    connection = make_connection(owner)
+    make_deployment(connection, status="succeeded", started_at=timezone.now())
+    poll = client_for(owner).get(reverse("byod:progress"), headers=HTMX)
+    assert poll.status_code == 286  # htmx: stop polling (and still swap)
+    assert poll["HX-Retarget"] == "#byod-state"
+    assert poll["HX-Reswap"] == "outerHTML"
+    assert 'data-state="connected"' in poll.content.decode()
+
+
+def test_it_sends_a_progress_request_without_htmx_to_the_page(owner: User) -> None:
+    response = client_for(owner).get(reverse("byod:progress"))
+    assert response.status_code == 302 and response["Location"] == reverse("byod:settings")
+
+
+def test_it_shows_a_retryable_error_with_a_retry_button_and_folded_details(owner: User) -> None:
+    connection = make_connection(
+        owner,
+        status=ConnectionStatus.ERROR,
+        last_error_category="timeout",
+        last_error_message="start_push: ReadTimeout (timed out)",
+        last_error_at=timezone.now(),
+    )
+    make_deployment(connection, status="failed", error_category="timeout")
+    html = page(owner)
+    assert "took too long to answer" in html  # the category's user message
+    assert "Retry now" in html
+    assert "<details>" in html and "start_push: ReadTimeout" in html
+
+
+def test_it_asks_for_new_credentials_instead_of_a_retry_for_a_refused_key(owner: User) -> None:
+    make_connection(owner, status=ConnectionStatus.ERROR, last_error_category="bad_credentials")
+    html = page(owner)
+    assert "refused the deploy key" in html
+    assert "Retry now" not in html
+    assert html.count("Update credentials") >= 2  # in the error panel and with the actions
+
+
+def test_it_lists_recent_attempts_with_versions_duration_and_error(owner: User) -> None:
+    connection = make_connection(owner)
+    start = timezone.now() - timedelta(minutes=5)
+    make_deployment(
+        connection, status="succeeded", started_at=start, finished_at=start + timedelta(seconds=7)
+    )
+    make_deployment(
+        connection,
+        status="failed",
+        from_version=1,
+        to_version=2,
+        error_category="existing_data_conflict",
+        error_message="documents in messages fail",
+    )
+    html = page(owner)
+    assert "Recent deploys" in html
+    assert "7 s" in html
+    assert "v1 → v2" in html
+    assert "existing_data_conflict" in html and "documents in messages fail" in html
+
+
+def test_it_is_back_to_not_connected_after_a_disconnect(owner: User) -> None:
+    make_connection(owner, status=ConnectionStatus.DISCONNECTED, key_ciphertext="", key_id="")
+    html = page(owner)
+    assert 'data-state="not_connected"' in html
+    assert "You disconnected" in html and "Your data is still in" in html
+
+
+def test_it_confirms_before_disconnecting_and_says_what_happens(owner: User) -> None:
+    make_connection(owner)
+    html = client_for(owner).get(reverse("byod:disconnect")).content.decode()
+    assert "erase your deploy key at once" in html
+    assert "data stays" in html
+    assert 'action="/database/disconnect/"' in html
+
+
+def test_it_disconnects_with_htmx_and_answers_with_the_not_connected_panel(owner: User) -> None:
+    make_connection(owner)
+    response = client_for(owner).post(reverse("byod:disconnect"), headers=HTMX)
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == "#byod-state"
+    assert response["HX-Push-Url"] == reverse("byod:settings")
+    html = response.content.decode()
+    assert 'data-state="not_connected"' in html and "erased your deploy key" in html
