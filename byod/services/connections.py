@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from byod import crypto, transitions
@@ -171,18 +171,32 @@ def connect(
     check = _checked(url, deploy_key, confirm_foreign=confirm_foreign)
     assert check.url is not None
     sealed = crypto.encrypt(deploy_key.strip(), owner=user.external_id, field=KEY_FIELD)
-    with transaction.atomic():
-        connection = Connection.objects.create(
-            user=user,
-            url=check.url.url,
-            deployment_name=check.deployment_name or "",
-            key_ciphertext=sealed.ciphertext,
-            key_id=sealed.key_id,
-            key_changed_at=timezone.now(),
-            status=ConnectionStatus.PENDING,
+    try:
+        with transaction.atomic():
+            connection = Connection.objects.create(
+                user=user,
+                url=check.url.url,
+                deployment_name=check.deployment_name or "",
+                key_ciphertext=sealed.ciphertext,
+                key_id=sealed.key_id,
+                key_changed_at=timezone.now(),
+                status=ConnectionStatus.PENDING,
+            )
+            transitions.connection_created(connection, actor=actor)
+            _request_deploy(connection, actor=actor, trigger=trigger)
+    except IntegrityError:
+        existing = Connection.objects.filter(user=user).first()
+        if existing is None:
+            raise
+        # A second request for the same user (a double submit) created it meanwhile.
+        return update_credentials(
+            existing,
+            url,
+            deploy_key,
+            actor=actor,
+            confirm_foreign=confirm_foreign,
+            trigger=trigger,
         )
-        transitions.connection_created(connection, actor=actor)
-        _request_deploy(connection, actor=actor, trigger=trigger)
     return connection
 
 
