@@ -25,10 +25,15 @@ class HtmxHttpRequest(HttpRequest):
 
 def page_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     state: PageState = extra.pop("page", None) or page_state(request.user)  # type: ignore[arg-type]
-    context: dict[str, Any] = {"page": state, "form": None, "notice": ""}
+    context: dict[str, Any] = {"page": state, "form": None, "notice": "", "check": None}
     if state.state == "not_connected":
         context["form"] = ConnectForm()
     context.update(extra)
+    # Tables of another project, from a refused connect or from a check: warn either way.
+    check = context["check"]
+    context["warn_tables"] = context.get("foreign_tables") or (
+        check.foreign_tables if check is not None else []
+    )
     return context
 
 

@@ -26,7 +26,7 @@ def package_version() -> Iterator[None]:
     """The schema package and its builds, stood in for while they are not in the tree."""
     added = []
     try:
-        import byod.package  # noqa: F401
+        import byod.package
     except ImportError:
         package = types.ModuleType("byod.package")
         package.CURRENT_VERSION = 1  # type: ignore[attr-defined]
