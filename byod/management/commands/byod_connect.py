@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from byod.client.errors import ConvexError
 from byod.inputs import InputError
@@ -25,6 +25,25 @@ from byod.services import connections
 
 class Command(BaseCommand):
     help = "Connect a user's Convex deployment (the key comes from a file or stdin)."
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # No abbreviations: "--key <the key>" must not pass for "--key-file".
+        parser = super().create_parser(prog_name, subcommand, allow_abbrev=False, **kwargs)
+
+        def parse_args(args: Any = None, namespace: Any = None) -> Any:
+            # argparse would echo unknown arguments, and one of them may be a key.
+            known, extra = parser.parse_known_args(args, namespace)
+            if extra:
+                names = [a.split("=", 1)[0] for a in extra if a.startswith("-")]
+                parser.error(
+                    f"unknown option(s): {', '.join(names) or '(extra values)'}. The deploy key "
+                    'is read only from --key-file (a file, or "-" for standard input), never '
+                    "from the command line."
+                )
+            return known
+
+        parser.parse_args = parse_args  # type: ignore[method-assign]
+        return parser
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--user", required=True, metavar="U", help="username or email")
@@ -91,7 +110,11 @@ def _read_key(source: str) -> str:
         try:
             text = Path(source).read_text()
         except OSError as error:
-            raise CommandError(f"Cannot read the key file {source!r}: {error.strerror}.") from None
+            # The path is not repeated: it may be a key pasted where the path belongs.
+            raise CommandError(
+                f"Cannot read the key file ({error.strerror}). Give the path of a file that "
+                'holds the deploy key, or "-" to read it from standard input.'
+            ) from None
     text = text.strip()
     if not text:
         raise CommandError("The key file is empty; put the deploy key in it (one line).")
