@@ -255,6 +255,12 @@ def parse_url(raw: str) -> DeploymentUrl:
             f"Convex cloud deployments use the standard https port. Remove ':{effective_port}' "
             f"and use https://{host}.",
         )
+    if host.endswith(".convex.site"):
+        raise InputError(
+            "url",
+            "That is your deployment's HTTP actions URL (.convex.site). Use the deployment URL, "
+            f"which ends in .convex.cloud: https://{host.removesuffix('.convex.site')}.convex.cloud.",
+        )
     if scheme == "http":
         raise InputError(
             "url",

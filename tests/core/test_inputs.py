@@ -75,6 +75,7 @@ def test_it_accepts_and_normalizes_cloud_urls(raw: str, url: str, name: str) -> 
         ("https://evil-convex.cloud", "not a Convex cloud deployment"),
         ("https://happy_otter.convex.cloud", "not a Convex cloud deployment"),
         ("https://example.com", "BYOD_ALLOWED_HOSTS"),
+        ("https://happy-otter-123.convex.site", "https://happy-otter-123.convex.cloud"),
         ("https://happy-otter-123.convex.cloud\u200b", "non-ASCII"),
         ("https://h\u00e4ppy.convex.cloud", "non-ASCII"),
         ("https://happy otter.convex.cloud", "spaces"),
