@@ -101,7 +101,7 @@ def post(
     data = json.dumps(body).encode()
     headers = {"Content-Type": "application/json"}
     if br:
-        data = brotli.compress(data)
+        data = brotli.compress(data, quality=5)
         headers["Content-Encoding"] = "br"
     return client.post(url + path, content=data, headers=headers)
 

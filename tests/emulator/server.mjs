@@ -149,7 +149,6 @@ class Deployment {
     this.name = name;
     this.adminKey = adminKey;
     this.backfillMs = options.backfillMs ?? ARGS.backfillMs;
-    this.dir = path.join(WORKDIR, `${name}-${crypto.randomBytes(4).toString("hex")}`);
     this.active = null; // {pushId, schema (export JSON) | null, dir, modules: Map(path -> {sha256, environment})}
     this.store = { documents: {}, nextDocId: 10000, lastCreationTime: 0 };
     this.runtime = null; // {t, db} created lazily
@@ -178,7 +177,6 @@ class Deployment {
   async close() {
     this.server.closeAllConnections?.();
     await new Promise((resolve) => this.server.close(() => resolve()));
-    fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
   info() {
@@ -723,35 +721,43 @@ async function evaluatePush(dep, body) {
     throw new HttpError(400, "ComponentsNotSupported", "The emulator does not host components.");
   }
   const pushId = `push-${crypto.randomBytes(6).toString("hex")}`;
-  const dir = path.join(dep.dir, pushId);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  // Bundles are stored by content: deployments pushed the same artifact share one directory, so
+  // Node evaluates its modules once (pushing one package to 1,000 deployments stays cheap).
   const modules = new Map();
-  const writeModule = (modulePath, source) => {
-    const target = path.resolve(dir, modulePath);
-    if (!target.startsWith(dir + path.sep)) {
-      throw new HttpError(400, "InvalidModulePath", `Module path escapes the functions directory: ${modulePath}`);
-    }
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.writeFileSync(target, source);
-  };
+  const sources = new Map();
   for (const m of app.changedModules) {
-    writeModule(m.path, m.source);
     modules.set(m.path, { sha256: sha256(m), environment: m.environment ?? "isolate" });
+    sources.set(m.path, m.source);
   }
   for (const u of app.unchangedModuleHashes ?? []) {
     const old = dep.active?.modules.get(u.path);
     if (!old || old.sha256 !== u.sha256) {
       throw new HttpError(400, "ModuleNotFound", `Unchanged module ${u.path} is not on the deployment.`);
     }
-    fs.copyFileSync(path.join(dep.active.dir, u.path), path.join(dir, u.path));
     modules.set(u.path, old);
+    sources.set(u.path, fs.readFileSync(path.join(dep.active.dir, u.path), "utf8"));
+  }
+  const schemaPath = app.schema ? (app.schema.path ?? "schema.js") : null;
+  if (schemaPath) sources.set(schemaPath, app.schema.source);
+  const key = crypto.createHash("sha256");
+  for (const [p, source] of [...sources].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    key.update(p).update("\0").update(crypto.createHash("sha256").update(source).digest("hex"));
+  }
+  const dir = path.join(WORKDIR, "bundles", key.digest("hex").slice(0, 40));
+  if (!fs.existsSync(path.join(dir, "package.json"))) {
+    for (const [modulePath, source] of sources) {
+      const target = path.resolve(dir, modulePath);
+      if (!target.startsWith(dir + path.sep)) {
+        throw new HttpError(400, "InvalidModulePath", `Module path escapes the functions directory: ${modulePath}`);
+      }
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, source);
+    }
+    // Written last: its presence marks a complete bundle directory.
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ type: "module" }));
   }
   let schema = null;
-  let schemaPath = null;
-  if (app.schema) {
-    schemaPath = app.schema.path ?? "schema.js";
-    writeModule(schemaPath, app.schema.source);
+  if (schemaPath) {
     let exported;
     try {
       const mod = await import(pathToFileURL(path.join(dir, schemaPath)).href);
@@ -1086,12 +1092,10 @@ async function handleDeploymentRequest(dep, req, res) {
         });
       case "/api/deploy2/evaluate_push": {
         const push = await evaluatePush(dep, body);
-        fs.rmSync(push.dir, { recursive: true, force: true });
         return sendJson(res, 200, { schemaChange: schemaChangeFor(push) });
       }
       case "/api/deploy2/evaluate_schema": {
         const push = await evaluatePush(dep, body);
-        fs.rmSync(push.dir, { recursive: true, force: true });
         return sendJson(res, 200, schemaEvaluation(dep, push));
       }
       case "/api/deploy2/start_push": {
@@ -1174,7 +1178,6 @@ async function handleDeploymentRequest(dep, req, res) {
         const log = dep.pushes.find((p) => p.pushId === push.pushId);
         if (body.dryRun || push.dryRun) {
           if (log) log.status = "dry_run";
-          fs.rmSync(push.dir, { recursive: true, force: true });
           return sendJson(res, 200, diff);
         }
         // Activate modules and schema at once; the next function call builds a fresh runtime.
