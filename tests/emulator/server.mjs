@@ -10,6 +10,7 @@
 //
 // prints one JSON line ({"url", "controlUrl", "deployments": {name: {url}}}) and serves until
 // stopped (SIGINT/SIGTERM). Admin keys are never printed.
+import { AsyncLocalStorage } from "node:async_hooks";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
@@ -17,7 +18,22 @@ import { register } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import util from "node:util";
 import zlib from "node:zlib";
+
+// Functions' console output goes to the response's logLines, like Convex's: a console whose
+// methods find the current request's collector through AsyncLocalStorage.
+const logStorage = new AsyncLocalStorage();
+const LOG_LEVELS = { log: "LOG", info: "INFO", warn: "WARN", error: "ERROR", debug: "DEBUG" };
+globalThis.console = new Proxy(globalThis.console, {
+  get(target, prop) {
+    const lines = logStorage.getStore();
+    if (lines && Object.hasOwn(LOG_LEVELS, prop)) {
+      return (...args) => lines.push(`[${LOG_LEVELS[prop]}] ${args.map((a) => util.inspect(a)).join(" ")}`);
+    }
+    return Reflect.get(target, prop);
+  },
+});
 
 // convex-test keeps a deployment's documents in a private `DatabaseFake`. Carrying data (with ids)
 // across pushes needs a handle on it, so expose the class from the module's source as it loads.
@@ -939,8 +955,14 @@ function parseFunctionPath(p) {
   return { modulePath, name: name || "default", canonical: `${modulePath}.js:${name || "default"}` };
 }
 
-async function runFunction(dep, { path: fnPath, args, kind, isAdmin, paused }) {
-  const envelope = (rest) => ({ logLines: [], ...rest });
+async function runFunction(dep, request) {
+  const logLines = [];
+  const result = await logStorage.run(logLines, () => runFunctionInner(dep, request));
+  return { ...result, logLines };
+}
+
+async function runFunctionInner(dep, { path: fnPath, args, kind, isAdmin, paused }) {
+  const envelope = (rest) => rest;
   if (paused) return envelope({ status: "error", errorMessage: PAUSED_ERROR_MESSAGE });
   const parsed = parseFunctionPath(fnPath);
   const notFound = () =>

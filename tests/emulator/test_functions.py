@@ -92,3 +92,9 @@ def test_it_passes_convex_error_data(client, deployed):
 def test_functions_fail_before_any_push(client, convex_deployment):
     result = call(client, convex_deployment, "query", "notes:count").json()
     assert result["status"] == "error"
+
+
+def test_it_returns_console_output_as_log_lines(client, deployed):
+    result = call(client, deployed, "query", "notes:noisy", {"word": "hi"}).json()
+    assert result["value"] == "hi"
+    assert result["logLines"] == ["[LOG] 'said' 'hi'", "[WARN] { loud: true }"]
