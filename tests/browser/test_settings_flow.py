@@ -1,0 +1,166 @@
+"""The whole flow in headless Chromium: sign up, connect an emulated deployment, watch the deploy
+(run by a real db_worker process) reach "connected, version 1", redeploy, disconnect; and the
+guidance a bad key gets. Screenshots of each state go to test-results/screenshots/."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+import pytest
+
+from accounts.models import User
+from byod.models import Connection, Deployment
+from tests.browser.fixtures import Worker, screenshot
+from tests.fixtures.emulator import EmulatorDeployment
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.urls("tests.web.urls"),
+    pytest.mark.usefixtures("allow_emulator_hosts"),
+]
+PASSWORD = "a long enough passphrase 7"
+DEPLOY_TIMEOUT_MS = 90_000
+
+
+def sign_up(page: Any, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/accounts/signup/")
+    page.fill("#id_username", username)
+    page.fill("#id_email", f"{username}@example.com")
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector(f"text=Log out {username}")
+
+
+def state(page: Any) -> str:
+    return str(page.get_attribute("#byod-state", "data-state"))
+
+
+def wait_for_state(page: Any, wanted: str, timeout: int = DEPLOY_TIMEOUT_MS) -> None:
+    page.wait_for_selector(f'#byod-state[data-state="{wanted}"]', timeout=timeout)
+
+
+def test_a_user_connects_watches_the_deploy_redeploys_and_disconnects(
+    browser_page: Any,
+    live_server: Any,
+    task_worker: Worker,
+    convex_deployment: EmulatorDeployment,
+) -> None:
+    page = browser_page
+    convex_deployment.set_backfill_ms(2500)  # long enough to watch the indexes build
+    sign_up(page, live_server.url, "dana")
+    page.goto(f"{live_server.url}/database/")
+    assert state(page) == "not_connected"
+    screenshot(page, "01-not-connected")
+
+    page.fill("#id_url", convex_deployment.url)
+    page.fill("#id_deploy_key", convex_deployment.admin_key)
+    page.click("text=Check connection")
+    page.wait_for_selector("text=The connection works.")
+    assert page.input_value("#id_deploy_key") == convex_deployment.admin_key  # hx-preserve
+    assert not Connection.objects.exists()
+    screenshot(page, "02-check-ok")
+
+    # A marker on window survives htmx swaps but not a page load: proves there is no reload.
+    page.evaluate("window.__noReload = true")
+    page.click("text=Connect and deploy")
+    page.wait_for_selector("#byod-progress")
+    page.wait_for_selector("#byod-progress .indexes:has-text('ready')", timeout=DEPLOY_TIMEOUT_MS)
+    screenshot(page, "03-deploying")
+    wait_for_state(page, "connected")
+    assert page.evaluate("window.__noReload === true")
+    panel = page.inner_text("#byod-state")
+    assert "Connected" in panel and "version 1" in panel and "up to date" in panel
+    assert convex_deployment.name in panel
+    assert convex_deployment.admin_key not in page.content()
+    screenshot(page, "04-connected-version-1")
+
+    page.click("button:has-text('Redeploy')")
+    page.wait_for_selector("#byod-progress")
+    wait_for_state(page, "connected")
+    assert page.evaluate("window.__noReload === true")
+    assert page.locator(".history tr.deploy-succeeded").count() == 2
+    screenshot(page, "05-redeployed")
+    assert Deployment.objects.filter(status="succeeded").count() == 2
+
+    page.click("text=Disconnect")
+    page.wait_for_selector("text=erase your deploy key at once")
+    assert page.url.endswith("/database/disconnect/")
+    screenshot(page, "06-confirm-disconnect")
+    page.click("text=Disconnect and erase the key")
+    wait_for_state(page, "not_connected", timeout=15_000)
+    assert page.url.endswith("/database/")
+    assert "erased your deploy key" in page.inner_text("#byod-state")
+    screenshot(page, "07-disconnected")
+    connection = Connection.objects.get()
+    assert connection.status == "disconnected" and not connection.has_key
+    assert convex_deployment.active_schema() is not None  # the data stays with the user
+
+
+def test_a_bad_key_gets_the_guidance_inline(
+    browser_page: Any, live_server: Any, convex_deployment: EmulatorDeployment
+) -> None:
+    page = browser_page
+    User.objects.create_user("erin", "erin@example.com", PASSWORD)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "erin")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/database/")
+
+    wrong = f"{convex_deployment.name}|{secrets.token_hex(24)}"
+    page.fill("#id_url", convex_deployment.url)
+    page.fill("#id_deploy_key", wrong)
+    page.click("text=Connect and deploy")
+    error = page.wait_for_selector("#connect-form .field.has-error .error")
+    assert "refused the deploy key" in error.inner_text()
+    assert "Convex dashboard" in error.inner_text()
+    assert wrong not in page.content()
+    assert page.input_value("#id_deploy_key") == wrong  # still there to correct
+    screenshot(page, "08-bad-key")
+
+    page.fill("#id_url", "http://localhost:8000")
+    page.click("text=Check connection")
+    page.wait_for_selector("#connect-form .field.has-error:has(#id_url)")
+    screenshot(page, "09-bad-url")
+    assert not Connection.objects.exists()
+    assert convex_deployment.pushes() == []
+
+
+def test_the_page_works_without_javascript(
+    chromium: Any,
+    settings: Any,
+    live_server: Any,
+    task_worker: Worker,
+    convex_deployment: EmulatorDeployment,
+) -> None:
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        User.objects.create_user("fred", "fred@example.com", PASSWORD)
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", "fred")
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.goto(f"{live_server.url}/database/")
+        page.fill("#id_url", convex_deployment.url)
+        page.fill("#id_deploy_key", convex_deployment.admin_key)
+        page.click("text=Connect and deploy")
+        page.wait_for_url(re.compile(r"/database/$"))
+        for _ in range(DEPLOY_TIMEOUT_MS // 500):
+            if state(page) == "connected":
+                break
+            page.wait_for_timeout(500)
+            page.goto(f"{live_server.url}/database/")
+        assert state(page) == "connected", task_worker.output()
+        screenshot(page, "10-connected-without-javascript")
+        page.click("text=Disconnect")
+        page.click("text=Disconnect and erase the key")
+        page.wait_for_url(re.compile(r"/database/$"))
+        assert state(page) == "not_connected"
+    finally:
+        context.close()
