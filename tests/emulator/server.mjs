@@ -958,7 +958,8 @@ function parseFunctionPath(p) {
 async function runFunction(dep, request) {
   const logLines = [];
   const result = await logStorage.run(logLines, () => runFunctionInner(dep, request));
-  return { ...result, logLines };
+  // Like the backend, which leaves logLines out when a function logged nothing.
+  return logLines.length > 0 ? { ...result, logLines } : result;
 }
 
 async function runFunctionInner(dep, { path: fnPath, args, kind, isAdmin, paused }) {
