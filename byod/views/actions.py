@@ -138,6 +138,10 @@ def redeploy(request: HtmxHttpRequest) -> HttpResponse:
         request_deploy(connection, trigger=DeploymentTrigger.USER, actor=request.user)  # type: ignore[arg-type]
     except TransitionError:
         return _nothing_to_do(request, "This connection cannot be deployed to right now.")
+    except ValueError:  # no build artifact for the version: ours to fix, not the user's
+        return _nothing_to_do(
+            request, "This version cannot be deployed right now; please try again later."
+        )
     return _done(request, "Deploy started.")
 
 
