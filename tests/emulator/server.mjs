@@ -283,6 +283,19 @@ const IDENTIFIER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 // ---------------------------------------------------------------------------------------------
 // Faults
 
+const FAULT_KINDS = new Set([
+  "latency_ms",
+  "status",
+  "body",
+  "hang",
+  "drop",
+  "schema_failure",
+  "race",
+  "revoked_key",
+  "paused",
+  "times",
+]);
+
 function normalizeEndpoint(endpoint) {
   if (!endpoint || endpoint === "*") return "*";
   let e = endpoint.startsWith("/") ? endpoint : "/" + endpoint;
@@ -1280,7 +1293,12 @@ async function handleControlRequest(req, res) {
       if (method === "POST" || method === "PUT") {
         const body = await readJson(req);
         const key = normalizeEndpoint(body.endpoint);
-        dep.faults.set(key, body.fault ?? {});
+        const fault = body.fault ?? {};
+        const unknown = Object.keys(fault).filter((k) => !FAULT_KINDS.has(k));
+        if (unknown.length > 0) {
+          throw new HttpError(400, "UnknownFault", `Unknown fault kinds: ${unknown.join(", ")}`);
+        }
+        dep.faults.set(key, fault);
         return sendJson(res, 200, Object.fromEntries(dep.faults));
       }
     }

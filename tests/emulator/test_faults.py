@@ -9,6 +9,7 @@ import pytest
 
 from tests.emulator import schemas
 from tests.emulator.convex_cli import push, push_request
+from tests.fixtures.emulator import EmulatorError
 
 
 def check_key(client, dep, **kwargs):
@@ -118,3 +119,8 @@ def test_faults_stay_on_their_deployment(client, convex_emulator, convex_deploym
         assert check_key(client, other).status_code == 200
     finally:
         convex_emulator.delete_deployment(other.name)
+
+
+def test_an_unknown_fault_kind_is_refused(convex_deployment):
+    with pytest.raises(EmulatorError, match="UnknownFault"):
+        convex_deployment.set_fault("*", latency=5)
