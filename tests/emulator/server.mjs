@@ -217,16 +217,16 @@ class Deployment {
     return [...names].sort();
   }
 
+  // One id counter per deployment, shared by every runtime it ever had: a mutation still running
+  // on the previous runtime during a push cannot hand out an id the new one hands out again.
   generateId(table) {
-    if (this.runtime) return this.runtime.db._generateId(table);
     const counter = String(this.store.nextDocId++).padStart(32 - table.length, "0");
     return counter + table;
   }
 
   dropRuntime() {
     if (this.runtime) {
-      this.store.nextDocId = this.runtime.db._nextDocId;
-      this.store.lastCreationTime = this.runtime.db._lastCreationTime;
+      this.store.lastCreationTime = Math.max(this.store.lastCreationTime, this.runtime.db._lastCreationTime);
       this.runtime = null;
     }
   }
@@ -250,7 +250,7 @@ class Deployment {
     const t = convexTest(schemaDefinition, modules);
     const db = lastCreatedDb;
     db._documents = this.store.documents;
-    db._nextDocId = this.store.nextDocId;
+    db._generateId = (table) => this.generateId(table);
     db._lastCreationTime = this.store.lastCreationTime;
     this.runtime = { t, db };
     return this.runtime;
@@ -1135,7 +1135,21 @@ async function handleDeploymentRequest(dep, req, res) {
         return sendJson(res, 200, schemaEvaluation(dep, push));
       }
       case "/api/deploy2/start_push": {
-        const push = await evaluatePush(dep, body);
+        let push;
+        try {
+          push = await evaluatePush(dep, body);
+        } catch (e) {
+          if (e instanceof HttpError) {
+            dep.pushes.push({
+              pushId: null,
+              at: new Date().toISOString(),
+              dryRun: !!body.dryRun,
+              status: "rejected",
+              error: { code: e.code, message: e.message },
+            });
+          }
+          throw e;
+        }
         push.startedAt = Date.now();
         push.backfillMs = push.diff.added_indexes.length > 0 ? dep.backfillMs : 0;
         push.dryRun = !!body.dryRun;

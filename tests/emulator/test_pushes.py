@@ -77,6 +77,9 @@ def test_it_rejects_a_reserved_index_name(client, convex_deployment):
     assert convex_deployment.active_schema()["tables"][0]["indexes"][0]["indexDescriptor"] == (
         "by_title"
     )
+    rejected = convex_deployment.pushes()[-1]
+    assert rejected["status"] == "rejected"
+    assert rejected["error"]["code"] == "IndexNameReserved"
 
 
 def test_it_rejects_an_index_on_a_missing_field(client, convex_deployment):
