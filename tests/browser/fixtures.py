@@ -131,8 +131,10 @@ def task_worker(live_server: Any, tmp_path: Path) -> Iterator[Worker]:
             process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium() -> Iterator[Any]:
+    # Per test, not per session: Playwright's sync API keeps an event loop running in this
+    # thread while it is started, which would break later tests that call asyncio.run().
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop is not ours
     from playwright.sync_api import sync_playwright
 
