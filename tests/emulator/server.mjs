@@ -1155,6 +1155,8 @@ async function handleDeploymentRequest(dep, req, res) {
         push.dryRun = !!body.dryRun;
         dep.pending.set(push.pushId, push);
         dep.latestPushId = push.pushId;
+        // Abandoned pushes (a client that never finished) should not pile up.
+        for (const id of [...dep.pending.keys()].slice(0, -8)) dep.pending.delete(id);
         dep.pushes.push({
           pushId: push.pushId,
           at: new Date().toISOString(),
