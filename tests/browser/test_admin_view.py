@@ -1,0 +1,56 @@
+"""What an operator sees first in the admin: the summary above every user's connection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import User
+from byod.models import ConnectionStatus
+from tests.browser.fixtures import screenshot
+from tests.web.conftest import make_connection, make_deployment
+
+pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.web.urls")]
+PASSWORD = "a long enough passphrase 7"
+
+
+def test_an_operator_sees_versions_and_failures_at_a_glance(
+    browser_page: Any, live_server: Any
+) -> None:
+    User.objects.create_user("ops", "ops@example.com", PASSWORD, is_staff=True, is_superuser=True)
+    rows = [
+        ("ann", ConnectionStatus.CONNECTED, 1, ""),
+        ("ben", ConnectionStatus.CONNECTED, 1, ""),
+        ("cat", ConnectionStatus.ERROR, 1, "timeout"),
+        ("dan", ConnectionStatus.ERROR, None, "bad_credentials"),
+        ("eve", ConnectionStatus.DEPLOYING, None, ""),
+    ]
+    for name, status, version, category in rows:
+        user = User.objects.create_user(name, f"{name}@example.com", PASSWORD)
+        connection = make_connection(
+            user,
+            name=f"{name}-deploy-1",
+            status=status,
+            deployed_version=version,
+            last_error_category=category,
+            consecutive_failures=2 if category else 0,
+            last_deploy_at=timezone.now(),
+        )
+        make_deployment(connection, status="failed" if category else "succeeded")
+    page = browser_page
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "ops")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.set_viewport_size({"width": 1500, "height": 900})
+    page.goto(f"{live_server.url}/admin/byod/connection/")
+    summary = page.inner_text(".byod-summary")
+    assert "2 failing" in summary and "2 outdated" in summary
+    assert "timeout" in summary and "bad_credentials" in summary
+    screenshot(page, "13-admin-connections")
+    page.click("text=2 failing")
+    page.wait_for_url("**/?status__exact=error")
+    page.wait_for_selector("#result_list")
+    assert page.locator("#result_list tbody tr").count() == 2
