@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from byod.models import Connection, ConnectionStatus, Deployment
+from byod.services import connections
 from tests.fixtures.emulator import Emulator, EmulatorDeployment
 from tests.web.conftest import client_for, make_connection
 
@@ -134,13 +135,17 @@ def test_it_warns_about_another_projects_tables_before_pushing_anything(
     with httpx.Client(timeout=60) as client:
         push(client, convex_deployment.url, convex_deployment.admin_key, push_request())
     pushes_before = len(convex_deployment.pushes())
+    tables = connections.check_credentials(
+        convex_deployment.url, convex_deployment.admin_key
+    ).foreign_tables
+    assert tables
     form = {"url": convex_deployment.url, "deploy_key": convex_deployment.admin_key}
 
     response = client_for(owner).post(reverse("byod:connect"), form)
     assert response.status_code == 409
     html = response.content.decode()
     assert "This deployment is not empty." in html
-    assert "<code>notes</code>" in html and "<code>tags</code>" in html
+    assert all(f"<code>{table}</code>" in html for table in tables)
     assert 'name="confirm_foreign"' in html
     assert not Connection.objects.exists()
     assert len(convex_deployment.pushes()) == pushes_before

@@ -1,0 +1,77 @@
+"""States that are hard to reach in the full flow: an update available, another project's tables."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import pytest
+
+from accounts.models import User
+from byod.models import Connection
+from tests.browser.fixtures import screenshot
+from tests.fixtures.emulator import EmulatorDeployment
+from tests.web.conftest import make_connection
+
+pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.web.urls")]
+PASSWORD = "a long enough passphrase 7"
+
+
+def log_in(page: Any, base_url: str) -> None:
+    User.objects.create_user("hugo", "hugo@example.com", PASSWORD)
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", "hugo")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+
+
+def test_an_update_banner_shows_the_changelog(
+    browser_page: Any, live_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = importlib.import_module("byod.package")
+    current = package.CURRENT_VERSION
+    monkeypatch.setattr(package, "CURRENT_VERSION", current + 1)
+    monkeypatch.setattr(
+        package, "CHANGELOG", {**package.CHANGELOG, current + 1: "Notes get tags and search."}
+    )
+    page = browser_page
+    log_in(page, live_server.url)
+    make_connection(User.objects.get(username="hugo"), deployed_version=current)
+    page.goto(f"{live_server.url}/database/")
+    banner = page.inner_text(".update-banner")
+    assert f"version {current} → {current + 1}" in banner
+    assert "Notes get tags and search." in banner
+    assert page.is_visible("text=Update now")
+    screenshot(page, "14-update-available")
+
+
+@pytest.mark.usefixtures("allow_emulator_hosts")
+def test_another_projects_tables_need_an_explicit_confirmation(
+    browser_page: Any, live_server: Any, convex_deployment: EmulatorDeployment
+) -> None:
+    import httpx
+
+    from byod.services.connections import check_credentials
+    from tests.emulator.convex_cli import push, push_request
+
+    with httpx.Client(timeout=60) as client:
+        push(client, convex_deployment.url, convex_deployment.admin_key, push_request())
+    pushes = len(convex_deployment.pushes())
+    tables = check_credentials(convex_deployment.url, convex_deployment.admin_key).foreign_tables
+    assert tables
+    page = browser_page
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/database/")
+    page.fill("#id_url", convex_deployment.url)
+    page.fill("#id_deploy_key", convex_deployment.admin_key)
+    page.click("text=Connect and deploy")
+    warning = page.wait_for_selector(".foreign-tables")
+    assert "This deployment is not empty." in warning.inner_text()
+    assert all(table in warning.inner_text() for table in tables)
+    screenshot(page, "15-foreign-tables-warning")
+    assert not Connection.objects.exists()
+    assert len(convex_deployment.pushes()) == pushes
+    page.check("input[name=confirm_foreign]")
+    page.click("text=Connect and deploy")
+    page.wait_for_selector("#byod-progress")
+    assert Connection.objects.get().deployment_name == convex_deployment.name
