@@ -1355,16 +1355,7 @@ await new Promise((resolve, reject) => {
 });
 for (const d of ARGS.deployments) await createDeployment(d);
 
-const base = `http://${ARGS.host}:${control.address().port}`;
-process.stdout.write(
-  JSON.stringify({
-    url: base,
-    controlUrl: `${base}/_emulator`,
-    pid: process.pid,
-    deployments: Object.fromEntries([...deployments.values()].map((d) => [d.name, { url: d.url }])),
-  }) + "\n",
-);
-
+// Signal handlers go in before the startup line: a parent may stop us as soon as it reads it.
 let stopping = false;
 async function shutdown() {
   if (stopping) return;
@@ -1384,3 +1375,13 @@ if (process.env.CONVEX_EMULATOR_EXIT_ON_STDIN_CLOSE === "1") {
   process.stdin.on("close", shutdown);
   process.stdin.resume();
 }
+
+const base = `http://${ARGS.host}:${control.address().port}`;
+process.stdout.write(
+  JSON.stringify({
+    url: base,
+    controlUrl: `${base}/_emulator`,
+    pid: process.pid,
+    deployments: Object.fromEntries([...deployments.values()].map((d) => [d.name, { url: d.url }])),
+  }) + "\n",
+);
