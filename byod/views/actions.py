@@ -89,7 +89,7 @@ def connect(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 def credentials(request: HtmxHttpRequest) -> HttpResponse:
     """Replace the URL and/or deploy key of the user's connection."""
-    connection = own_connection(request.user)  # type: ignore[arg-type]
+    connection = own_connection(request.user)
     if connection is None or connection.status == ConnectionStatus.DISCONNECTED:
         return _nothing_to_do(request, "Connect a deployment first.")
     if request.method == "POST":
@@ -109,10 +109,10 @@ def _save_credentials(request: HtmxHttpRequest, *, template: str) -> HttpRespons
     user = request.user
     try:
         connections.connect(
-            user,  # type: ignore[arg-type]
+            user,
             form.cleaned_data["url"],
             form.cleaned_data["deploy_key"],
-            actor=user,  # type: ignore[arg-type]
+            actor=user,
             confirm_foreign=form.cleaned_data["confirm_foreign"],
         )
     except (InputError, ConvexError) as exc:
@@ -129,13 +129,13 @@ def _save_credentials(request: HtmxHttpRequest, *, template: str) -> HttpRespons
 @login_required
 def redeploy(request: HtmxHttpRequest) -> HttpResponse:
     """Deploy the current package version again (also "Update now" and "Retry")."""
-    connection = own_connection(request.user)  # type: ignore[arg-type]
+    connection = own_connection(request.user)
     if connection is None or not connection.has_key:
         return _nothing_to_do(request, "Connect a deployment first.")
     from byod.services.deploy import request_deploy
 
     try:
-        request_deploy(connection, trigger=DeploymentTrigger.USER, actor=request.user)  # type: ignore[arg-type]
+        request_deploy(connection, trigger=DeploymentTrigger.USER, actor=request.user)
     except TransitionError:
         return _nothing_to_do(request, "This connection cannot be deployed to right now.")
     except ValueError:  # no build artifact for the version: ours to fix, not the user's
@@ -149,11 +149,11 @@ def redeploy(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 def disconnect(request: HtmxHttpRequest) -> HttpResponse:
     """GET: what disconnecting does, and a button. POST: erase the key and forget the link."""
-    connection = own_connection(request.user)  # type: ignore[arg-type]
+    connection = own_connection(request.user)
     if connection is None or connection.status == ConnectionStatus.DISCONNECTED:
         return _nothing_to_do(request, "There is no connection to disconnect.")
     if request.method == "POST":
-        connections.disconnect(connection, actor=request.user)  # type: ignore[arg-type]
+        connections.disconnect(connection, actor=request.user)
         return _done(
             request,
             "Disconnected. We erased your deploy key; your data stays in your deployment.",

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseStopPolling, reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
+from accounts.models import User
 from byod.forms import ConnectForm
 from byod.views.access import login_required
 from byod.views.state import DEPLOYING, PageState, page_state
@@ -20,11 +21,14 @@ TEMPLATE = "byod/settings.html"
 
 
 class HtmxHttpRequest(HttpRequest):
+    """A request as these views see it: with htmx details, and (behind login_required) a user."""
+
     htmx: HtmxDetails
+    user: User  # type: ignore[assignment]
 
 
-def page_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
-    state: PageState = extra.pop("page", None) or page_state(request.user)  # type: ignore[arg-type]
+def page_context(request: HtmxHttpRequest, **extra: Any) -> dict[str, Any]:
+    state: PageState = extra.pop("page", None) or page_state(request.user)
     context: dict[str, Any] = {"page": state, "form": None, "notice": "", "check": None}
     if state.state == "not_connected":
         context["form"] = ConnectForm()
@@ -60,7 +64,7 @@ def progress(request: HtmxHttpRequest) -> HttpResponse:
     panel and status 286 so htmx swaps it in and stops polling, without a reload."""
     if not request.htmx:
         return redirect(reverse("byod:settings"))
-    state = page_state(request.user)  # type: ignore[arg-type]
+    state = page_state(request.user)
     if state.state == DEPLOYING:
         return render(request, TEMPLATE + "#progress", page_context(request, page=state))
     html = render_to_string(TEMPLATE + "#state", page_context(request, page=state), request)
