@@ -29,7 +29,8 @@ globalThis.console = new Proxy(globalThis.console, {
   get(target, prop) {
     const lines = logStorage.getStore();
     if (lines && Object.hasOwn(LOG_LEVELS, prop)) {
-      return (...args) => lines.push(`[${LOG_LEVELS[prop]}] ${args.map((a) => util.inspect(a)).join(" ")}`);
+      return (...args) =>
+        lines.push(`[${LOG_LEVELS[prop]}] ${args.map((a) => util.inspect(a)).join(" ")}`);
     }
     return Reflect.get(target, prop);
   },
@@ -111,13 +112,19 @@ class HttpError extends Error {
 function sendJson(res, status, body) {
   if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body);
-  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+  res.writeHead(status, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
 function sendText(res, status, text) {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(text) });
+  res.writeHead(status, {
+    "Content-Type": "text/plain; charset=utf-8",
+    "Content-Length": Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -226,7 +233,10 @@ class Deployment {
 
   dropRuntime() {
     if (this.runtime) {
-      this.store.lastCreationTime = Math.max(this.store.lastCreationTime, this.runtime.db._lastCreationTime);
+      this.store.lastCreationTime = Math.max(
+        this.store.lastCreationTime,
+        this.runtime.db._lastCreationTime,
+      );
       this.runtime = null;
     }
   }
@@ -265,9 +275,14 @@ function tableOfId(id) {
 async function createDeployment({ name, adminKey, backfillMs } = {}) {
   name = name ?? `emulated-${process.pid}-${++deploymentCounter}`;
   if (!IDENTIFIER_NAME.test(name)) {
-    throw new HttpError(400, "InvalidName", `Deployment names use letters, digits and dashes: ${name}`);
+    throw new HttpError(
+      400,
+      "InvalidName",
+      `Deployment names use letters, digits and dashes: ${name}`,
+    );
   }
-  if (deployments.has(name)) throw new HttpError(409, "DeploymentExists", `Deployment ${name} exists.`);
+  if (deployments.has(name))
+    throw new HttpError(409, "DeploymentExists", `Deployment ${name} exists.`);
   const dep = new Deployment(name, adminKey ?? newAdminKey(name), { backfillMs });
   deployments.set(name, dep);
   try {
@@ -424,7 +439,8 @@ function validateSchemaRules(schema) {
       );
     }
     if (t.startsWith("_")) throw schemaError("TableNameReserved", `${t} is a reserved table name.`);
-    if (tableNames.has(t)) throw schemaError("TableNamesNotUnique", `Table "${t}" is defined twice.`);
+    if (tableNames.has(t))
+      throw schemaError("TableNamesNotUnique", `Table "${t}" is defined twice.`);
     tableNames.add(t);
 
     const db = [...(table.indexes ?? []), ...(table.stagedDbIndexes ?? [])];
@@ -499,7 +515,10 @@ function validateSchemaRules(schema) {
         );
       }
       if (fields.length > MAX_INDEX_FIELDS) {
-        throw schemaError("IndexTooManyFields", `Indexes may have up to ${MAX_INDEX_FIELDS + 1} fields.`);
+        throw schemaError(
+          "IndexTooManyFields",
+          `Indexes may have up to ${MAX_INDEX_FIELDS + 1} fields.`,
+        );
       }
       const seen = new Set();
       for (const f of fields) {
@@ -524,7 +543,10 @@ function validateSchemaRules(schema) {
     }
     for (const index of search) {
       if (typeof index.searchField !== "string") {
-        throw schemaError("InvalidSearchIndex", `Search index "${t}.${index.indexDescriptor}" needs one searchField.`);
+        throw schemaError(
+          "InvalidSearchIndex",
+          `Search index "${t}.${index.indexDescriptor}" needs one searchField.`,
+        );
       }
       checkField(index, index.searchField);
       const filters = index.filterFields ?? [];
@@ -557,8 +579,12 @@ function validateSchemaRules(schema) {
     if (schema.schemaValidation && table.documentType) {
       const referenced = [
         ...db.flatMap((i) => i.fields.map((f) => [i.indexDescriptor, f])),
-        ...search.flatMap((i) => [i.searchField, ...(i.filterFields ?? [])].map((f) => [i.indexDescriptor, f])),
-        ...vector.flatMap((i) => [i.vectorField, ...(i.filterFields ?? [])].map((f) => [i.indexDescriptor, f])),
+        ...search.flatMap((i) =>
+          [i.searchField, ...(i.filterFields ?? [])].map((f) => [i.indexDescriptor, f]),
+        ),
+        ...vector.flatMap((i) =>
+          [i.vectorField, ...(i.filterFields ?? [])].map((f) => [i.indexDescriptor, f]),
+        ),
       ];
       for (const [name, field] of referenced) {
         if (!fieldExists(table.documentType, field)) {
@@ -592,7 +618,11 @@ function indexConfigs(schema) {
   for (const table of schema?.tables ?? []) {
     const t = table.tableName;
     for (const i of table.indexes ?? []) {
-      out.set(`${t}.${i.indexDescriptor}`, { name: `${t}.${i.indexDescriptor}`, type: "database", fields: i.fields });
+      out.set(`${t}.${i.indexDescriptor}`, {
+        name: `${t}.${i.indexDescriptor}`,
+        type: "database",
+        fields: i.fields,
+      });
     }
     for (const i of table.searchIndexes ?? []) {
       out.set(`${t}.${i.indexDescriptor}`, {
@@ -627,7 +657,12 @@ function indexDiff(oldSchema, newSchema) {
   for (const [name, config] of before) {
     if (!after.has(name) || !same(after.get(name), config)) removed.push(config);
   }
-  return { added_indexes: added, removed_indexes: removed, enabled_indexes: [], disabled_indexes: [] };
+  return {
+    added_indexes: added,
+    removed_indexes: removed,
+    enabled_indexes: [],
+    disabled_indexes: [],
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -659,10 +694,14 @@ function validateValue(v, value, where) {
     case "bytes":
       return value instanceof ArrayBuffer ? null : fail(`expected bytes, got ${describe(value)}`);
     case "id":
-      return typeof value === "string" ? null : fail(`expected an Id<"${v.tableName}">, got ${describe(value)}`);
+      return typeof value === "string"
+        ? null
+        : fail(`expected an Id<"${v.tableName}">, got ${describe(value)}`);
     case "literal": {
       const want = JSON.stringify(v.value);
-      return JSON.stringify(convexToJson(value)) === want ? null : fail(`expected ${want}, got ${describe(value)}`);
+      return JSON.stringify(convexToJson(value)) === want
+        ? null
+        : fail(`expected ${want}, got ${describe(value)}`);
     }
     case "array": {
       if (!Array.isArray(value)) return fail(`expected an array, got ${describe(value)}`);
@@ -677,7 +716,12 @@ function validateValue(v, value, where) {
         ? null
         : fail(`${describe(value)} matches none of the union's members`);
     case "object": {
-      if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof ArrayBuffer) {
+      if (
+        value === null ||
+        typeof value !== "object" ||
+        Array.isArray(value) ||
+        value instanceof ArrayBuffer
+      ) {
         return fail(`expected an object, got ${describe(value)}`);
       }
       for (const [field, { fieldType, optional }] of Object.entries(v.value)) {
@@ -689,7 +733,8 @@ function validateValue(v, value, where) {
         if (e) return e;
       }
       for (const field of Object.keys(value)) {
-        if (!(field in v.value) && value[field] !== undefined) return fail(`extra field \`${field}\``);
+        if (!(field in v.value) && value[field] !== undefined)
+          return fail(`extra field \`${field}\``);
       }
       return null;
     }
@@ -744,7 +789,11 @@ function sha256(bundle) {
 async function evaluatePush(dep, body) {
   const app = body.appDefinition;
   if (!app || !Array.isArray(app.changedModules)) {
-    throw new HttpError(400, "InvalidPushRequest", "The push request has no appDefinition.changedModules.");
+    throw new HttpError(
+      400,
+      "InvalidPushRequest",
+      "The push request has no appDefinition.changedModules.",
+    );
   }
   if ((body.componentDefinitions ?? []).length > 0) {
     throw new HttpError(400, "ComponentsNotSupported", "The emulator does not host components.");
@@ -761,7 +810,11 @@ async function evaluatePush(dep, body) {
   for (const u of app.unchangedModuleHashes ?? []) {
     const old = dep.active?.modules.get(u.path);
     if (!old || old.sha256 !== u.sha256) {
-      throw new HttpError(400, "ModuleNotFound", `Unchanged module ${u.path} is not on the deployment.`);
+      throw new HttpError(
+        400,
+        "ModuleNotFound",
+        `Unchanged module ${u.path} is not on the deployment.`,
+      );
     }
     modules.set(u.path, old);
     sources.set(u.path, fs.readFileSync(path.join(dep.active.dir, u.path), "utf8"));
@@ -777,7 +830,11 @@ async function evaluatePush(dep, body) {
     for (const [modulePath, source] of sources) {
       const target = path.resolve(dir, modulePath);
       if (!target.startsWith(dir + path.sep)) {
-        throw new HttpError(400, "InvalidModulePath", `Module path escapes the functions directory: ${modulePath}`);
+        throw new HttpError(
+          400,
+          "InvalidModulePath",
+          `Module path escapes the functions directory: ${modulePath}`,
+        );
       }
       fs.mkdirSync(path.dirname(target), { recursive: true });
       fs.writeFileSync(target, source);
@@ -792,7 +849,11 @@ async function evaluatePush(dep, body) {
       const mod = await import(pathToFileURL(path.join(dir, schemaPath)).href);
       exported = mod.default.export();
     } catch (e) {
-      throw new HttpError(400, "SchemaDefinitionError", `Failed to analyze ${schemaPath}: ${e?.message ?? e}`);
+      throw new HttpError(
+        400,
+        "SchemaDefinitionError",
+        `Failed to analyze ${schemaPath}: ${e?.message ?? e}`,
+      );
     }
     schema = typeof exported === "string" ? JSON.parse(exported) : exported;
     validateSchemaRules(schema);
@@ -815,7 +876,8 @@ async function evaluatePush(dep, body) {
 async function analyzeModules(dir, modules, schemaPath) {
   const functions = {};
   for (const modulePath of modules.keys()) {
-    if (modulePath.startsWith("_deps/") || modulePath === schemaPath || !modulePath.endsWith(".js")) continue;
+    if (modulePath.startsWith("_deps/") || modulePath === schemaPath || !modulePath.endsWith(".js"))
+      continue;
     let exports;
     try {
       exports = await import(pathToFileURL(path.join(dir, modulePath)).href);
@@ -845,7 +907,12 @@ async function analyzeModules(dir, modules, schemaPath) {
         returns: call("exportReturns"),
       });
     }
-    functions[modulePath] = { functions: analyzed, httpRoutes: null, cronSpecs: null, sourceMapped: null };
+    functions[modulePath] = {
+      functions: analyzed,
+      httpRoutes: null,
+      cronSpecs: null,
+      sourceMapped: null,
+    };
   }
   return functions;
 }
@@ -858,11 +925,17 @@ function schemaEvaluation(dep, push) {
   const indexes = [];
   for (const [name, config] of after) {
     const same = before.has(name) && JSON.stringify(before.get(name)) === JSON.stringify(config);
-    indexes.push({ ...config, change: same ? "identical" : "added", needsBackfill: !same, numDocs: count(name) });
+    indexes.push({
+      ...config,
+      change: same ? "identical" : "added",
+      needsBackfill: !same,
+      numDocs: count(name),
+    });
   }
   for (const [name, config] of before) {
     const same = after.has(name) && JSON.stringify(after.get(name)) === JSON.stringify(config);
-    if (!same) indexes.push({ ...config, change: "dropped", needsBackfill: false, numDocs: count(name) });
+    if (!same)
+      indexes.push({ ...config, change: "dropped", needsBackfill: false, numDocs: count(name) });
   }
   const validation = !!push.schema?.schemaValidation;
   const tables = (push.schema?.tables ?? []).map((t) => {
@@ -876,7 +949,13 @@ function schemaEvaluation(dep, push) {
   });
   return {
     componentSchemaEvaluations: {
-      "": { definitionPath: "", schemaValidation: validation, tables, indexes, discardedStagedValidators: [] },
+      "": {
+        definitionPath: "",
+        schemaValidation: validation,
+        tables,
+        indexes,
+        discardedStagedValidators: [],
+      },
     },
     newComponentDefinitions: [],
   };
@@ -908,7 +987,11 @@ function startPushResponse(dep, push) {
         },
         schema: push.schema,
         functions: push.analysis,
-        udfConfig: { serverVersion: push.udfServerVersion, importPhaseRngSeed: null, importPhaseUnixTimestamp: null },
+        udfConfig: {
+          serverVersion: push.udfServerVersion,
+          importPhaseRngSeed: null,
+          importPhaseUnixTimestamp: null,
+        },
       },
     },
     app: {
@@ -924,7 +1007,13 @@ function startPushResponse(dep, push) {
 }
 
 function pushStatus(dep, push) {
-  if (push.failed) return { type: "failed", error: push.failed.error, componentPath: "", tableName: push.failed.tableName };
+  if (push.failed)
+    return {
+      type: "failed",
+      error: push.failed.error,
+      componentPath: "",
+      tableName: push.failed.tableName,
+    };
   const total = push.diff.added_indexes.length;
   const elapsed = Date.now() - push.startedAt;
   const fraction = push.backfillMs <= 0 ? 1 : Math.min(1, elapsed / push.backfillMs);
@@ -932,7 +1021,12 @@ function pushStatus(dep, push) {
     const invalid = findInvalidDocument(dep, push.schema);
     if (invalid) {
       push.failed = invalid;
-      return { type: "failed", error: invalid.error, componentPath: "", tableName: invalid.tableName };
+      return {
+        type: "failed",
+        error: invalid.error,
+        componentPath: "",
+        tableName: invalid.tableName,
+      };
     }
     push.validated = true;
   }
@@ -953,7 +1047,11 @@ function pushFor(dep, schemaChange) {
   const pushId = schemaChange?.schemaIds?.[""];
   const push = typeof pushId === "string" ? dep.pending.get(pushId) : undefined;
   if (!push) {
-    throw new HttpError(400, "UnknownSchemaChange", "This schema change is unknown to the deployment; start the push again.");
+    throw new HttpError(
+      400,
+      "UnknownSchemaChange",
+      "This schema change is unknown to the deployment; start the push again.",
+    );
   }
   return push;
 }
@@ -965,7 +1063,11 @@ function parseFunctionPath(p) {
   if (typeof p !== "string" || p.length === 0) return null;
   let [modulePath, name] = p.includes(":") ? p.split(":", 2) : [p, "default"];
   modulePath = modulePath.replace(/\.(js|ts|mjs|cjs|jsx|tsx)$/, "");
-  return { modulePath, name: name || "default", canonical: `${modulePath}.js:${name || "default"}` };
+  return {
+    modulePath,
+    name: name || "default",
+    canonical: `${modulePath}.js:${name || "default"}`,
+  };
 }
 
 async function runFunction(dep, request) {
@@ -992,7 +1094,10 @@ async function runFunctionInner(dep, { path: fnPath, args, kind, isAdmin, paused
   try {
     fn = (await import(file))[parsed.name];
   } catch (e) {
-    return envelope({ status: "error", errorMessage: `Uncaught ${e?.name ?? "Error"}: ${e?.message ?? e}` });
+    return envelope({
+      status: "error",
+      errorMessage: `Uncaught ${e?.name ?? "Error"}: ${e?.message ?? e}`,
+    });
   }
   if (!fn || !(fn.isQuery || fn.isMutation || fn.isAction)) return notFound();
   if (fn.isInternal && !isAdmin) return notFound();
@@ -1024,7 +1129,10 @@ async function runFunctionInner(dep, { path: fnPath, args, kind, isAdmin, paused
         errorData: convexToJson(e.data ?? null),
       });
     }
-    return envelope({ status: "error", errorMessage: `Uncaught ${e?.name ?? "Error"}: ${e?.message ?? e}` });
+    return envelope({
+      status: "error",
+      errorMessage: `Uncaught ${e?.name ?? "Error"}: ${e?.message ?? e}`,
+    });
   }
 }
 
@@ -1064,7 +1172,10 @@ async function handleDeploymentRequest(dep, req, res) {
         const body =
           fault.body ??
           (fault.status >= 500
-            ? { code: "InternalServerError", message: "Your request couldn't be completed. Try again later." }
+            ? {
+                code: "InternalServerError",
+                message: "Your request couldn't be completed. Try again later.",
+              }
             : { code: "BadRequest", message: "Injected error." });
         if (typeof body === "string") sendText(res, fault.status, body);
         else sendJson(res, fault.status, body);
@@ -1077,7 +1188,12 @@ async function handleDeploymentRequest(dep, req, res) {
     if (pathname === "/version") return sendText(res, 200, VERSION);
     if (pathname === "/instance_name") return sendText(res, 200, dep.name);
 
-    if (pathname === "/api/query" || pathname === "/api/mutation" || pathname === "/api/action" || pathname.startsWith("/api/run/")) {
+    if (
+      pathname === "/api/query" ||
+      pathname === "/api/mutation" ||
+      pathname === "/api/action" ||
+      pathname.startsWith("/api/run/")
+    ) {
       if (req.method !== "POST") throw new HttpError(405, "MethodNotAllowed", "Use POST.");
       const body = await readJson(req);
       const fromHeader = headerKey(req);
@@ -1094,19 +1210,33 @@ async function handleDeploymentRequest(dep, req, res) {
         fnPath = `${segments.join("/")}:${name}`;
         kind = "any";
       }
-      const result = await runFunction(dep, { path: fnPath, args: body.args, kind, isAdmin, paused });
+      const result = await runFunction(dep, {
+        path: fnPath,
+        args: body.args,
+        kind,
+        isAdmin,
+        paused,
+      });
       return sendJson(res, 200, result);
     }
 
     if (!ADMIN_ENDPOINTS.has(pathname)) {
-      return sendJson(res, 404, { code: "NotFound", message: `No route for ${req.method} ${pathname}` });
+      return sendJson(res, 404, {
+        code: "NotFound",
+        message: `No route for ${req.method} ${pathname}`,
+      });
     }
     const body = req.method === "GET" || req.method === "HEAD" ? {} : await readJson(req);
     requireAdmin(dep, req, body, revoked);
 
     switch (pathname) {
       case "/api/check_admin_key":
-        return sendJson(res, 200, { success: true, allowedOps: ["*"], isReadOnly: false });
+        return sendJson(res, 200, {
+          success: true,
+          allowedOps: ["*"],
+          isReadOnly: false,
+          compatibilityId: null,
+        });
       case "/api/streaming_import/get_schema":
         return sendJson(res, 200, dep.active?.schema ?? null);
       case "/api/shapes2": {
@@ -1121,7 +1251,11 @@ async function handleDeploymentRequest(dep, req, res) {
         return sendJson(res, 200, {
           config: { functions: "convex/", authInfo: [] },
           moduleHashes: dep.active
-            ? [...dep.active.modules].map(([p, m]) => ({ path: p, hash: m.sha256, environment: m.environment }))
+            ? [...dep.active.modules].map(([p, m]) => ({
+                path: p,
+                hash: m.sha256,
+                environment: m.environment,
+              }))
             : [],
           nodeDependencies: [],
           udfServerVersion: dep.active?.udfServerVersion ?? null,
@@ -1170,7 +1304,8 @@ async function handleDeploymentRequest(dep, req, res) {
       }
       case "/api/deploy2/wait_for_schema": {
         const push = pushFor(dep, body.schemaChange);
-        if (pushFault("race") || dep.latestPushId !== push.pushId) return sendJson(res, 200, { type: "raceDetected" });
+        if (pushFault("race") || dep.latestPushId !== push.pushId)
+          return sendJson(res, 200, { type: "raceDetected" });
         const failTable = pushFault("schema_failure");
         if (failTable) {
           const tableName = typeof failTable === "string" ? failTable : (failTable.table ?? null);
@@ -1197,7 +1332,11 @@ async function handleDeploymentRequest(dep, req, res) {
       case "/api/deploy2/finish_push": {
         const push = pushFor(dep, body.startPush?.schemaChange);
         if (dep.latestPushId !== push.pushId) {
-          throw new HttpError(409, "RaceDetected", "Another push started after this one; push again.");
+          throw new HttpError(
+            409,
+            "RaceDetected",
+            "Another push started after this one; push again.",
+          );
         }
         // A caller that skipped wait_for_schema still gets the document check.
         push.startedAt = Math.min(push.startedAt, Date.now() - push.backfillMs);
@@ -1214,9 +1353,13 @@ async function handleDeploymentRequest(dep, req, res) {
               diffType: { type: previous ? "modify" : "create" },
               moduleDiff: {
                 added: [...push.modules.keys()].filter((p) => !previous?.modules.has(p)),
-                removed: previous ? [...previous.modules.keys()].filter((p) => !push.modules.has(p)) : [],
+                removed: previous
+                  ? [...previous.modules.keys()].filter((p) => !push.modules.has(p))
+                  : [],
               },
-              udfConfigDiff: previous ? null : { previous_version: "", next_version: push.udfServerVersion },
+              udfConfigDiff: previous
+                ? null
+                : { previous_version: "", next_version: push.udfServerVersion },
               cronDiff: { added: [], updated: [], deleted: [] },
               indexDiff: push.diff,
               schemaDiff: {
@@ -1252,7 +1395,8 @@ async function handleDeploymentRequest(dep, req, res) {
         return sendJson(res, 200, {});
     }
   } catch (e) {
-    if (e instanceof HttpError) return sendJson(res, e.status, { code: e.code, message: e.message });
+    if (e instanceof HttpError)
+      return sendJson(res, e.status, { code: e.code, message: e.message });
     console.error(e);
     return sendJson(res, 500, { code: "InternalServerError", message: String(e?.message ?? e) });
   }
@@ -1271,17 +1415,34 @@ async function handleControlRequest(req, res) {
   const url = new URL(req.url, "http://emulator");
   const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
   try {
-    if (parts[0] !== "_emulator") throw new HttpError(404, "NotFound", "The control API lives under /_emulator/.");
+    if (parts[0] !== "_emulator")
+      throw new HttpError(404, "NotFound", "The control API lives under /_emulator/.");
     const [, resource, name, sub, arg, leaf] = parts;
     const method = req.method;
-    if (resource === "health") return sendJson(res, 200, { ok: true, deployments: deployments.size });
-    if (resource !== "deployments") throw new HttpError(404, "NotFound", `No route ${url.pathname}`);
+    if (resource === "health")
+      return sendJson(res, 200, { ok: true, deployments: deployments.size });
+    if (resource !== "deployments")
+      throw new HttpError(404, "NotFound", `No route ${url.pathname}`);
     if (!name) {
-      if (method === "GET") return sendJson(res, 200, [...deployments.values()].map((d) => ({ name: d.name, url: d.url })));
+      if (method === "GET")
+        return sendJson(
+          res,
+          200,
+          [...deployments.values()].map((d) => ({ name: d.name, url: d.url })),
+        );
       if (method === "POST") {
         const body = await readJson(req);
-        const dep = await createDeployment({ name: body.name ?? undefined, adminKey: body.adminKey, backfillMs: body.backfillMs });
-        return sendJson(res, 201, { name: dep.name, url: dep.url, adminKey: dep.adminKey, port: dep.port });
+        const dep = await createDeployment({
+          name: body.name ?? undefined,
+          adminKey: body.adminKey,
+          backfillMs: body.backfillMs,
+        });
+        return sendJson(res, 201, {
+          name: dep.name,
+          url: dep.url,
+          adminKey: dep.adminKey,
+          port: dep.port,
+        });
       }
     }
     const dep = getDeployment(name);
@@ -1320,11 +1481,17 @@ async function handleControlRequest(req, res) {
     }
     if (sub === "tables" && !arg && method === "GET") return sendJson(res, 200, dep.tables());
     if (sub === "tables" && arg && leaf === "documents") {
-      if (method === "GET") return sendJson(res, 200, dep.documentsOf(arg).map((d) => convexToJson(d)));
+      if (method === "GET")
+        return sendJson(
+          res,
+          200,
+          dep.documentsOf(arg).map((d) => convexToJson(d)),
+        );
       if (method === "POST") {
         // Written as an import would: no schema check, so tests can seed data the next push rejects.
         const body = await readJson(req);
-        if (!IDENTIFIER.test(arg)) throw new HttpError(400, "InvalidTableName", `Invalid table name ${arg}`);
+        if (!IDENTIFIER.test(arg))
+          throw new HttpError(400, "InvalidTableName", `Invalid table name ${arg}`);
         const value = jsonToConvex(body.document ?? body);
         const _id = dep.generateId(arg);
         const now = Date.now();
@@ -1338,7 +1505,8 @@ async function handleControlRequest(req, res) {
     }
     throw new HttpError(404, "NotFound", `No route ${method} ${url.pathname}`);
   } catch (e) {
-    if (e instanceof HttpError) return sendJson(res, e.status, { code: e.code, message: e.message });
+    if (e instanceof HttpError)
+      return sendJson(res, e.status, { code: e.code, message: e.message });
     console.error(e);
     return sendJson(res, 500, { code: "InternalServerError", message: String(e?.message ?? e) });
   }
