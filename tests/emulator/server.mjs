@@ -1459,6 +1459,8 @@ async function handleControlRequest(req, res) {
     if (sub === "config" && method === "POST") {
       const body = await readJson(req);
       if (body.backfillMs !== undefined) dep.backfillMs = Number(body.backfillMs);
+      // A new deploy key for the same deployment (the old one stops working), as after rotation.
+      if (typeof body.adminKey === "string" && body.adminKey.length > 0) dep.adminKey = body.adminKey;
       return sendJson(res, 200, dep.info());
     }
     if (sub === "faults") {

@@ -104,3 +104,12 @@ def test_each_deployment_has_its_own_origin(convex_emulator, convex_deployment):
         assert other.url.count("/") == 2  # an origin, no path
     finally:
         convex_emulator.delete_deployment(other.name)
+
+
+def test_a_new_admin_key_replaces_the_old_one(client, convex_deployment):
+    old = convex_deployment.admin_key
+    convex_deployment.set_admin_key(convex_deployment.name + "|" + "ab" * 32)
+    url = convex_deployment.url + "/api/check_admin_key"
+    assert client.get(url, headers={"Authorization": f"Convex {old}"}).status_code == 403
+    new = {"Authorization": f"Convex {convex_deployment.admin_key}"}
+    assert client.get(url, headers=new).status_code == 200
