@@ -13,6 +13,7 @@ ADMIN_ENDPOINTS = [
     ("POST", "/api/get_config_hashes"),
     ("POST", "/api/deploy2/start_push"),
     ("POST", "/api/deploy2/evaluate_push"),
+    ("POST", "/api/deploy2/evaluate_schema"),
     ("POST", "/api/deploy2/wait_for_schema"),
     ("POST", "/api/deploy2/finish_push"),
     ("POST", "/api/deploy2/report_push_completed"),
@@ -21,7 +22,7 @@ ADMIN_ENDPOINTS = [
 
 def body_for(path: str, key: str | None) -> dict:
     body: dict = {}
-    if path in ("/api/deploy2/start_push", "/api/deploy2/evaluate_push"):
+    if path.startswith(("/api/deploy2/start_push", "/api/deploy2/evaluate_")):
         body = {**push_request(), "dryRun": False}
     if key is not None:
         body["adminKey"] = key
