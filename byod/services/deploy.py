@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from byod import transitions
 from byod.client import ConvexClient, ConvexError, SchemaProgress
-from byod.client.errors import PROTOCOL_ERROR, UNREACHABLE, make_error
+from byod.client.errors import BAD_CREDENTIALS, PROTOCOL_ERROR, UNREACHABLE, make_error
 from byod.inputs import HostNotFound, InputError, parse_url
 from byod.models import (
     ACTIVE_DEPLOYMENT_STATUSES,
@@ -41,6 +41,7 @@ from byod.models import (
     DeploymentStatus,
     DeploymentTrigger,
 )
+from byod.services.connections import NoDeployKey, get_deploy_key
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -262,6 +263,8 @@ def _attempt(deployment: Deployment, lease: _Lease) -> DeployOutcome:
         return _record_failure(deployment, error)
     except HostNotFound as error:
         return _record_failure(deployment, make_error(UNREACHABLE, f"dns: {error.message}"))
+    except NoDeployKey as error:
+        return _record_failure(deployment, make_error(BAD_CREDENTIALS, f"no key: {error}"))
     except InputError as error:
         refusal = make_error(UNREACHABLE, f"destination refused: {error.message}", retryable=False)
         refusal.user_message = error.message
@@ -290,7 +293,6 @@ def _finish(deployment: Deployment, move: Any, **kwargs: Any) -> None:
 
 def _push(deployment: Deployment, lease: _Lease) -> dict[str, Any]:
     from byod.builds import load_artifact
-    from byod.services.connections import get_deploy_key
 
     connection = deployment.connection
     version = deployment.to_version
