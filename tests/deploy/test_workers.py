@@ -1,0 +1,156 @@
+"""Deploys across real processes: a worker killed mid-deploy, and triggers racing each other."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.deploy.sandbox import ROOT, Sandbox
+from tests.fixtures.emulator import EmulatorDeployment
+
+pytestmark = pytest.mark.slow
+
+CONNECT = """
+import os
+from accounts.models import User
+from byod.services.connections import connect
+user = User.objects.create_user(username="worker-test", password="x" * 12)
+connection = connect(user, os.environ["DEP_URL"], os.environ["DEP_KEY"], actor=user)
+result = {"connection": connection.pk, "deployment": connection.deployments.get().pk}
+"""
+
+
+def wait_for(predicate: Any, *, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def stop(process: subprocess.Popen[str], sig: int = signal.SIGTERM) -> str:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+    try:
+        _, err = process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        _, err = process.communicate(timeout=20)
+    return err
+
+
+def deployment_row(sandbox: Sandbox, pk: int) -> dict[str, Any]:
+    row: dict[str, Any] = sandbox.row(
+        "SELECT d.status, d.phase, d.attempt, d.error_category, c.lease_owner, "
+        "c.lease_expires_at, c.status AS connection_status, c.deployed_version "
+        "FROM byod_deployment d JOIN byod_connection c ON c.id = d.connection_id WHERE d.id = ?",
+        pk,
+    )
+    return row
+
+
+def test_a_worker_killed_mid_deploy_leaves_a_lease_that_expires_then_a_failure_and_a_retry(
+    tmp_path: Path, deployment: EmulatorDeployment
+) -> None:
+    sandbox = Sandbox(tmp_path, BYOD_DEPLOY_LEASE_SECONDS="3")
+    # Index backfill that never ends keeps the first worker mid-deploy until we kill it.
+    deployment.set_backfill_ms(10 * 60 * 1000)
+    ids = sandbox.python(CONNECT, DEP_URL=deployment.url, DEP_KEY=deployment.admin_key)
+    worker_args = ("db_worker", "--interval", "0.1", "--no-startup-delay")
+
+    first = sandbox.popen(*worker_args)
+    try:
+        wait_for(
+            lambda: deployment_row(sandbox, ids["deployment"])["phase"] == "backfilling indexes",
+            timeout=60,
+            what="the first worker to reach index backfill",
+        )
+    finally:
+        first_err = stop(first, signal.SIGKILL)
+    killed = deployment_row(sandbox, ids["deployment"])
+    assert killed["status"] == "running"
+    assert killed["lease_owner"], "a running deploy holds a lease"
+
+    deployment.set_backfill_ms(0)
+    second = sandbox.popen(*worker_args)
+    try:
+        done = wait_for(
+            lambda: (
+                (row := deployment_row(sandbox, ids["deployment"]))["status"]
+                in ("succeeded", "failed")
+                and row
+            ),
+            timeout=90,
+            what="the deploy to be reaped and retried",
+        )
+    finally:
+        second_err = stop(second)
+    assert done["status"] == "succeeded", (done, second_err[-3000:])
+    assert done["attempt"] == 2
+    assert done["connection_status"] == "connected"
+    assert done["lease_owner"] == ""
+    recorded = sandbox.rows(
+        "SELECT kind, message FROM byod_event WHERE deployment_id = ? ORDER BY id",
+        ids["deployment"],
+    )
+    kinds = [r["kind"] for r in recorded]
+    assert kinds.count("deploy.running") == 2
+    retry = [r for r in recorded if r["kind"] == "deploy.retry_scheduled"]
+    assert len(retry) == 1 and "worker_lost" in retry[0]["message"]
+    # The secret never reached the workers' logs.
+    secret = deployment.admin_key.split("|", 1)[1]
+    assert secret not in first_err + second_err
+
+
+def test_two_processes_triggering_at_once_get_one_deploy(
+    tmp_path: Path, deployment: EmulatorDeployment
+) -> None:
+    sandbox = Sandbox(tmp_path)
+    ids = sandbox.python(CONNECT, DEP_URL=deployment.url, DEP_KEY=deployment.admin_key)
+    # Finish the first deploy, so the race is about a new one.
+    sandbox.python(
+        f"from byod.services.deploy import run_deploy\nrun_deploy({ids['deployment']})\n"
+        "result = None"
+    )
+    at = time.time() + 3
+    trigger = f"""
+import time
+from byod.models import Connection
+from byod.services.deploy import request_deploy
+connection = Connection.objects.get(pk={ids["connection"]})
+while time.time() < {at}:
+    pass
+result = request_deploy(connection, trigger="admin").pk
+"""
+    script = "import json, django\ndjango.setup()\n" + trigger + "\nprint(json.dumps(result))"
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env=sandbox.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outputs = [r.communicate(timeout=60) for r in racers]
+    assert all(r.returncode == 0 for r in racers), [err[-2000:] for _, err in outputs]
+    got = {int(out.strip().splitlines()[-1]) for out, _ in outputs}
+    assert len(got) == 1
+    active = sandbox.rows(
+        "SELECT id FROM byod_deployment WHERE connection_id = ? AND status = 'queued'",
+        ids["connection"],
+    )
+    assert [r["id"] for r in active] == list(got)
