@@ -154,3 +154,33 @@ result = request_deploy(connection, trigger="admin").pk
         ids["connection"],
     )
     assert [r["id"] for r in active] == list(got)
+
+
+def test_byod_deploy_runs_many_deploys_in_parallel_and_fails_loudly(
+    tmp_path: Path, convex_emulator: Any, allow_emulator_hosts: None
+) -> None:
+    from tests.deploy.conftest import canary_key
+
+    sandbox = Sandbox(tmp_path)
+    created = []
+    for i in range(4):
+        name = f"par-{os.getpid()}-{i}-{int(time.time() * 1000) % 100000}"
+        created.append(convex_emulator.create_deployment(name, admin_key=canary_key(name)))
+    try:
+        for i, dep in enumerate(created):
+            sandbox.python(
+                CONNECT.replace("worker-test", f"user{i}"), DEP_URL=dep.url, DEP_KEY=dep.admin_key
+            )
+        created[3].set_fault("*", revoked_key=True)
+        done = sandbox.manage("byod_deploy", "--all", "--concurrency", "4", check=False)
+        assert done.returncode != 0
+        assert "1 of 4 deploys did not succeed" in done.stderr
+        assert "4/4 done, 1 failed" in done.stdout
+        assert "3 succeeded" in done.stdout
+        assert "bad_credentials" in done.stdout
+        for dep in created:
+            secret = dep.admin_key.split("|", 1)[1]
+            assert secret not in done.stdout + done.stderr
+    finally:
+        for dep in created:
+            convex_emulator.delete_deployment(dep.name)

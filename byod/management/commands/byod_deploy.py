@@ -44,6 +44,10 @@ class Row:
 class Command(BaseCommand):
     help = "Deploy the schema package to connections (in this process) and report the outcome."
 
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # --version is the package version here; it replaces Django's --version.
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
+
     def add_arguments(self, parser: CommandParser) -> None:
         who = parser.add_mutually_exclusive_group(required=True)
         who.add_argument("--user", action="append", metavar="U", help="username or email")
@@ -163,18 +167,35 @@ def run_many(
     items = list(selected)
     rows: list[Row] = []
     failed = 0
+
+    def collect(row: Row) -> None:
+        nonlocal failed
+        rows.append(row)
+        failed += row.status != "succeeded"
+        if progress is not None:
+            progress(len(rows), failed)
+
+    if concurrency == 1:
+        # In this thread (and its database connection): no pool needed for one at a time.
+        for c in items:
+            collect(_deploy_one(c.pk, str(c.user), version, dry_run, max_wait, trigger))
+        return rows
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="deploy") as pool:
         futures = [
-            pool.submit(_deploy_one, c.pk, str(c.user), version, dry_run, max_wait, trigger)
+            pool.submit(_in_thread, c.pk, str(c.user), version, dry_run, max_wait, trigger)
             for c in items
         ]
         for future in as_completed(futures):
-            row = future.result()
-            rows.append(row)
-            failed += row.status != "succeeded"
-            if progress is not None:
-                progress(len(rows), failed)
+            collect(future.result())
     return rows
+
+
+def _in_thread(*args: Any) -> Row:
+    close_old_connections()
+    try:
+        return _deploy_one(*args)
+    finally:
+        connections.close_all()  # this thread's connections only
 
 
 def _deploy_one(
@@ -185,27 +206,20 @@ def _deploy_one(
     max_wait: float,
     trigger: str,
 ) -> Row:
-    close_old_connections()
+    connection = Connection.objects.get(pk=connection_id)
     try:
-        connection = Connection.objects.get(pk=connection_id)
-        try:
-            deployment = request_deploy(
-                connection, trigger=trigger, version=version, dry_run=dry_run
-            )
-        except Exception as error:  # a refusal (disconnected, unknown version): report it
-            return Row(user, None, "refused", error=str(error)[:200])
-        deadline = time.monotonic() + max_wait
-        while True:
-            run_deploy(deployment.pk)
-            deployment.refresh_from_db()
-            if deployment.is_terminal:
-                break
-            if time.monotonic() > deadline:
-                return _row(user, deployment, status="gave up waiting")
-            time.sleep(_wait_for(deployment))
-        return _row(user, deployment)
-    finally:
-        connections.close_all()
+        deployment = request_deploy(connection, trigger=trigger, version=version, dry_run=dry_run)
+    except Exception as error:  # a refusal (disconnected, unknown version): report it
+        return Row(user, None, "refused", error=str(error)[:200])
+    deadline = time.monotonic() + max_wait
+    while True:
+        run_deploy(deployment.pk)
+        deployment.refresh_from_db()
+        if deployment.is_terminal:
+            return _row(user, deployment)
+        if time.monotonic() > deadline:
+            return _row(user, deployment, status="gave up waiting")
+        time.sleep(_wait_for(deployment))
 
 
 def _wait_for(deployment: Deployment) -> float:

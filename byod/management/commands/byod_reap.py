@@ -1,0 +1,25 @@
+"""Record and retry deploys whose worker died (its lease on the connection expired).
+
+Run it from cron every minute or two as a safety net; every deploy also enqueues a watchdog
+task for itself, and every deploy run reaps first, so a live worker usually gets there first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from byod.services.deploy import reap_stale_deploys
+
+
+class Command(BaseCommand):
+    help = "Mark deploys whose worker died as failed attempts and schedule their retries."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        reaped = reap_stale_deploys()
+        if reaped:
+            listed = ", ".join(f"#{pk}" for pk in reaped)
+            self.stdout.write(f"Reaped {len(reaped)} abandoned deploy(s): {listed}.")
+        else:
+            self.stdout.write("No abandoned deploys.")
