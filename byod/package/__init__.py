@@ -1,0 +1,18 @@
+"""The BYOD schema package: our content schema, its version and changelog.
+
+`schema` is defined in Python (one module per table group); everything deployed is generated
+from it (see byod/schema and `manage.py byod_build`).
+"""
+
+from __future__ import annotations
+
+from byod.package.version import CHANGELOG, CURRENT_VERSION
+
+__all__ = ["CHANGELOG", "CURRENT_VERSION", "get_schema"]
+
+
+def get_schema() -> object:
+    """The package's Schema (imported lazily so `import byod.package` stays cheap)."""
+    from byod.package.schema import schema
+
+    return schema

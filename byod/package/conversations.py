@@ -1,0 +1,46 @@
+"""Conversations and their participants."""
+
+from __future__ import annotations
+
+from byod.schema import define_table, v
+
+conversations = (
+    define_table(
+        {
+            "userId": v.string(),  # the user's external id: users live in the main database
+            "title": v.optional(v.string()),
+            "model": v.optional(v.string()),
+            "systemPrompt": v.optional(v.string()),
+            "isArchived": v.optional(v.boolean()),
+            "isPinned": v.optional(v.boolean()),
+            "lastMessageAt": v.optional(v.number()),
+            "messageCount": v.optional(v.number()),
+            "createdAt": v.number(),
+            "updatedAt": v.number(),
+        }
+    )
+    .index("by_user", ["userId"])
+    .index("by_user_archived", ["userId", "isArchived"])
+    .index("by_user_pinned", ["userId", "isPinned"])
+    .index("by_user_last_message", ["userId", "lastMessageAt"])
+    .search_index("search_title", search_field="title", filter_fields=["userId"])
+)
+
+conversation_participants = (
+    define_table(
+        {
+            "conversationId": v.id("conversations"),
+            "clerkId": v.string(),
+            "role": v.union(v.literal("owner"), v.literal("collaborator"), v.literal("viewer")),
+            "joinedAt": v.number(),
+        }
+    )
+    .index("by_conversation", ["conversationId"])
+    .index("by_user", ["clerkId"])
+    .index("by_conversation_user", ["conversationId", "clerkId"])
+)
+
+TABLES = {
+    "conversations": conversations,
+    "conversationParticipants": conversation_participants,
+}

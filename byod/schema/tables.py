@@ -1,0 +1,175 @@
+"""Tables, indexes and schemas: the Python side of `defineTable` and `defineSchema`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from byod.schema.validators import JsonDict, Object, Validator, ts_fields
+
+
+@dataclass(frozen=True)
+class Index:
+    """A database index: `fields` are field paths (dotted for nested fields)."""
+
+    name: str
+    fields: tuple[str, ...]
+
+    def json(self) -> JsonDict:
+        return {"indexDescriptor": self.name, "fields": list(self.fields)}
+
+
+@dataclass(frozen=True)
+class SearchIndex:
+    """A full-text search index over one string field, with equality filter fields."""
+
+    name: str
+    search_field: str
+    filter_fields: tuple[str, ...] = ()
+
+    def json(self) -> JsonDict:
+        return {
+            "indexDescriptor": self.name,
+            "searchField": self.search_field,
+            "filterFields": list(self.filter_fields),
+        }
+
+
+@dataclass(frozen=True)
+class VectorIndex:
+    """A vector index over an `array(float64)` field of fixed `dimensions`."""
+
+    name: str
+    vector_field: str
+    dimensions: int
+    filter_fields: tuple[str, ...] = ()
+
+    def json(self) -> JsonDict:
+        return {
+            "indexDescriptor": self.name,
+            "vectorField": self.vector_field,
+            "dimensions": self.dimensions,
+            "filterFields": list(self.filter_fields),
+        }
+
+
+@dataclass
+class Table:
+    """One table: its document validator and its indexes, built like `defineTable(...)`."""
+
+    document: Validator
+    indexes: list[Index] = field(default_factory=list)
+    search_indexes: list[SearchIndex] = field(default_factory=list)
+    vector_indexes: list[VectorIndex] = field(default_factory=list)
+
+    def index(self, name: str, fields: list[str] | tuple[str, ...]) -> Table:
+        """Adds a database index on `fields` (in order) and returns the table for chaining."""
+        self.indexes.append(Index(name, tuple(fields)))
+        return self
+
+    def search_index(
+        self, name: str, *, search_field: str, filter_fields: list[str] | tuple[str, ...] = ()
+    ) -> Table:
+        """Adds a full-text search index (`.searchIndex(name, {searchField, filterFields})`)."""
+        self.search_indexes.append(SearchIndex(name, search_field, tuple(filter_fields)))
+        return self
+
+    def vector_index(
+        self,
+        name: str,
+        *,
+        vector_field: str,
+        dimensions: int,
+        filter_fields: list[str] | tuple[str, ...] = (),
+    ) -> Table:
+        """Adds a vector index (`.vectorIndex(name, {vectorField, dimensions, filterFields})`)."""
+        self.vector_indexes.append(
+            VectorIndex(name, vector_field, dimensions, tuple(filter_fields))
+        )
+        return self
+
+    @property
+    def fields(self) -> dict[str, Validator]:
+        """Top-level fields when the document is an object; empty otherwise."""
+        return self.document.fields if isinstance(self.document, Object) else {}
+
+    def json(self, name: str) -> JsonDict:
+        return {
+            "tableName": name,
+            "indexes": [i.json() for i in self.indexes],
+            "stagedDbIndexes": [],
+            "searchIndexes": [i.json() for i in self.search_indexes],
+            "stagedSearchIndexes": [],
+            "vectorIndexes": [i.json() for i in self.vector_indexes],
+            "stagedVectorIndexes": [],
+            "documentType": self.document.json(),
+        }
+
+    def ts(self) -> str:
+        if isinstance(self.document, Object):
+            head = "defineTable(" + ts_fields(self.document.fields, 1) + ")"
+        else:
+            head = f"defineTable({self.document.ts()})"
+        parts = [head]
+        for i in self.indexes:
+            parts.append(f".index({json.dumps(i.name)}, {json.dumps(list(i.fields))})")
+        for s in self.search_indexes:
+            opts = {"searchField": s.search_field, "filterFields": list(s.filter_fields)}
+            parts.append(f".searchIndex({json.dumps(s.name)}, {_ts_options(opts)})")
+        for vi in self.vector_indexes:
+            opts = {
+                "vectorField": vi.vector_field,
+                "dimensions": vi.dimensions,
+                "filterFields": list(vi.filter_fields),
+            }
+            parts.append(f".vectorIndex({json.dumps(vi.name)}, {_ts_options(opts)})")
+        return "\n    ".join(parts)
+
+
+def _ts_options(options: dict[str, Any]) -> str:
+    return "{ " + ", ".join(f"{k}: {json.dumps(val)}" for k, val in options.items()) + " }"
+
+
+def define_table(document: Validator | dict[str, Validator]) -> Table:
+    """A table whose documents match `document` (a validator, or a dict of field validators)."""
+    if isinstance(document, dict):
+        document = Object(fields=dict(document))
+    if not isinstance(document, Validator):
+        raise TypeError("define_table() takes a validator or a dict of validators")
+    return Table(document)
+
+
+@dataclass
+class Schema:
+    """A whole schema: tables in declaration order and the `schemaValidation` flag."""
+
+    tables: dict[str, Table]
+    schema_validation: bool = True
+
+    def export(self) -> JsonDict:
+        """The schema as `defineSchema(...).export()` of the `convex` package returns it."""
+        return {
+            "tables": [table.json(name) for name, table in self.tables.items()],
+            "schemaValidation": self.schema_validation,
+        }
+
+    def canonical_json(self) -> str:
+        """The export as canonical JSON text (sorted keys, no spaces): what gets fingerprinted."""
+        return canonical_json(self.export())
+
+
+def canonical_json(value: Any) -> str:
+    """Canonical JSON text of `value`: sorted keys, compact separators, ASCII only."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def define_schema(
+    tables: dict[str, Table] | None = None, *, schema_validation: bool = True, **kw: Table
+) -> Schema:
+    """A schema of `tables` (`defineSchema({...}, {schemaValidation})`)."""
+    merged = {**(tables or {}), **kw}
+    for name, table in merged.items():
+        if not isinstance(table, Table):
+            raise TypeError(f"table {name!r} is not a Table (use define_table)")
+    return Schema(merged, schema_validation)
