@@ -1,0 +1,67 @@
+"""Committed build artifacts, one directory per package version (needs Python only).
+
+byod/builds/v<N>/push_request.json is the exact `start_push` body the Convex CLI wrote for
+version N, without `adminKey`; manifest.json holds its sha256 (the package hash) and more.
+They are written by `manage.py byod_build`; never edit them by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+BUILDS_DIR = Path(__file__).resolve().parent
+
+
+class ArtifactError(Exception):
+    """The artifact of a version is missing or does not match its manifest."""
+
+
+def version_dir(version: int) -> Path:
+    """Where the artifact of `version` lives."""
+    return BUILDS_DIR / f"v{int(version)}"
+
+
+def available_versions() -> list[int]:
+    """Versions that have a committed artifact, ascending."""
+    return sorted(int(p.name[1:]) for p in BUILDS_DIR.glob("v*") if (p / "manifest.json").is_file())
+
+
+@cache
+def manifest(version: int) -> dict[str, Any]:
+    """The manifest of `version`: version, package_hash, files (name -> sha256), fingerprint."""
+    path = version_dir(version) / "manifest.json"
+    if not path.is_file():
+        raise ArtifactError(f"no build for version {version} (run `manage.py byod_build`).")
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def package_hash(version: int) -> str:
+    """sha256 (hex) of the committed push request of `version`: identifies what is deployed."""
+    value: str = manifest(version)["package_hash"]
+    return value
+
+
+def load_artifact(version: int) -> dict[str, Any]:
+    """The `start_push` body of `version` without `adminKey`; a fresh dict on each call.
+
+    Raises ArtifactError when the file is missing or its sha256 is not the manifest's.
+    """
+    raw = _raw(version)
+    body: dict[str, Any] = json.loads(raw)
+    return body
+
+
+@cache
+def _raw(version: int) -> bytes:
+    path = version_dir(version) / "push_request.json"
+    if not path.is_file():
+        raise ArtifactError(f"no push request for version {version} at {path}.")
+    raw = path.read_bytes()
+    if hashlib.sha256(raw).hexdigest() != manifest(version)["files"]["push_request.json"]:
+        raise ArtifactError(f"{path} does not match its manifest; rebuild with byod_build.")
+    return raw
