@@ -11,7 +11,7 @@ from accounts.models import User
 from byod.models import Connection
 from tests.browser.fixtures import screenshot
 from tests.fixtures.emulator import EmulatorDeployment
-from tests.web.conftest import make_connection
+from tests.web.conftest import FOREIGN_TABLES, make_connection, push_foreign_project
 
 pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.web.urls")]
 PASSWORD = "a long enough passphrase 7"
@@ -49,16 +49,9 @@ def test_an_update_banner_shows_the_changelog(
 def test_another_projects_tables_need_an_explicit_confirmation(
     browser_page: Any, live_server: Any, convex_deployment: EmulatorDeployment
 ) -> None:
-    import httpx
-
-    from byod.services.connections import check_credentials
-    from tests.emulator.convex_cli import push, push_request
-
-    with httpx.Client(timeout=60) as client:
-        push(client, convex_deployment.url, convex_deployment.admin_key, push_request())
+    push_foreign_project(convex_deployment)
     pushes = len(convex_deployment.pushes())
-    tables = check_credentials(convex_deployment.url, convex_deployment.admin_key).foreign_tables
-    assert tables
+    tables = FOREIGN_TABLES
     page = browser_page
     log_in(page, live_server.url)
     page.goto(f"{live_server.url}/database/")

@@ -9,9 +9,13 @@ from django.urls import reverse
 
 from accounts.models import User
 from byod.models import Connection, ConnectionStatus, Deployment
-from byod.services import connections
 from tests.fixtures.emulator import Emulator, EmulatorDeployment
-from tests.web.conftest import client_for, make_connection
+from tests.web.conftest import (
+    FOREIGN_TABLES,
+    client_for,
+    make_connection,
+    push_foreign_project,
+)
 
 pytestmark = [
     pytest.mark.django_db,
@@ -128,17 +132,9 @@ def test_it_connects_with_htmx_and_answers_with_the_progress_panel(
 def test_it_warns_about_another_projects_tables_before_pushing_anything(
     owner: User, convex_deployment: EmulatorDeployment
 ) -> None:
-    import httpx
-
-    from tests.emulator.convex_cli import push, push_request
-
-    with httpx.Client(timeout=60) as client:
-        push(client, convex_deployment.url, convex_deployment.admin_key, push_request())
+    push_foreign_project(convex_deployment)
     pushes_before = len(convex_deployment.pushes())
-    tables = connections.check_credentials(
-        convex_deployment.url, convex_deployment.admin_key
-    ).foreign_tables
-    assert tables
+    tables = FOREIGN_TABLES
     form = {"url": convex_deployment.url, "deploy_key": convex_deployment.admin_key}
 
     response = client_for(owner).post(reverse("byod:connect"), form)
