@@ -176,7 +176,7 @@ def _lint_table(
                 )
         out += _check_filters(name, vector.name, vector.filter_fields, table, validated)
 
-    for field_name, validator in table.fields.items():
+    for field_name in table.fields:
         problem = _identifier_problem(field_name)
         if problem or field_name.startswith("_"):
             add(

@@ -1,0 +1,190 @@
+"""Every lint rule, each with a schema that breaks it; the package lints clean."""
+
+from __future__ import annotations
+
+import pytest
+
+from byod.package.schema import schema as package_schema
+from byod.schema import define_schema, define_table, v
+from byod.schema.lint import Finding, lint
+from tests.schema.fixtures import seed_001, seed_002
+
+
+def codes(findings: list[Finding]) -> set[str]:
+    return {f.code for f in findings}
+
+
+def one_table(**kw: object) -> object:
+    return define_schema(t=define_table({"a": v.string(), "b": v.number(), **kw}))
+
+
+def test_it_finds_nothing_in_the_package() -> None:
+    assert lint(package_schema, vector_dimensions=1536) == []
+
+
+@pytest.mark.parametrize("name", ["bad-name", "1abc", "x" * 65, "___", "_private"], ids=str)
+def test_it_refuses_bad_table_names(name: str) -> None:
+    schema = define_schema({name: define_table({"a": v.string()})})
+    assert codes(lint(schema)) == {"table-name"}
+
+
+@pytest.mark.parametrize("name", ["by_id", "by_creation_time", "_x", "bad name"])
+def test_it_refuses_reserved_or_bad_index_names(name: str) -> None:
+    schema = define_schema(t=define_table({"a": v.string()}).index(name, ["a"]))
+    assert codes(lint(schema)) == {"index-name"}
+
+
+def test_it_refuses_index_names_used_twice_across_kinds() -> None:
+    table = (
+        define_table({"a": v.string(), "e": v.array(v.float64())})
+        .index("dup", ["a"])
+        .search_index("dup", search_field="a")
+    )
+    findings = lint(define_schema(t=table))
+    assert codes(findings) == {"duplicate-index-name"}
+    assert findings[0].index == "dup"
+
+
+def test_it_refuses_an_index_without_fields_or_with_too_many() -> None:
+    fields = {f"f{i}": v.string() for i in range(16)}
+    schema = define_schema(t=define_table(fields).index("none", []).index("many", list(fields)))
+    assert [f.index for f in lint(schema)] == ["none", "many"]
+    assert codes(lint(schema)) == {"index-field-count"}
+
+
+def test_it_accepts_fifteen_index_fields() -> None:
+    fields = {f"f{i}": v.string() for i in range(15)}
+    assert lint(define_schema(t=define_table(fields).index("max", list(fields)))) == []
+
+
+def test_it_refuses_a_field_twice_in_an_index() -> None:
+    schema = define_schema(t=define_table({"a": v.string()}).index("i", ["a", "a"]))
+    assert "duplicate-index-field" in codes(lint(schema))
+
+
+@pytest.mark.parametrize("field", ["_id", "_creationTime", "a._x"])
+def test_it_refuses_system_fields_in_an_index(field: str) -> None:
+    schema = define_schema(t=define_table({"a": v.any()}).index("i", ["a", field]))
+    assert codes(lint(schema)) == {"index-field"}
+
+
+def test_it_refuses_two_indexes_on_the_same_fields() -> None:
+    schema = define_schema(t=define_table({"a": v.string()}).index("i", ["a"]).index("j", ["a"]))
+    findings = lint(schema)
+    assert codes(findings) == {"duplicate-index-fields"}
+    assert findings[0].index == "j"
+
+
+def test_it_refuses_index_search_and_filter_fields_that_do_not_exist() -> None:
+    table = (
+        define_table({"a": v.string(), "o": v.object({"x": v.string()})})
+        .index("i", ["o.y"])
+        .search_index("s", search_field="nope", filter_fields=["gone"])
+        .vector_index("vv", vector_field="vec", dimensions=4, filter_fields=["o.x"])
+    )
+    found = {(f.code, f.field) for f in lint(define_schema(t=table))}
+    assert found == {
+        ("index-field-missing", "o.y"),
+        ("search-field-missing", "nope"),
+        ("filter-field-missing", "gone"),
+        ("vector-field-missing", "vec"),
+    }
+
+
+def test_it_skips_field_existence_without_schema_validation() -> None:
+    table = define_table({"a": v.string()}).index("i", ["elsewhere"])
+    assert lint(define_schema(t=table, schema_validation=False)) == []
+
+
+def test_it_refuses_a_search_field_that_is_not_a_string() -> None:
+    table = define_table({"n": v.number()}).search_index("s", search_field="n")
+    assert codes(lint(define_schema(t=table))) == {"search-field-type"}
+
+
+def test_it_refuses_more_than_sixteen_filter_fields() -> None:
+    fields = {f"f{i}": v.string() for i in range(17)}
+    table = define_table({**fields, "e": v.array(v.float64())})
+    table.search_index("s", search_field="f0", filter_fields=list(fields))
+    table.vector_index("vec", vector_field="e", dimensions=4, filter_fields=list(fields))
+    findings = lint(define_schema(t=table))
+    assert [(f.code, f.index) for f in findings] == [
+        ("filter-field-count", "s"),
+        ("filter-field-count", "vec"),
+    ]
+
+
+@pytest.mark.parametrize("dims", [1, 4097])
+def test_it_refuses_vector_dimensions_out_of_range(dims: int) -> None:
+    table = define_table({"e": v.array(v.float64())}).vector_index(
+        "vec", vector_field="e", dimensions=dims
+    )
+    assert codes(lint(define_schema(t=table))) == {"vector-dimensions"}
+
+
+def test_it_refuses_vector_dimensions_other_than_configured() -> None:
+    table = define_table({"e": v.array(v.float64())}).vector_index(
+        "vec", vector_field="e", dimensions=768
+    )
+    assert lint(define_schema(t=table)) == []
+    assert codes(lint(define_schema(t=table), vector_dimensions=1536)) == {"vector-dimensions"}
+
+
+def test_it_refuses_a_vector_field_that_is_not_an_array_of_floats() -> None:
+    table = define_table({"e": v.array(v.string())}).vector_index(
+        "vec", vector_field="e", dimensions=4
+    )
+    assert codes(lint(define_schema(t=table))) == {"vector-field-type"}
+
+
+def test_it_enforces_convex_cloud_per_table_limits() -> None:
+    fields = {f"f{i}": v.string() for i in range(33)}
+    fields["e"] = v.array(v.float64())
+    table = define_table(fields)
+    for i in range(33):
+        table.index(f"i{i}", [f"f{i}"])
+    for i in range(5):
+        table.search_index(f"s{i}", search_field=f"f{i}")
+        table.vector_index(f"vec{i}", vector_field="e", dimensions=4, filter_fields=[f"f{i}"])
+    assert codes(lint(define_schema(t=table))) == {
+        "too-many-indexes",
+        "too-many-search-indexes",
+        "too-many-vector-indexes",
+    }
+
+
+def test_it_refuses_bad_field_names() -> None:
+    schema = define_schema(t=define_table({"_secret": v.string(), "ok": v.string()}))
+    findings = lint(schema)
+    assert [(f.code, f.field) for f in findings] == [("field-name", "_secret")]
+
+
+def test_it_demands_an_index_for_every_id_reference() -> None:
+    schema = define_schema(
+        parents=define_table({"name": v.string()}),
+        children=define_table(
+            {
+                "parentId": v.id("parents"),
+                "second": v.optional(v.id("parents")),
+                "fileId": v.id("_storage"),
+                "nested": v.object({"ref": v.id("parents")}),
+            }
+        ).index("by_second_then", ["parentId", "second"]),
+    )
+    findings = lint(schema)
+    assert {(f.code, f.field) for f in findings} == {
+        ("unindexed-reference", "second"),
+        ("unindexed-reference", "nested.ref"),
+    }
+    assert 'index("by_second", ["second"])' in findings[0].message + findings[1].message
+
+
+def test_it_refuses_references_to_tables_the_schema_lacks() -> None:
+    findings = lint(seed_002.schema)
+    assert ("unknown-table", "chats") in {(f.code, f.table) for f in findings}
+
+
+def test_it_catches_what_the_backend_would_refuse_in_seed_001() -> None:
+    findings = lint(seed_001.schema)
+    assert {f.code for f in findings} == {"index-field"}
+    assert all(f.field == "_creationTime" for f in findings)
+    assert str(findings[0]).startswith("index-field users.by_active (_creationTime):")
