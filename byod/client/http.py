@@ -8,7 +8,9 @@ strict timeouts, and turns every failure into a `ConvexError` via `errors.classi
 
 from __future__ import annotations
 
+import functools
 import json
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +31,8 @@ SCHEMA_POLL_MS = 10_000
 DEFAULT_SCHEMA_DEADLINE = 30 * 60.0
 # Bodies above this size are brotli-compressed, as the official CLI does for pushes.
 COMPRESS_ABOVE = 16 * 1024
+# Quality 1 compresses a push body about as well as the CLI's 4 for a fraction of the CPU.
+BROTLI_QUALITY = 1
 USER_AGENT = "byod-control-plane"
 
 
@@ -50,6 +54,12 @@ class SchemaProgress:
 
 
 ProgressCallback = Callable[[SchemaProgress], None]
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Loading the CA bundle costs ~50 ms of CPU; do it once per process, not per client.
+    return httpx.create_ssl_context()
 
 
 def default_timeout() -> httpx.Timeout:
@@ -82,6 +92,7 @@ class ConvexClient:
             base_url=url.url.rstrip("/"),
             timeout=self._timeout,
             follow_redirects=False,
+            verify=_tls_context(),
             trust_env=False,  # no proxies or netrc from the environment
             transport=transport,
             headers={"User-Agent": USER_AGENT},
@@ -252,7 +263,7 @@ class ConvexClient:
             content = json.dumps(json_body, separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json"
             if len(content) > COMPRESS_ABOVE:
-                content = brotli.compress(content, mode=brotli.MODE_TEXT, quality=4)
+                content = brotli.compress(content, mode=brotli.MODE_TEXT, quality=BROTLI_QUALITY)
                 headers["Content-Encoding"] = "br"
         try:
             response = self._http.request(method, path, content=content, headers=headers)
