@@ -1,0 +1,75 @@
+"""`manage.py byod_schema ...` as an operator uses it."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from byod.package import CURRENT_VERSION
+from byod.package.schema import schema as package_schema
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command("byod_schema", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_it_prints_the_canonical_export_as_json() -> None:
+    assert json.loads(run("json")) == package_schema.export()
+
+
+def test_it_shows_the_version_and_tables() -> None:
+    out = run("show")
+    assert f"BYOD schema package v{CURRENT_VERSION}" in out
+    assert "messages: 19 fields, 5 indexes, 1 search, 1 vector" in out
+
+
+def test_it_writes_the_convex_project(tmp_path: Path) -> None:
+    run("ts", "--out", str(tmp_path / "proj"))
+    for rel in ("package.json", "package-lock.json", "convex/schema.ts", "convex/meta.ts"):
+        assert (tmp_path / "proj" / rel).is_file()
+
+
+def test_it_refuses_to_write_over_a_file(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(CommandError, match="not a directory"):
+        run("ts", "--out", str(tmp_path / "f"))
+
+
+def test_it_lints_the_package_clean() -> None:
+    assert "29 tables lint clean" in run("lint")
+
+
+def test_it_lints_another_module_and_exits_1_on_findings() -> None:
+    out = StringIO()
+    with pytest.raises(CommandError) as exc:
+        call_command(
+            "byod_schema", "lint", "--module", "tests.schema.fixtures.seed_001", stdout=out
+        )
+    assert exc.value.returncode == 1
+    assert "index-field users.by_active (_creationTime)" in out.getvalue()
+
+
+def test_it_says_when_a_module_has_no_schema() -> None:
+    with pytest.raises(CommandError, match="cannot import"):
+        run("lint", "--module", "tests.schema.nope")
+    with pytest.raises(CommandError, match="defines 0 schemas"):
+        run("lint", "--module", "byod.schema.lint")
+
+
+def test_it_diffs_versions_with_classifications() -> None:
+    out = run("diff", "--from", "0", "--to", str(CURRENT_VERSION), "--json")
+    data = json.loads(out)
+    assert data["counts"]["safe"] == len(package_schema.tables)
+    assert "[safe] table messages added" in run("diff", "--from", "0")
+    with pytest.raises(CommandError, match=r"not in versions\.lock\.json"):
+        run("diff", "--from", "98", "--to", "99")
+
+
+def test_it_checks_the_package() -> None:
+    assert "lint clean, version locked" in run("check")
