@@ -6,12 +6,17 @@ from it (see byod/schema and `manage.py byod_build`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from byod.package.version import CHANGELOG, CURRENT_VERSION
+
+if TYPE_CHECKING:
+    from byod.schema import Schema
 
 __all__ = ["CHANGELOG", "CURRENT_VERSION", "get_schema"]
 
 
-def get_schema() -> object:
+def get_schema() -> Schema:
     """The package's Schema (imported lazily so `import byod.package` stays cheap)."""
     from byod.package.schema import schema
 

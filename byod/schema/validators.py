@@ -26,7 +26,7 @@ class Validator:
         """The validator's JSON form, as `convex` exports it."""
         raise NotImplementedError
 
-    def ts(self) -> str:
+    def ts(self, indent: int = 0) -> str:
         """TypeScript source building this validator with `v` from `convex/values`."""
         raise NotImplementedError
 
@@ -51,7 +51,7 @@ class Simple(Validator):
     def json(self) -> JsonDict:
         return {"type": self.kind}
 
-    def ts(self) -> str:
+    def ts(self, indent: int = 0) -> str:
         return f"v.{self.ts_name}()"
 
 
@@ -64,7 +64,7 @@ class Id(Validator):
     def json(self) -> JsonDict:
         return {"type": "id", "tableName": self.table_name}
 
-    def ts(self) -> str:
+    def ts(self, indent: int = 0) -> str:
         return f"v.id({json.dumps(self.table_name)})"
 
 
@@ -82,7 +82,7 @@ class Literal(Validator):
             value = {"$integer": base64.b64encode(packed).decode()}
         return {"type": "literal", "value": value}
 
-    def ts(self) -> str:
+    def ts(self, indent: int = 0) -> str:
         if self.int64:
             return f"v.literal({int(self.value)}n)"
         return f"v.literal({json.dumps(self.value)})"
@@ -97,7 +97,7 @@ class Array(Validator):
     def json(self) -> JsonDict:
         return {"type": "array", "value": self.element.json()}
 
-    def ts(self) -> str:
+    def ts(self, indent: int = 0) -> str:
         return f"v.array({self.element.ts()})"
 
 
@@ -134,7 +134,7 @@ class Record(Validator):
             "values": {"fieldType": self.values.json(), "optional": False},
         }
 
-    def ts(self) -> str:
+    def ts(self, indent: int = 0) -> str:
         return f"v.record({self.keys.ts()}, {self.values.ts()})"
 
 
@@ -147,7 +147,7 @@ class Union(Validator):
     def json(self) -> JsonDict:
         return {"type": "union", "value": [m.json() for m in self.members]}
 
-    def ts(self) -> str:
+    def ts(self, indent: int = 0) -> str:
         inner = ", ".join(m.ts() for m in self.members)
         if len(inner) > 70:
             inner = "\n" + "".join(f"  {m.ts()},\n" for m in self.members)
