@@ -108,7 +108,7 @@ class Table:
 
     def ts(self) -> str:
         if isinstance(self.document, Object):
-            head = "defineTable(" + ts_fields(self.document.fields, 1) + ")"
+            head = "defineTable(" + ts_fields(self.document.fields) + ")"
         else:
             head = f"defineTable({self.document.ts()})"
         parts = [head]
@@ -124,7 +124,7 @@ class Table:
                 "filterFields": list(vi.filter_fields),
             }
             parts.append(f".vectorIndex({json.dumps(vi.name)}, {_ts_options(opts)})")
-        return "\n    ".join(parts)
+        return "\n  ".join(parts)
 
 
 def _ts_options(options: dict[str, Any]) -> str:

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from byod.schema.tables import Schema
+from byod.schema.validators import indent
 
 # The hand-written part of the deployable project, copied as is into every generated project.
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "convex_project"
@@ -25,7 +26,9 @@ def schema_ts(schema: Schema, version: int | None = None) -> str:
     if version is not None:
         header = f"// BYOD schema package v{version}.\n" + header
     header += "// Edit the Python definition in byod/package/ and regenerate.\n"
-    tables = ",\n".join(f"  {_key(name)}: {table.ts()}" for name, table in schema.tables.items())
+    tables = ",\n".join(
+        f"  {_key(name)}: {indent(table.ts())}" for name, table in schema.tables.items()
+    )
     options = "" if schema.schema_validation else ", { schemaValidation: false }"
     body = "{\n" + tables + ",\n}" if tables else "{}"
     return (

@@ -26,7 +26,7 @@ class Validator:
         """The validator's JSON form, as `convex` exports it."""
         raise NotImplementedError
 
-    def ts(self, indent: int = 0) -> str:
+    def ts(self) -> str:
         """TypeScript source building this validator with `v` from `convex/values`."""
         raise NotImplementedError
 
@@ -51,7 +51,7 @@ class Simple(Validator):
     def json(self) -> JsonDict:
         return {"type": self.kind}
 
-    def ts(self, indent: int = 0) -> str:
+    def ts(self) -> str:
         return f"v.{self.ts_name}()"
 
 
@@ -64,7 +64,7 @@ class Id(Validator):
     def json(self) -> JsonDict:
         return {"type": "id", "tableName": self.table_name}
 
-    def ts(self, indent: int = 0) -> str:
+    def ts(self) -> str:
         return f"v.id({json.dumps(self.table_name)})"
 
 
@@ -82,7 +82,7 @@ class Literal(Validator):
             value = {"$integer": base64.b64encode(packed).decode()}
         return {"type": "literal", "value": value}
 
-    def ts(self, indent: int = 0) -> str:
+    def ts(self) -> str:
         if self.int64:
             return f"v.literal({int(self.value)}n)"
         return f"v.literal({json.dumps(self.value)})"
@@ -97,7 +97,7 @@ class Array(Validator):
     def json(self) -> JsonDict:
         return {"type": "array", "value": self.element.json()}
 
-    def ts(self, indent: int = 0) -> str:
+    def ts(self) -> str:
         return f"v.array({self.element.ts()})"
 
 
@@ -116,8 +116,8 @@ class Object(Validator):
             },
         }
 
-    def ts(self, indent: int = 0) -> str:
-        return "v.object(" + ts_fields(self.fields, indent) + ")"
+    def ts(self) -> str:
+        return "v.object(" + ts_fields(self.fields) + ")"
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ class Record(Validator):
             "values": {"fieldType": self.values.json(), "optional": False},
         }
 
-    def ts(self, indent: int = 0) -> str:
+    def ts(self) -> str:
         return f"v.record({self.keys.ts()}, {self.values.ts()})"
 
 
@@ -147,31 +147,32 @@ class Union(Validator):
     def json(self) -> JsonDict:
         return {"type": "union", "value": [m.json() for m in self.members]}
 
-    def ts(self, indent: int = 0) -> str:
+    def ts(self) -> str:
         inner = ", ".join(m.ts() for m in self.members)
-        if len(inner) > 70:
-            inner = "\n" + "".join(f"  {m.ts()},\n" for m in self.members)
+        if len(inner) > 70 or "\n" in inner:
+            inner = "\n" + "".join(f"  {indent(m.ts())},\n" for m in self.members)
         return f"v.union({inner})"
 
 
-def ts_fields(fields: dict[str, Validator], indent: int = 0) -> str:
+def indent(source: str, pad: str = "  ") -> str:
+    """Indents the continuation lines of `source` (its first line stays where it is)."""
+    return source.replace("\n", "\n" + pad)
+
+
+def ts_fields(fields: dict[str, Validator]) -> str:
     """TypeScript object literal of validators, one field a line, optional ones wrapped."""
     if not fields:
         return "{}"
-    pad = "  " * (indent + 1)
     lines = []
     for name, validator in fields.items():
         key = name if name.isidentifier() else json.dumps(name)
-        lines.append(f"{pad}{key}: {ts_field(validator, indent + 1)},")
-    return "{\n" + "\n".join(lines) + "\n" + "  " * indent + "}"
+        lines.append(f"  {key}: {indent(ts_field(validator))},")
+    return "{\n" + "\n".join(lines) + "\n}"
 
 
-def ts_field(validator: Validator, indent: int = 0) -> str:
+def ts_field(validator: Validator) -> str:
     """TypeScript for one field, with `v.optional(...)` when the validator is optional."""
-    inner = _replace(validator, optional=False)
-    source = inner.ts(indent) if isinstance(inner, Object) else inner.ts()
-    if "\n" in source:
-        source = source.replace("\n", "\n" + "  " * indent)
+    source = _replace(validator, optional=False).ts()
     return f"v.optional({source})" if validator.optional else source
 
 
