@@ -1,8 +1,9 @@
-from __future__ import annotations
+"""Users for each role, rows written directly, and helpers shared by the web and browser tests.
 
-import sys
-import types
-from collections.abc import Iterator
+Every test module here runs with ``pytest.mark.urls("tests.web.urls")``: the project's URLs plus
+the settings page until byodsite.urls mounts it."""
+
+from __future__ import annotations
 
 import pytest
 from django.test import Client
@@ -12,37 +13,6 @@ from byod.models import Connection, ConnectionStatus, Deployment
 
 PASSWORD = "correct horse battery staple 42"
 CANARY_KEY = "prod:quiet-lynx-417|CANARYCANARYCANARYCANARY0123456789"
-
-pytestmark = pytest.mark.urls("tests.web.urls")
-
-
-@pytest.fixture(autouse=True)
-def _settings_page_urls(settings: pytest.FixtureRequest) -> None:
-    settings.ROOT_URLCONF = "tests.web.urls"  # type: ignore[attr-defined]
-
-
-@pytest.fixture(autouse=True)
-def package_version() -> Iterator[None]:
-    """The schema package and its builds, stood in for while they are not in the tree."""
-    added = []
-    try:
-        import byod.package
-    except ImportError:
-        package = types.ModuleType("byod.package")
-        package.CURRENT_VERSION = 1  # type: ignore[attr-defined]
-        package.CHANGELOG = {1: "First version."}  # type: ignore[attr-defined]
-        sys.modules["byod.package"] = package
-        added.append("byod.package")
-    try:
-        import byod.builds  # noqa: F401
-    except ImportError:
-        builds = types.ModuleType("byod.builds")
-        builds.package_hash = lambda version: f"{version:064d}"  # type: ignore[attr-defined]
-        sys.modules["byod.builds"] = builds
-        added.append("byod.builds")
-    yield
-    for name in added:
-        sys.modules.pop(name, None)
 
 
 def make_user(name: str, *, staff: bool = False) -> User:
