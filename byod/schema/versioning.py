@@ -30,33 +30,35 @@ def fingerprint(schema: Schema, sources: dict[str, str] | None = None) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def load_lock(path: Path = LOCK_PATH) -> dict[str, Any]:
+def load_lock(path: Path | None = None) -> dict[str, Any]:
     """The lock file's content: {"versions": {"<n>": {"fingerprint", "export"}}}."""
+    path = path or LOCK_PATH
     if not path.exists():
         return {"versions": {}}
     data: dict[str, Any] = json.loads(path.read_text())
     return data
 
 
-def locked_export(version: int, path: Path = LOCK_PATH) -> dict[str, Any]:
+def locked_export(version: int, path: Path | None = None) -> dict[str, Any]:
     """The canonical export recorded for `version` (version 0 is the empty schema)."""
     if version == 0:
         return {"tables": [], "schemaValidation": True}
     entry = load_lock(path)["versions"].get(str(version))
     if entry is None:
-        raise KeyError(f"version {version} is not in {path.name}")
+        raise KeyError(f"version {version} is not in {(path or LOCK_PATH).name}")
     export: dict[str, Any] = entry["export"]
     return export
 
 
 def record_version(
-    version: int, schema: Schema, *, allow_rewrite: bool = False, path: Path = LOCK_PATH
+    version: int, schema: Schema, *, allow_rewrite: bool = False, path: Path | None = None
 ) -> bool:
     """Records `version` in the lock file; returns True when the file changed.
 
     Refuses (ValueError) to change the fingerprint of a version already recorded, unless
     `allow_rewrite` (only for a version that was never deployed anywhere).
     """
+    path = path or LOCK_PATH
     lock = load_lock(path)
     new = {"fingerprint": fingerprint(schema), "export": schema.export()}
     old = lock["versions"].get(str(version))
@@ -74,9 +76,10 @@ def record_version(
 
 
 def check(
-    schema: Schema, current_version: int, changelog: dict[int, str], path: Path = LOCK_PATH
+    schema: Schema, current_version: int, changelog: dict[int, str], path: Path | None = None
 ) -> list[str]:
     """Problems with versioning: content changed without a bump, versions without changelog."""
+    path = path or LOCK_PATH
     problems = []
     for version in range(1, current_version + 1):
         if not changelog.get(version, "").strip():
