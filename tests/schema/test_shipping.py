@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from io import StringIO
 from collections.abc import Iterator
+from io import StringIO
 from pathlib import Path
 
 import pytest
