@@ -17,6 +17,7 @@ class Index:
     fields: tuple[str, ...]
 
     def json(self) -> JsonDict:
+        """The index as the schema export lists it."""
         return {"indexDescriptor": self.name, "fields": list(self.fields)}
 
 
@@ -29,6 +30,7 @@ class SearchIndex:
     filter_fields: tuple[str, ...] = ()
 
     def json(self) -> JsonDict:
+        """The search index as the schema export lists it."""
         return {
             "indexDescriptor": self.name,
             "searchField": self.search_field,
@@ -46,6 +48,7 @@ class VectorIndex:
     filter_fields: tuple[str, ...] = ()
 
     def json(self) -> JsonDict:
+        """The vector index as the schema export lists it."""
         return {
             "indexDescriptor": self.name,
             "vectorField": self.vector_field,
@@ -95,6 +98,7 @@ class Table:
         return self.document.fields if isinstance(self.document, Object) else {}
 
     def json(self, name: str) -> JsonDict:
+        """The table's entry in the schema export (no staged indexes: we do not stage)."""
         return {
             "tableName": name,
             "indexes": [i.json() for i in self.indexes],
@@ -107,6 +111,7 @@ class Table:
         }
 
     def ts(self) -> str:
+        """`defineTable(...)` with its index calls, as TypeScript."""
         if isinstance(self.document, Object):
             head = "defineTable(" + ts_fields(self.document.fields) + ")"
         else:
