@@ -16,10 +16,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import random
 import socket
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -222,7 +224,7 @@ def run_deploy(deployment_id: int) -> None:
 
 def run_deploy_attempt(deployment_id: int) -> DeployOutcome:
     """Like `run_deploy`, and says what happened."""
-    reap_stale_deploys()
+    _reap_now_and_then()
     deployment = Deployment.objects.select_related("connection").filter(pk=deployment_id).first()
     if deployment is None:
         return DeployOutcome(deployment_id, False, "missing")
@@ -291,15 +293,21 @@ def _finish(deployment: Deployment, move: Any, **kwargs: Any) -> None:
         log.warning("deploy %s: not recorded, status changed meanwhile: %s", deployment.pk, error)
 
 
-def _push(deployment: Deployment, lease: _Lease) -> dict[str, Any]:
+@functools.lru_cache(maxsize=4)
+def _artifact(version: int) -> dict[str, Any]:
+    # Parsed once per process; callers copy the top level and never change nested values.
     from byod.builds import load_artifact
 
+    return load_artifact(version)
+
+
+def _push(deployment: Deployment, lease: _Lease) -> dict[str, Any]:
     connection = deployment.connection
     version = deployment.to_version
     digest = deployment.package_hash
     url = parse_url(connection.url)
     key = get_deploy_key(connection)
-    body = {**load_artifact(version), "adminKey": key, "dryRun": deployment.dry_run}
+    body = {**_artifact(version), "adminKey": key, "dryRun": deployment.dry_run}
 
     def step(phase: str) -> None:
         lease.keep_alive()
@@ -422,6 +430,18 @@ def backoff_seconds(attempt: int, error: ConvexError | None = None) -> float:
 
 def _watch_time() -> datetime:
     return timezone.now() + timedelta(seconds=lease_seconds() + 1)
+
+
+_last_reap = [0.0]
+REAP_EVERY_SECONDS = 5.0
+
+
+def _reap_now_and_then() -> None:
+    """Reap before a run, at most every few seconds per process (it is one query each time)."""
+    now = time.monotonic()
+    if now - _last_reap[0] >= REAP_EVERY_SECONDS:
+        _last_reap[0] = now
+        reap_stale_deploys()
 
 
 def reap_stale_deploys() -> list[int]:
