@@ -6,14 +6,14 @@ from it (see byod/schema and `manage.py byod_build`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from byod.package.version import CHANGELOG, CURRENT_VERSION
 
 if TYPE_CHECKING:
     from byod.schema import Schema
 
-__all__ = ["CHANGELOG", "CURRENT_VERSION", "get_schema"]
+__all__ = ["CHANGELOG", "CURRENT_VERSION", "get_schema", "schema_export"]
 
 
 def get_schema() -> Schema:
@@ -21,3 +21,8 @@ def get_schema() -> Schema:
     from byod.package.schema import schema
 
     return schema
+
+
+def schema_export() -> dict[str, Any]:
+    """The current version's schema export (as `defineSchema(...).export()` returns it)."""
+    return get_schema().export()

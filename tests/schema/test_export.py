@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from byod.package import schema_export
 from byod.package.schema import schema as package_schema
 from byod.schema import define_table, v
 from byod.schema.typescript import schema_ts
@@ -34,6 +35,7 @@ def exports() -> dict[str, Any]:
 
 def test_it_exports_the_package_exactly_as_convex_does(exports: dict[str, Any]) -> None:
     assert package_schema.export() == exports["package"]
+    assert schema_export() == exports["package"]
 
 
 def test_it_exports_every_validator_and_index_kind_as_convex_does(
