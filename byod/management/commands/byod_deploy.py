@@ -11,6 +11,7 @@ exits non-zero when any deploy failed.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -24,6 +25,8 @@ from django.utils import timezone
 
 from byod.models import Connection, ConnectionStatus, Deployment, DeploymentTrigger
 from byod.services.deploy import request_deploy, run_deploy
+
+log = logging.getLogger(__name__)
 
 # How often a deploy that runs elsewhere (another worker) is looked at again.
 POLL_SECONDS = 0.5
@@ -213,7 +216,10 @@ def _deploy_one(
         return Row(user, None, "refused", error=str(error)[:200])
     deadline = time.monotonic() + max_wait
     while True:
-        run_deploy(deployment.pk)
+        try:
+            run_deploy(deployment.pk)
+        except Exception:  # recorded on the row as internal_error (and logged); report it
+            log.exception("deploy %s raised", deployment.pk)
         deployment.refresh_from_db()
         if deployment.is_terminal:
             return _row(user, deployment)
