@@ -86,6 +86,7 @@ def test_it_never_shows_input_errors_with_the_key(alice, caplog, fake_dns) -> No
     assert CANARY_MARK not in sink.text()
 
 
+@pytest.mark.django_db(transaction=True)  # no open transaction: the database can be copied
 def test_it_never_shows_the_key_in_clear(
     alice,
     canary_deployment: EmulatorDeployment,
