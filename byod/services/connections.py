@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KEY_FIELD = "deploy_key"  # the field name bound into the ciphertext's associated data
+META_TABLE = "byodMeta"  # our package's own table (byod.package.meta)
 
 
 class ForeignTablesError(Exception):
@@ -123,23 +124,28 @@ def check_credentials(url: str, deploy_key: str) -> CredentialCheck:
 
 
 def foreign_tables(schema: dict[str, Any] | None) -> list[str]:
-    """Tables of an active schema export that our package does not define."""
+    """Tables of an active schema export that belong to another project.
+
+    A deployment that runs our package (any version) has our meta table; then only tables
+    we do not define are foreign. Without it, every table is foreign, even one whose name
+    matches ours: another project's ``notes`` need not fit our validators.
+    """
     if not schema:
         return []
     tables = schema.get("tables")
     if not isinstance(tables, list):
         return []
-    ours = package_table_names()
     names = [str(t.get("tableName")) for t in tables if isinstance(t, dict) and t.get("tableName")]
+    if META_TABLE not in names:
+        return sorted(names)
+    ours = package_table_names()
     return sorted(name for name in names if name not in ours)
 
 
 def package_table_names() -> set[str]:
     """Names of the tables our package defines (its current version)."""
-    try:
-        from byod.package import schema_export  # type: ignore[attr-defined]
-    except ImportError:
-        return set()
+    from byod.package import schema_export
+
     exported = schema_export()
     return {str(t["tableName"]) for t in exported.get("tables", [])}
 

@@ -14,10 +14,6 @@ from tests.core.conftest import CANARY_KEY, CANARY_MARK
 pytestmark = pytest.mark.usefixtures("allow_emulator_hosts")
 
 
-def needs_package() -> None:
-    pytest.importorskip("byod.builds", reason="the package build lands with the schema helper")
-
-
 @pytest.mark.parametrize(
     "extra", [["--key", CANARY_KEY], [f"--key={CANARY_KEY}"], [CANARY_KEY], ["--k", CANARY_KEY]]
 )
@@ -74,7 +70,6 @@ def test_it_reports_a_refused_key_from_stdin(alice, convex_deployment, monkeypat
 
 
 def test_it_connects_with_a_key_from_stdin(alice, convex_deployment, monkeypatch, capsys) -> None:
-    needs_package()
     monkeypatch.setattr("sys.stdin", io.StringIO(convex_deployment.admin_key + "\n"))
     call_command("byod_connect", "--user", "alice@example.com", "--url", convex_deployment.url,
                  "--key-file", "-")  # fmt: skip
@@ -87,7 +82,6 @@ def test_it_connects_with_a_key_from_stdin(alice, convex_deployment, monkeypatch
 
 
 def test_it_prints_a_status_table(alice, bob, capsys) -> None:
-    needs_package()
     from byod import transitions
 
     Connection.objects.create(user=alice, url="https://a.convex.cloud", deployment_name="a")

@@ -16,7 +16,6 @@ from tests.fixtures.emulator import EmulatorDeployment
 pytestmark = [
     pytest.mark.usefixtures("allow_emulator_hosts"),
 ]
-pytest.importorskip("byod.builds", reason="the package build lands with the schema helper")
 
 
 def kinds(connection: Connection) -> list[str]:

@@ -58,3 +58,26 @@ def test_it_has_no_key_after_disconnect(alice) -> None:
     assert (row.key_ciphertext, row.key_id) == ("", "")
     with pytest.raises(NoDeployKey, match="connect again"):
         get_deploy_key(row)
+
+
+def schema_of(*names: str) -> dict:
+    return {"tables": [{"tableName": n} for n in names], "schemaValidation": True}
+
+
+def test_it_counts_every_table_of_another_project_as_foreign() -> None:
+    from byod.services.connections import foreign_tables
+
+    assert foreign_tables(None) == []
+    assert foreign_tables(schema_of()) == []
+    # Same names as ours, but no meta table: someone else's tables.
+    assert foreign_tables(schema_of("tags", "notes")) == ["notes", "tags"]
+
+
+def test_it_counts_only_unknown_tables_on_a_deployment_running_our_package() -> None:
+    from byod.package import schema_export
+    from byod.services.connections import foreign_tables
+
+    ours = [t["tableName"] for t in schema_export()["tables"]]
+    assert "byodMeta" in ours
+    assert foreign_tables(schema_of(*ours)) == []
+    assert foreign_tables(schema_of(*ours, "legacyStuff")) == ["legacyStuff"]

@@ -13,7 +13,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection as db_connection
 
 from byod.inputs import InputError
+from byod.models import Deployment
 from byod.services import connections
+from byod.services.deploy import run_deploy
 from tests.core.conftest import CANARY_KEY, CANARY_MARK
 from tests.fixtures.emulator import Emulator, EmulatorDeployment
 
@@ -95,10 +97,6 @@ def test_it_never_shows_the_key_in_clear(
     capsys,
     tmp_path: Path,
 ) -> None:
-    pytest.importorskip("byod.builds", reason="the package build lands with the schema helper")
-    from byod.models import Deployment
-    from byod.services.deploy import run_deploy
-
     caplog.set_level(logging.DEBUG)
     sink = Sink()
     key = canary_deployment.admin_key
@@ -146,6 +144,7 @@ def test_it_never_shows_the_key_in_clear(
     deployment = Deployment.objects.get()
     run_deploy(deployment.pk)
     deployment.refresh_from_db()
+    assert deployment.status == "succeeded", deployment.error_message
     command(sink, capsys, "byod_status")
     command(sink, capsys, "byod_rotate_keys")
     canary_deployment.set_fault("*", revoked_key=True)
