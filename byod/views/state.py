@@ -21,6 +21,7 @@ PENDING = "pending"
 ERROR = "error"
 
 HISTORY_LENGTH = 10
+DETAIL_LINES = 12
 
 # Categories where the user must change something before another deploy can succeed.
 FIX_CREDENTIALS = {"bad_credentials", "deployment_not_found"}
@@ -78,21 +79,20 @@ class PageState:
 
     @property
     def error_message(self) -> str:
-        """What the user can do about the last error (the category's own message)."""
+        """What went wrong and what the user can do: the message recorded with the failure
+        (the category's message, filled in with the table or index), else the category's."""
         c = self.connection
         if c is None or not c.last_error_category:
             return ""
-        return USER_MESSAGES.get(c.last_error_category, "") or c.last_error_message
+        return c.last_error_message or USER_MESSAGES.get(c.last_error_category, "")
 
     @property
     def error_detail(self) -> str:
-        parts = []
-        if self.connection is not None and self.connection.last_error_message:
-            parts.append(self.connection.last_error_message)
-        if self.latest is not None and self.latest.error_message:
-            if self.latest.error_message not in parts:
-                parts.append(self.latest.error_message)
-        return "\n".join(parts)
+        """For the folded details: the last lines of the latest attempt's log (operators'
+        detail; the client scrubs keys from it)."""
+        if self.latest is None or not self.latest.log:
+            return ""
+        return "\n".join(self.latest.log.strip().splitlines()[-DETAIL_LINES:])
 
     @property
     def retry_helps(self) -> bool:

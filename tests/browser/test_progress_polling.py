@@ -16,6 +16,7 @@ from django.db import connection as db_connection
 
 from accounts.models import User
 from byod import transitions
+from byod.client.errors import make_error
 from byod.models import Deployment
 from tests.browser.fixtures import screenshot
 from tests.web.conftest import make_connection
@@ -35,8 +36,10 @@ def drive(deployment_id: int, failure: str | None) -> None:
             )
             time.sleep(1)
         if failure:
+            error = make_error(failure, f"{failure}: test detail")
+            transitions.save_progress(deployment, log_line=f"failed: {error.detail}")
             transitions.mark_deploy_failed(
-                deployment, category=failure, message=f"{failure}: test detail", retryable=True
+                deployment, category=failure, message=error.user_message, retryable=True
             )
         else:
             transitions.mark_deploy_succeeded(deployment)
@@ -79,7 +82,7 @@ def test_the_progress_panel_updates_itself_then_stops_polling(
     assert page.evaluate("window.__noReload === true")
     if failure:
         assert "took too long to answer" in page.inner_text(".error-panel")
-        assert page.is_visible("text=Retry now")
+        assert page.is_visible("button:has-text('Retry now')")
         assert not page.is_visible("text=timeout: test detail")  # folded away
         page.click(".error-panel summary")
         assert page.is_visible("text=timeout: test detail")

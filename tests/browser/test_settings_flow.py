@@ -92,11 +92,11 @@ def test_a_user_connects_watches_the_deploy_redeploys_and_disconnects(
     screenshot(page, "05-redeployed")
     assert Deployment.objects.filter(status="succeeded").count() == 2
 
-    page.click("text=Disconnect")
+    page.click("a:has-text('Disconnect')")
     page.wait_for_selector("text=erase your deploy key at once")
     assert page.url.endswith("/database/disconnect/")
     screenshot(page, "06-confirm-disconnect")
-    page.click("text=Disconnect and erase the key")
+    page.click("button:has-text('Disconnect and erase the key')")
     wait_for_state(page, "not_connected", timeout=15_000)
     assert page.url.endswith("/database/")
     assert "erased your deploy key" in page.inner_text("#byod-state")
@@ -165,9 +165,38 @@ def test_the_page_works_without_javascript(
             page.goto(f"{live_server.url}/database/")
         assert state(page) == "connected", task_worker.output()
         screenshot(page, "10-connected-without-javascript")
-        page.click("text=Disconnect")
-        page.click("text=Disconnect and erase the key")
+        page.click("a:has-text('Disconnect')")
+        page.click("button:has-text('Disconnect and erase the key')")
         page.wait_for_url(re.compile(r"/database/$"))
         assert state(page) == "not_connected"
     finally:
         context.close()
+
+
+@needs_builds
+def test_a_failed_deploy_says_what_to_do_and_loses_nothing(
+    browser_page: Any,
+    live_server: Any,
+    task_worker: Worker,
+    convex_deployment: EmulatorDeployment,
+) -> None:
+    page = browser_page
+    convex_deployment.set_fault("deploy2/wait_for_schema", schema_failure="messages")
+    sign_up(page, live_server.url, "gus")
+    page.goto(f"{live_server.url}/database/")
+    page.fill("#id_url", convex_deployment.url)
+    page.fill("#id_deploy_key", convex_deployment.admin_key)
+    page.click("text=Connect and deploy")
+    wait_for_state(page, "error")
+    panel = page.inner_text(".error-panel")
+    assert "messages" in panel and "Nothing was changed" in panel
+    assert page.is_visible("button:has-text('Deploy again')")
+    assert not page.is_visible("button:has-text('Retry now')")  # retrying as is cannot help
+    page.click(".error-panel summary")
+    screenshot(page, "16-deploy-failed")
+    assert Connection.objects.get().deployed_version is None
+
+    convex_deployment.clear_faults()
+    page.click("button:has-text('Deploy again')")
+    wait_for_state(page, "connected")
+    assert "version 1" in page.inner_text("#byod-state")

@@ -108,14 +108,25 @@ def test_it_shows_a_retryable_error_with_a_retry_button_and_folded_details(owner
         owner,
         status=ConnectionStatus.ERROR,
         last_error_category="timeout",
-        last_error_message="start_push: ReadTimeout (timed out)",
+        last_error_message="Your deployment took too long to answer. We will retry on our own.",
         last_error_at=timezone.now(),
     )
-    make_deployment(connection, status="failed", error_category="timeout")
+    make_deployment(
+        connection,
+        status="failed",
+        error_category="timeout",
+        log="10:00:01 pushing\n10:00:31 failed: timeout: start_push: ReadTimeout (timed out)\n",
+    )
     html = page(owner)
-    assert "took too long to answer" in html  # the category's user message
+    assert "took too long to answer" in html
     assert "Retry now" in html
-    assert "<details>" in html and "start_push: ReadTimeout" in html
+    details = html[html.index("<details>") : html.index("</details>")]
+    assert "start_push: ReadTimeout" in details
+
+
+def test_it_fills_in_the_categorys_message_when_none_was_recorded(owner: User) -> None:
+    make_connection(owner, status=ConnectionStatus.ERROR, last_error_category="server_error")
+    assert "Your deployment had an internal error." in page(owner)
 
 
 def test_it_asks_for_new_credentials_instead_of_a_retry_for_a_refused_key(owner: User) -> None:
