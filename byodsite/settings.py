@@ -174,3 +174,9 @@ BYOD_ENCRYPTION_KEYS = parse_encryption_keys(
 BYOD_ALLOWED_HOSTS = env_list("BYOD_ALLOWED_HOSTS")
 BYOD_CONNECT_TIMEOUT = float(env_str("BYOD_CONNECT_TIMEOUT", "5"))
 BYOD_READ_TIMEOUT = float(env_str("BYOD_READ_TIMEOUT", "30"))
+# Deploys: the lease a worker holds on a connection (0 = max(60, 3 x read timeout)), and
+# the retry schedule for transient failures (exponential backoff with jitter, capped).
+BYOD_DEPLOY_LEASE_SECONDS = float(env_str("BYOD_DEPLOY_LEASE_SECONDS", "0"))
+BYOD_DEPLOY_RETRY_BASE_SECONDS = float(env_str("BYOD_DEPLOY_RETRY_BASE_SECONDS", "10"))
+BYOD_DEPLOY_RETRY_CAP_SECONDS = float(env_str("BYOD_DEPLOY_RETRY_CAP_SECONDS", "900"))
+BYOD_DEPLOY_MAX_ATTEMPTS = env_int("BYOD_DEPLOY_MAX_ATTEMPTS", 5)
