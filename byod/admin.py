@@ -321,8 +321,24 @@ def connection_summary() -> dict[str, Any]:
     }
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Audit records: operators read them; only the services write them."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Deployment)
-class DeploymentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class DeploymentAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "connection_user",
@@ -343,18 +359,6 @@ class DeploymentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     ordering = ("-created_at", "-id")
     date_hierarchy = "created_at"
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in Deployment._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     @admin.display(description="user", ordering="connection__user__username")
     def connection_user(self, obj: Deployment) -> str:
         return str(obj.connection.user)
@@ -365,21 +369,9 @@ class DeploymentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class EventAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "connection", "kind", "actor", "message")
     list_filter = ("kind",)
     list_select_related = ("connection__user", "actor")
     search_fields = ("connection__user__username", "kind", "message")
     ordering = ("-created_at", "-id")
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in Event._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
