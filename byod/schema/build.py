@@ -70,7 +70,14 @@ def build(schema: Schema, version: int, fingerprint: str) -> Built:
     with tempfile.TemporaryDirectory(prefix="byod-build-") as tmp:
         project = Path(tmp) / "project"
         write_project(project, schema, version)
-        (project / "node_modules").symlink_to(PROJECT_DIR / "node_modules")
+        # A real copy, not a symlink: esbuild resolves symlinks and writes the resolved
+        # path into bundle comments and source maps, which made the artifact depend on
+        # where the checkout lives. Inside the project every path is relative to it.
+        shutil.copytree(
+            PROJECT_DIR / "node_modules" / "convex",
+            project / "node_modules" / "convex",
+            symlinks=True,
+        )
         out = Path(tmp) / "push"
         env = {**os.environ, "CONVEX_DEPLOY_KEY": "", "CONVEX_DEPLOYMENT": ""}
         env.pop("CONVEX_DEPLOY_KEY")

@@ -92,3 +92,22 @@ def test_it_finds_the_artifact_stale_when_the_schema_changes(
     assert "Bump CURRENT_VERSION" in err
     assert "push_request.json is stale" in err
     assert "schema.ts is stale" in err
+
+
+def test_the_committed_artifact_does_not_depend_on_where_the_checkout_lives() -> None:
+    """Bundles and source maps may only name paths inside the built project.
+
+    A path escaping it (esbuild resolving a symlinked node_modules) made `byod_build --check`
+    fail on every clone that was not in the directory the artifact was built in.
+    """
+    body = json.loads(
+        (Path(__file__).resolve().parents[2] / "byod/builds/v1/push_request.json").read_text()
+    )
+    app = body["appDefinition"]
+    modules = [*app["changedModules"], app["schema"], app["definition"]]
+    for module in modules:
+        source_map = module.get("sourceMap")
+        if not source_map:
+            continue
+        for source in json.loads(source_map)["sources"]:
+            assert not source.startswith("../.."), (module.get("path"), source)
