@@ -12,7 +12,7 @@ import pytest
 
 from accounts.models import User
 from byod.models import Connection, Deployment
-from tests.browser.fixtures import ROOT, Worker, screenshot
+from tests.browser.fixtures import Worker, screenshot
 from tests.fixtures.emulator import EmulatorDeployment
 
 pytestmark = [
@@ -23,11 +23,6 @@ pytestmark = [
 ]
 PASSWORD = "a long enough passphrase 7"
 DEPLOY_TIMEOUT_MS = 90_000
-# The worker deploys the real package build (byod/builds), which the schema helper commits.
-needs_builds = pytest.mark.skipif(
-    not (ROOT / "byod" / "builds" / "__init__.py").exists(),
-    reason="the package build (byod/builds) is not in the tree yet",
-)
 
 
 def sign_up(page: Any, base_url: str, username: str) -> None:
@@ -48,7 +43,6 @@ def wait_for_state(page: Any, wanted: str, timeout: int = DEPLOY_TIMEOUT_MS) -> 
     page.wait_for_selector(f'#byod-state[data-state="{wanted}"]', timeout=timeout)
 
 
-@needs_builds
 def test_a_user_connects_watches_the_deploy_redeploys_and_disconnects(
     browser_page: Any,
     live_server: Any,
@@ -136,7 +130,6 @@ def test_a_bad_key_gets_the_guidance_inline(
     assert convex_deployment.pushes() == []
 
 
-@needs_builds
 def test_the_page_works_without_javascript(
     chromium: Any,
     settings: Any,
@@ -173,7 +166,6 @@ def test_the_page_works_without_javascript(
         context.close()
 
 
-@needs_builds
 def test_a_failed_deploy_says_what_to_do_and_loses_nothing(
     browser_page: Any,
     live_server: Any,

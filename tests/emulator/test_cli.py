@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.core.management.base import CommandError
 
 from tests.emulator import schemas
 from tests.emulator.convex_cli import EMULATOR_DIR, FIXTURE_PROJECT, copy_project, run_cli
@@ -94,9 +93,6 @@ def test_the_cli_refuses_a_bad_admin_key(tmp_path, convex_deployment):
     assert convex_deployment.active_schema() is None
 
 
-@pytest.mark.skipif(
-    not (BYOD_PROJECT / "convex" / "schema.ts").exists(), reason="byod/convex_project not built yet"
-)
 def test_the_cli_deploys_the_byod_package(tmp_path, convex_deployment):
     project = copy_project(BYOD_PROJECT, tmp_path / "byod")
     result = deploy(project, convex_deployment)
@@ -104,10 +100,7 @@ def test_the_cli_deploys_the_byod_package(tmp_path, convex_deployment):
     active = convex_deployment.active_schema()
     assert active == project_export(project)
     out = io.StringIO()
-    try:
-        call_command("byod_schema", "json", stdout=out)
-    except CommandError:
-        pytest.skip("byod_schema json is not available yet")
+    call_command("byod_schema", "json", stdout=out)
     assert canonical(active) == canonical(json.loads(out.getvalue()))
 
 
