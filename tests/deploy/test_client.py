@@ -7,11 +7,11 @@ import re
 from typing import Any
 
 import pytest
-from byod.builds import load_artifact
-from byod.package import CURRENT_VERSION
 
+from byod.builds import load_artifact
 from byod.client import ConvexClient, ConvexError
 from byod.inputs import InputError, parse_url
+from byod.package import CURRENT_VERSION
 from tests.fixtures.emulator import EmulatorDeployment
 
 pytestmark = pytest.mark.django_db
