@@ -164,8 +164,8 @@ def connect(
     Raises InputError, ConvexError or ForeignTablesError (unless ``confirm_foreign``). A user
     who already has a connection gets its credentials replaced (``update_credentials``).
     """
-    existing = Connection.objects.filter(user=user).first()
-    if existing is not None:
+
+    def replace_credentials_of(existing: Connection) -> Connection:
         return update_credentials(
             existing,
             url,
@@ -174,6 +174,10 @@ def connect(
             confirm_foreign=confirm_foreign,
             trigger=trigger,
         )
+
+    existing = Connection.objects.filter(user=user).first()
+    if existing is not None:
+        return replace_credentials_of(existing)
     check = _checked(url, deploy_key, confirm_foreign=confirm_foreign)
     assert check.url is not None
     sealed = crypto.encrypt(deploy_key.strip(), owner=user.external_id, field=KEY_FIELD)
@@ -195,14 +199,7 @@ def connect(
         if existing is None:
             raise
         # A second request for the same user (a double submit) created it meanwhile.
-        return update_credentials(
-            existing,
-            url,
-            deploy_key,
-            actor=actor,
-            confirm_foreign=confirm_foreign,
-            trigger=trigger,
-        )
+        return replace_credentials_of(existing)
     return connection
 
 
