@@ -113,42 +113,25 @@ def test_it_never_shows_the_key_in_clear(
     key_file.write_text(key + "\n")
     wrong_file.write_text(f"{canary_deployment.name}|{canary_token[::-1]}")
 
+    def connect_with(file: Path) -> None:
+        command(
+            sink,
+            capsys,
+            "byod_connect",
+            "--user",
+            "alice",
+            "--url",
+            canary_deployment.url,
+            "--key-file",
+            str(file),
+        )
+
     # A refused key, and a deployment that echoes the key back in an error body.
-    command(
-        sink,
-        capsys,
-        "byod_connect",
-        "--user",
-        "alice",
-        "--url",
-        canary_deployment.url,
-        "--key-file",
-        str(wrong_file),
-    )
+    connect_with(wrong_file)
     canary_deployment.set_fault("check_admin_key", status=500, body=f"bad key {key}", times=1)
-    command(
-        sink,
-        capsys,
-        "byod_connect",
-        "--user",
-        "alice",
-        "--url",
-        canary_deployment.url,
-        "--key-file",
-        str(key_file),
-    )
+    connect_with(key_file)
     # The good path: connect, deploy, status, rotate.
-    command(
-        sink,
-        capsys,
-        "byod_connect",
-        "--user",
-        "alice",
-        "--url",
-        canary_deployment.url,
-        "--key-file",
-        str(key_file),
-    )
+    connect_with(key_file)
     deployment = Deployment.objects.get()
     run_deploy(deployment.pk)
     deployment.refresh_from_db()
