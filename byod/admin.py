@@ -12,22 +12,18 @@ from django.forms import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from byod.models import ACTIVE_DEPLOYMENT_STATUSES, Connection, ConnectionStatus, Deployment, Event
+from byod import package
+from byod.models import (
+    Connection,
+    ConnectionStatus,
+    Deployment,
+    DeploymentTrigger,
+    Event,
+    outdated_q,
+)
+from byod.services import connections, rollout
 
 SECRET_FIELDS = ("key_ciphertext",)
-
-
-def _current_version() -> int:
-    from byod.package import CURRENT_VERSION
-
-    return CURRENT_VERSION
-
-
-def outdated_q() -> Q:
-    """Connections that should run a newer package version (mirrors ``Connection.is_outdated``)."""
-    return ~Q(status=ConnectionStatus.DISCONNECTED) & (
-        Q(deployed_version__isnull=True) | Q(deployed_version__lt=_current_version())
-    )
 
 
 class OutdatedFilter(admin.SimpleListFilter):
@@ -41,7 +37,7 @@ class OutdatedFilter(admin.SimpleListFilter):
         self, request: HttpRequest, queryset: QuerySet[Connection]
     ) -> QuerySet[Connection]:
         if self.value() == "yes":
-            return queryset.filter(outdated_q())
+            return queryset.outdated()  # type: ignore[attr-defined]
         if self.value() == "no":
             return queryset.exclude(outdated_q())
         return queryset
@@ -190,7 +186,7 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.display(description="current version")
     def current_version_display(self, obj: Connection) -> int:
-        return obj.current_version
+        return package.current_version()
 
     @admin.display(description="outdated", boolean=True)
     def outdated_display(self, obj: Connection) -> bool:
@@ -223,38 +219,17 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def _request(
         self, request: HttpRequest, queryset: QuerySet[Connection], *, dry_run: bool
     ) -> None:
-        from byod.services.deploy import request_deploy
-        from byod.transitions import TransitionError
-
-        counts: Counter[str] = Counter()
-        for connection in queryset.select_related("user"):
-            if not connection.has_key or connection.status == ConnectionStatus.DISCONNECTED:
-                counts["skipped (disconnected)"] += 1
-                continue
-            busy = connection.deployments.filter(status__in=ACTIVE_DEPLOYMENT_STATUSES).exists()
-            if busy:
-                counts["already in progress"] += 1
-                continue
-            try:
-                request_deploy(
-                    connection,
-                    trigger="admin",
-                    actor=request.user,  # type: ignore[arg-type]
-                    dry_run=dry_run,
-                )
-            except (TransitionError, ValueError):
-                counts["refused"] += 1
-                continue
-            counts["queued"] += 1
+        counts = rollout.queue_deploys(
+            queryset.select_related("user"),
+            trigger=DeploymentTrigger.ADMIN,
+            actor=request.user,  # type: ignore[arg-type]
+            dry_run=dry_run,
+        )
         what = "Dry runs" if dry_run else "Deploys"
         self.message_user(request, f"{what}: {_counts(counts)}.", messages.SUCCESS)
 
     @admin.action(description="Check credentials now", permissions=["change"])
     def check_credentials(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
-        from byod.crypto import DecryptionError
-        from byod.services.connections import NoDeployKey, check_credentials, get_deploy_key
-
-        counts: Counter[str] = Counter()
         selected = list(queryset.select_related("user")[: CHECK_LIMIT + 1])
         if len(selected) > CHECK_LIMIT:
             self.message_user(
@@ -264,24 +239,10 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 messages.WARNING,
             )
             return
+        counts: Counter[str] = Counter()
         for connection in selected:
-            try:
-                key = get_deploy_key(connection)
-            except NoDeployKey:
-                counts["no key stored"] += 1
-                continue
-            except DecryptionError:  # reported, not raised: the operator sees the count
-                counts["key unreadable"] += 1
-                continue
-            result = check_credentials(connection.url, key)
-            del key
-            if result.ok:
-                counts["valid"] += 1
-            else:
-                category = getattr(result.error, "category", None) or getattr(
-                    result.error, "field", "input"
-                )
-                counts[f"failed: {category}"] += 1
+            result = connections.check_stored(connection)
+            counts["valid" if result.error is None else f"failed: {result.error.category}"] += 1
         level = messages.SUCCESS if set(counts) <= {"valid"} else messages.WARNING
         self.message_user(request, f"Credential checks: {_counts(counts)}.", level)
 
@@ -296,13 +257,13 @@ def _counts(counts: Counter[str]) -> str:
 def connection_summary() -> dict[str, Any]:
     """Users per deployed version, failing connections, failures by category: three queries."""
     per_version = list(
-        Connection.objects.exclude(status=ConnectionStatus.DISCONNECTED)
+        Connection.objects.active()
         .values("deployed_version")
         .annotate(n=Count("id"))
         .order_by("-deployed_version")
     )
     by_category = list(
-        Connection.objects.filter(status=ConnectionStatus.ERROR)
+        Connection.objects.failing()
         .values("last_error_category")
         .annotate(n=Count("id"))
         .order_by("-n", "last_error_category")
@@ -314,7 +275,7 @@ def connection_summary() -> dict[str, Any]:
         outdated=Count("id", filter=outdated_q()),
     )
     return {
-        "current_version": _current_version(),
+        "current_version": package.current_version(),
         "per_version": per_version,
         "by_category": by_category,
         **totals,

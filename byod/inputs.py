@@ -9,8 +9,8 @@
   private, link-local, multicast, unspecified and reserved addresses (IPv4 and IPv6, including
   IPv4-mapped IPv6) unless the host is allow-listed.
 
-Every refusal is an ``InputError(field, message)``; messages say what is wrong and how to fix
-it, and never repeat a deploy key.
+Every refusal is an ``InputError(field, message)`` (a kind of ``byod.errors.ByodError``);
+messages say what is wrong and how to fix it, and never repeat a deploy key.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-Field = Literal["url", "deploy_key"]
+from byod.errors import HostNotFound, InputError, UnsafeDestination
 
 MAX_URL_LENGTH = 255
 MAX_KEY_LENGTH = 4096
@@ -39,26 +39,6 @@ _SELF_HOSTED_KEY_RE = re.compile(r"^(?P<name>[A-Za-z0-9_-]{1,64})\|(?P<token>[0-
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
 KeyKind = Literal["prod", "dev", "preview", "self_hosted"]
-
-
-class InputError(ValueError):
-    """Bad user input for ``field``; ``message`` is safe to show on the form."""
-
-    def __init__(self, field: Field, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(field={self.field!r}, message={self.message!r})"
-
-
-class UnsafeDestination(InputError):
-    """The host resolves to an address the server must not connect to (SSRF guard)."""
-
-
-class HostNotFound(InputError):
-    """DNS has no address for the host (a typo, or DNS trouble; retrying may help)."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +95,7 @@ class AllowedHost:
 
 def allowed_hosts() -> list[AllowedHost]:
     """The operator's allow-list, parsed from ``settings.BYOD_ALLOWED_HOSTS``."""
-    return [_parse_allowed(entry) for entry in getattr(settings, "BYOD_ALLOWED_HOSTS", [])]
+    return [_parse_allowed(entry) for entry in settings.BYOD_ALLOWED_HOSTS]
 
 
 def _parse_allowed(entry: str) -> AllowedHost:

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from byod import package
+
 
 class ConnectionStatus(models.TextChoices):
     PENDING = "pending", "Pending"
@@ -44,6 +46,33 @@ class DeploymentTrigger(models.TextChoices):
     ROLLOUT = "rollout", "Rollout"
 
 
+def outdated_q(version: int | None = None) -> Q:
+    """Connections that should run a newer package version than they do: the one definition
+    of "outdated" (``Connection.is_outdated`` applies the same rule to one row)."""
+    target = package.current_version() if version is None else version
+    return ~Q(status=ConnectionStatus.DISCONNECTED) & (
+        Q(deployed_version__isnull=True) | Q(deployed_version__lt=target)
+    )
+
+
+class ConnectionQuerySet(models.QuerySet["Connection"]):
+    def usable(self) -> ConnectionQuerySet:
+        """Connections we can deploy to: not disconnected, with a stored key."""
+        return self.exclude(status=ConnectionStatus.DISCONNECTED).exclude(key_ciphertext="")
+
+    def outdated(self, version: int | None = None) -> ConnectionQuerySet:
+        """Behind `version` (default: the package's current version), or with nothing deployed."""
+        return self.filter(outdated_q(version))
+
+    def failing(self) -> ConnectionQuerySet:
+        """Connections whose last deploy (or health check) failed."""
+        return self.filter(status=ConnectionStatus.ERROR)
+
+    def active(self) -> ConnectionQuerySet:
+        """Every connection that is not disconnected."""
+        return self.exclude(status=ConnectionStatus.DISCONNECTED)
+
+
 class Connection(models.Model):
     """One user's link to their own Convex deployment."""
 
@@ -74,6 +103,8 @@ class Connection(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ConnectionQuerySet.as_manager()
+
     class Meta:
         indexes = [
             models.Index(fields=["status"], name="byod_conn_status_idx"),
@@ -96,21 +127,33 @@ class Connection(models.Model):
         return f"{self.user} -> {self.deployment_name or self.url} ({self.status})"
 
     @property
-    def current_version(self) -> int:
-        """The package version this connection should run (the package's current one)."""
-        from byod.package import CURRENT_VERSION
-
-        return CURRENT_VERSION
-
-    @property
     def is_outdated(self) -> bool:
+        """``outdated_q()`` for this row."""
         if self.status == ConnectionStatus.DISCONNECTED:
             return False
-        return self.deployed_version is None or self.deployed_version < self.current_version
+        return self.deployed_version is None or self.deployed_version < package.current_version()
 
     @property
     def has_key(self) -> bool:
         return bool(self.key_ciphertext)
+
+    @property
+    def is_usable(self) -> bool:
+        """``ConnectionQuerySet.usable()`` for this row: we can deploy to it."""
+        return self.status != ConnectionStatus.DISCONNECTED and self.has_key
+
+
+class DeploymentQuerySet(models.QuerySet["Deployment"]):
+    def active(self) -> DeploymentQuerySet:
+        """Queued (maybe waiting for a retry) or running: at most one per connection."""
+        return self.filter(status__in=ACTIVE_DEPLOYMENT_STATUSES)
+
+    def finished(self) -> DeploymentQuerySet:
+        return self.filter(status__in=TERMINAL_DEPLOYMENT_STATUSES)
+
+    def real(self) -> DeploymentQuerySet:
+        """Deploys that change the deployment (not dry runs)."""
+        return self.filter(dry_run=False)
 
 
 class Deployment(models.Model):
@@ -146,6 +189,8 @@ class Deployment(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DeploymentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -13,6 +13,7 @@ import dj_database_url
 
 from byodsite.env import (
     env_bool,
+    env_float,
     env_int,
     env_list,
     env_secret,
@@ -172,11 +173,11 @@ BYOD_ENCRYPTION_KEYS = parse_encryption_keys(
 )
 # Self-hosted Convex deployments the operator allows, as host[:port] entries.
 BYOD_ALLOWED_HOSTS = env_list("BYOD_ALLOWED_HOSTS")
-BYOD_CONNECT_TIMEOUT = float(env_str("BYOD_CONNECT_TIMEOUT", "5"))
-BYOD_READ_TIMEOUT = float(env_str("BYOD_READ_TIMEOUT", "30"))
+BYOD_CONNECT_TIMEOUT = env_float("BYOD_CONNECT_TIMEOUT", 5.0)
+BYOD_READ_TIMEOUT = env_float("BYOD_READ_TIMEOUT", 30.0)
 # Deploys: the lease a worker holds on a connection (0 = max(60, 3 x read timeout)), and
 # the retry schedule for transient failures (exponential backoff with jitter, capped).
-BYOD_DEPLOY_LEASE_SECONDS = float(env_str("BYOD_DEPLOY_LEASE_SECONDS", "0"))
-BYOD_DEPLOY_RETRY_BASE_SECONDS = float(env_str("BYOD_DEPLOY_RETRY_BASE_SECONDS", "10"))
-BYOD_DEPLOY_RETRY_CAP_SECONDS = float(env_str("BYOD_DEPLOY_RETRY_CAP_SECONDS", "900"))
+BYOD_DEPLOY_LEASE_SECONDS = env_float("BYOD_DEPLOY_LEASE_SECONDS", 0.0)
+BYOD_DEPLOY_RETRY_BASE_SECONDS = env_float("BYOD_DEPLOY_RETRY_BASE_SECONDS", 10.0)
+BYOD_DEPLOY_RETRY_CAP_SECONDS = env_float("BYOD_DEPLOY_RETRY_CAP_SECONDS", 900.0)
 BYOD_DEPLOY_MAX_ATTEMPTS = env_int("BYOD_DEPLOY_MAX_ATTEMPTS", 5)

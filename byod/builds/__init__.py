@@ -13,11 +13,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from byod.errors import ArtifactError
+
 BUILDS_DIR = Path(__file__).resolve().parent
-
-
-class ArtifactError(Exception):
-    """The artifact of a version is missing or does not match its manifest."""
+__all__ = ["ArtifactError", "available_versions", "load_artifact", "manifest", "package_hash"]
 
 
 def version_dir(version: int) -> Path:

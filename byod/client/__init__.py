@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from byod.client.errors import ConvexError
 from byod.client.http import ConvexClient, SchemaProgress
 
-__all__ = ["ConvexClient", "ConvexError", "SchemaProgress"]
+__all__ = ["ConvexClient", "SchemaProgress"]

@@ -14,16 +14,15 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import brotli
 import httpx
 from django.conf import settings
 
-from byod.client.errors import PROTOCOL_ERROR, ConvexError, classify, make_error
-
-if TYPE_CHECKING:
-    from byod.inputs import DeploymentUrl
+from byod.client.classify import classify
+from byod.errors import PROTOCOL_ERROR, ConvexError
+from byod.inputs import DeploymentUrl, guard_destination
 
 # Long-poll length we ask `wait_for_schema` for (the official CLI asks for 10 s).
 SCHEMA_POLL_MS = 10_000
@@ -120,7 +119,7 @@ class ConvexClient:
         """
         body = self._call("GET", "/api/check_admin_key", operation="check_admin_key")
         if not isinstance(body, dict) or body.get("success") is False:
-            raise make_error(PROTOCOL_ERROR, "check_admin_key: answer without success")
+            raise ConvexError(PROTOCOL_ERROR, "check_admin_key: answer without success")
         return body
 
     def instance_name(self) -> str:
@@ -128,7 +127,7 @@ class ConvexClient:
         body = self._call("GET", "/instance_name", operation="instance_name", auth=False)
         if isinstance(body, str) and body.strip():
             return body.strip()
-        raise make_error(PROTOCOL_ERROR, "instance_name: empty or non-text answer")
+        raise ConvexError(PROTOCOL_ERROR, "instance_name: empty or non-text answer")
 
     def get_schema(self) -> dict[str, Any] | None:
         """The deployment's active schema (`{"tables": [...], ...}`), or None when it has none."""
@@ -136,7 +135,7 @@ class ConvexClient:
         if body is None:
             return None
         if not isinstance(body, dict):
-            raise make_error(PROTOCOL_ERROR, "get_schema: answer is neither null nor an object")
+            raise ConvexError(PROTOCOL_ERROR, "get_schema: answer is neither null nor an object")
         return body
 
     # --- functions --------------------------------------------------------------------
@@ -158,13 +157,13 @@ class ConvexClient:
             json_body={"path": path, "args": args or {}, "format": "json"},
         )
         if not isinstance(body, dict):
-            raise make_error(PROTOCOL_ERROR, f"{operation}: answer is not an object")
+            raise ConvexError(PROTOCOL_ERROR, f"{operation}: answer is not an object")
         if body.get("status") == "success":
             return body.get("value")
         if body.get("status") == "error":
             message = self._scrub(str(body.get("errorMessage") or "(no message)"))
             raise classify(operation=operation, function_error=message)
-        raise make_error(PROTOCOL_ERROR, f"{operation}: answer without a status")
+        raise ConvexError(PROTOCOL_ERROR, f"{operation}: answer without a status")
 
     # --- push -------------------------------------------------------------------------
 
@@ -206,7 +205,7 @@ class ConvexClient:
                 json_body=request,
             )
             if not isinstance(status, dict):
-                raise make_error(PROTOCOL_ERROR, "wait_for_schema: answer is not an object")
+                raise ConvexError(PROTOCOL_ERROR, "wait_for_schema: answer is not an object")
             kind = status.get("type")
             if kind == "complete":
                 return
@@ -240,7 +239,7 @@ class ConvexClient:
         body = {**body, "adminKey": self._admin_key}
         answer = self._call("POST", path, operation=operation, json_body=body)
         if not isinstance(answer, dict):
-            raise make_error(PROTOCOL_ERROR, f"{operation}: answer is not an object")
+            raise ConvexError(PROTOCOL_ERROR, f"{operation}: answer is not an object")
         return answer
 
     # --- the one place requests are made ----------------------------------------------
@@ -282,8 +281,6 @@ class ConvexClient:
         """Check the destination once per client, before the first connection."""
         if self._guarded:
             return
-        from byod.inputs import guard_destination
-
         guard_destination(self.url)
         self._guarded = True
 
@@ -299,8 +296,7 @@ class ConvexClient:
         return text
 
     def _scrubbed(self, error: ConvexError) -> ConvexError:
-        error.detail = self._scrub(error.detail)
-        error.args = (f"{error.category}: {error.detail}",)
+        error.replace_detail(self._scrub(error.detail))
         return error
 
 

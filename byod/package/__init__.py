@@ -8,12 +8,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from byod.package.version import CHANGELOG, CURRENT_VERSION
+from byod.package import version
 
 if TYPE_CHECKING:
     from byod.schema import Schema
 
-__all__ = ["CHANGELOG", "CURRENT_VERSION", "get_schema", "schema_export"]
+__all__ = ["changelog", "current_version", "get_schema", "schema_export"]
+
+
+def current_version() -> int:
+    """The package version every connection should run: the one way to read it."""
+    return version.CURRENT_VERSION
+
+
+def changelog() -> dict[int, str]:
+    """What each version changed, by version."""
+    return version.CHANGELOG
 
 
 def get_schema() -> Schema:

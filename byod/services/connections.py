@@ -1,7 +1,7 @@
-"""Connecting a user's Convex deployment: check, store (encrypted), update, disconnect.
+"""Connecting a user's Convex deployment: check, store (sealed), update, disconnect.
 
-Views, admin and commands call these functions; nothing else writes a deploy key.
-``get_deploy_key`` is the only place a stored key is decrypted.
+Views, admin and commands call these functions; nothing else writes a deploy key, and keys
+are sealed and opened only through ``byod.keys``.
 """
 
 from __future__ import annotations
@@ -13,37 +13,19 @@ from typing import TYPE_CHECKING, Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from byod import crypto, transitions
-from byod.client.errors import ConvexError
-from byod.inputs import DeploymentUrl, InputError, guard_destination, parse_deploy_key, parse_url
+from byod import keys, package, transitions
+from byod.client import ConvexClient
+from byod.errors import ByodError, ForeignTablesError, InputError
+from byod.inputs import DeploymentUrl, guard_destination, parse_deploy_key, parse_url
 from byod.models import Connection, ConnectionStatus, DeploymentTrigger
+from byod.services.deploy import request_deploy
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from byod.models import Deployment
 
 log = logging.getLogger(__name__)
 
-KEY_FIELD = "deploy_key"  # the field name bound into the ciphertext's associated data
 META_TABLE = "byodMeta"  # our package's own table (byod.package.meta)
-
-
-class ForeignTablesError(Exception):
-    """The deployment already holds tables that are not ours; the user must confirm."""
-
-    def __init__(self, tables: list[str]) -> None:
-        self.tables = tables
-        shown = ", ".join(tables[:10]) + (" …" if len(tables) > 10 else "")
-        self.message = (
-            f"This deployment already has tables that are not part of our schema ({shown}). "
-            "Deploying replaces its schema: those tables stay, but the project that uses them "
-            "may stop deploying. Connect an empty deployment, or confirm to continue."
-        )
-        super().__init__(self.message)
-
-
-class NoDeployKey(Exception):
-    """The connection has no stored key (disconnected)."""
 
 
 @dataclass
@@ -51,7 +33,7 @@ class CredentialCheck:
     """The outcome of checking a URL and deploy key against the deployment."""
 
     ok: bool
-    error: ConvexError | InputError | None = None
+    error: ByodError | None = None
     deployment_name: str | None = None
     foreign_tables: list[str] = field(default_factory=list)
     url: DeploymentUrl | None = None
@@ -59,11 +41,7 @@ class CredentialCheck:
 
     @property
     def message(self) -> str:
-        if isinstance(self.error, ConvexError):
-            return self.error.user_message
-        if isinstance(self.error, InputError):
-            return self.error.message
-        return ""
+        return self.error.user_message if self.error is not None else ""
 
 
 def check_credentials(url: str, deploy_key: str) -> CredentialCheck:
@@ -77,9 +55,6 @@ def check_credentials(url: str, deploy_key: str) -> CredentialCheck:
         guard_destination(parsed_url)
     except InputError as exc:
         return CredentialCheck(ok=False, error=exc)
-
-    from byod.client import ConvexClient
-
     try:
         with ConvexClient(parsed_url, key.value) as client:
             if key.kind == "self_hosted":
@@ -110,9 +85,7 @@ def check_credentials(url: str, deploy_key: str) -> CredentialCheck:
                     ),
                 )
             schema = client.get_schema()
-    except InputError as exc:  # the client's own guard refused the destination
-        return CredentialCheck(ok=False, error=exc, url=parsed_url)
-    except ConvexError as exc:
+    except ByodError as exc:  # the deployment's answer, or the client's own guard
         log.info("credential check for %s failed: %s", parsed_url.url, exc.category)
         return CredentialCheck(ok=False, error=exc, url=parsed_url)
     return CredentialCheck(
@@ -144,9 +117,7 @@ def foreign_tables(schema: dict[str, Any] | None) -> list[str]:
 
 def package_table_names() -> set[str]:
     """Names of the tables our package defines (its current version)."""
-    from byod.package import schema_export
-
-    exported = schema_export()
+    exported = package.schema_export()
     return {str(t["tableName"]) for t in exported.get("tables", [])}
 
 
@@ -161,8 +132,9 @@ def connect(
 ) -> Connection:
     """Validate the credentials, store them encrypted and request a deploy.
 
-    Raises InputError, ConvexError or ForeignTablesError (unless ``confirm_foreign``). A user
-    who already has a connection gets its credentials replaced (``update_credentials``).
+    Raises a ByodError: an InputError, a ConvexError or ForeignTablesError (unless
+    ``confirm_foreign``). A user who already has a connection gets its credentials replaced
+    (``update_credentials``).
     """
 
     def replace_credentials_of(existing: Connection) -> Connection:
@@ -180,7 +152,7 @@ def connect(
         return replace_credentials_of(existing)
     check = _checked(url, deploy_key, confirm_foreign=confirm_foreign)
     assert check.url is not None
-    sealed = crypto.encrypt(deploy_key.strip(), owner=user.external_id, field=KEY_FIELD)
+    sealed = keys.seal_deploy_key(deploy_key, owner=user.external_id)
     try:
         with transaction.atomic():
             connection = Connection.objects.create(
@@ -193,7 +165,7 @@ def connect(
                 status=ConnectionStatus.PENDING,
             )
             transitions.connection_created(connection, actor=actor)
-            _request_deploy(connection, actor=actor, trigger=trigger)
+            request_deploy(connection, trigger=trigger, actor=actor)
     except IntegrityError:
         existing = Connection.objects.filter(user=user).first()
         if existing is None:
@@ -218,7 +190,7 @@ def update_credentials(
     """
     check = _checked(url, deploy_key, confirm_foreign=confirm_foreign)
     assert check.url is not None
-    sealed = crypto.encrypt(deploy_key.strip(), owner=connection.user.external_id, field=KEY_FIELD)
+    sealed = keys.seal_deploy_key(deploy_key, owner=connection.user.external_id)
     with transaction.atomic():
         connection = Connection.objects.select_for_update().get(pk=connection.pk)
         only_key_changed = (
@@ -229,13 +201,13 @@ def update_credentials(
         transitions.mark_credentials_changed(
             connection,
             actor=actor,
-            key_ciphertext=sealed.ciphertext,
-            key_id=sealed.key_id,
+            sealed=sealed,
             url=check.url.url,
             deployment_name=check.deployment_name or "",
+            keep_status=only_key_changed,
         )
         if not only_key_changed:
-            _request_deploy(connection, actor=actor, trigger=trigger)
+            request_deploy(connection, trigger=trigger, actor=actor)
     return connection
 
 
@@ -247,26 +219,13 @@ def disconnect(connection: Connection, *, actor: User | None) -> Connection:
     return connection
 
 
-def get_deploy_key(connection: Connection) -> str:
-    """Decrypt the connection's deploy key. The only place that does.
-
-    Raises NoDeployKey when none is stored, crypto.DecryptionError when it cannot be read.
-    """
-    if not connection.has_key:
-        raise NoDeployKey(
-            f"Connection {connection.pk} has no deploy key (it was disconnected); "
-            "the user must connect again."
-        )
-    return crypto.decrypt(
-        crypto.Sealed(key_id=connection.key_id, ciphertext=connection.key_ciphertext),
-        owner=connection.user.external_id,
-        field=KEY_FIELD,
-    )
-
-
-def deployment_url(connection: Connection) -> DeploymentUrl:
-    """The connection's URL, parsed again against the current settings."""
-    return parse_url(connection.url)
+def check_stored(connection: Connection) -> CredentialCheck:
+    """Check a connection's stored URL and key against its deployment (for operators)."""
+    try:
+        key = keys.open_deploy_key(connection)
+    except ByodError as error:
+        return CredentialCheck(ok=False, error=error)
+    return check_credentials(connection.url, key)
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -279,9 +238,3 @@ def _checked(url: str, deploy_key: str, *, confirm_foreign: bool) -> CredentialC
     if check.foreign_tables and not confirm_foreign:
         raise ForeignTablesError(check.foreign_tables)
     return check
-
-
-def _request_deploy(connection: Connection, *, actor: User | None, trigger: str) -> Deployment:
-    from byod.services.deploy import request_deploy  # written alongside; imported late
-
-    return request_deploy(connection, trigger=trigger, actor=actor)

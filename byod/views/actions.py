@@ -15,19 +15,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import push_url, reswap, retarget
 
-from byod.client.errors import ConvexError
+from byod.errors import ByodError, ForeignTablesError
 from byod.forms import ConnectForm
-from byod.inputs import InputError
 from byod.models import ConnectionStatus, DeploymentTrigger
 from byod.services import connections
-from byod.services.connections import CredentialCheck, ForeignTablesError
-from byod.transitions import TransitionError
+from byod.services.connections import CredentialCheck
+from byod.services.deploy import request_deploy
 from byod.views.access import login_required
 from byod.views.page import TEMPLATE, HtmxHttpRequest, page_context, render_state
 from byod.views.state import own_connection
-
-# Which form field a Convex failure is about, when it is about one.
-ERROR_FIELD = {"bad_credentials": "deploy_key", "deployment_not_found": "url"}
 
 
 def _done(request: HtmxHttpRequest, notice: str) -> HttpResponse:
@@ -54,11 +50,8 @@ def _form_response(
     return render(request, template, context, status=status)
 
 
-def _attach(form: ConnectForm, error: ConvexError | InputError) -> None:
-    if isinstance(error, InputError):
-        form.add_service_error(error.field, error.message)
-        return
-    form.add_service_error(ERROR_FIELD.get(error.category), error.user_message)
+def _attach(form: ConnectForm, error: ByodError) -> None:
+    form.add_service_error(error.field, error.user_message)
 
 
 @require_POST
@@ -115,13 +108,13 @@ def _save_credentials(request: HtmxHttpRequest, *, template: str) -> HttpRespons
             actor=user,
             confirm_foreign=form.cleaned_data["confirm_foreign"],
         )
-    except (InputError, ConvexError) as exc:
-        _attach(form, exc)
-        return _form_response(request, form, template=template, status=422)
     except ForeignTablesError as exc:
         return _form_response(
             request, form, template=template, status=409, foreign_tables=exc.tables
         )
+    except ByodError as exc:
+        _attach(form, exc)
+        return _form_response(request, form, template=template, status=422)
     return _done(request, "Credentials saved. We are deploying the schema to your deployment.")
 
 
@@ -132,16 +125,10 @@ def redeploy(request: HtmxHttpRequest) -> HttpResponse:
     connection = own_connection(request.user)
     if connection is None or not connection.has_key:
         return _nothing_to_do(request, "Connect a deployment first.")
-    from byod.services.deploy import request_deploy
-
     try:
         request_deploy(connection, trigger=DeploymentTrigger.USER, actor=request.user)
-    except TransitionError:
-        return _nothing_to_do(request, "This connection cannot be deployed to right now.")
-    except ValueError:  # no build artifact for the version: ours to fix, not the user's
-        return _nothing_to_do(
-            request, "This version cannot be deployed right now; please try again later."
-        )
+    except ByodError as error:  # disconnected meanwhile, or no build of the version (ours)
+        return _nothing_to_do(request, error.user_message)
     return _done(request, "Deploy started.")
 
 

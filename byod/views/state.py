@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from byod.client.errors import RETRYABLE, USER_MESSAGES
-from byod.models import Connection, ConnectionStatus, Deployment, DeploymentStatus
+from byod import package
+from byod.errors import CATEGORIES, Category
+from byod.models import Connection, ConnectionStatus, Deployment
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -22,9 +23,6 @@ ERROR = "error"
 
 HISTORY_LENGTH = 10
 DETAIL_LINES = 12
-
-# Categories where the user must change something before another deploy can succeed.
-FIX_CREDENTIALS = {"bad_credentials", "deployment_not_found"}
 
 
 @dataclass
@@ -84,7 +82,13 @@ class PageState:
         c = self.connection
         if c is None or not c.last_error_category:
             return ""
-        return c.last_error_message or USER_MESSAGES.get(c.last_error_category, "")
+        kind = self.error_category
+        return c.last_error_message or (kind.message_for() if kind else "")
+
+    @property
+    def error_category(self) -> Category | None:
+        c = self.connection
+        return CATEGORIES.get(c.last_error_category) if c is not None else None
 
     @property
     def error_detail(self) -> str:
@@ -96,13 +100,14 @@ class PageState:
 
     @property
     def retry_helps(self) -> bool:
-        c = self.connection
-        return c is not None and RETRYABLE.get(c.last_error_category, True)
+        kind = self.error_category
+        return kind is None or kind.retryable
 
     @property
     def fix_credentials(self) -> bool:
-        c = self.connection
-        return c is not None and c.last_error_category in FIX_CREDENTIALS
+        # The user must change the URL or the key before another deploy can succeed.
+        kind = self.error_category
+        return kind is not None and kind.field in ("url", "deploy_key")
 
     @property
     def elapsed(self) -> timedelta | None:
@@ -126,26 +131,20 @@ class PageState:
         return round(100 * (a.indexes_ready or 0) / a.indexes_total)
 
 
-def current_package() -> tuple[int, dict[int, str]]:
-    from byod.package import CHANGELOG, CURRENT_VERSION
-
-    return CURRENT_VERSION, CHANGELOG
-
-
 def own_connection(user: User) -> Connection | None:
     """The user's own connection; nothing here ever looks one up by id."""
     return Connection.objects.filter(user=user).first()
 
 
 def page_state(user: User) -> PageState:
-    current, changelog = current_package()
+    current, changelog = package.current_version(), package.changelog()
     connection = own_connection(user)
     if connection is None:
         return PageState(NOT_CONNECTED, None, current)
     history = list(connection.deployments.order_by("-created_at", "-id")[:HISTORY_LENGTH])
     real = [d for d in history if not d.dry_run]
     latest = real[0] if real else None
-    active = latest if latest is not None and latest.status in _ACTIVE else None
+    active = latest if latest is not None and latest.is_active else None
     status = connection.status
     if status == ConnectionStatus.DISCONNECTED:
         state = NOT_CONNECTED
@@ -164,6 +163,3 @@ def page_state(user: User) -> PageState:
             for v in range(connection.deployed_version + 1, current + 1)
         ]
     return PageState(state, connection, current, active, latest, history, changes)
-
-
-_ACTIVE = (DeploymentStatus.QUEUED, DeploymentStatus.RUNNING)

@@ -12,7 +12,7 @@ from byod.models import ConnectionStatus
 from tests.browser.fixtures import screenshot
 from tests.web.conftest import make_connection, make_deployment
 
-pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.web.urls")]
+pytestmark = [pytest.mark.browser]
 PASSWORD = "a long enough passphrase 7"
 
 

@@ -13,7 +13,7 @@ from tests.browser.fixtures import screenshot
 from tests.fixtures.emulator import EmulatorDeployment
 from tests.web.conftest import FOREIGN_TABLES, make_connection, push_foreign_project
 
-pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.web.urls")]
+pytestmark = [pytest.mark.browser]
 PASSWORD = "a long enough passphrase 7"
 
 
@@ -29,10 +29,12 @@ def test_an_update_banner_shows_the_changelog(
     browser_page: Any, live_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     package = importlib.import_module("byod.package")
-    current = package.CURRENT_VERSION
-    monkeypatch.setattr(package, "CURRENT_VERSION", current + 1)
+    current = package.current_version()
+    monkeypatch.setattr(package.version, "CURRENT_VERSION", current + 1)
     monkeypatch.setattr(
-        package, "CHANGELOG", {**package.CHANGELOG, current + 1: "Notes get tags and search."}
+        package.version,
+        "CHANGELOG",
+        {**package.changelog(), current + 1: "Notes get tags and search."},
     )
     page = browser_page
     log_in(page, live_server.url)

@@ -16,12 +16,12 @@ from django.db import connection as db_connection
 
 from accounts.models import User
 from byod import transitions
-from byod.client.errors import make_error
+from byod.errors import ConvexError
 from byod.models import Deployment
 from tests.browser.fixtures import screenshot
 from tests.web.conftest import make_connection
 
-pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.web.urls")]
+pytestmark = [pytest.mark.browser]
 PASSWORD = "a long enough passphrase 7"
 
 
@@ -36,7 +36,7 @@ def drive(deployment_id: int, failure: str | None) -> None:
             )
             time.sleep(1)
         if failure:
-            error = make_error(failure, f"{failure}: test detail")
+            error = ConvexError(failure, f"{failure}: test detail")
             transitions.save_progress(deployment, log_line=f"failed: {error.detail}")
             transitions.mark_deploy_failed(
                 deployment, category=failure, message=error.user_message, retryable=True

@@ -18,7 +18,6 @@ from tests.fixtures.emulator import EmulatorDeployment
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.urls("tests.web.urls"),
     pytest.mark.usefixtures("allow_emulator_hosts"),
 ]
 PASSWORD = "a long enough passphrase 7"

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from byod.client.errors import ConvexError
+from byod.errors import ConvexError
 from byod.inputs import InputError
 from byod.services.connections import check_credentials
 from tests.fixtures.emulator import Emulator, EmulatorDeployment

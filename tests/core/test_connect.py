@@ -7,10 +7,11 @@ import secrets
 import httpx
 import pytest
 
-from byod.client.errors import ConvexError
+from byod import package
+from byod.errors import ConvexError, ForeignTablesError
+from byod.keys import open_deploy_key as get_deploy_key
 from byod.models import Connection, Deployment, Event
 from byod.services import connections
-from byod.services.connections import ForeignTablesError, get_deploy_key
 from tests.fixtures.emulator import EmulatorDeployment
 
 pytestmark = [
@@ -37,7 +38,7 @@ def test_it_stores_the_key_encrypted_and_queues_a_deploy(alice, convex_deploymen
         "user",
         alice,
     )
-    assert deployment.to_version == connection.current_version
+    assert deployment.to_version == package.current_version()
     assert kinds(connection) == ["connection.created", "deploy.queued"]
     assert set(Event.objects.values_list("actor", flat=True)) == {alice.pk}
 

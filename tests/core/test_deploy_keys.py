@@ -1,19 +1,21 @@
-"""get_deploy_key: the only place a stored key is decrypted, bound to its owner's row."""
+"""open_deploy_key: the only place a stored key is opened, bound to its owner's row."""
 
 from __future__ import annotations
 
 import pytest
 
-from byod import crypto, transitions
+from byod import keys, transitions
+from byod.errors import KeyUnreadable, NoDeployKey
+from byod.keys import KEY_FIELD
+from byod.keys import open_deploy_key as get_deploy_key
 from byod.models import Connection
-from byod.services.connections import KEY_FIELD, NoDeployKey, get_deploy_key
 from tests.core.conftest import CANARY_KEY, CANARY_MARK
 
 BOB_KEY = "prod:calm-fox-7|Ym9icy1vd24tdG9rZW4tMTIzNDU2Nzg5"
 
 
 def stored(user, key: str, name: str) -> Connection:
-    sealed = crypto.encrypt(key, owner=user.external_id, field=KEY_FIELD)
+    sealed = keys.encrypt(key, owner=user.external_id, field=KEY_FIELD)
     return Connection.objects.create(
         user=user,
         url=f"https://{name}.convex.cloud",
@@ -36,7 +38,7 @@ def test_it_refuses_a_key_copied_into_another_users_row(alice, bob) -> None:
     Connection.objects.filter(pk=mine.pk).update(key_ciphertext=theirs.key_ciphertext)
     Connection.objects.filter(pk=theirs.pk).update(key_ciphertext=mine.key_ciphertext)
     for row in Connection.objects.all():
-        with pytest.raises(crypto.DecryptionError, match="belongs to another user") as caught:
+        with pytest.raises(KeyUnreadable, match="belongs to another user") as caught:
             get_deploy_key(row)
         assert CANARY_MARK not in str(caught.value)
         assert "calm-fox-7|" not in str(caught.value)
@@ -47,7 +49,7 @@ def test_it_refuses_a_tampered_row(alice) -> None:
     text = connection.key_ciphertext
     flipped = text[:-6] + ("A" if text[-6] != "A" else "B") + text[-5:]
     Connection.objects.filter(pk=connection.pk).update(key_ciphertext=flipped)
-    with pytest.raises(crypto.DecryptionError, match="altered"):
+    with pytest.raises(KeyUnreadable, match="altered"):
         get_deploy_key(Connection.objects.get(pk=connection.pk))
 
 

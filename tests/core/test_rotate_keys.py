@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 
-from byod import crypto
-from byod.models import Connection
-from byod.services.connections import KEY_FIELD, get_deploy_key
+from byod import keys
+from byod.keys import KEY_FIELD
+from byod.models import Connection, Event
 from tests.core.conftest import new_key
 
 OLD, NEW = new_key("old"), new_key("new")
@@ -16,7 +16,7 @@ def make_connections(django_user_model, count: int) -> list[Connection]:
     for i in range(count):
         user = django_user_model.objects.create_user(f"user{i}", f"u{i}@example.com", "pw")
         key = f"prod:deployment-{i}|tokenCANARY{i:04d}abcdefghijklmnop"
-        sealed = crypto.encrypt(key, owner=user.external_id, field=KEY_FIELD)
+        sealed = keys.encrypt(key, owner=user.external_id, field=KEY_FIELD)
         rows.append(
             Connection.objects.create(
                 user=user,
@@ -35,7 +35,7 @@ def rotate(capsys, *args: str) -> str:
 
 
 def keys_of(rows: list[Connection]) -> list[str]:
-    return [get_deploy_key(Connection.objects.get(pk=r.pk)) for r in rows]
+    return [keys.open_deploy_key(Connection.objects.get(pk=r.pk)) for r in rows]
 
 
 def test_it_reencrypts_old_rows_while_they_stay_readable(
@@ -49,7 +49,7 @@ def test_it_reencrypts_old_rows_while_they_stay_readable(
 
     out = rotate(capsys, "--batch-size", "2")
 
-    assert "To rotate: 5" in out and "Rotated: 5. Failed: 0." in out
+    assert "To rotate: 5" in out and "Rotated: 5. Unreadable: 0." in out
     assert set(Connection.objects.values_list("key_id", flat=True)) == {"new"}
     key_ring(NEW)  # the old key can now be dropped
     assert keys_of(rows) == before
@@ -76,7 +76,7 @@ def test_it_resumes_after_an_interrupted_run(
     rows = make_connections(django_user_model, 5)
     before = keys_of(rows)
     key_ring(NEW, OLD)
-    real_encrypt = crypto.encrypt
+    real_encrypt = keys.encrypt
     calls = {"n": 0}
 
     def dies_on_the_third(*args, **kwargs):
@@ -85,10 +85,10 @@ def test_it_resumes_after_an_interrupted_run(
             raise KeyboardInterrupt  # the operator hit ^C, or the process was killed
         return real_encrypt(*args, **kwargs)
 
-    monkeypatch.setattr(crypto, "encrypt", dies_on_the_third)
+    monkeypatch.setattr(keys, "encrypt", dies_on_the_third)
     with pytest.raises(KeyboardInterrupt):
         rotate(capsys, "--batch-size", "2")
-    monkeypatch.setattr(crypto, "encrypt", real_encrypt)
+    monkeypatch.setattr(keys, "encrypt", real_encrypt)
     # The first batch committed; the interrupted one rolled back as a whole.
     assert sorted(Connection.objects.values_list("key_id", flat=True)) == [
         "new",
@@ -111,10 +111,10 @@ def test_it_reports_rows_it_cannot_decrypt_and_rotates_the_rest(
     # Row 0's ciphertext is copied onto row 1: bound to another user, it must not decrypt.
     Connection.objects.filter(pk=rows[1].pk).update(key_ciphertext=rows[0].key_ciphertext)
     key_ring(NEW, OLD)
-    with pytest.raises(CommandError, match=rf"1 key\(s\) could not be decrypted .*{rows[1].pk}"):
+    with pytest.raises(CommandError, match=rf"1 key\(s\) could not be read .*{rows[1].pk}"):
         call_command("byod_rotate_keys")
     captured = capsys.readouterr()
-    assert "Rotated: 2. Failed: 1." in captured.out
+    assert "Rotated: 2. Unreadable: 1." in captured.out
     assert "failed authentication" in captured.err
     assert "CANARY" not in captured.out + captured.err
     assert Connection.objects.get(pk=rows[1].pk).key_id == "old"
@@ -129,3 +129,27 @@ def test_it_counts_without_changing_anything_on_a_dry_run(
     out = rotate(capsys, "--dry-run")
     assert "To rotate: 2" in out
     assert set(Connection.objects.values_list("key_id", flat=True)) == {"old"}
+
+
+def test_each_rotated_row_gets_an_audit_event(db, django_user_model, key_ring, capsys) -> None:
+    key_ring(OLD)
+    rows = make_connections(django_user_model, 3)
+    key_ring(NEW, OLD)
+    rotate(capsys, "--batch-size", "2")
+    events = Event.objects.filter(kind="key.rotated").order_by("connection_id")
+    assert [e.connection_id for e in events] == [r.pk for r in rows]
+    assert all(e.data == {"from_key_id": "old", "to_key_id": "new"} for e in events)
+    assert all("CANARY" not in e.message for e in events)
+    rotate(capsys)  # nothing left to rotate: no new events
+    assert Event.objects.filter(kind="key.rotated").count() == 3
+
+
+def test_it_reports_an_unreadable_row_already_on_the_current_key(
+    db, django_user_model, key_ring, capsys
+) -> None:
+    key_ring(NEW)
+    rows = make_connections(django_user_model, 2)
+    Connection.objects.filter(pk=rows[1].pk).update(key_ciphertext=rows[0].key_ciphertext)
+    with pytest.raises(CommandError, match=rf"1 key\(s\) could not be read .*{rows[1].pk}"):
+        call_command("byod_rotate_keys")
+    assert "To rotate: 0. Already on the current key: 2." in capsys.readouterr().out

@@ -12,6 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection as db_connection
 
+from byod import keys
 from byod.inputs import InputError
 from byod.models import Deployment
 from byod.services import connections
@@ -141,7 +142,7 @@ def test_it_never_shows_the_key_in_clear(
     canary_deployment.set_fault("*", revoked_key=True)
     connection = deployment.connection
     connection.refresh_from_db()
-    check = connections.check_credentials(connection.url, connections.get_deploy_key(connection))
+    check = connections.check_credentials(connection.url, keys.open_deploy_key(connection))
     sink.add(check, check.message, repr(check.error), getattr(check.error, "detail", ""))
     sink.add(deployment.log, deployment.error_message, deployment.__dict__)
     sink.add(caplog.text, *(r.getMessage() for r in caplog.records))

@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from byod import transitions
+from byod.keys import Sealed
 from byod.models import Connection, Deployment, Event
 from byod.transitions import TransitionError
 
@@ -174,19 +175,19 @@ def test_it_records_credential_changes_and_forgets_the_version_for_a_new_url(con
     transitions.mark_credentials_changed(
         connection,
         actor=None,
-        key_ciphertext="bmV3",
-        key_id="k1",
+        sealed=Sealed("k1", "bmV3"),
         url=connection.url,
         deployment_name=connection.deployment_name,
+        keep_status=True,
     )
     assert (connection.status, connection.deployed_version) == ("connected", 2)
     transitions.mark_credentials_changed(
         connection,
         actor=None,
-        key_ciphertext="b3RoZXI=",
-        key_id="k1",
+        sealed=Sealed("k1", "b3RoZXI="),
         url="https://calm-fox-7.convex.cloud",
         deployment_name="calm-fox-7",
+        keep_status=False,
     )
     connection.refresh_from_db()
     assert (connection.status, connection.deployed_version, connection.deployment_name) == (

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
+from byod import package
 from byod.builds import load_artifact
-from byod.client import ConvexClient, ConvexError
+from byod.client import ConvexClient
+from byod.errors import ConvexError
 from byod.inputs import InputError, parse_url
-from byod.package import CURRENT_VERSION
 from tests.fixtures.emulator import EmulatorDeployment
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ def client_for(deployment: EmulatorDeployment, **kwargs: Any) -> ConvexClient:
 
 
 def push_body(dry_run: bool = False) -> dict[str, Any]:
-    return {**load_artifact(CURRENT_VERSION), "dryRun": dry_run}
+    return {**load_artifact(package.current_version()), "dryRun": dry_run}
 
 
 def full_push(client: ConvexClient, body: dict[str, Any] | None = None) -> None:

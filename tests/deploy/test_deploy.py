@@ -12,8 +12,8 @@ from byod import transitions
 from byod.client import ConvexClient
 from byod.inputs import parse_url
 from byod.models import Connection, Deployment, Event
-from byod.services import deploy
-from byod.services.deploy import reap_stale_deploys, request_deploy, run_deploy
+from byod.services import lease
+from byod.services.deploy import reap_and_retry, request_deploy, run_deploy
 from tests.fixtures.emulator import EmulatorDeployment
 
 pytestmark = pytest.mark.django_db
@@ -106,10 +106,9 @@ def test_a_dry_run_on_a_fresh_deployment_pushes_nothing(
     user: Any, deployment: EmulatorDeployment
 ) -> None:
     connection = Connection.objects.create(user=user, url=deployment.url, status="pending")
-    from byod import crypto
-    from byod.services.connections import KEY_FIELD
+    from byod import keys
 
-    sealed = crypto.encrypt(deployment.admin_key, owner=user.external_id, field=KEY_FIELD)
+    sealed = keys.seal_deploy_key(deployment.admin_key, owner=user.external_id)
     Connection.objects.filter(pk=connection.pk).update(
         key_ciphertext=sealed.ciphertext, key_id=sealed.key_id
     )
@@ -247,13 +246,13 @@ def test_an_expired_lease_is_reaped_recorded_and_retried(
 ) -> None:
     connection, queued = connected
     # A worker claimed the deploy and then vanished: its lease runs out.
-    assert deploy.take_lease(connection.pk, "dead-worker")
+    assert lease.take(connection.pk, "dead-worker")
     transitions.mark_deploy_running(queued, worker="dead-worker")
     Connection.objects.filter(pk=connection.pk).update(
         lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
 
-    assert reap_stale_deploys() == [queued.pk]
+    assert [r.deployment_id for r in reap_and_retry()] == [queued.pk]
 
     reaped = reload(queued)
     assert reaped.status == "queued"
@@ -266,9 +265,9 @@ def test_an_expired_lease_is_reaped_recorded_and_retried(
 
 def test_a_live_lease_is_not_reaped(connected: tuple[Connection, Deployment]) -> None:
     connection, queued = connected
-    assert deploy.take_lease(connection.pk, "busy-worker")
+    assert lease.take(connection.pk, "busy-worker")
     transitions.mark_deploy_running(queued, worker="busy-worker")
-    assert reap_stale_deploys() == []
+    assert reap_and_retry() == []
     assert reload(queued).status == "running"
     run_deploy(queued.pk)  # another worker's run leaves it alone
     assert reload(queued).status == "running"

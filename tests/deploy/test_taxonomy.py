@@ -8,8 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from byod.client.errors import CATEGORIES, RETRYABLE, USER_MESSAGES, classify
-from byod.services.deploy import backoff_seconds
+from byod.client.classify import classify
+from byod.errors import CATEGORIES, ByodError, category
+from byod.services.attempts import backoff_seconds
 
 
 def answer(status: int, body: Any = None, **headers: str) -> httpx.Response:
@@ -49,7 +50,7 @@ def answer(status: int, body: Any = None, **headers: str) -> httpx.Response:
 def test_each_answer_maps_to_one_category(status: int, body: Any, category: str) -> None:
     error = classify(operation="start_push", response=answer(status, body))
     assert error.category == category
-    assert error.retryable is RETRYABLE[category]
+    assert error.retryable is CATEGORIES[category].retryable
     assert error.user_message
 
 
@@ -87,8 +88,41 @@ def test_an_unknown_host_is_deployment_not_found() -> None:
     assert classify(operation="x", exception=error).category == "deployment_not_found"
 
 
-def test_every_category_says_what_to_do() -> None:
-    assert set(USER_MESSAGES) == set(CATEGORIES) == set(RETRYABLE)
+def test_every_category_says_what_to_do_in_a_sentence() -> None:
+    for code, kind in CATEGORIES.items():
+        assert kind.code == code and kind.label
+        message = kind.message_for(table="notes", index="by_user")
+        assert message.endswith(".") and "{" not in message, code
+
+
+def test_an_unknown_category_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown error category 'bogus'"):
+        category("bogus")
+    with pytest.raises(ValueError, match="bogus"):
+        ByodError("bogus", "detail")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Cannot run functions while this deployment is paused. Resume the deployment in "
+            "the dashboard settings to allow functions to run.",
+            "paused",
+        ),
+        (
+            "You have exceeded the free plan limits, so your deployments have been disabled.",
+            "over_quota",
+        ),
+        ("Your team has exceeded your spending limits.", "over_quota"),
+        ("This deployment has been suspended.", "over_quota"),
+        ("Uncaught Error: Could not find public function for 'meta:get'", "protocol_error"),
+    ],
+)
+def test_a_function_error_text_maps_to_one_category(text: str, expected: str) -> None:
+    error = classify(operation="query meta:get", function_error=text)
+    assert error.category == expected
+    assert error.retryable is False
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap(settings: Any) -> None:

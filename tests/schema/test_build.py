@@ -12,8 +12,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from byod import builds
-from byod.package import CURRENT_VERSION
 from byod.package.schema import schema as package_schema
+from byod.package.version import CURRENT_VERSION
 from byod.schema import define_table, v
 from byod.schema.typescript import PROJECT_DIR, write_project
 

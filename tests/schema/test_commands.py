@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from byod.package import CURRENT_VERSION
 from byod.package.schema import schema as package_schema
+from byod.package.version import CURRENT_VERSION
 
 
 def run(*args: str) -> str:

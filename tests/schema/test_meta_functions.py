@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from byod import builds
-from byod.package import CURRENT_VERSION
+from byod.package.version import CURRENT_VERSION
 
 
 def call(client: httpx.Client, url: str, key: str, path: str, body: dict[str, Any]) -> Any:

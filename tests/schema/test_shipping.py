@@ -13,8 +13,8 @@ from django.core.management import CommandError, call_command
 
 from byod import builds
 from byod.management.commands import byod_build, byod_schema
-from byod.package import CHANGELOG, CURRENT_VERSION
 from byod.package.schema import schema as package_schema
+from byod.package.version import CHANGELOG, CURRENT_VERSION
 from byod.schema import Schema, define_table, v, versioning
 
 

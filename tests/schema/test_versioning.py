@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from byod.package import CHANGELOG, CURRENT_VERSION
 from byod.package.schema import schema as package_schema
+from byod.package.version import CHANGELOG, CURRENT_VERSION
 from byod.schema import define_schema, define_table, v
 from byod.schema.diff import DESTRUCTIVE, NEEDS_MIGRATION, SAFE, diff_exports, summary
 from byod.schema.versioning import (

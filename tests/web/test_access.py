@@ -13,7 +13,7 @@ from accounts.models import User
 from byod.models import Connection, ConnectionStatus, Deployment
 from tests.web.conftest import client_for, make_connection
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.web.urls")]
+pytestmark = [pytest.mark.django_db]
 
 GET_VIEWS = ["settings", "credentials", "disconnect"]
 POST_VIEWS = ["check", "connect", "redeploy", "credentials", "disconnect"]

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
+from byod import package
 from byod.models import Connection, ConnectionStatus, Deployment
 from tests.fixtures.emulator import Emulator, EmulatorDeployment
 from tests.web.conftest import (
@@ -19,7 +20,6 @@ from tests.web.conftest import (
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.urls("tests.web.urls"),
     pytest.mark.usefixtures("allow_emulator_hosts"),
 ]
 HTMX = {"HX-Request": "true"}
@@ -214,3 +214,15 @@ def test_it_redeploys_from_the_connected_state(owner: User) -> None:
     # A second click while it runs does not queue another one.
     client_for(owner).post(reverse("byod:redeploy"))
     assert Deployment.objects.filter(connection=connection).count() == 1
+
+
+def test_redeploy_of_a_version_without_a_build_says_so_instead_of_failing(
+    owner: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection = make_connection(owner)
+    monkeypatch.setattr(package.version, "CURRENT_VERSION", 99)  # no byod/builds/v99
+    for headers in ({}, HTMX):
+        response = client_for(owner).post(reverse("byod:redeploy"), headers=headers, follow=True)
+        assert response.status_code == 200
+        assert "This version cannot be deployed right now" in response.content.decode()
+    assert not Deployment.objects.filter(connection=connection).exists()

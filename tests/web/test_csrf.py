@@ -11,7 +11,7 @@ from accounts.models import User
 from byod.models import ConnectionStatus, Deployment
 from tests.web.conftest import CANARY_KEY, client_for, make_connection
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.web.urls")]
+pytestmark = [pytest.mark.django_db]
 
 POSTS = ["check", "connect", "redeploy", "credentials", "disconnect"]
 FORM = {"url": "https://quiet-lynx-417.convex.cloud", "deploy_key": CANARY_KEY}

@@ -13,7 +13,7 @@ from accounts.models import User
 from byod.models import ConnectionStatus
 from tests.web.conftest import client_for, make_connection, make_deployment
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.web.urls")]
+pytestmark = [pytest.mark.django_db]
 HTMX = {"HX-Request": "true"}
 
 
@@ -56,8 +56,8 @@ def test_it_offers_an_update_with_the_changelog(
     owner: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     package = importlib.import_module("byod.package")
-    monkeypatch.setattr(package, "CURRENT_VERSION", 3)
-    monkeypatch.setattr(package, "CHANGELOG", {2: "Adds notes.", 3: "Faster search."})
+    monkeypatch.setattr(package.version, "CURRENT_VERSION", 3)
+    monkeypatch.setattr(package.version, "CHANGELOG", {2: "Adds notes.", 3: "Faster search."})
     make_connection(owner, deployed_version=1)
     html = page(owner)
     assert "Update available: version 1 → 3." in html

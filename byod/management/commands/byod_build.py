@@ -9,9 +9,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from byod import builds
-from byod.package import CHANGELOG, CURRENT_VERSION
 from byod.package.messages import EMBEDDING_DIMENSIONS
 from byod.package.schema import schema
+from byod.package.version import CHANGELOG, CURRENT_VERSION
 from byod.schema.build import PUSH_REQUEST, BuildError, build
 from byod.schema.lint import lint
 from byod.schema.typescript import PROJECT_DIR, schema_ts, write_project

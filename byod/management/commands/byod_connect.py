@@ -14,11 +14,10 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from byod.client.errors import ConvexError
-from byod.inputs import InputError
+from byod.errors import ByodError, ForeignTablesError, InputError
+from byod.management.reporting import find_users
 from byod.models import DeploymentTrigger
 from byod.services import connections
 
@@ -61,7 +60,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user = _find_user(options["user"])
+        [user] = find_users([options["user"]])
         key = _read_key(options["key_file"])
         try:
             connection = connections.connect(
@@ -72,15 +71,8 @@ class Command(BaseCommand):
                 confirm_foreign=options["confirm_foreign"],
                 trigger=DeploymentTrigger.COMMAND,
             )
-        except InputError as error:
-            raise CommandError(f"Refused ({error.field}): {error.message}") from None
-        except ConvexError as error:
-            raise CommandError(
-                f"The deployment refused ({error.category}): {error.user_message}\n"
-                f"Detail: {error.detail}"
-            ) from None
-        except connections.ForeignTablesError as error:
-            raise CommandError(f"{error.message} (rerun with --confirm-foreign)") from None
+        except ByodError as error:
+            raise CommandError(_refusal(error)) from None
         deploy = connection.deployments.order_by("-id").first()
         self.stdout.write(
             self.style.SUCCESS(
@@ -95,12 +87,14 @@ class Command(BaseCommand):
             )
 
 
-def _find_user(name: str) -> Any:
-    users = get_user_model().objects
-    user = users.filter(username=name).first() or users.filter(email__iexact=name).first()
-    if user is None:
-        raise CommandError(f"No user {name!r} (give a username or an email address).")
-    return user
+def _refusal(error: ByodError) -> str:
+    if isinstance(error, ForeignTablesError):
+        return f"{error.user_message} (rerun with --confirm-foreign)"
+    if isinstance(error, InputError):
+        return f"Refused ({error.field}): {error.user_message}"
+    return (
+        f"The deployment refused ({error.category}): {error.user_message}\nDetail: {error.detail}"
+    )
 
 
 def _read_key(source: str) -> str:

@@ -10,16 +10,16 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from byod.services.deploy import reap_stale_deploys
+from byod.services.deploy import reap_and_retry
 
 
 class Command(BaseCommand):
     help = "Mark deploys whose worker died as failed attempts and schedule their retries."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        reaped = reap_stale_deploys()
+        reaped = reap_and_retry()
         if reaped:
-            listed = ", ".join(f"#{pk}" for pk in reaped)
+            listed = ", ".join(f"#{r.deployment_id}" for r in reaped)
             self.stdout.write(f"Reaped {len(reaped)} abandoned deploy(s): {listed}.")
         else:
             self.stdout.write("No abandoned deploys.")

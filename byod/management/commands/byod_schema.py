@@ -8,9 +8,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from byod.package import CHANGELOG, CURRENT_VERSION
 from byod.package.messages import EMBEDDING_DIMENSIONS
 from byod.package.schema import schema as package_schema
+from byod.package.version import CHANGELOG, CURRENT_VERSION
 from byod.schema.diff import diff_exports, summary
 from byod.schema.lint import lint
 from byod.schema.loading import load_schema

@@ -10,7 +10,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from byod.models import Connection, ConnectionStatus
+from byod import package
+from byod.management.reporting import table
+from byod.models import Connection
 
 ERROR_WIDTH = 60
 
@@ -28,26 +30,28 @@ class Command(BaseCommand):
         if options["user"]:
             rows = rows.filter(user__username__in=options["user"])
         if options["failing"]:
-            rows = rows.filter(status=ConnectionStatus.ERROR)
-        selected = [c for c in rows if not options["outdated"] or c.is_outdated]
+            rows = rows.failing()
+        if options["outdated"]:
+            rows = rows.outdated()
+        selected = list(rows)
         if not selected:
             self.stdout.write("No connections.")
             return
-        table = [("USER", "STATUS", "DEPLOYED", "CURRENT", "LAST DEPLOY", "LAST ERROR")]
+        current = package.current_version()
+        lines = [("USER", "STATUS", "DEPLOYED", "CURRENT", "LAST DEPLOY", "LAST ERROR")]
         for c in selected:
-            table.append(
+            lines.append(
                 (
                     c.user.get_username(),
                     c.status,
                     "-" if c.deployed_version is None else f"v{c.deployed_version}",
-                    f"v{c.current_version}" + (" (outdated)" if c.is_outdated else ""),
+                    f"v{current}" + (" (outdated)" if c.is_outdated else ""),
                     f"{c.last_deploy_at:%Y-%m-%d %H:%M}" if c.last_deploy_at else "-",
                     _error(c),
                 )
             )
-        widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-        for row in table:
-            self.stdout.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+        for line in table(lines):
+            self.stdout.write(line)
         counts: dict[str, int] = {}
         for c in selected:
             counts[c.status] = counts.get(c.status, 0) + 1

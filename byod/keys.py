@@ -1,0 +1,210 @@
+"""Deploy keys at rest: the only place one is sealed, opened or rotated.
+
+- AES-256-GCM with a random 96-bit nonce per value, stored as base64(nonce + ciphertext-with-tag).
+- Associated data = ``byod:v1:<owner external id>:<field name>``: a ciphertext copied to another
+  user's row, or moved to another field, fails authentication instead of decrypting.
+- The key ring is ``settings.BYOD_ENCRYPTION_KEYS`` (``(key_id, 32 bytes)`` pairs, validated in
+  ``byodsite.env``): the first key seals, every key opens (by key id).
+- Rotation re-seals every stored key that is not on the first key of the ring, in batches,
+  writing one audit Event per connection, and reports rows it cannot open.
+
+Errors never carry the plaintext or any key material.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.db import transaction
+
+from byod import transitions
+from byod.errors import KeyUnreadable, NoDeployKey
+from byod.models import Connection, Event
+
+NONCE_BYTES = 12
+KEY_FIELD = "deploy_key"  # the field name bound into a deploy key's associated data
+_AAD_VERSION = "byod:v1"
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """An encrypted value as stored: the id of the key that sealed it and base64 text."""
+
+    key_id: str
+    ciphertext: str
+
+    def __repr__(self) -> str:
+        return f"Sealed(key_id={self.key_id!r}, ciphertext=<{len(self.ciphertext)} chars>)"
+
+
+def key_ring() -> list[tuple[str, bytes]]:
+    return list(settings.BYOD_ENCRYPTION_KEYS)
+
+
+def current_key_id() -> str:
+    """The id of the key that seals new values (the first of the ring)."""
+    return key_ring()[0][0]
+
+
+def _aad(owner: uuid.UUID | str, field_name: str) -> bytes:
+    return f"{_AAD_VERSION}:{uuid.UUID(str(owner))}:{field_name}".encode()
+
+
+def encrypt(plaintext: str, *, owner: uuid.UUID | str, field: str) -> Sealed:
+    """Seal `plaintext` for `owner` (a user's external id) and `field` with the first key."""
+    key_id, key = key_ring()[0]
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = AESGCM(key).encrypt(nonce, plaintext.encode(), _aad(owner, field))
+    return Sealed(key_id=key_id, ciphertext=base64.b64encode(nonce + sealed).decode("ascii"))
+
+
+def decrypt(sealed: Sealed, *, owner: uuid.UUID | str, field: str) -> str:
+    """Open a value sealed by :func:`encrypt` for the same owner and field.
+
+    Raises KeyUnreadable when the key id is unknown, the text is malformed, or the
+    authentication fails (tampered, or copied from another row or field).
+    """
+    key = dict(key_ring()).get(sealed.key_id)
+    if key is None:
+        raise KeyUnreadable(
+            f"The value was sealed with key id {sealed.key_id!r}, which is not in "
+            "BYOD_ENCRYPTION_KEYS. Add that key back to the ring (after the current one) "
+            "to read it."
+        )
+    try:
+        raw = base64.b64decode(sealed.ciphertext, validate=True)
+    except (binascii.Error, ValueError):
+        raise KeyUnreadable("The stored ciphertext is not valid base64.") from None
+    if len(raw) < NONCE_BYTES + 16:
+        raise KeyUnreadable("The stored ciphertext is too short to be one of ours.")
+    nonce, body = raw[:NONCE_BYTES], raw[NONCE_BYTES:]
+    try:
+        plaintext = AESGCM(key).decrypt(nonce, body, _aad(owner, field))
+    except InvalidTag:
+        raise KeyUnreadable(
+            f"The stored {field} failed authentication: it was altered, or it belongs to "
+            "another user or field."
+        ) from None
+    return plaintext.decode()
+
+
+# --- deploy keys of connections ------------------------------------------------------------------
+
+
+def seal_deploy_key(deploy_key: str, *, owner: uuid.UUID | str) -> Sealed:
+    """Seal a user's deploy key for storing on their connection."""
+    return encrypt(deploy_key.strip(), owner=owner, field=KEY_FIELD)
+
+
+def open_deploy_key(connection: Connection) -> str:
+    """The connection's deploy key, in plain text. The only place a stored key is opened.
+
+    Raises NoDeployKey when none is stored, KeyUnreadable when it cannot be opened.
+    """
+    if not connection.has_key:
+        raise NoDeployKey(
+            f"Connection {connection.pk} has no deploy key (it was disconnected); "
+            "the user must connect again."
+        )
+    return decrypt(
+        Sealed(key_id=connection.key_id, ciphertext=connection.key_ciphertext),
+        owner=connection.user.external_id,
+        field=KEY_FIELD,
+    )
+
+
+# --- rotation ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Rotation:
+    """What a rotation did (or, in a dry run, would do)."""
+
+    current_key_id: str
+    to_rotate: int = 0
+    on_current_key: int = 0
+    rotated: int = 0
+    unreadable: dict[int, str] = field(default_factory=dict)  # connection id -> reason
+
+
+def rotation_plan() -> Rotation:
+    """How many stored keys a rotation would re-seal, and how many are already current."""
+    current = current_key_id()
+    stored = Connection.objects.exclude(key_ciphertext="")
+    return Rotation(
+        current,
+        to_rotate=stored.exclude(key_id=current).count(),
+        on_current_key=stored.filter(key_id=current).count(),
+    )
+
+
+def rotate_keys(
+    *,
+    batch_size: int = 200,
+    dry_run: bool = False,
+    on_batch: Callable[[Rotation], None] | None = None,
+) -> Rotation:
+    """Re-seal every stored deploy key that is not on the current key; check all others.
+
+    Each batch commits on its own, so an interrupted run is resumed by running it again;
+    rows already on the current key are only opened (to report any that cannot be read),
+    so running it twice changes nothing. Writes a ``key.rotated`` Event per re-sealed row.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    report = rotation_plan()
+    current = report.current_key_id
+    stored = Connection.objects.exclude(key_ciphertext="")
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                stored.select_for_update()
+                .select_related("user")
+                .filter(pk__gt=last_pk)
+                .order_by("pk")[:batch_size]
+            )
+            if not rows:
+                break
+            last_pk = rows[-1].pk
+            _rotate_batch(rows, current, report, dry_run=dry_run)
+        if on_batch is not None:
+            on_batch(report)
+    return report
+
+
+def _rotate_batch(rows: list[Connection], current: str, report: Rotation, *, dry_run: bool) -> None:
+    events: list[Event] = []
+    for row in rows:
+        try:
+            plaintext = open_deploy_key(row)
+        except KeyUnreadable as error:
+            report.unreadable[row.pk] = error.detail
+            continue
+        if row.key_id == current or dry_run:
+            continue
+        sealed = seal_deploy_key(plaintext, owner=row.user.external_id)
+        del plaintext
+        # Conditional: a row whose key changed meanwhile is left as it is.
+        updated = Connection.objects.filter(
+            pk=row.pk, key_id=row.key_id, key_ciphertext=row.key_ciphertext
+        ).update(key_ciphertext=sealed.ciphertext, key_id=sealed.key_id)
+        if updated:
+            report.rotated += 1
+            events.append(
+                transitions.event(
+                    row,
+                    "key.rotated",
+                    f"Deploy key re-encrypted with key {sealed.key_id} (was {row.key_id}).",
+                    data={"from_key_id": row.key_id, "to_key_id": sealed.key_id},
+                )
+            )
+    Event.objects.bulk_create(events)

@@ -1,0 +1,73 @@
+"""The lease a worker holds on a connection while it deploys: at most one holder at a time.
+
+Taking, renewing and releasing are conditional UPDATEs of ``lease_owner`` / ``lease_expires_at``,
+so the database decides between racing workers. A worker that dies stops renewing; once the
+lease expires anyone may take it over (the reaper does, to record the lost attempt).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from byod.errors import LeaseLost
+from byod.models import Connection
+
+
+def lease_seconds() -> float:
+    # A lease must outlive the longest single call (the read timeout) with room to spare.
+    configured: float = settings.BYOD_DEPLOY_LEASE_SECONDS
+    return configured or max(60.0, 3 * settings.BYOD_READ_TIMEOUT)
+
+
+def new_owner() -> str:
+    """A name for one holder: host, process and a random part."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def take(connection_id: int, owner: str) -> bool:
+    """Claim the connection for `owner` if nobody holds a live lease on it."""
+    now = timezone.now()
+    free = Q(lease_owner="") | Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
+    taken = (
+        Connection.objects.filter(pk=connection_id)
+        .filter(free | Q(lease_owner=owner))
+        .update(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds()))
+    )
+    return taken == 1
+
+
+def renew(connection_id: int, owner: str) -> None:
+    """Extend our lease; raises LeaseLost when it is no longer ours."""
+    renewed = Connection.objects.filter(pk=connection_id, lease_owner=owner).update(
+        lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds())
+    )
+    if renewed != 1:
+        raise LeaseLost(f"lease on connection {connection_id} lost")
+
+
+def release(connection_id: int, owner: str) -> None:
+    Connection.objects.filter(pk=connection_id, lease_owner=owner).update(
+        lease_owner="", lease_expires_at=None
+    )
+
+
+class Lease:
+    """A held lease that renews itself when a third of it has passed: call often, writes rarely."""
+
+    def __init__(self, connection_id: int, owner: str) -> None:
+        self.connection_id = connection_id
+        self.owner = owner
+        self._renewed_at = timezone.now()
+
+    def keep_alive(self, *, force: bool = False) -> None:
+        now = timezone.now()
+        if force or (now - self._renewed_at).total_seconds() > lease_seconds() / 3:
+            renew(self.connection_id, self.owner)
+            self._renewed_at = now

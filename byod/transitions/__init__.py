@@ -1,0 +1,56 @@
+"""Every status change of a Connection or a Deployment, each one writing an Event.
+
+Rules of this module:
+- A status field changes only here. Callers pass the row; the function updates the database
+  with a conditional UPDATE (``WHERE status IN <allowed>``) so two processes cannot both make
+  the same move, then mirrors the new values onto the passed instance.
+- A move from a state that does not allow it raises ``TransitionError`` (a kind of
+  ``byod.errors.NotAllowed``) and changes nothing.
+- Every move writes one Event (who: ``actor``, a user or None for the system; what: ``kind``
+  and ``message``; when: ``created_at``). Messages never hold a deploy key.
+- Functions open their own ``transaction.atomic()`` block, so they nest inside a caller's.
+- Lease fields (``lease_owner``, ``lease_expires_at``) belong to the deploy service; no
+  transition touches them.
+
+Connection statuses: pending -> deploying -> connected | error; any -> disconnected;
+disconnected -> pending (reconnect). Deployment statuses: queued -> running -> succeeded |
+failed; running -> queued (retry scheduled); queued | running -> failed | cancelled.
+"""
+
+from __future__ import annotations
+
+from byod.transitions.base import TransitionError, event, record
+from byod.transitions.connection import (
+    connection_created,
+    mark_connected,
+    mark_credentials_changed,
+    mark_disconnected,
+    mark_error,
+)
+from byod.transitions.deployment import (
+    deploy_queued,
+    mark_deploy_cancelled,
+    mark_deploy_failed,
+    mark_deploy_retrying,
+    mark_deploy_running,
+    mark_deploy_succeeded,
+    save_progress,
+)
+
+__all__ = [
+    "TransitionError",
+    "connection_created",
+    "deploy_queued",
+    "event",
+    "mark_connected",
+    "mark_credentials_changed",
+    "mark_deploy_cancelled",
+    "mark_deploy_failed",
+    "mark_deploy_retrying",
+    "mark_deploy_running",
+    "mark_deploy_succeeded",
+    "mark_disconnected",
+    "mark_error",
+    "record",
+    "save_progress",
+]

@@ -1,0 +1,153 @@
+"""Status moves of a Connection: created, credentials changed, connected, error, disconnected."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from byod.models import Connection, ConnectionStatus, DeploymentStatus, Event
+from byod.transitions.base import (
+    _NO_ERROR,
+    _error_fields,
+    _move,
+    _update_connection,
+    record,
+)
+from byod.transitions.deployment import mark_deploy_cancelled
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from byod.keys import Sealed
+
+CS = ConnectionStatus
+DS = DeploymentStatus
+
+
+@transaction.atomic
+def connection_created(connection: Connection, *, actor: User | None) -> Event:
+    """A connection row was just created (status pending)."""
+    return record(
+        connection,
+        "connection.created",
+        f"Connected to {connection.deployment_name or connection.url}.",
+        actor=actor,
+        data={"url": connection.url, "deployment_name": connection.deployment_name},
+    )
+
+
+@transaction.atomic
+def mark_credentials_changed(
+    connection: Connection,
+    *,
+    actor: User | None,
+    sealed: Sealed,
+    url: str,
+    deployment_name: str,
+    keep_status: bool,
+) -> None:
+    """New URL and/or key stored (already sealed).
+
+    With ``keep_status`` (only the key changed and nothing needs deploying) the status stays;
+    otherwise the connection goes to ``pending`` and waits for a deploy.
+    """
+    now = timezone.now()
+    fields: dict[str, Any] = {
+        "key_ciphertext": sealed.ciphertext,
+        "key_id": sealed.key_id,
+        "key_changed_at": now,
+        "url": url,
+        "deployment_name": deployment_name,
+        "consecutive_failures": 0,
+        **_NO_ERROR,
+    }
+    old_url = connection.url
+    if keep_status:
+        _update_connection(connection, **fields)
+        previous = connection.status
+    else:
+        if url != old_url:
+            # A different deployment: nothing is deployed there as far as we know.
+            fields["deployed_version"] = None
+            fields["deployed_package_hash"] = ""
+        previous = _move(connection, allowed_from=tuple(CS.values), to=CS.PENDING, **fields)
+    record(
+        connection,
+        "connection.credentials_changed",
+        "Deploy key replaced."
+        if url == old_url
+        else f"Now pointing at {deployment_name or url} (was {old_url}).",
+        actor=actor,
+        data={"from_status": previous, "to_status": connection.status, "url": url},
+    )
+
+
+@transaction.atomic
+def mark_connected(connection: Connection, *, actor: User | None = None, message: str = "") -> None:
+    """The deployment answers and runs our package (e.g. a health check recovered)."""
+    previous = _move(
+        connection,
+        allowed_from=(CS.PENDING, CS.DEPLOYING, CS.ERROR, CS.CONNECTED),
+        to=CS.CONNECTED,
+        consecutive_failures=0,
+        **_NO_ERROR,
+    )
+    record(
+        connection,
+        "connection.connected",
+        message or "Connection is healthy.",
+        actor=actor,
+        data={"from_status": previous},
+    )
+
+
+@transaction.atomic
+def mark_error(
+    connection: Connection,
+    *,
+    category: str,
+    message: str,
+    actor: User | None = None,
+) -> None:
+    """The connection needs attention (failed deploy, repeated failed health checks)."""
+    now = timezone.now()
+    previous = _move(
+        connection,
+        allowed_from=(CS.PENDING, CS.DEPLOYING, CS.CONNECTED, CS.ERROR),
+        to=CS.ERROR,
+        **_error_fields(category, message, now),
+    )
+    record(
+        connection,
+        "connection.error",
+        message,
+        actor=actor,
+        data={"from_status": previous, "category": category},
+    )
+
+
+@transaction.atomic
+def mark_disconnected(connection: Connection, *, actor: User | None) -> None:
+    """Forget the deployment's key at once; the user's data stays in their deployment.
+
+    Cancels any queued or running deploy of the connection first.
+    """
+    for deployment in connection.deployments.filter(status__in=[DS.QUEUED, DS.RUNNING]):
+        mark_deploy_cancelled(deployment, actor=actor, reason="The connection was disconnected.")
+        connection.refresh_from_db()
+    previous = _move(
+        connection,
+        allowed_from=tuple(CS.values),
+        to=CS.DISCONNECTED,
+        key_ciphertext="",
+        key_id="",
+        key_changed_at=timezone.now(),
+    )
+    record(
+        connection,
+        "connection.disconnected",
+        "Disconnected; the deploy key was erased. Data stays in the deployment.",
+        actor=actor,
+        data={"from_status": previous},
+    )

@@ -1,0 +1,251 @@
+"""Status moves of a Deployment, and what each does to its connection."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from byod.models import ConnectionStatus, Deployment, DeploymentStatus
+from byod.transitions.base import (
+    _NO_ERROR,
+    TransitionError,
+    _error_fields,
+    _mirror,
+    _move,
+    record,
+)
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+CS = ConnectionStatus
+DS = DeploymentStatus
+
+
+@transaction.atomic
+def deploy_queued(deployment: Deployment, *, actor: User | None = None) -> None:
+    """A Deployment row was just created as queued. A real (not dry-run) deploy moves the
+    connection to ``deploying``."""
+    connection = deployment.connection
+    previous = connection.status
+    if previous == CS.DISCONNECTED:
+        raise TransitionError(
+            connection, CS.DEPLOYING, tuple(s for s in CS.values if s != previous)
+        )
+    if not deployment.dry_run:
+        _move(
+            connection,
+            allowed_from=(CS.PENDING, CS.CONNECTED, CS.ERROR, CS.DEPLOYING),
+            to=CS.DEPLOYING,
+        )
+    record(
+        connection,
+        "deploy.queued",
+        f"{_what(deployment)} queued ({deployment.trigger}).",
+        actor=actor,
+        deployment=deployment,
+        data={
+            "from_version": deployment.from_version,
+            "to_version": deployment.to_version,
+            "dry_run": deployment.dry_run,
+            "trigger": deployment.trigger,
+        },
+    )
+
+
+@transaction.atomic
+def mark_deploy_running(deployment: Deployment, *, worker: str = "") -> None:
+    """Claim a queued deploy: queued -> running, attempt += 1. Raises TransitionError if another
+    worker claimed it first (or it was cancelled)."""
+    now = timezone.now()
+    _move(
+        deployment,
+        allowed_from=(DS.QUEUED,),
+        to=DS.RUNNING,
+        attempt=F("attempt") + 1,
+        started_at=deployment.started_at or now,
+        next_attempt_at=None,
+        phase="starting",
+    )
+    record(
+        deployment.connection,
+        "deploy.running",
+        f"{_what(deployment)} started (attempt {deployment.attempt} of {deployment.max_attempts}).",
+        deployment=deployment,
+        data={"attempt": deployment.attempt, "worker": worker},
+    )
+
+
+def save_progress(
+    deployment: Deployment,
+    *,
+    phase: str | None = None,
+    indexes_ready: int | None = None,
+    indexes_total: int | None = None,
+    log_line: str | None = None,
+) -> None:
+    """Persist progress of a running deploy. Not a status move, so no Event."""
+    fields: dict[str, Any] = {}
+    if phase is not None:
+        fields["phase"] = phase
+    if indexes_ready is not None:
+        fields["indexes_ready"] = indexes_ready
+    if indexes_total is not None:
+        fields["indexes_total"] = indexes_total
+    if log_line is not None:
+        stamp = timezone.now().strftime("%H:%M:%S")
+        fields["log"] = (deployment.log + f"{stamp} {log_line}\n")[-20_000:]
+    if fields:
+        Deployment.objects.filter(pk=deployment.pk).update(**fields)
+        _mirror(deployment, fields)
+
+
+@transaction.atomic
+def mark_deploy_retrying(
+    deployment: Deployment,
+    *,
+    category: str,
+    message: str,
+    next_attempt_at: datetime,
+) -> None:
+    """A transient failure: running -> queued again, to run at ``next_attempt_at``."""
+    _move(
+        deployment,
+        allowed_from=(DS.RUNNING,),
+        to=DS.QUEUED,
+        error_category=category,
+        error_message=message,
+        error_retryable=True,
+        next_attempt_at=next_attempt_at,
+        phase="waiting to retry",
+    )
+    record(
+        deployment.connection,
+        "deploy.retry_scheduled",
+        f"{_what(deployment)} attempt {deployment.attempt} failed ({category}); "
+        f"retrying at {next_attempt_at:%H:%M:%S} UTC. {message}",
+        deployment=deployment,
+        data={"category": category, "attempt": deployment.attempt},
+    )
+
+
+@transaction.atomic
+def mark_deploy_succeeded(
+    deployment: Deployment, *, diff_summary: dict[str, Any] | None = None
+) -> None:
+    """running -> succeeded. A real deploy records the version and package hash on the
+    connection and marks it connected."""
+    now = timezone.now()
+    fields: dict[str, Any] = {
+        "finished_at": now,
+        "phase": "done",
+        "error_category": "",
+        "error_message": "",
+        "error_retryable": None,
+        "next_attempt_at": None,
+    }
+    if diff_summary is not None:
+        fields["diff_summary"] = diff_summary
+    _move(deployment, allowed_from=(DS.RUNNING,), to=DS.SUCCEEDED, **fields)
+    connection = deployment.connection
+    data: dict[str, Any] = {"to_version": deployment.to_version, "dry_run": deployment.dry_run}
+    if not deployment.dry_run:
+        previous = _move(
+            connection,
+            allowed_from=(CS.PENDING, CS.DEPLOYING, CS.CONNECTED, CS.ERROR),
+            to=CS.CONNECTED,
+            deployed_version=deployment.to_version,
+            deployed_package_hash=deployment.package_hash,
+            last_deploy_at=now,
+            consecutive_failures=0,
+            **_NO_ERROR,
+        )
+        data["connection_from_status"] = previous
+    record(
+        connection,
+        "deploy.succeeded",
+        f"{_what(deployment)} succeeded"
+        + (f" in {deployment.duration.total_seconds():.1f}s." if deployment.duration else "."),
+        deployment=deployment,
+        data=data,
+    )
+
+
+@transaction.atomic
+def mark_deploy_failed(
+    deployment: Deployment,
+    *,
+    category: str,
+    message: str,
+    retryable: bool = False,
+) -> None:
+    """queued | running -> failed, for good. A real deploy marks the connection as error
+    (its deployed version stays what it was: a failed deploy loses nothing)."""
+    now = timezone.now()
+    _move(
+        deployment,
+        allowed_from=(DS.QUEUED, DS.RUNNING),
+        to=DS.FAILED,
+        finished_at=now,
+        error_category=category,
+        error_message=message,
+        error_retryable=retryable,
+        next_attempt_at=None,
+    )
+    connection = deployment.connection
+    data: dict[str, Any] = {"category": category, "retryable": retryable}
+    if not deployment.dry_run and connection.status != CS.DISCONNECTED:
+        data["connection_from_status"] = _move(
+            connection,
+            allowed_from=(CS.PENDING, CS.DEPLOYING, CS.CONNECTED, CS.ERROR),
+            to=CS.ERROR,
+            last_deploy_at=now,
+            **_error_fields(category, message, now),
+        )
+    record(
+        connection,
+        "deploy.failed",
+        f"{_what(deployment)} failed ({category}): {message}",
+        deployment=deployment,
+        data=data,
+    )
+
+
+@transaction.atomic
+def mark_deploy_cancelled(
+    deployment: Deployment, *, actor: User | None = None, reason: str = ""
+) -> None:
+    """queued | running -> cancelled. A connection left in ``deploying`` goes back to what
+    it was before: connected if something is deployed, else pending."""
+    _move(
+        deployment,
+        allowed_from=(DS.QUEUED, DS.RUNNING),
+        to=DS.CANCELLED,
+        finished_at=timezone.now(),
+        next_attempt_at=None,
+    )
+    connection = deployment.connection
+    connection.refresh_from_db()
+    if not deployment.dry_run and connection.status == CS.DEPLOYING:
+        _move(
+            connection,
+            allowed_from=(CS.DEPLOYING,),
+            to=CS.CONNECTED if connection.deployed_version is not None else CS.PENDING,
+        )
+    record(
+        connection,
+        "deploy.cancelled",
+        f"{_what(deployment)} cancelled. {reason}".strip(),
+        actor=actor,
+        deployment=deployment,
+    )
+
+
+def _what(deployment: Deployment) -> str:
+    kind = "Dry run" if deployment.dry_run else "Deploy"
+    start = f"v{deployment.from_version}" if deployment.from_version is not None else "nothing"
+    return f"{kind} of {start} -> v{deployment.to_version}"
