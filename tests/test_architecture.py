@@ -1,0 +1,43 @@
+"""The shape of the code: imports flow one way (no cycles) and modules stay small."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_MODULE_LINES = 420
+
+spec = importlib.util.spec_from_file_location("check_imports", ROOT / "scripts/check_imports.py")
+assert spec is not None and spec.loader is not None
+check_imports = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(check_imports)
+
+
+def test_the_product_package_has_no_import_cycle() -> None:
+    graph = check_imports.build_graph(ROOT / "byod")
+    assert check_imports.cycles(graph) == []
+    assert len(graph) > 40  # it really read the package
+
+
+def test_the_checker_finds_a_cycle_hidden_in_a_function(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sub" / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from pkg.sub import b\n")
+    (pkg / "sub" / "b.py").write_text("def late():\n    from pkg import a\n")
+    (pkg / "c.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import a\n"
+    )
+    assert check_imports.cycles(check_imports.build_graph(pkg)) == [["pkg.a", "pkg.sub.b"]]
+
+
+def test_no_module_of_the_product_is_long() -> None:
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for path in (ROOT / "byod").rglob("*.py")
+        if "migrations" not in path.parts
+        and (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}
