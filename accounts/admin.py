@@ -7,7 +7,7 @@ from accounts.models import User
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin[User]):
     list_display = ("username", "email", "external_id", "is_staff", "date_joined")
     readonly_fields = ("external_id",)
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Product", {"fields": ("external_id",)}))
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("Product", {"fields": ("external_id",)}))

@@ -9,7 +9,7 @@ import secrets
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -34,7 +34,7 @@ def throwaway_django(database: str | None = None) -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="byod-bench-") as tmp:
         if database is None:
             url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-            drop = None
+            drop: Callable[[], None] | None = None
         else:
             url, drop = _create_postgres_database(database)
         os.environ["DATABASE_URL"] = url
@@ -53,7 +53,7 @@ def throwaway_django(database: str | None = None) -> Iterator[str]:
                 drop()
 
 
-def _create_postgres_database(server: str) -> tuple[str, object]:
+def _create_postgres_database(server: str) -> tuple[str, Callable[[], None]]:
     import psycopg
 
     name = f"byod_bench_{uuid.uuid4().hex[:8]}"

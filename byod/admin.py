@@ -37,7 +37,7 @@ class OutdatedFilter(admin.SimpleListFilter):
         self, request: HttpRequest, queryset: QuerySet[Connection]
     ) -> QuerySet[Connection]:
         if self.value() == "yes":
-            return queryset.outdated()  # type: ignore[attr-defined]
+            return queryset.filter(outdated_q())
         if self.value() == "no":
             return queryset.exclude(outdated_q())
         return queryset

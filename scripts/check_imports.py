@@ -44,8 +44,8 @@ def _runtime_imports(tree: ast.AST) -> list[tuple[ast.Import | ast.ImportFrom, i
 
     def visit(node: ast.AST) -> None:
         if isinstance(node, ast.If) and _is_type_checking(node.test):
-            for child in node.orelse:
-                visit(child)
+            for branch in node.orelse:
+                visit(branch)
             return
         if isinstance(node, ast.Import | ast.ImportFrom):
             found.append((node, node.lineno))

@@ -225,7 +225,9 @@ class ConvexClient:
                 status = {**status, "error": self._scrub(status["error"])}
             raise classify(operation="wait_for_schema", schema_status=status)
 
-    def finish_push(self, start_response: dict[str, Any], *, dry_run: bool = False) -> dict:
+    def finish_push(
+        self, start_response: dict[str, Any], *, dry_run: bool = False
+    ) -> dict[str, Any]:
         """Commit a started push (`finish_push`); returns the diff Convex reports."""
         request = {
             "adminKey": self._admin_key,

@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 def backoff_seconds(attempt: int, error: ByodError | None = None) -> float:
     """Exponential backoff with jitter: base * 2^(attempt-1), capped, times 0.5..1."""
     cap: float = settings.BYOD_DEPLOY_RETRY_CAP_SECONDS
-    base = settings.BYOD_DEPLOY_RETRY_BASE_SECONDS * (2 ** max(0, attempt - 1))
+    first: float = settings.BYOD_DEPLOY_RETRY_BASE_SECONDS
+    base = first * 2.0 ** max(0, attempt - 1)
     delay = min(cap, base) * (0.5 + random.random() / 2)  # noqa: S311
     if error is not None and error.retry_after:
         delay = max(delay, min(cap, error.retry_after))

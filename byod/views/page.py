@@ -24,7 +24,7 @@ class HtmxHttpRequest(HttpRequest):
     """A request as these views see it: with htmx details, and (behind login_required) a user."""
 
     htmx: HtmxDetails
-    user: User  # type: ignore[assignment]
+    user: User
 
 
 def page_context(request: HtmxHttpRequest, **extra: Any) -> dict[str, Any]:

@@ -29,6 +29,7 @@ class Command(BaseCommand):
         manage = [sys.executable, "manage.py"]
         commands = [[*manage, "runserver", addrport, "--noreload"]]
         commands += [[*manage, "db_worker", "--no-reload"] for _ in range(workers)]
+        names = [cmd[2] for cmd in commands]
         # Each child gets its own session so that stopping is our decision: we signal
         # every child's whole group and wait for it, leaving no stray processes.
         children = [subprocess.Popen(cmd, start_new_session=True) for cmd in commands]
@@ -51,7 +52,8 @@ class Command(BaseCommand):
         finally:
             self._stop(children)
         if failed is not None:
-            raise CommandError(f"{' '.join(failed.args[2:3])} exited with {failed.returncode}.")
+            name = dict(zip(children, names, strict=True))[failed]
+            raise CommandError(f"{name} exited with {failed.returncode}.")
         self.stdout.write("Stopped the web server and the worker.")
 
     def _stop(self, children: list[subprocess.Popen[bytes]]) -> None:
