@@ -11,6 +11,7 @@ schema.export()  # equals defineSchema(...).export() of the `convex` package
 
 from __future__ import annotations
 
+from byod.schema.errors import SchemaDefinitionError
 from byod.schema.tables import (
     Index,
     Schema,
@@ -26,6 +27,7 @@ from byod.schema.validators import Validator, v
 __all__ = [
     "Index",
     "Schema",
+    "SchemaDefinitionError",
     "SearchIndex",
     "Table",
     "Validator",
