@@ -297,6 +297,24 @@ def _id_refs(validator: Validator, prefix: str = "") -> list[tuple[str, str]]:
     return []
 
 
+def _id_refs_in_arrays(
+    validator: Validator, prefix: str = "", in_array: bool = False
+) -> list[tuple[str, str]]:
+    """(field path, table) of every id reference inside an array; `[]` marks the array."""
+    if isinstance(validator, Id):
+        return [(prefix, validator.table_name)] if in_array else []
+    out: list[tuple[str, str]] = []
+    if isinstance(validator, Union):
+        for member in validator.members:
+            out += _id_refs_in_arrays(member, prefix, in_array)
+    elif isinstance(validator, Object):
+        for name, f in validator.fields.items():
+            out += _id_refs_in_arrays(f, f"{prefix}.{name}" if prefix else name, in_array)
+    elif isinstance(validator, Array):
+        out += _id_refs_in_arrays(validator.element, prefix + "[]", True)
+    return list(dict.fromkeys(out))
+
+
 def _all_id_tables(validator: Validator) -> set[str]:
     if isinstance(validator, Id):
         return {validator.table_name}
@@ -336,6 +354,20 @@ def _check_references(schema: Schema, name: str, table: Table) -> list[Finding]:
                 name,
                 f"v.id({ref_table!r}) has no index starting with {path!r}; add "
                 f'.index("by_{path.replace(".", "_")}", ["{path}"]).',
+                field=path,
+            )
+        )
+    for path, ref_table in _id_refs_in_arrays(table.document):
+        if ref_table.startswith("_"):
+            continue
+        out.append(
+            Finding(
+                "unindexable-reference",
+                name,
+                f"v.id({ref_table!r}) in an array ({path!r}) cannot be indexed, so no index "
+                f"finds the {name} holding a given id; for that lookup add a join table (one "
+                f"document per pair, with an index starting with the {ref_table} id), or accept "
+                "scanning.",
                 field=path,
             )
         )

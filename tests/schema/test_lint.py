@@ -188,3 +188,31 @@ def test_it_catches_what_the_backend_would_refuse_in_seed_001() -> None:
     assert {f.code for f in findings} == {"index-field"}
     assert all(f.field == "_creationTime" for f in findings)
     assert str(findings[0]).startswith("index-field users.by_active (_creationTime):")
+
+
+def test_it_notes_id_references_in_arrays_that_no_index_can_serve() -> None:
+    schema = define_schema(
+        advisors=define_table({"name": v.string()}),
+        chats=define_table(
+            {
+                "advisorIds": v.array(v.id("advisors")),
+                "lead": v.optional(v.array(v.union(v.id("advisors"), v.null()))),
+                "members": v.array(v.object({"advisorId": v.id("advisors")})),
+                "files": v.array(v.id("_storage")),
+                "names": v.array(v.string()),
+            }
+        ),
+    )
+    findings = lint(schema)
+    assert [(f.code, f.table, f.field) for f in findings] == [
+        ("unindexable-reference", "chats", "advisorIds[]"),
+        ("unindexable-reference", "chats", "lead[]"),
+        ("unindexable-reference", "chats", "members[].advisorId"),
+    ]
+    assert str(findings[0]) == (
+        "unindexable-reference chats (advisorIds[]): v.id('advisors') in an array "
+        "('advisorIds[]') cannot be indexed, so no index finds the chats holding a given id; "
+        "for that lookup add a join table (one document per pair, with an index starting with "
+        "the advisors id), or accept scanning."
+    )
+    assert lint(schema, check_references=False) == []
