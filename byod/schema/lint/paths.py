@@ -1,0 +1,86 @@
+"""Field paths (`a.b.c`) in a table's validator: are they well-formed, do they exist, what type."""
+
+from __future__ import annotations
+
+from byod.schema.lint.findings import Finding, identifier_problem
+from byod.schema.tables import Table
+from byod.schema.validators import Array, Object, Simple, Union, Validator
+
+
+def check_path(
+    table_name: str, index: str, path: str, table: Table, validated: bool, code: str
+) -> list[Finding]:
+    """Findings for one field path of an index: `code` when malformed, `code-missing` when absent.
+
+    Database index fields (`code == "index-field"`) may not name system fields either.
+    """
+    parts = path.split(".")
+    for part in parts:
+        problem = identifier_problem(part)
+        if problem:
+            return [Finding(code, table_name, f"{path!r}: {part!r} {problem}.", index, path)]
+    if code == "index-field" and (path in ("_id", "_creationTime") or parts[-1].startswith("_")):
+        return [
+            Finding(
+                code,
+                table_name,
+                f"{path!r} cannot be indexed (system fields are implicit: _creationTime is "
+                "appended to every index).",
+                index,
+                path,
+            )
+        ]
+    if validated and resolve(table.document, path) is None:
+        return [
+            Finding(
+                f"{code}-missing",
+                table_name,
+                f"{path!r} is not a field of the table; add it or fix the index.",
+                index,
+                path,
+            )
+        ]
+    return []
+
+
+def resolve(validator: Validator, path: str) -> Validator | None:
+    """The validator at a dotted field path, or None when no branch has that field."""
+    current: list[Validator] = [validator]
+    for part in path.split("."):
+        nxt: list[Validator] = []
+        for candidate in current:
+            nxt += _child(candidate, part)
+        if not nxt:
+            return None
+        current = nxt
+    return current[0] if len(current) == 1 else Union(members=tuple(current))
+
+
+def _child(validator: Validator, part: str) -> list[Validator]:
+    if isinstance(validator, Object):
+        found = validator.fields.get(part)
+        return [found] if found is not None else []
+    if isinstance(validator, Union):
+        out: list[Validator] = []
+        for member in validator.members:
+            out += _child(member, part)
+        return out
+    if isinstance(validator, Simple) and validator.kind == "any":
+        return [validator]
+    return []
+
+
+def is_kind(validator: Validator, kind: str) -> bool:
+    """Whether every value `validator` allows is of the simple `kind` (e.g. "string")."""
+    if isinstance(validator, Union):
+        return all(is_kind(m, kind) for m in validator.members)
+    return isinstance(validator, Simple) and validator.kind == kind
+
+
+def is_float_array(validator: Validator) -> bool:
+    """Whether `validator` is `v.array(v.float64())`, what a vector index needs."""
+    return (
+        isinstance(validator, Array)
+        and isinstance(validator.element, Simple)
+        and validator.element.kind == "number"
+    )
