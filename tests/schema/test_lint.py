@@ -62,7 +62,7 @@ def test_it_refuses_a_field_twice_in_an_index() -> None:
     assert "duplicate-index-field" in codes(lint(schema))
 
 
-@pytest.mark.parametrize("field", ["_id", "_creationTime", "a._x"])
+@pytest.mark.parametrize("field", ["_id", "_creationTime", "a._x", "_a.x"])
 def test_it_refuses_system_fields_in_an_index(field: str) -> None:
     schema = define_schema(t=define_table({"a": v.any()}).index("i", ["a", field]))
     assert codes(lint(schema)) == {"index-field"}

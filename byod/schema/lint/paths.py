@@ -19,17 +19,10 @@ def check_path(
         problem = identifier_problem(part)
         if problem:
             return [Finding(code, table_name, f"{path!r}: {part!r} {problem}.", index, path)]
-    if code == "index-field" and (path in ("_id", "_creationTime") or parts[-1].startswith("_")):
-        return [
-            Finding(
-                code,
-                table_name,
-                f"{path!r} cannot be indexed (system fields are implicit: _creationTime is "
-                "appended to every index).",
-                index,
-                path,
-            )
-        ]
+    if code == "index-field":
+        problem = _system_field_problem(path, parts)
+        if problem:
+            return [Finding(code, table_name, problem, index, path)]
     if validated and resolve(table.document, path) is None:
         return [
             Finding(
@@ -41,6 +34,18 @@ def check_path(
             )
         ]
     return []
+
+
+def _system_field_problem(path: str, parts: list[str]) -> str | None:
+    # The backend refuses any _-prefixed part in a database index, not only the last
+    # (application/src/lib.rs, _validate_user_defined_index_fields).
+    if path == "_id":
+        return "'_id' cannot be indexed; load a document by its id with db.get(id)."
+    if path == "_creationTime":
+        return "'_creationTime' is appended to every index; drop it from the list."
+    if any(part.startswith("_") for part in parts):
+        return f"{path!r} cannot be indexed: names starting with '_' are reserved."
+    return None
 
 
 def resolve(validator: Validator, path: str) -> Validator | None:
