@@ -144,7 +144,7 @@ def test_it_enforces_convex_cloud_per_table_limits() -> None:
         table.index(f"i{i}", [f"f{i}"])
     for i in range(5):
         table.search_index(f"s{i}", search_field=f"f{i}")
-        table.vector_index(f"vec{i}", vector_field="e", dimensions=4, filter_fields=[f"f{i}"])
+        table.vector_index(f"vec{i}", vector_field="e", dimensions=4 + i)
     assert codes(lint(define_schema(t=table))) == {
         "too-many-indexes",
         "too-many-search-indexes",
@@ -216,3 +216,28 @@ def test_it_notes_id_references_in_arrays_that_no_index_can_serve() -> None:
         "the advisors id), or accept scanning."
     )
     assert lint(schema, check_references=False) == []
+
+
+def test_it_refuses_two_search_or_vector_indexes_doing_one_job() -> None:
+    table = (
+        define_table({"a": v.string(), "b": v.string(), "e": v.array(v.float64())})
+        .search_index("s1", search_field="a", filter_fields=["b"])
+        .search_index("s2", search_field="a", filter_fields=["b", "b"])
+        .search_index("s3", search_field="a")
+        .vector_index("v1", vector_field="e", dimensions=4)
+        .vector_index("v2", vector_field="e", dimensions=4, filter_fields=["a"])
+        .vector_index("v3", vector_field="e", dimensions=8)
+    )
+    findings = lint(define_schema(t=table))
+    assert [(f.code, f.index) for f in findings] == [
+        ("duplicate-search-index", "s2"),
+        ("duplicate-vector-index", "v2"),
+    ]
+    assert "search index 's1'" in findings[0].message
+    assert "vector index 'v1'" in findings[1].message
+
+
+def test_it_counts_a_filter_field_listed_twice_once() -> None:
+    fields = {f"f{i}": v.string() for i in range(16)}
+    table = define_table(fields).search_index("s", search_field="f0", filter_fields=[*fields, "f1"])
+    assert lint(define_schema(t=table)) == []

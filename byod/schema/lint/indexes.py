@@ -19,10 +19,36 @@ def check_indexes(
     """Findings for every index of the table; `validated`: the schema validates documents."""
     out = _check_limits(name, table)
     out += _check_database_indexes(name, table, validated)
+    searches: dict[tuple[str, frozenset[str]], str] = {}
     for search in table.search_indexes:
         out += _check_search_index(name, table, search, validated)
+        key = (search.search_field, frozenset(search.filter_fields))
+        if key in searches:
+            out.append(
+                Finding(
+                    "duplicate-search-index",
+                    name,
+                    f"same searchField and filter fields as search index {searches[key]!r}; "
+                    "drop one (a query may filter on any subset of an index's filter fields).",
+                    search.name,
+                )
+            )
+        searches.setdefault(key, search.name)
+    vectors: dict[tuple[str, int], str] = {}
     for vector in table.vector_indexes:
         out += _check_vector_index(name, table, vector, validated, dimensions)
+        vkey = (vector.vector_field, vector.dimensions)
+        if vkey in vectors:
+            out.append(
+                Finding(
+                    "duplicate-vector-index",
+                    name,
+                    f"same vectorField and dimensions as vector index {vectors[vkey]!r}; "
+                    "combine them into one index with all the filter fields.",
+                    vector.name,
+                )
+            )
+        vectors.setdefault(vkey, vector.name)
     return out
 
 
@@ -144,12 +170,13 @@ def _check_filters(
     name: str, index: str, filters: tuple[str, ...], table: Table, validated: bool
 ) -> list[Finding]:
     out = []
-    if len(filters) > MAX_FILTER_FIELDS:
+    # The backend keeps filter fields in a set: a field listed twice counts once.
+    if len(set(filters)) > MAX_FILTER_FIELDS:
         out.append(
             Finding(
                 "filter-field-count",
                 name,
-                f"{len(filters)} filter fields; at most {MAX_FILTER_FIELDS}.",
+                f"{len(set(filters))} filter fields; at most {MAX_FILTER_FIELDS}.",
                 index,
             )
         )
