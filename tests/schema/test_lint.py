@@ -241,3 +241,25 @@ def test_it_counts_a_filter_field_listed_twice_once() -> None:
     fields = {f"f{i}": v.string() for i in range(16)}
     table = define_table(fields).search_index("s", search_field="f0", filter_fields=[*fields, "f1"])
     assert lint(define_schema(t=table)) == []
+
+
+@pytest.mark.parametrize(
+    "embedding",
+    [
+        v.optional(v.array(v.float64())),
+        v.nullable(v.array(v.float64())),
+        v.array(v.any()),
+        v.any(),
+    ],
+    ids=["optional", "nullable", "array of any", "any"],
+)
+def test_it_accepts_any_vector_field_that_can_hold_floats(embedding: object) -> None:
+    table = define_table({"e": embedding}).vector_index("vec", vector_field="e", dimensions=4)
+    assert lint(define_schema(t=table)) == []
+
+
+def test_it_accepts_system_fields_as_search_filters() -> None:
+    table = define_table({"a": v.string()}).search_index(
+        "s", search_field="a", filter_fields=["_creationTime", "_id"]
+    )
+    assert lint(define_schema(t=table)) == []

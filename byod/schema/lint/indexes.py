@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from byod.schema.lint.findings import Finding
-from byod.schema.lint.paths import check_path, is_float_array, is_kind, resolve
+from byod.schema.lint.paths import can_hold_float_array, check_path, is_kind, resolve
 from byod.schema.tables import SearchIndex, Table, VectorIndex
 
 MAX_INDEX_FIELDS = 15  # the backend appends _creationTime: 16 in all
@@ -153,12 +153,12 @@ def _check_vector_index(
     out += check_path(name, vector.name, vector.vector_field, table, validated, "vector-field")
     if validated:
         found = resolve(table.document, vector.vector_field)
-        if found is not None and not is_float_array(found):
+        if found is not None and not can_hold_float_array(found):
             out.append(
                 Finding(
                     "vector-field-type",
                     name,
-                    "the vector field must be v.array(v.float64()) (optional is fine).",
+                    "the vector field must be v.array(v.float64()) (optional or nullable is fine).",
                     vector.name,
                     vector.vector_field,
                 )

@@ -23,6 +23,8 @@ def check_path(
         problem = _system_field_problem(path, parts)
         if problem:
             return [Finding(code, table_name, problem, index, path)]
+    if code != "index-field" and len(parts) == 1 and parts[0].startswith("_"):
+        return []  # every document has its system fields (DocumentSchema::can_contain_field)
     if validated and resolve(table.document, path) is None:
         return [
             Finding(
@@ -82,10 +84,18 @@ def is_kind(validator: Validator, kind: str) -> bool:
     return isinstance(validator, Simple) and validator.kind == kind
 
 
-def is_float_array(validator: Validator) -> bool:
-    """Whether `validator` is `v.array(v.float64())`, what a vector index needs."""
+def can_hold_float_array(validator: Validator) -> bool:
+    """Whether `validator` allows a `v.array(v.float64())` value, what a vector index needs.
+
+    As the backend judges it (Validator::overlaps_with_array_float64): an array of numbers or
+    of any, `any`, or a union with such a member (e.g. nullable).
+    """
+    if isinstance(validator, Union):
+        return any(can_hold_float_array(m) for m in validator.members)
+    if isinstance(validator, Simple):
+        return validator.kind == "any"
     return (
         isinstance(validator, Array)
         and isinstance(validator.element, Simple)
-        and validator.element.kind == "number"
+        and validator.element.kind in ("number", "any")
     )
