@@ -263,3 +263,35 @@ def test_it_accepts_system_fields_as_search_filters() -> None:
         "s", search_field="a", filter_fields=["_creationTime", "_id"]
     )
     assert lint(define_schema(t=table)) == []
+
+
+def test_it_refuses_bad_field_names_at_any_depth() -> None:
+    document = v.object(
+        {
+            "meta": v.object({"bad-name": v.string(), "_kind": v.string()}),
+            "items": v.array(v.object({"x" * 65: v.string()})),
+            "labels": v.record(v.string(), v.object({"1st": v.string()})),
+        }
+    )
+    findings = lint(define_schema(t=define_table(v.union(document, document))))
+    assert [(f.code, f.field) for f in findings] == [
+        ("field-name", "meta.bad-name"),
+        ("field-name", f"items[].{'x' * 65}"),
+        ("field-name", "labels{}.1st"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [v.string(), v.array(v.object({})), v.union(v.object({"a": v.string()}), v.null())],
+    ids=["string", "array", "union with null"],
+)
+def test_it_refuses_a_document_that_is_not_an_object(document: object) -> None:
+    findings = lint(define_schema(t=define_table(document)))
+    assert codes(findings) == {"document-type"}
+    assert findings[0].message.endswith(f"not {document.ts()}.")  # type: ignore[attr-defined]
+
+
+def test_it_accepts_objects_unions_of_objects_and_any_as_documents() -> None:
+    for document in (v.object({}), v.union(v.object({}), v.object({"a": v.null()})), v.any()):
+        assert lint(define_schema(t=define_table(document))) == []
