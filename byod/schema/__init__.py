@@ -11,6 +11,8 @@ schema.export()  # equals defineSchema(...).export() of the `convex` package
 
 from __future__ import annotations
 
+from byod.schema.errors import SchemaDefinitionError
+from byod.schema.parsing import schema_from_export
 from byod.schema.tables import (
     Index,
     Schema,
@@ -26,6 +28,7 @@ from byod.schema.validators import Validator, v
 __all__ = [
     "Index",
     "Schema",
+    "SchemaDefinitionError",
     "SearchIndex",
     "Table",
     "Validator",
@@ -33,5 +36,6 @@ __all__ = [
     "canonical_json",
     "define_schema",
     "define_table",
+    "schema_from_export",
     "v",
 ]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from byod.schema.errors import SchemaDefinitionError
 from byod.schema.validators import JsonDict, Object, Validator, ts_fields
 
 
@@ -67,15 +69,32 @@ class Table:
     vector_indexes: list[VectorIndex] = field(default_factory=list)
 
     def index(self, name: str, fields: list[str] | tuple[str, ...]) -> Table:
-        """Adds a database index on `fields` (in order) and returns the table for chaining."""
-        self.indexes.append(Index(name, tuple(fields)))
+        """Adds a database index on `fields` (in order) and returns the table for chaining.
+
+        `fields` is a list of field paths, even for one field: `.index("by_user", ["userId"])`.
+        Raises SchemaDefinitionError for a bare string or anything else that is not a list of
+        strings.
+        """
+        where = f"index {json.dumps(name)}"
+        self.indexes.append(Index(name, _field_list(where, "fields", fields)))
         return self
 
     def search_index(
         self, name: str, *, search_field: str, filter_fields: list[str] | tuple[str, ...] = ()
     ) -> Table:
-        """Adds a full-text search index (`.searchIndex(name, {searchField, filterFields})`)."""
-        self.search_indexes.append(SearchIndex(name, search_field, tuple(filter_fields)))
+        """Adds a full-text search index (`.searchIndex(name, {searchField, filterFields})`).
+
+        `search_field` is one field path; `filter_fields` a list of them (SchemaDefinitionError
+        otherwise).
+        """
+        where = f"search index {json.dumps(name)}"
+        self.search_indexes.append(
+            SearchIndex(
+                name,
+                _field_name(where, "search_field", search_field),
+                _field_list(where, "filter_fields", filter_fields),
+            )
+        )
         return self
 
     def vector_index(
@@ -86,9 +105,19 @@ class Table:
         dimensions: int,
         filter_fields: list[str] | tuple[str, ...] = (),
     ) -> Table:
-        """Adds a vector index (`.vectorIndex(name, {vectorField, dimensions, filterFields})`)."""
+        """Adds a vector index (`.vectorIndex(name, {vectorField, dimensions, filterFields})`).
+
+        `vector_field` is one field path; `filter_fields` a list of them (SchemaDefinitionError
+        otherwise).
+        """
+        where = f"vector index {json.dumps(name)}"
         self.vector_indexes.append(
-            VectorIndex(name, vector_field, dimensions, tuple(filter_fields))
+            VectorIndex(
+                name,
+                _field_name(where, "vector_field", vector_field),
+                dimensions,
+                _field_list(where, "filter_fields", filter_fields),
+            )
         )
         return self
 
@@ -130,6 +159,40 @@ class Table:
             }
             parts.append(f".vectorIndex({json.dumps(vi.name)}, {_ts_options(opts)})")
         return "\n  ".join(parts)
+
+
+def _field_list(where: str, what: str, fields: Any) -> tuple[str, ...]:
+    """`fields` as a tuple of field paths, or SchemaDefinitionError saying how to write it.
+
+    A bare string is refused rather than split into characters: `"userId"` is not `["userId"]`.
+    """
+    if isinstance(fields, str):
+        raise SchemaDefinitionError(
+            f"{where}: {what} must be a list of field names such as {json.dumps([fields])}, "
+            f"not the string {json.dumps(fields)}"
+        )
+    if not isinstance(fields, Sequence) or isinstance(fields, bytes | bytearray):
+        raise SchemaDefinitionError(
+            f'{where}: {what} must be a list of field names such as ["userId"], '
+            f"not {fields!r} ({type(fields).__name__})"
+        )
+    for position, item in enumerate(fields):
+        if not isinstance(item, str):
+            raise SchemaDefinitionError(
+                f"{where}: {what} must hold field names (strings); item {position} is "
+                f"{item!r} ({type(item).__name__})"
+            )
+    return tuple(fields)
+
+
+def _field_name(where: str, what: str, name: Any) -> str:
+    """`name` when it is one field path (a string), else SchemaDefinitionError."""
+    if not isinstance(name, str):
+        raise SchemaDefinitionError(
+            f'{where}: {what} must be one field name such as "body", '
+            f"not {name!r} ({type(name).__name__})"
+        )
+    return name
 
 
 def _ts_options(options: dict[str, Any]) -> str:

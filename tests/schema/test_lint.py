@@ -62,7 +62,7 @@ def test_it_refuses_a_field_twice_in_an_index() -> None:
     assert "duplicate-index-field" in codes(lint(schema))
 
 
-@pytest.mark.parametrize("field", ["_id", "_creationTime", "a._x"])
+@pytest.mark.parametrize("field", ["_id", "_creationTime", "a._x", "_a.x"])
 def test_it_refuses_system_fields_in_an_index(field: str) -> None:
     schema = define_schema(t=define_table({"a": v.any()}).index("i", ["a", field]))
     assert codes(lint(schema)) == {"index-field"}
@@ -144,7 +144,7 @@ def test_it_enforces_convex_cloud_per_table_limits() -> None:
         table.index(f"i{i}", [f"f{i}"])
     for i in range(5):
         table.search_index(f"s{i}", search_field=f"f{i}")
-        table.vector_index(f"vec{i}", vector_field="e", dimensions=4, filter_fields=[f"f{i}"])
+        table.vector_index(f"vec{i}", vector_field="e", dimensions=4 + i)
     assert codes(lint(define_schema(t=table))) == {
         "too-many-indexes",
         "too-many-search-indexes",
@@ -188,3 +188,110 @@ def test_it_catches_what_the_backend_would_refuse_in_seed_001() -> None:
     assert {f.code for f in findings} == {"index-field"}
     assert all(f.field == "_creationTime" for f in findings)
     assert str(findings[0]).startswith("index-field users.by_active (_creationTime):")
+
+
+def test_it_notes_id_references_in_arrays_that_no_index_can_serve() -> None:
+    schema = define_schema(
+        advisors=define_table({"name": v.string()}),
+        chats=define_table(
+            {
+                "advisorIds": v.array(v.id("advisors")),
+                "lead": v.optional(v.array(v.union(v.id("advisors"), v.null()))),
+                "members": v.array(v.object({"advisorId": v.id("advisors")})),
+                "files": v.array(v.id("_storage")),
+                "names": v.array(v.string()),
+            }
+        ),
+    )
+    findings = lint(schema)
+    assert [(f.code, f.table, f.field) for f in findings] == [
+        ("unindexable-reference", "chats", "advisorIds[]"),
+        ("unindexable-reference", "chats", "lead[]"),
+        ("unindexable-reference", "chats", "members[].advisorId"),
+    ]
+    assert str(findings[0]) == (
+        "unindexable-reference chats (advisorIds[]): v.id('advisors') in an array "
+        "('advisorIds[]') cannot be indexed, so no index finds the chats holding a given id; "
+        "for that lookup add a join table (one document per pair, with an index starting with "
+        "the advisors id), or accept scanning."
+    )
+    assert lint(schema, check_references=False) == []
+
+
+def test_it_refuses_two_search_or_vector_indexes_doing_one_job() -> None:
+    table = (
+        define_table({"a": v.string(), "b": v.string(), "e": v.array(v.float64())})
+        .search_index("s1", search_field="a", filter_fields=["b"])
+        .search_index("s2", search_field="a", filter_fields=["b", "b"])
+        .search_index("s3", search_field="a")
+        .vector_index("v1", vector_field="e", dimensions=4)
+        .vector_index("v2", vector_field="e", dimensions=4, filter_fields=["a"])
+        .vector_index("v3", vector_field="e", dimensions=8)
+    )
+    findings = lint(define_schema(t=table))
+    assert [(f.code, f.index) for f in findings] == [
+        ("duplicate-search-index", "s2"),
+        ("duplicate-vector-index", "v2"),
+    ]
+    assert "search index 's1'" in findings[0].message
+    assert "vector index 'v1'" in findings[1].message
+
+
+def test_it_counts_a_filter_field_listed_twice_once() -> None:
+    fields = {f"f{i}": v.string() for i in range(16)}
+    table = define_table(fields).search_index("s", search_field="f0", filter_fields=[*fields, "f1"])
+    assert lint(define_schema(t=table)) == []
+
+
+@pytest.mark.parametrize(
+    "embedding",
+    [
+        v.optional(v.array(v.float64())),
+        v.nullable(v.array(v.float64())),
+        v.array(v.any()),
+        v.any(),
+    ],
+    ids=["optional", "nullable", "array of any", "any"],
+)
+def test_it_accepts_any_vector_field_that_can_hold_floats(embedding: object) -> None:
+    table = define_table({"e": embedding}).vector_index("vec", vector_field="e", dimensions=4)
+    assert lint(define_schema(t=table)) == []
+
+
+def test_it_accepts_system_fields_as_search_filters() -> None:
+    table = define_table({"a": v.string()}).search_index(
+        "s", search_field="a", filter_fields=["_creationTime", "_id"]
+    )
+    assert lint(define_schema(t=table)) == []
+
+
+def test_it_refuses_bad_field_names_at_any_depth() -> None:
+    document = v.object(
+        {
+            "meta": v.object({"bad-name": v.string(), "_kind": v.string()}),
+            "items": v.array(v.object({"x" * 65: v.string()})),
+            "labels": v.record(v.string(), v.object({"1st": v.string()})),
+        }
+    )
+    findings = lint(define_schema(t=define_table(v.union(document, document))))
+    assert [(f.code, f.field) for f in findings] == [
+        ("field-name", "meta.bad-name"),
+        ("field-name", f"items[].{'x' * 65}"),
+        ("field-name", "labels{}.1st"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [v.string(), v.array(v.object({})), v.union(v.object({"a": v.string()}), v.null())],
+    ids=["string", "array", "union with null"],
+)
+def test_it_refuses_a_document_that_is_not_an_object(document: object) -> None:
+    findings = lint(define_schema(t=define_table(document)))
+    assert codes(findings) == {"document-type"}
+    assert findings[0].message.endswith(f"not {document.ts()}.")  # type: ignore[attr-defined]
+
+
+def test_it_accepts_objects_unions_of_objects_and_any_as_documents() -> None:
+    for document in (v.object({}), v.union(v.object({}), v.object({"a": v.null()})), v.any()):
+        assert lint(define_schema(t=define_table(document))) == []

@@ -25,11 +25,25 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("show", help="Version, changelog and a table overview.")
-        sub.add_parser("json", help="The canonical export (as defineSchema().export()).")
-        ts = sub.add_parser("ts", help="Write the deployable Convex project.")
+        json_p = sub.add_parser(
+            "json", help="The canonical export (as defineSchema().export()) of the package."
+        )
+        _add_module_argument(json_p)
+        ts = sub.add_parser(
+            "ts",
+            help="Write the deployable Convex project of the package (its schema.ts and "
+            "convex.config.ts carry the package version).",
+        )
         ts.add_argument("--out", required=True, help="Directory to write the project into.")
+        _add_module_argument(
+            ts,
+            " The generated files then carry no version number: versions belong to the "
+            "BYOD package, not to another module's schema.",
+        )
         lint_p = sub.add_parser("lint", help="Lint the package or another module's schema.")
-        lint_p.add_argument("--module", help="Dotted path of a module defining `schema`.")
+        _add_module_argument(
+            lint_p, " Its vector indexes may use any dimensions (the package's are fixed)."
+        )
         diff = sub.add_parser("diff", help="Changes between two versions, classified.")
         diff.add_argument("--from", dest="from_version", type=int, help="Default: current - 1.")
         diff.add_argument("--to", dest="to_version", type=int, help="Default: working tree.")
@@ -51,24 +65,24 @@ class Command(BaseCommand):
             )
 
     def do_json(self, options: dict[str, Any]) -> None:
-        self.stdout.write(package_schema.canonical_json())
+        self.stdout.write((_module_schema(options) or package_schema).canonical_json())
 
     def do_ts(self, options: dict[str, Any]) -> None:
         out = Path(options["out"])
         if out.exists() and not out.is_dir():
             raise CommandError(f"{out} exists and is not a directory.")
-        for path in write_project(out, package_schema, CURRENT_VERSION):
+        other = _module_schema(options)
+        if other is None:
+            written = write_project(out, package_schema, CURRENT_VERSION)
+        else:
+            written = write_project(out, other, version=None)
+        for path in written:
             self.stdout.write(str(path))
 
     def do_lint(self, options: dict[str, Any]) -> None:
-        schema: Schema = package_schema
-        dims: int | None = EMBEDDING_DIMENSIONS
-        if options.get("module"):
-            try:
-                schema = load_schema(options["module"])
-            except LookupError as exc:
-                raise CommandError(str(exc)) from exc
-            dims = None
+        other = _module_schema(options)
+        schema: Schema = other or package_schema
+        dims = EMBEDDING_DIMENSIONS if other is None else None
         findings = lint(schema, vector_dimensions=dims)
         for finding in findings:
             self.stdout.write(str(finding))
@@ -103,3 +117,22 @@ class Command(BaseCommand):
         if problems:
             raise CommandError(f"{len(problems)} problem(s).")
         self.stdout.write(f"schema package v{CURRENT_VERSION}: lint clean, version locked.")
+
+
+def _add_module_argument(parser: CommandParser, more_help: str = "") -> None:
+    parser.add_argument(
+        "--module",
+        help="Use the schema of this module (dotted path; its `schema`, or its only Schema) "
+        "instead of the package's." + more_help,
+    )
+
+
+def _module_schema(options: dict[str, Any]) -> Schema | None:
+    """The schema of --module (the one way every action loads one), or None without it."""
+    dotted = options.get("module")
+    if not dotted:
+        return None
+    try:
+        return load_schema(dotted)
+    except LookupError as exc:
+        raise CommandError(str(exc)) from exc
