@@ -157,7 +157,8 @@ def _diff_table(name: str, old: dict[str, Any], new: dict[str, Any]) -> list[Cha
 
 def _fields(document_type: dict[str, Any]) -> dict[str, Any] | None:
     if document_type.get("type") == "object":
-        return document_type["value"]
+        fields: dict[str, Any] = document_type["value"]
+        return fields
     return None
 
 
@@ -171,14 +172,19 @@ def accepts(wide: dict[str, Any], narrow: dict[str, Any]) -> bool:
         return any(accepts(member, narrow) for member in wide["value"])
     if narrow.get("type") == "literal" and wide.get("type") in ("string", "number", "boolean"):
         value = narrow["value"]
-        kinds = {"string": str, "boolean": bool, "number": (int, float)}
+        kinds: dict[str, type | tuple[type, ...]] = {
+            "string": str,
+            "boolean": bool,
+            "number": (int, float),
+        }
         return isinstance(value, kinds[wide["type"]]) and not (
             wide["type"] == "number" and isinstance(value, bool)
         )
     if wide.get("type") == "array" and narrow.get("type") == "array":
         return accepts(wide["value"], narrow["value"])
     if wide.get("type") == "object" and narrow.get("type") == "object":
-        w, n = wide["value"], narrow["value"]
+        w: dict[str, Any] = wide["value"]
+        n: dict[str, Any] = narrow["value"]
         for key, spec in w.items():
             if key not in n:
                 if not spec["optional"]:

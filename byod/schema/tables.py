@@ -149,15 +149,15 @@ class Table:
         for i in self.indexes:
             parts.append(f".index({json.dumps(i.name)}, {json.dumps(list(i.fields))})")
         for s in self.search_indexes:
-            opts = {"searchField": s.search_field, "filterFields": list(s.filter_fields)}
-            parts.append(f".searchIndex({json.dumps(s.name)}, {_ts_options(opts)})")
+            search = {"searchField": s.search_field, "filterFields": list(s.filter_fields)}
+            parts.append(f".searchIndex({json.dumps(s.name)}, {_ts_options(search)})")
         for vi in self.vector_indexes:
-            opts = {
+            vector: dict[str, Any] = {
                 "vectorField": vi.vector_field,
                 "dimensions": vi.dimensions,
                 "filterFields": list(vi.filter_fields),
             }
-            parts.append(f".vectorIndex({json.dumps(vi.name)}, {_ts_options(opts)})")
+            parts.append(f".vectorIndex({json.dumps(vi.name)}, {_ts_options(vector)})")
         return "\n  ".join(parts)
 
 
