@@ -18,6 +18,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { controlRequestHandler } from "./lib/control_api.mjs";
+import { checkConvexTest, describeProblems } from "./lib/convex_test_internals.mjs";
 import { Registry } from "./lib/deployment.mjs";
 import { handleDeploymentRequest } from "./lib/deployment_api.mjs";
 import { destroyHangingSockets } from "./lib/faults.mjs";
@@ -42,6 +43,14 @@ function parseArgs(argv) {
 }
 
 const ARGS = parseArgs(process.argv.slice(2));
+
+// Deployments keep their documents in convex-test's private class; refuse to run on a convex-test
+// whose internals are not the ones lib/convex_test_internals.mjs was written against.
+const internals = await checkConvexTest();
+if (internals.problems.length > 0) {
+  process.stderr.write(describeProblems(internals.problems));
+  process.exit(1);
+}
 
 const WORKDIR = ARGS.workdir ?? fs.mkdtempSync(path.join(os.tmpdir(), "convex-emulator-"));
 const OWN_WORKDIR = ARGS.workdir === null;
