@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,10 +35,10 @@ def run_node(root: Path, script: str, *args: str) -> subprocess.CompletedProcess
     )
 
 
-def installed_report() -> dict:
+def installed_report() -> dict[str, Any]:
     result = run_node(EMULATOR_DIR, CHECK)
     assert result.returncode == 0, result.stderr
-    report: dict = json.loads(result.stdout)
+    report: dict[str, Any] = json.loads(result.stdout)
     return report
 
 
