@@ -14,6 +14,7 @@ import pytest
 
 from tests.deploy.sandbox import ROOT, Sandbox
 from tests.fixtures.emulator import EmulatorDeployment
+from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -25,16 +26,6 @@ user = User.objects.create_user(username="worker-test", password="x" * 12)
 connection = connect(user, os.environ["DEP_URL"], os.environ["DEP_KEY"], actor=user)
 result = {"connection": connection.pk, "deployment": connection.deployments.get().pk}
 """
-
-
-def wait_for(predicate: Any, *, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def stop(process: subprocess.Popen[str], sig: int = signal.SIGTERM) -> str:
