@@ -23,6 +23,8 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.fixtures.people import PASSWORD
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-results" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -161,6 +163,15 @@ def browser_page(chromium: Any, settings: Any) -> Iterator[Any]:
         yield page
     finally:
         context.close()
+
+
+def log_in(page: Any, base_url: str, user: Any) -> None:
+    """Log `user` in through the login page (every test user has the password PASSWORD)."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector(f"text=Log out {user.username}")
 
 
 def screenshot(page: Any, name: str) -> Path:

@@ -18,11 +18,10 @@ from accounts.models import User
 from byod import transitions
 from byod.errors import ConvexError
 from byod.models import Deployment
-from tests.browser.fixtures import screenshot
+from tests.browser.fixtures import log_in, screenshot
 from tests.web.conftest import make_connection
 
 pytestmark = [pytest.mark.browser]
-PASSWORD = "a long enough passphrase 7"
 
 
 def drive(deployment_id: int, failure: str | None) -> None:
@@ -47,23 +46,15 @@ def drive(deployment_id: int, failure: str | None) -> None:
         db_connection.close()
 
 
-def log_in(page: Any, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-
-
 @pytest.mark.parametrize("failure", [None, "timeout"])
 def test_the_progress_panel_updates_itself_then_stops_polling(
-    browser_page: Any, live_server: Any, failure: str | None
+    browser_page: Any, live_server: Any, owner: User, failure: str | None
 ) -> None:
-    user = User.objects.create_user("gina", "gina@example.com", PASSWORD)
-    connection = make_connection(user, deployed_version=None, status="pending")
+    connection = make_connection(owner, deployed_version=None, status="pending")
     deployment = Deployment.objects.create(connection=connection, to_version=1, trigger="user")
     transitions.deploy_queued(deployment)
     page = browser_page
-    log_in(page, live_server.url, "gina")
+    log_in(page, live_server.url, owner)
     page.goto(f"{live_server.url}/database/")
     page.evaluate("window.__noReload = true")
     polls: list[str] = []

@@ -12,15 +12,15 @@ import pytest
 
 from accounts.models import User
 from byod.models import Connection, Deployment
-from tests.browser.fixtures import Worker, screenshot
+from tests.browser.fixtures import Worker, log_in, screenshot
 from tests.fixtures.emulator import EmulatorDeployment
+from tests.fixtures.people import PASSWORD
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
     pytest.mark.usefixtures("allow_emulator_hosts"),
 ]
-PASSWORD = "a long enough passphrase 7"
 DEPLOY_TIMEOUT_MS = 90_000
 
 
@@ -100,14 +100,10 @@ def test_a_user_connects_watches_the_deploy_redeploys_and_disconnects(
 
 
 def test_a_bad_key_gets_the_guidance_inline(
-    browser_page: Any, live_server: Any, convex_deployment: EmulatorDeployment
+    browser_page: Any, live_server: Any, owner: User, convex_deployment: EmulatorDeployment
 ) -> None:
     page = browser_page
-    User.objects.create_user("erin", "erin@example.com", PASSWORD)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "erin")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, live_server.url, owner)
     page.goto(f"{live_server.url}/database/")
 
     wrong = f"{convex_deployment.name}|{secrets.token_hex(24)}"
@@ -134,17 +130,14 @@ def test_the_page_works_without_javascript(
     settings: Any,
     live_server: Any,
     task_worker: Worker,
+    owner: User,
     convex_deployment: EmulatorDeployment,
 ) -> None:
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     context = chromium.new_context(java_script_enabled=False)
     page = context.new_page()
     try:
-        User.objects.create_user("fred", "fred@example.com", PASSWORD)
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", "fred")
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
+        log_in(page, live_server.url, owner)
         page.goto(f"{live_server.url}/database/")
         page.fill("#id_url", convex_deployment.url)
         page.fill("#id_deploy_key", convex_deployment.admin_key)

@@ -7,22 +7,11 @@ import socket
 import pytest
 from django.test import override_settings
 
-from accounts.models import User
 from byod import inputs
 
 # A deploy key shaped like the real thing, easy to find if it ever leaks.
 CANARY_KEY = "prod:happy-otter-123|CANARYc2VjcmV0LXRva2VuLWZvci10ZXN0cw=="
 CANARY_MARK = "CANARY"
-
-
-@pytest.fixture
-def alice(db: None) -> User:
-    return User.objects.create_user("alice", "alice@example.com", "pw-alice-123456")
-
-
-@pytest.fixture
-def bob(db: None) -> User:
-    return User.objects.create_user("bob", "bob@example.com", "pw-bob-123456")
 
 
 def new_key(key_id: str) -> tuple[str, bytes]:

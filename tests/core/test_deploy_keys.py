@@ -25,15 +25,15 @@ def stored(user, key: str, name: str) -> Connection:
     )
 
 
-def test_it_decrypts_the_owners_key(alice) -> None:
-    connection = stored(alice, CANARY_KEY, "happy-otter-123")
+def test_it_decrypts_the_owners_key(owner) -> None:
+    connection = stored(owner, CANARY_KEY, "happy-otter-123")
     assert CANARY_MARK not in connection.key_ciphertext
     assert get_deploy_key(Connection.objects.get(pk=connection.pk)) == CANARY_KEY
 
 
-def test_it_refuses_a_key_copied_into_another_users_row(alice, bob) -> None:
-    theirs = stored(alice, CANARY_KEY, "happy-otter-123")
-    mine = stored(bob, BOB_KEY, "calm-fox-7")
+def test_it_refuses_a_key_copied_into_another_users_row(owner, other_user) -> None:
+    theirs = stored(owner, CANARY_KEY, "happy-otter-123")
+    mine = stored(other_user, BOB_KEY, "calm-fox-7")
     # An attacker with database write access swaps the ciphertexts between the rows.
     Connection.objects.filter(pk=mine.pk).update(key_ciphertext=theirs.key_ciphertext)
     Connection.objects.filter(pk=theirs.pk).update(key_ciphertext=mine.key_ciphertext)
@@ -44,8 +44,8 @@ def test_it_refuses_a_key_copied_into_another_users_row(alice, bob) -> None:
         assert "calm-fox-7|" not in str(caught.value)
 
 
-def test_it_refuses_a_tampered_row(alice) -> None:
-    connection = stored(alice, CANARY_KEY, "happy-otter-123")
+def test_it_refuses_a_tampered_row(owner) -> None:
+    connection = stored(owner, CANARY_KEY, "happy-otter-123")
     text = connection.key_ciphertext
     flipped = text[:-6] + ("A" if text[-6] != "A" else "B") + text[-5:]
     Connection.objects.filter(pk=connection.pk).update(key_ciphertext=flipped)
@@ -53,9 +53,9 @@ def test_it_refuses_a_tampered_row(alice) -> None:
         get_deploy_key(Connection.objects.get(pk=connection.pk))
 
 
-def test_it_has_no_key_after_disconnect(alice) -> None:
-    connection = stored(alice, CANARY_KEY, "happy-otter-123")
-    transitions.mark_disconnected(connection, actor=alice)
+def test_it_has_no_key_after_disconnect(owner) -> None:
+    connection = stored(owner, CANARY_KEY, "happy-otter-123")
+    transitions.mark_disconnected(connection, actor=owner)
     row = Connection.objects.get(pk=connection.pk)
     assert (row.key_ciphertext, row.key_id) == ("", "")
     with pytest.raises(NoDeployKey, match="connect again"):

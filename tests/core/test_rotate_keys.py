@@ -7,6 +7,7 @@ from byod import keys
 from byod.keys import KEY_FIELD
 from byod.models import Connection, Event
 from tests.core.conftest import new_key
+from tests.fixtures.people import make_user
 
 OLD, NEW = new_key("old"), new_key("new")
 
@@ -14,7 +15,7 @@ OLD, NEW = new_key("old"), new_key("new")
 def make_connections(django_user_model, count: int) -> list[Connection]:
     rows = []
     for i in range(count):
-        user = django_user_model.objects.create_user(f"user{i}", f"u{i}@example.com", "pw")
+        user = make_user(f"user{i}")
         key = f"prod:deployment-{i}|tokenCANARY{i:04d}abcdefghijklmnop"
         sealed = keys.encrypt(key, owner=user.external_id, field=KEY_FIELD)
         rows.append(

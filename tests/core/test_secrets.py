@@ -81,7 +81,7 @@ def command(sink: Sink, capsys, name: str, *args: str) -> None:
     sink.add(captured.out, captured.err)
 
 
-def test_it_never_shows_input_errors_with_the_key(alice, caplog, fake_dns) -> None:
+def test_it_never_shows_input_errors_with_the_key(owner, caplog, fake_dns) -> None:
     fake_dns["happy-otter-123.convex.cloud"] = ["10.0.0.1"]  # refused by the SSRF guard
     caplog.set_level(logging.DEBUG)
     sink = Sink()
@@ -90,7 +90,7 @@ def test_it_never_shows_input_errors_with_the_key(alice, caplog, fake_dns) -> No
         sink.add(check, check.message, repr(check.error))
     for bad in (CANARY_KEY.replace("|", "| "), CANARY_KEY.replace("prod:", "prd:")):
         with pytest.raises(InputError) as caught:
-            connections.connect(alice, "https://happy-otter-123.convex.cloud", bad, actor=alice)
+            connections.connect(owner, "https://happy-otter-123.convex.cloud", bad, actor=owner)
         sink.add(caught.value, repr(caught.value))
     sink.add(caplog.text, *(r.getMessage() for r in caplog.records))
     assert sink.text()
@@ -99,7 +99,7 @@ def test_it_never_shows_input_errors_with_the_key(alice, caplog, fake_dns) -> No
 
 @pytest.mark.django_db(transaction=True)  # no open transaction: the database can be copied
 def test_it_never_shows_the_key_in_clear(
-    alice,
+    owner,
     canary_deployment: EmulatorDeployment,
     canary_token: str,
     caplog,
@@ -120,7 +120,7 @@ def test_it_never_shows_the_key_in_clear(
             capsys,
             "byod_connect",
             "--user",
-            "alice",
+            owner.username,
             "--url",
             canary_deployment.url,
             "--key-file",
@@ -149,7 +149,7 @@ def test_it_never_shows_the_key_in_clear(
     sink.add(*(repr(e.__dict__) for e in connection.events.all()))
 
     seen = sink.text()
-    assert "Connected alice" in seen  # the good path did run
+    assert f"Connected {owner.username}" in seen  # the good path did run
     assert canary_token not in seen
     raw = database_bytes(tmp_path)
     assert connection.key_ciphertext.encode() in raw  # the copy holds the row...

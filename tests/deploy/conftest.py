@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from accounts.models import User
 from byod.models import Connection, Deployment
 from byod.services import connections
 from tests.fixtures.emulator import Emulator, EmulatorDeployment
@@ -31,16 +32,9 @@ def deployment(convex_emulator: Emulator, allow_emulator_hosts: None) -> Any:
 
 
 @pytest.fixture
-def user(django_user_model: Any) -> Any:
-    return django_user_model.objects.create_user(
-        username=f"u{secrets.token_hex(3)}", email="owner@example.com", password="x" * 12
-    )
-
-
-@pytest.fixture
-def connected(user: Any, deployment: EmulatorDeployment) -> tuple[Connection, Deployment]:
+def connected(owner: User, deployment: EmulatorDeployment) -> tuple[Connection, Deployment]:
     """A user connected through the service; returns the connection and its queued deploy."""
-    connection = connections.connect(user, deployment.url, deployment.admin_key, actor=user)
+    connection = connections.connect(owner, deployment.url, deployment.admin_key, actor=owner)
     queued = connection.deployments.get()
     return connection, queued
 

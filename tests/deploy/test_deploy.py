@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from accounts.models import User
 from byod import transitions
 from byod.client import ConvexClient
 from byod.inputs import parse_url
@@ -75,10 +76,10 @@ def test_a_second_trigger_returns_the_queued_deploy(
     assert connection.deployments.count() == 1
 
 
-def test_a_dry_run_changes_nothing(user: Any, deployment: EmulatorDeployment) -> None:
+def test_a_dry_run_changes_nothing(owner: User, deployment: EmulatorDeployment) -> None:
     from byod.services.connections import connect
 
-    connection = connect(user, deployment.url, deployment.admin_key, actor=user)
+    connection = connect(owner, deployment.url, deployment.admin_key, actor=owner)
     first = connection.deployments.get()
     run_deploy(first.pk)
     connection.refresh_from_db()
@@ -103,12 +104,12 @@ def test_a_dry_run_changes_nothing(user: Any, deployment: EmulatorDeployment) ->
 
 
 def test_a_dry_run_on_a_fresh_deployment_pushes_nothing(
-    user: Any, deployment: EmulatorDeployment
+    owner: User, deployment: EmulatorDeployment
 ) -> None:
-    connection = Connection.objects.create(user=user, url=deployment.url, status="pending")
+    connection = Connection.objects.create(user=owner, url=deployment.url, status="pending")
     from byod import keys
 
-    sealed = keys.seal_deploy_key(deployment.admin_key, owner=user.external_id)
+    sealed = keys.seal_deploy_key(deployment.admin_key, owner=owner.external_id)
     Connection.objects.filter(pk=connection.pk).update(
         key_ciphertext=sealed.ciphertext, key_id=sealed.key_id
     )
@@ -218,11 +219,11 @@ def test_a_permanent_failure_is_not_retried(
 
 
 def test_existing_documents_that_break_the_schema_fail_the_deploy_and_lose_nothing(
-    user: Any, deployment: EmulatorDeployment
+    owner: User, deployment: EmulatorDeployment
 ) -> None:
     from byod.services.connections import connect
 
-    connection = connect(user, deployment.url, deployment.admin_key, actor=user)
+    connection = connect(owner, deployment.url, deployment.admin_key, actor=owner)
     first = connection.deployments.get()
     run_deploy(first.pk)
     table = deployment.active_schema()["tables"][0]["tableName"]

@@ -20,9 +20,9 @@ pytestmark = pytest.mark.slow
 
 CONNECT = """
 import os
-from accounts.models import User
 from byod.services.connections import connect
-user = User.objects.create_user(username="worker-test", password="x" * 12)
+from tests.fixtures.people import make_user
+user = make_user(os.environ.get("USER_NAME", "owner"))
 connection = connect(user, os.environ["DEP_URL"], os.environ["DEP_KEY"], actor=user)
 result = {"connection": connection.pk, "deployment": connection.deployments.get().pk}
 """
@@ -159,9 +159,7 @@ def test_byod_deploy_runs_many_deploys_in_parallel_and_fails_loudly(
         created.append(convex_emulator.create_deployment(name, admin_key=canary_key(name)))
     try:
         for i, dep in enumerate(created):
-            sandbox.python(
-                CONNECT.replace("worker-test", f"user{i}"), DEP_URL=dep.url, DEP_KEY=dep.admin_key
-            )
+            sandbox.python(CONNECT, USER_NAME=f"user{i}", DEP_URL=dep.url, DEP_KEY=dep.admin_key)
         created[3].set_fault("*", revoked_key=True)
         done = sandbox.manage("byod_deploy", "--all", "--concurrency", "4", check=False)
         assert done.returncode != 0

@@ -1,51 +1,11 @@
-"""Users for each role, rows written directly, and helpers shared by the web and browser tests.
-
-Every test module here runs with ``pytest.mark.urls("tests.web.urls")``: the project's URLs plus
-the settings page until byodsite.urls mounts it."""
+"""Rows written directly, and helpers shared by the web and browser tests."""
 
 from __future__ import annotations
-
-import pytest
-from django.test import Client
 
 from accounts.models import User
 from byod.models import Connection, ConnectionStatus, Deployment
 
-PASSWORD = "correct horse battery staple 42"
 CANARY_KEY = "prod:quiet-lynx-417|CANARYCANARYCANARYCANARY0123456789"
-
-
-def make_user(name: str, *, staff: bool = False) -> User:
-    return User.objects.create_user(
-        name, f"{name}@example.com", PASSWORD, is_staff=staff, is_superuser=staff
-    )
-
-
-@pytest.fixture
-def owner(db: None) -> User:
-    return make_user("owner")
-
-
-@pytest.fixture
-def other(db: None) -> User:
-    return make_user("other")
-
-
-@pytest.fixture
-def staff(db: None) -> User:
-    return make_user("staff", staff=True)
-
-
-def client_for(user: User | None, *, csrf: bool = False) -> Client:
-    c = Client(enforce_csrf_checks=csrf)
-    if user is not None:
-        c.force_login(user)
-    return c
-
-
-@pytest.fixture
-def owner_client(owner: User) -> Client:
-    return client_for(owner)
 
 
 def make_connection(

@@ -11,12 +11,8 @@ from accounts.models import User
 from byod import package
 from byod.models import Connection, ConnectionStatus, Deployment
 from tests.fixtures.emulator import Emulator, EmulatorDeployment
-from tests.web.conftest import (
-    FOREIGN_TABLES,
-    client_for,
-    make_connection,
-    push_foreign_project,
-)
+from tests.fixtures.people import client_for
+from tests.web.conftest import FOREIGN_TABLES, make_connection, push_foreign_project
 
 pytestmark = [
     pytest.mark.django_db,

@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from byod.models import ConnectionStatus, Deployment
-from tests.web.conftest import CANARY_KEY, client_for, make_connection
+from tests.fixtures.people import client_for
+from tests.web.conftest import CANARY_KEY, make_connection
 
 pytestmark = [pytest.mark.django_db]
 

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from byod.models import ConnectionStatus
-from tests.web.conftest import client_for, make_connection, make_deployment
+from tests.fixtures.people import client_for
+from tests.web.conftest import make_connection, make_deployment
 
 pytestmark = [pytest.mark.django_db]
 HTMX = {"HX-Request": "true"}
