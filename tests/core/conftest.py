@@ -9,10 +9,6 @@ from django.test import override_settings
 
 from byod import inputs
 
-# A deploy key shaped like the real thing, easy to find if it ever leaks.
-CANARY_KEY = "prod:happy-otter-123|CANARYc2VjcmV0LXRva2VuLWZvci10ZXN0cw=="
-CANARY_MARK = "CANARY"
-
 
 def new_key(key_id: str) -> tuple[str, bytes]:
     return key_id, os.urandom(32)

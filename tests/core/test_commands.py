@@ -3,35 +3,34 @@
 from __future__ import annotations
 
 import io
-import secrets
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from byod.models import Connection
-from tests.core.conftest import CANARY_KEY, CANARY_MARK
+from tests.fixtures.canary import assert_no_canary, cloud_key, self_hosted_key
 
 pytestmark = pytest.mark.usefixtures("allow_emulator_hosts")
 
+KEY = cloud_key("happy-otter-123")
 
-@pytest.mark.parametrize(
-    "extra", [["--key", CANARY_KEY], [f"--key={CANARY_KEY}"], [CANARY_KEY], ["--k", CANARY_KEY]]
-)
+
+@pytest.mark.parametrize("extra", [["--key", KEY], [f"--key={KEY}"], [KEY], ["--k", KEY]])
 def test_it_takes_no_key_on_the_command_line(owner, tmp_path, extra: list[str]) -> None:
     key_file = tmp_path / "key"
-    key_file.write_text(CANARY_KEY)
+    key_file.write_text(KEY)
     with pytest.raises(CommandError, match="never from the command line") as caught:
         call_command(
             "byod_connect", "--user", owner.username, "--url", "https://happy-otter-123.convex.cloud",
             "--key-file", str(key_file), *extra,
         )  # fmt: skip
-    assert CANARY_MARK not in str(caught.value)
+    assert_no_canary(caught.value)
     assert not Connection.objects.exists()
 
 
 def test_it_names_an_unknown_user(db, tmp_path) -> None:
     key_file = tmp_path / "key"
-    key_file.write_text(CANARY_KEY)
+    key_file.write_text(KEY)
     with pytest.raises(CommandError, match="No user 'nobody'"):
         call_command("byod_connect", "--user", "nobody", "--url", "https://x.convex.cloud",
                      "--key-file", str(key_file))  # fmt: skip
@@ -49,24 +48,24 @@ def test_it_explains_a_missing_or_empty_key_file(owner, tmp_path, content, says)
 
 def test_it_refuses_a_key_for_another_deployment_without_echoing_it(owner, tmp_path) -> None:
     key_file = tmp_path / "key"
-    key_file.write_text(CANARY_KEY)
+    key_file.write_text(KEY)
     with pytest.raises(CommandError) as caught:
         call_command("byod_connect", "--user", owner.username, "--url",
                      "https://calm-fox-7.convex.cloud", "--key-file", str(key_file))  # fmt: skip
     assert "Refused (deploy_key): This deploy key belongs to deployment 'happy-otter-123'" in str(
         caught.value
     )
-    assert CANARY_MARK not in str(caught.value)
+    assert_no_canary(caught.value)
     assert not Connection.objects.exists()
 
 
 def test_it_reports_a_refused_key_from_stdin(owner, convex_deployment, monkeypatch) -> None:
-    wrong = f"{convex_deployment.name}|{secrets.token_hex(24)}"
+    wrong = self_hosted_key(convex_deployment.name)
     monkeypatch.setattr("sys.stdin", io.StringIO(wrong + "\n"))
     with pytest.raises(CommandError, match=r"The deployment refused \(bad_credentials\)") as caught:
         call_command("byod_connect", "--user", owner.username, "--url", convex_deployment.url,
                      "--key-file", "-")  # fmt: skip
-    assert wrong.split("|")[1] not in str(caught.value)
+    assert_no_canary(caught.value)
 
 
 def test_it_connects_with_a_key_from_stdin(owner, convex_deployment, monkeypatch, capsys) -> None:

@@ -7,6 +7,7 @@ from byod import keys
 from byod.keys import KEY_FIELD
 from byod.models import Connection, Event
 from tests.core.conftest import new_key
+from tests.fixtures.canary import assert_no_canary, cloud_key
 from tests.fixtures.people import make_user
 
 OLD, NEW = new_key("old"), new_key("new")
@@ -16,7 +17,7 @@ def make_connections(django_user_model, count: int) -> list[Connection]:
     rows = []
     for i in range(count):
         user = make_user(f"user{i}")
-        key = f"prod:deployment-{i}|tokenCANARY{i:04d}abcdefghijklmnop"
+        key = cloud_key(f"deployment-{i}")
         sealed = keys.encrypt(key, owner=user.external_id, field=KEY_FIELD)
         rows.append(
             Connection.objects.create(
@@ -117,7 +118,7 @@ def test_it_reports_rows_it_cannot_decrypt_and_rotates_the_rest(
     captured = capsys.readouterr()
     assert "Rotated: 2. Unreadable: 1." in captured.out
     assert "failed authentication" in captured.err
-    assert "CANARY" not in captured.out + captured.err
+    assert_no_canary(captured.out, captured.err)
     assert Connection.objects.get(pk=rows[1].pk).key_id == "old"
 
 
@@ -140,7 +141,7 @@ def test_each_rotated_row_gets_an_audit_event(db, django_user_model, key_ring, c
     events = Event.objects.filter(kind="key.rotated").order_by("connection_id")
     assert [e.connection_id for e in events] == [r.pk for r in rows]
     assert all(e.data == {"from_key_id": "old", "to_key_id": "new"} for e in events)
-    assert all("CANARY" not in e.message for e in events)
+    assert_no_canary(*(e.message for e in events))
     rotate(capsys)  # nothing left to rotate: no new events
     assert Event.objects.filter(kind="key.rotated").count() == 3
 

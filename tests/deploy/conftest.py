@@ -10,21 +10,17 @@ import pytest
 from accounts.models import User
 from byod.models import Connection, Deployment
 from byod.services import connections
+from tests.fixtures.canary import self_hosted_key
 from tests.fixtures.emulator import Emulator, EmulatorDeployment
-
-CANARY_HEX = "cafe0ca7a2ae"  # marks test keys, so a leak is easy to spot
-
-
-def canary_key(name: str) -> str:
-    """A self-hosted admin key for deployment `name`, with a distinctive, unique secret."""
-    return f"{name}|{CANARY_HEX}{secrets.token_hex(26)}"
 
 
 @pytest.fixture
 def deployment(convex_emulator: Emulator, allow_emulator_hosts: None) -> Any:
     """A fresh emulated deployment whose admin key is a canary."""
     name = f"dep-{secrets.token_hex(4)}"
-    created = convex_emulator.create_deployment(name, admin_key=canary_key(name), backfill_ms=0)
+    created = convex_emulator.create_deployment(
+        name, admin_key=self_hosted_key(name), backfill_ms=0
+    )
     try:
         yield created
     finally:

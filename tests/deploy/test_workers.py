@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.deploy.sandbox import ROOT, Sandbox
+from tests.fixtures.canary import assert_no_canary, self_hosted_key
 from tests.fixtures.emulator import EmulatorDeployment
 from tests.fixtures.waiting import wait_for
 
@@ -100,8 +101,7 @@ def test_a_worker_killed_mid_deploy_leaves_a_lease_that_expires_then_a_failure_a
     retry = [r for r in recorded if r["kind"] == "deploy.retry_scheduled"]
     assert len(retry) == 1 and "worker_lost" in retry[0]["message"]
     # The secret never reached the workers' logs.
-    secret = deployment.admin_key.split("|", 1)[1]
-    assert secret not in first_err + second_err
+    assert_no_canary(first_err, second_err)
 
 
 def test_two_processes_triggering_at_once_get_one_deploy(
@@ -150,13 +150,11 @@ result = request_deploy(connection, trigger="admin").pk
 def test_byod_deploy_runs_many_deploys_in_parallel_and_fails_loudly(
     tmp_path: Path, convex_emulator: Any, allow_emulator_hosts: None
 ) -> None:
-    from tests.deploy.conftest import canary_key
-
     sandbox = Sandbox(tmp_path)
     created = []
     for i in range(4):
         name = f"par-{os.getpid()}-{i}-{int(time.time() * 1000) % 100000}"
-        created.append(convex_emulator.create_deployment(name, admin_key=canary_key(name)))
+        created.append(convex_emulator.create_deployment(name, admin_key=self_hosted_key(name)))
     try:
         for i, dep in enumerate(created):
             sandbox.python(CONNECT, USER_NAME=f"user{i}", DEP_URL=dep.url, DEP_KEY=dep.admin_key)
@@ -167,9 +165,7 @@ def test_byod_deploy_runs_many_deploys_in_parallel_and_fails_loudly(
         assert "4/4 done, 1 failed" in done.stdout
         assert "3 succeeded" in done.stdout
         assert "bad_credentials" in done.stdout
-        for dep in created:
-            secret = dep.admin_key.split("|", 1)[1]
-            assert secret not in done.stdout + done.stderr
+        assert_no_canary(done.stdout, done.stderr)
     finally:
         for dep in created:
             convex_emulator.delete_deployment(dep.name)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from accounts.models import User
 from byod.models import Connection, ConnectionStatus, Deployment
 
-CANARY_KEY = "prod:quiet-lynx-417|CANARYCANARYCANARYCANARY0123456789"
-
 
 def make_connection(
     user: User,

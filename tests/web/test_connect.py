@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 from django.urls import reverse
 
 from accounts.models import User
 from byod import package
 from byod.models import Connection, ConnectionStatus, Deployment
+from tests.fixtures.canary import assert_no_canary, self_hosted_key
 from tests.fixtures.emulator import Emulator, EmulatorDeployment
 from tests.fixtures.people import client_for
 from tests.web.conftest import FOREIGN_TABLES, make_connection, push_foreign_project
@@ -19,11 +18,6 @@ pytestmark = [
     pytest.mark.usefixtures("allow_emulator_hosts"),
 ]
 HTMX = {"HX-Request": "true"}
-
-
-def canary_key(deployment: EmulatorDeployment) -> str:
-    """A key of the right shape that the deployment refuses, and that we can search for."""
-    return f"{deployment.name}|{'CA7A' * 4}{secrets.token_hex(16)}"
 
 
 def test_it_checks_working_credentials_without_saving_them(
@@ -60,7 +54,7 @@ def test_it_answers_a_check_with_htmx_with_the_form_partial(
 def test_it_shows_a_refused_key_inline_with_what_to_do(
     owner: User, convex_deployment: EmulatorDeployment
 ) -> None:
-    key = canary_key(convex_deployment)
+    key = self_hosted_key(convex_deployment.name)  # the right shape, refused
     for headers in ({}, HTMX):
         response = client_for(owner).post(
             reverse("byod:connect"),
@@ -72,7 +66,7 @@ def test_it_shows_a_refused_key_inline_with_what_to_do(
         form = response.context["form"]
         assert "refused the deploy key" in form.errors["deploy_key"][0]
         assert "Create a new deploy key in the Convex dashboard" in html
-        assert key not in html and "CA7ACA7A" not in html
+        assert_no_canary(html)
     assert not Connection.objects.exists()
     assert convex_deployment.pushes() == []
 

@@ -9,13 +9,14 @@ from django.urls import reverse
 
 from accounts.models import User
 from byod.models import ConnectionStatus, Deployment
+from tests.fixtures.canary import cloud_key
 from tests.fixtures.people import client_for
-from tests.web.conftest import CANARY_KEY, make_connection
+from tests.web.conftest import make_connection
 
 pytestmark = [pytest.mark.django_db]
 
 POSTS = ["check", "connect", "redeploy", "credentials", "disconnect"]
-FORM = {"url": "https://quiet-lynx-417.convex.cloud", "deploy_key": CANARY_KEY}
+FORM = {"url": "https://quiet-lynx-417.convex.cloud", "deploy_key": cloud_key("quiet-lynx-417")}
 
 
 @pytest.mark.parametrize("name", POSTS)
