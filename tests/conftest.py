@@ -3,5 +3,6 @@
 pytest_plugins: list[str] = [
     "tests.fixtures.emulator",
     "tests.fixtures.people",
+    "tests.fixtures.connections",
     "tests.browser.fixtures",
 ]

@@ -10,8 +10,8 @@ from django.utils import timezone
 from accounts.models import User
 from byod.models import ConnectionStatus
 from tests.browser.fixtures import screenshot
+from tests.fixtures.connections import make_connection, make_deployment
 from tests.fixtures.people import PASSWORD, make_user
-from tests.web.conftest import make_connection, make_deployment
 
 pytestmark = [pytest.mark.browser]
 

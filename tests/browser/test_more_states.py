@@ -10,8 +10,8 @@ import pytest
 from accounts.models import User
 from byod.models import Connection
 from tests.browser.fixtures import log_in, screenshot
+from tests.fixtures.connections import FOREIGN_TABLES, make_connection, push_foreign_project
 from tests.fixtures.emulator import EmulatorDeployment
-from tests.web.conftest import FOREIGN_TABLES, make_connection, push_foreign_project
 
 pytestmark = [pytest.mark.browser]
 

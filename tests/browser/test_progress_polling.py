@@ -19,7 +19,7 @@ from byod import transitions
 from byod.errors import ConvexError
 from byod.models import Deployment
 from tests.browser.fixtures import log_in, screenshot
-from tests.web.conftest import make_connection
+from tests.fixtures.connections import make_connection
 
 pytestmark = [pytest.mark.browser]
 

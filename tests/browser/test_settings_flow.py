@@ -13,6 +13,7 @@ import pytest
 from accounts.models import User
 from byod.models import Connection, Deployment
 from tests.browser.fixtures import Worker, log_in, screenshot
+from tests.fixtures.canary import assert_no_canary
 from tests.fixtures.emulator import EmulatorDeployment
 from tests.fixtures.people import PASSWORD
 
@@ -46,20 +47,20 @@ def test_a_user_connects_watches_the_deploy_redeploys_and_disconnects(
     browser_page: Any,
     live_server: Any,
     task_worker: Worker,
-    convex_deployment: EmulatorDeployment,
+    canary_deployment: EmulatorDeployment,
 ) -> None:
     page = browser_page
-    convex_deployment.set_backfill_ms(2500)  # long enough to watch the indexes build
+    canary_deployment.set_backfill_ms(2500)  # long enough to watch the indexes build
     sign_up(page, live_server.url, "dana")
     page.goto(f"{live_server.url}/database/")
     assert state(page) == "not_connected"
     screenshot(page, "01-not-connected")
 
-    page.fill("#id_url", convex_deployment.url)
-    page.fill("#id_deploy_key", convex_deployment.admin_key)
+    page.fill("#id_url", canary_deployment.url)
+    page.fill("#id_deploy_key", canary_deployment.admin_key)
     page.click("text=Check connection")
     page.wait_for_selector("text=The connection works.")
-    assert page.input_value("#id_deploy_key") == convex_deployment.admin_key  # hx-preserve
+    assert page.input_value("#id_deploy_key") == canary_deployment.admin_key  # hx-preserve
     assert not Connection.objects.exists()
     screenshot(page, "02-check-ok")
 
@@ -73,8 +74,8 @@ def test_a_user_connects_watches_the_deploy_redeploys_and_disconnects(
     assert page.evaluate("window.__noReload === true")
     panel = page.inner_text("#byod-state")
     assert "Connected" in panel and "version 1" in panel and "up to date" in panel
-    assert convex_deployment.name in panel
-    assert convex_deployment.admin_key not in page.content()
+    assert canary_deployment.name in panel
+    assert_no_canary(page.content())
     screenshot(page, "04-connected-version-1")
 
     page.click("button:has-text('Redeploy')")
@@ -96,7 +97,7 @@ def test_a_user_connects_watches_the_deploy_redeploys_and_disconnects(
     screenshot(page, "07-disconnected")
     connection = Connection.objects.get()
     assert connection.status == "disconnected" and not connection.has_key
-    assert convex_deployment.active_schema() is not None  # the data stays with the user
+    assert canary_deployment.active_schema() is not None  # the data stays with the user
 
 
 def test_a_bad_key_gets_the_guidance_inline(

@@ -7,8 +7,9 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from byod.models import Connection
+from byod.models import Connection, ConnectionStatus
 from tests.fixtures.canary import assert_no_canary, cloud_key, self_hosted_key
+from tests.fixtures.connections import make_connection
 
 pytestmark = pytest.mark.usefixtures("allow_emulator_hosts")
 
@@ -68,14 +69,14 @@ def test_it_reports_a_refused_key_from_stdin(owner, convex_deployment, monkeypat
     assert_no_canary(caught.value)
 
 
-def test_it_connects_with_a_key_from_stdin(owner, convex_deployment, monkeypatch, capsys) -> None:
-    monkeypatch.setattr("sys.stdin", io.StringIO(convex_deployment.admin_key + "\n"))
-    call_command("byod_connect", "--user", owner.email, "--url", convex_deployment.url,
+def test_it_connects_with_a_key_from_stdin(owner, canary_deployment, monkeypatch, capsys) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(canary_deployment.admin_key + "\n"))
+    call_command("byod_connect", "--user", owner.email, "--url", canary_deployment.url,
                  "--key-file", "-")  # fmt: skip
     out = capsys.readouterr().out
-    assert f"Connected {owner.username} to {convex_deployment.url}" in out
+    assert f"Connected {owner.username} to {canary_deployment.url}" in out
     assert "queued" in out
-    assert convex_deployment.admin_key.split("|")[1] not in out
+    assert_no_canary(out)
     connection = Connection.objects.get(user=owner)
     assert connection.deployments.get().trigger == "command"
 
@@ -84,10 +85,8 @@ def test_it_prints_a_status_table(owner, other_user, capsys) -> None:
     from byod import transitions
 
     # Sorted by username: "other" comes before "owner".
-    Connection.objects.create(user=other_user, url="https://a.convex.cloud", deployment_name="a")
-    broken = Connection.objects.create(
-        user=owner, url="https://b.convex.cloud", deployment_name="b", deployed_version=1
-    )
+    make_connection(other_user, name="a", status=ConnectionStatus.PENDING, deployed_version=None)
+    broken = make_connection(owner, name="b", status=ConnectionStatus.PENDING)
     transitions.mark_error(broken, category="unreachable", message="We could not reach it.")
     call_command("byod_status")
     lines = capsys.readouterr().out.splitlines()

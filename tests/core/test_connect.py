@@ -12,6 +12,7 @@ from byod.errors import ConvexError, ForeignTablesError
 from byod.keys import open_deploy_key as get_deploy_key
 from byod.models import Connection, Deployment, Event
 from byod.services import connections
+from tests.fixtures.canary import assert_no_canary
 from tests.fixtures.emulator import EmulatorDeployment
 
 pytestmark = [
@@ -23,15 +24,15 @@ def kinds(connection: Connection) -> list[str]:
     return list(connection.events.order_by("id").values_list("kind", flat=True))
 
 
-def test_it_stores_the_key_encrypted_and_queues_a_deploy(owner, convex_deployment) -> None:
+def test_it_stores_the_key_encrypted_and_queues_a_deploy(owner, canary_deployment) -> None:
     connection = connections.connect(
-        owner, convex_deployment.url, convex_deployment.admin_key, actor=owner
+        owner, canary_deployment.url, canary_deployment.admin_key, actor=owner
     )
     connection.refresh_from_db()
     assert connection.status == "deploying"
-    assert connection.deployment_name == convex_deployment.name
-    assert convex_deployment.admin_key not in connection.key_ciphertext
-    assert get_deploy_key(connection) == convex_deployment.admin_key
+    assert connection.deployment_name == canary_deployment.name
+    assert_no_canary(connection.key_ciphertext)
+    assert get_deploy_key(connection) == canary_deployment.admin_key
     deployment = connection.deployments.get()
     assert (deployment.status, deployment.trigger, deployment.requested_by) == (
         "queued",

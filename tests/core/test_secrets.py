@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import secrets
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,7 @@ from byod.models import Deployment
 from byod.services import connections
 from byod.services.deploy import run_deploy
 from tests.fixtures.canary import assert_no_canary, cloud_key, self_hosted_key
-from tests.fixtures.emulator import Emulator, EmulatorDeployment
+from tests.fixtures.emulator import EmulatorDeployment
 
 pytestmark = pytest.mark.usefixtures("allow_emulator_hosts")
 
@@ -36,16 +34,6 @@ class Sink:
 
     def text(self) -> str:
         return "\n".join(self.parts)
-
-
-@pytest.fixture
-def canary_deployment(convex_emulator: Emulator) -> Iterator[EmulatorDeployment]:
-    name = f"canary-{secrets.token_hex(3)}"
-    deployment = convex_emulator.create_deployment(name, admin_key=self_hosted_key(name))
-    try:
-        yield deployment
-    finally:
-        convex_emulator.delete_deployment(deployment.name)
 
 
 def database_bytes(tmp_path: Path) -> bytes:

@@ -6,18 +6,15 @@ from django.utils import timezone
 
 from byod import transitions
 from byod.keys import Sealed
-from byod.models import Connection, Deployment, Event
+from byod.models import Connection, ConnectionStatus, Deployment, Event
 from byod.transitions import TransitionError
+from tests.fixtures.connections import make_connection
 
 
 @pytest.fixture
 def connection(owner) -> Connection:
-    conn = Connection.objects.create(
-        user=owner,
-        url="https://happy-otter-123.convex.cloud",
-        deployment_name="happy-otter-123",
-        key_ciphertext="c2VhbGVk",
-        key_id="k1",
+    conn = make_connection(
+        owner, name="happy-otter-123", status=ConnectionStatus.PENDING, deployed_version=None
     )
     transitions.connection_created(conn, actor=owner)
     return conn

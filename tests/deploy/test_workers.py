@@ -53,12 +53,14 @@ def deployment_row(sandbox: Sandbox, pk: int) -> dict[str, Any]:
 
 
 def test_a_worker_killed_mid_deploy_leaves_a_lease_that_expires_then_a_failure_and_a_retry(
-    tmp_path: Path, deployment: EmulatorDeployment
+    tmp_path: Path, canary_deployment: EmulatorDeployment
 ) -> None:
     sandbox = Sandbox(tmp_path, BYOD_DEPLOY_LEASE_SECONDS="3")
     # Index backfill that never ends keeps the first worker mid-deploy until we kill it.
-    deployment.set_backfill_ms(10 * 60 * 1000)
-    ids = sandbox.python(CONNECT, DEP_URL=deployment.url, DEP_KEY=deployment.admin_key)
+    canary_deployment.set_backfill_ms(10 * 60 * 1000)
+    ids = sandbox.python(
+        CONNECT, DEP_URL=canary_deployment.url, DEP_KEY=canary_deployment.admin_key
+    )
     worker_args = ("db_worker", "--interval", "0.1", "--no-startup-delay")
 
     first = sandbox.popen(*worker_args)
@@ -74,7 +76,7 @@ def test_a_worker_killed_mid_deploy_leaves_a_lease_that_expires_then_a_failure_a
     assert killed["status"] == "running"
     assert killed["lease_owner"], "a running deploy holds a lease"
 
-    deployment.set_backfill_ms(0)
+    canary_deployment.set_backfill_ms(0)
     second = sandbox.popen(*worker_args)
     try:
         done = wait_for(
@@ -105,10 +107,12 @@ def test_a_worker_killed_mid_deploy_leaves_a_lease_that_expires_then_a_failure_a
 
 
 def test_two_processes_triggering_at_once_get_one_deploy(
-    tmp_path: Path, deployment: EmulatorDeployment
+    tmp_path: Path, canary_deployment: EmulatorDeployment
 ) -> None:
     sandbox = Sandbox(tmp_path)
-    ids = sandbox.python(CONNECT, DEP_URL=deployment.url, DEP_KEY=deployment.admin_key)
+    ids = sandbox.python(
+        CONNECT, DEP_URL=canary_deployment.url, DEP_KEY=canary_deployment.admin_key
+    )
     # Finish the first deploy, so the race is about a new one.
     sandbox.python(
         f"from byod.services.deploy import run_deploy\nrun_deploy({ids['deployment']})\n"

@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from byod.models import Connection, ConnectionStatus, Deployment
+from tests.fixtures.connections import make_connection
 from tests.fixtures.people import client_for
-from tests.web.conftest import make_connection
 
 pytestmark = [pytest.mark.django_db]
 

@@ -10,10 +10,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from byod.models import ConnectionStatus, Deployment, Event
+from byod.models import Connection, ConnectionStatus, Deployment, Event
 from byod.transitions import record
+from tests.fixtures.canary import assert_no_canary
+from tests.fixtures.connections import make_connection, make_deployment
+from tests.fixtures.emulator import EmulatorDeployment
 from tests.fixtures.people import client_for, make_user
-from tests.web.conftest import make_connection, make_deployment
 
 pytestmark = [pytest.mark.django_db]
 
@@ -71,14 +73,15 @@ def test_it_lists_connections_with_versions_status_and_failures(staff: User, own
 
 
 def test_it_never_shows_the_key_not_even_its_ciphertext(staff: User, owner: User) -> None:
-    connection = make_connection(owner, key_ciphertext="U0VDUkVUQ0lQSEVSVEVYVA==")
+    connection = make_connection(owner)
     client = client_for(staff)
     for url in (
         reverse(CHANGELIST),
         reverse("admin:byod_connection_change", args=[connection.pk]),
     ):
         html = client.get(url).content.decode()
-        assert "U0VDUkVUQ0lQSEVSVEVYVA" not in html
+        assert_no_canary(html)
+        assert connection.key_ciphertext[:16] not in html
         assert "key_ciphertext" not in html
 
 
@@ -170,11 +173,12 @@ def test_its_check_action_reports_counts_without_a_key(staff: User, owner: User)
     assert "Credential checks: 1 failed: key_missing." in text
 
 
-@pytest.mark.usefixtures("allow_emulator_hosts")
-def test_its_check_action_calls_the_deployment(staff: User, owner: User, convex_deployment) -> None:
-    from byod.services.connections import connect
-
-    connection = connect(owner, convex_deployment.url, convex_deployment.admin_key, actor=owner)
+def test_its_check_action_calls_the_deployment(
+    staff: User,
+    connected: tuple[Connection, Deployment],
+    canary_deployment: EmulatorDeployment,
+) -> None:
+    connection, _ = connected
     response = client_for(staff).post(
         reverse(CHANGELIST),
         {"action": "check_credentials", "_selected_action": [connection.pk]},
@@ -182,7 +186,7 @@ def test_its_check_action_calls_the_deployment(staff: User, owner: User, convex_
     )
     text = " ".join(str(m) for m in response.context["messages"])
     assert "1 valid" in text
-    convex_deployment.set_fault("check_admin_key", revoked_key=True)
+    canary_deployment.set_fault("check_admin_key", revoked_key=True)
     response = client_for(staff).post(
         reverse(CHANGELIST),
         {"action": "check_credentials", "_selected_action": [connection.pk]},
@@ -190,7 +194,7 @@ def test_its_check_action_calls_the_deployment(staff: User, owner: User, convex_
     )
     text = " ".join(str(m) for m in response.context["messages"])
     assert "1 failed: bad_credentials" in text
-    assert convex_deployment.admin_key not in response.content.decode()
+    assert_no_canary(response.content)
 
 
 def test_it_shows_latest_attempts_and_events_inline(staff: User, owner: User) -> None:

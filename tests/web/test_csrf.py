@@ -10,8 +10,8 @@ from django.urls import reverse
 from accounts.models import User
 from byod.models import ConnectionStatus, Deployment
 from tests.fixtures.canary import cloud_key
+from tests.fixtures.connections import make_connection
 from tests.fixtures.people import client_for
-from tests.web.conftest import make_connection
 
 pytestmark = [pytest.mark.django_db]
 
