@@ -118,14 +118,15 @@ def test_two_processes_triggering_at_once_get_one_deploy(
         f"from byod.services.deploy import run_deploy\nrun_deploy({ids['deployment']})\n"
         "result = None"
     )
-    at = time.time() + 3
+    # A start gate: each racer says "ready" once it is one call away from the trigger, then
+    # waits for a line on stdin; when all three are ready, the test lets them go together.
     trigger = f"""
-import time
+import sys
 from byod.models import Connection
 from byod.services.deploy import request_deploy
 connection = Connection.objects.get(pk={ids["connection"]})
-while time.time() < {at}:
-    pass
+print("ready", flush=True)
+sys.stdin.readline()
 result = request_deploy(connection, trigger="admin").pk
 """
     script = "import json, django\ndjango.setup()\n" + trigger + "\nprint(json.dumps(result))"
@@ -134,12 +135,20 @@ result = request_deploy(connection, trigger="admin").pk
             [sys.executable, "-c", script],
             cwd=ROOT,
             env=sandbox.env,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for _ in range(3)
     ]
+    for racer in racers:
+        assert racer.stdout is not None and racer.stdin is not None
+        # Blocks until this racer is at the gate (or reads EOF if the racer failed).
+        assert racer.stdout.readline() == "ready\n", racer.communicate(timeout=60)[1][-2000:]
+    for racer in racers:
+        racer.stdin.write("go\n")
+        racer.stdin.flush()
     outputs = [r.communicate(timeout=60) for r in racers]
     assert all(r.returncode == 0 for r in racers), [err[-2000:] for _, err in outputs]
     got = {int(out.strip().splitlines()[-1]) for out, _ in outputs}
