@@ -16,6 +16,7 @@ from tests.browser.fixtures import Worker, log_in, screenshot
 from tests.fixtures.canary import assert_no_canary
 from tests.fixtures.emulator import EmulatorDeployment
 from tests.fixtures.people import PASSWORD
+from tests.fixtures.waiting import wait_for
 
 pytestmark = [
     pytest.mark.browser,
@@ -144,12 +145,20 @@ def test_the_page_works_without_javascript(
         page.fill("#id_deploy_key", convex_deployment.admin_key)
         page.click("text=Connect and deploy")
         page.wait_for_url(re.compile(r"/database/$"))
-        for _ in range(DEPLOY_TIMEOUT_MS // 500):
-            if state(page) == "connected":
-                break
-            page.wait_for_timeout(500)
+
+        def reloaded_state() -> str:  # without JavaScript, the user reloads to see progress
             page.goto(f"{live_server.url}/database/")
-        assert state(page) == "connected", task_worker.output()
+            return state(page)
+
+        try:
+            wait_for(
+                lambda: reloaded_state() == "connected",
+                timeout=DEPLOY_TIMEOUT_MS / 1000,
+                interval=0.5,
+                what="the page to show the deployment connected",
+            )
+        except AssertionError as timed_out:
+            pytest.fail(f"{timed_out}; the worker's log:\n{task_worker.output()}")
         screenshot(page, "10-connected-without-javascript")
         page.click("a:has-text('Disconnect')")
         page.click("button:has-text('Disconnect and erase the key')")
