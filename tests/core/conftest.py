@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import base64
 import os
 import socket
 
@@ -27,10 +26,6 @@ def key_ring():
     yield install
     for o in reversed(overrides):
         o.disable()
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
 
 
 @pytest.fixture
