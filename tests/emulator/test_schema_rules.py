@@ -44,8 +44,6 @@ def start_push(
 def test_it_gives_the_backends_verdict_on_a_schema(
     client: httpx.Client, convex_deployment: EmulatorDeployment, case: Case
 ) -> None:
-    if case.emulator_diverges:
-        pytest.skip(f"known emulator divergence: {case.emulator_diverges}")
     response = start_push(client, convex_deployment, case.export)
     if case.backend is None:
         assert response.status_code == 200, response.text

@@ -5,7 +5,7 @@ import { convexToJson, jsonToConvex } from "convex/values";
 import { setFault } from "./faults.mjs";
 import { HttpError, readJson, requestUrl, sendError, sendJson } from "./http.mjs";
 import { matchRoute, route } from "./router.mjs";
-import { IDENTIFIER } from "./schema_rules.mjs";
+import { IDENTIFIER } from "./schema_names.mjs";
 
 async function createDeployment({ registry, req }) {
   const body = await readJson(req);
