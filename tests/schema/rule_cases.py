@@ -237,6 +237,15 @@ CASES = [
         "identifiers",
         schema(table(indexes=[index("by_kind", "meta.kind")], document=obj(meta=obj(kind=STRING)))),
     ),
+    # FieldPath::from_str (crates/value/src/field_path.rs) trims dots at either end.
+    Case(
+        "index field path with a trailing dot",
+        "identifiers",
+        schema(table(indexes=[index("by_a", "a.")])),
+        None,
+        ("index-field",),
+        lint_only="ours: the backend trims it to a; a stray dot is more likely a typo",
+    ),
     # Reserved names
     Case(
         "table name starting with _",
@@ -265,6 +274,15 @@ CASES = [
         schema(table(indexes=[index("_x", "a")])),
         "IndexNameReserved",
         ("index-name",),
+    ),
+    # IndexName::new_reserved (crates/common/src/types/index.rs) lets Fivetran's names through.
+    Case(
+        "index named _fivetran_synced",
+        "reserved-index-names",
+        schema(table(indexes=[index("_fivetran_synced", "a")])),
+        None,
+        ("index-name",),
+        lint_only="ours: the backend lets _fivetran-prefixed index names through for Fivetran",
     ),
     # One name per index, across kinds
     Case(
@@ -532,6 +550,22 @@ CASES = [
         "a nested vector field",
         "vector-field-type",
         schema(table(vector=[vector("by_e", "meta.e", 8)], document=obj(meta=obj(e=FLOATS)))),
+    ),
+    Case(
+        "a vector field of one union member, missing from the other",
+        "vector-field-type",
+        schema(
+            table(
+                vector=[vector("by_e", "e", 8)],
+                document=union(obj(e=STRING), obj(x=NUMBER)),
+            )
+        ),
+        None,
+        ("vector-field-type",),
+        lint_only=(
+            "ours: the backend counts a member without the field as able to hold the vector "
+            "(overlaps_with_array_float64); the one member that has it holds a string"
+        ),
     ),
     # Fields must exist (with schema validation)
     Case(
