@@ -182,3 +182,16 @@ def test_times_counts_every_fault_a_request_runs_under(client, convex_deployment
 def test_times_must_be_a_positive_count(convex_deployment, times):
     with pytest.raises(EmulatorError, match="InvalidFault"):
         convex_deployment.set_fault("*", status=500, times=times)
+
+
+@pytest.mark.parametrize("fault", [5, None, [1]])
+def test_a_fault_must_be_an_object(client, convex_emulator, convex_deployment, fault):
+    response = client.post(
+        f"{convex_emulator.base_url}/deployments/{convex_deployment.name}/faults",
+        json={"endpoint": "*", "fault": fault},
+    )
+    if fault is None:  # no fault at all: one that does nothing, as always
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 400
+        assert response.json()["code"] == "InvalidFault"

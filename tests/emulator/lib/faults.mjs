@@ -35,6 +35,9 @@ function normalizeEndpoint(endpoint) {
 
 export function setFault(dep, endpoint, fault) {
   const key = normalizeEndpoint(endpoint);
+  if (typeof fault !== "object" || fault === null || Array.isArray(fault)) {
+    throw new HttpError(400, "InvalidFault", "A fault is an object of fault kinds.");
+  }
   const unknown = Object.keys(fault).filter((k) => !FAULT_KINDS.has(k));
   if (unknown.length > 0) {
     throw new HttpError(400, "UnknownFault", `Unknown fault kinds: ${unknown.join(", ")}`);
@@ -66,9 +69,9 @@ export function takeFaults(dep, pathname) {
   return taken;
 }
 
-// Applies latency, then answers for the endpoint if the fault says so. True when the request is
-// dealt with (answered, dropped, or left hanging) and must not be routed.
-// Only the first of `faults` (the endpoint's own, if it has one) answers.
+// Applies latency, then answers for the endpoint if the fault says so: only the first of
+// `faults` (the endpoint's own, if it has one) does. True when the request is dealt with
+// (answered, dropped, or left hanging) and must not be routed.
 export async function injectFault(faults, req, res) {
   const fault = faults[0];
   if (!fault) return false;
