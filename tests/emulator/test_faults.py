@@ -126,3 +126,74 @@ def test_faults_stay_on_their_deployment(client, convex_emulator, convex_deploym
 def test_an_unknown_fault_kind_is_refused(convex_deployment):
     with pytest.raises(EmulatorError, match="UnknownFault"):
         convex_deployment.set_fault("*", latency=5)
+
+
+def wait_for_schema(client, dep):
+    """start_push, then one wait_for_schema poll: its status."""
+    body = {**push_request(), "adminKey": dep.admin_key, "dryRun": False}
+    start = client.post(dep.url + "/api/deploy2/start_push", json=body)
+    assert start.status_code == 200, start.text
+    wait = {"adminKey": dep.admin_key, "schemaChange": start.json()["schemaChange"]}
+    return client.post(dep.url + "/api/deploy2/wait_for_schema", json={**wait, "timeoutMs": 0})
+
+
+def query(client, dep):
+    return client.post(dep.url + "/api/query", json={"path": "notes:count", "args": {}})
+
+
+# Per state fault: (endpoint, fault, did it act on this response?).
+STATE_FAULTS = {
+    "revoked_key": (
+        "check_admin_key",
+        {"revoked_key": True},
+        lambda client, dep: check_key(client, dep).status_code == 403,
+    ),
+    "paused": (
+        "query",
+        {"paused": True},
+        lambda client, dep: "paused" in query(client, dep).json().get("errorMessage", ""),
+    ),
+    "race": (
+        "deploy2/wait_for_schema",
+        {"race": True},
+        lambda client, dep: wait_for_schema(client, dep).json()["type"] == "raceDetected",
+    ),
+    "schema_failure": (
+        "deploy2/wait_for_schema",
+        {"schema_failure": "notes"},
+        lambda client, dep: wait_for_schema(client, dep).json()["type"] == "failed",
+    ),
+}
+
+
+@pytest.mark.parametrize("times", [1, 2])
+@pytest.mark.parametrize("kind", STATE_FAULTS)
+def test_times_counts_state_faults_like_the_others(client, deployed, kind, times):
+    endpoint, fault, acted = STATE_FAULTS[kind]
+    deployed.set_fault(endpoint, **fault, times=times)
+    assert [acted(client, deployed) for _ in range(times + 1)] == [True] * times + [False]
+
+
+def test_times_counts_every_fault_a_request_runs_under(client, convex_deployment):
+    convex_deployment.set_fault("*", revoked_key=True, times=1)
+    convex_deployment.set_fault("check_admin_key", latency_ms=1)
+    assert [check_key(client, convex_deployment).status_code for _ in range(2)] == [403, 200]
+
+
+@pytest.mark.parametrize("times", [0, -1, 1.5, "2"])
+def test_times_must_be_a_positive_count(convex_deployment, times):
+    with pytest.raises(EmulatorError, match="InvalidFault"):
+        convex_deployment.set_fault("*", status=500, times=times)
+
+
+@pytest.mark.parametrize("fault", [5, None, [1]])
+def test_a_fault_must_be_an_object(client, convex_emulator, convex_deployment, fault):
+    response = client.post(
+        f"{convex_emulator.base_url}/deployments/{convex_deployment.name}/faults",
+        json={"endpoint": "*", "fault": fault},
+    )
+    if fault is None:  # no fault at all: one that does nothing, as always
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 400
+        assert response.json()["code"] == "InvalidFault"

@@ -13,11 +13,8 @@ database_index/indexed_fields.rs, vector_index/dimensions.rs), `crates/applicati
 (_validate_user_defined_index_fields: system fields, +_creationTime), `crates/common/src/types/
 index.rs` (IndexDescriptor, IndexName) and `crates/convex/sync_types/src/identifier.rs`.
 
-A case may say
-- `lint_only`: the backend accepts it but the lint refuses it, and why (Convex Cloud's lower
-  limits, or a rule of ours);
-- `emulator_diverges`: the emulator does not do what the backend does (the emulator half of the
-  case is skipped with this reason until the emulator is fixed; the lint half still runs).
+A case may say `lint_only`: the backend accepts it but the lint refuses it, and why (Convex
+Cloud's lower limits, or a rule of ours). The emulator gives the backend's verdict on every case.
 """
 
 from __future__ import annotations
@@ -53,7 +50,7 @@ RULES = {
 
 @dataclass(frozen=True)
 class Case:
-    """One schema export and what the backend, the lint and (if it differs) the emulator do."""
+    """One schema export and what the backend (and so the emulator) and the lint do with it."""
 
     name: str
     rule: str
@@ -61,7 +58,6 @@ class Case:
     backend: str | None = None  # the backend's error code; None: the backend accepts it
     lint: tuple[str, ...] = ()  # the lint's finding codes; (): it lints clean
     lint_only: str | None = None
-    emulator_diverges: str | None = None
 
 
 # -- Builders for exports -------------------------------------------------------------------
@@ -146,55 +142,6 @@ def names(count: int) -> list[str]:
 
 EMBEDDED = obj(a=STRING, e=FLOATS)
 
-# -- Where the emulator differs (tests/emulator/server.mjs, validateSchemaRules) ----------------
-
-EMU_INDEX_NAME_ORDER = (
-    "emulator checks reserved names before identifiers and answers IndexNameReserved; the backend "
-    "parses the name first (IndexDescriptor::new, crates/common/src/types/index.rs) and answers "
-    "InvalidIndexName"
-)
-EMU_FIELD_NAMES = (
-    "emulator does not check the validator's field names; the backend parses each as an "
-    "IdentifierFieldName (crates/common/src/schemas/json.rs, ObjectValidator::try_from) and "
-    "answers InvalidSchema"
-)
-EMU_SYSTEM_FILTER = (
-    "emulator refuses system fields in search indexes; the backend checks them only in database "
-    "indexes (crates/application/src/lib.rs, _validate_user_defined_index_fields) and counts a "
-    "top-level system field as existing (DocumentSchema::can_contain_field, "
-    "crates/common/src/schemas/mod.rs)"
-)
-EMU_DISTINCT_FILTERS = (
-    "emulator counts filter fields as listed; the backend reads them into a set first "
-    "(BTreeSet in crates/common/src/schemas/json.rs) and counts distinct ones"
-)
-EMU_UNIQUE_SEARCH = (
-    "emulator does not compare search indexes; the backend refuses two with one searchField "
-    "and filter-field set (validate_unique_index_fields, crates/common/src/schemas/json.rs)"
-)
-EMU_UNIQUE_VECTOR = (
-    "emulator does not compare vector indexes; the backend refuses two with one vectorField "
-    "and dimensions (validate_unique_index_fields, crates/common/src/schemas/json.rs)"
-)
-EMU_VECTOR_TYPE = (
-    "emulator wants exactly array(float64); the backend takes any field that can hold one: a "
-    "union with such a member, array(any) or any (Validator::overlaps_with_array_float64, "
-    "crates/common/src/schemas/validator.rs)"
-)
-EMU_VECTOR_FILTER_EXISTS = (
-    "emulator checks that vector filter fields exist; the backend does not "
-    "(TableDefinition::fields_referenced_in_indexes lists only the vector field, "
-    "crates/common/src/schemas/mod.rs)"
-)
-EMU_INDEX_COUNT = (
-    "emulator has no index count limit; the backend refuses more than MAX_INDEXES_PER_TABLE = 64 "
-    "(crates/common/src/schemas/mod.rs, checked in json.rs) with TooManyIndexes"
-)
-EMU_DOCUMENT_TYPE = (
-    "emulator accepts any document validator; the backend wants an object, a union of objects "
-    "or any (DocumentSchema::try_from, crates/common/src/schemas/json.rs)"
-)
-
 # -- The cases --------------------------------------------------------------------------------
 
 CASES = [
@@ -247,13 +194,13 @@ CASES = [
         "identifiers",
         schema(table(indexes=[index("i" * 64, "a")])),
     ),
+    # The name is parsed (IndexDescriptor::new) before reserved names are checked (IndexName::new).
     Case(
         "index name all underscores",
         "identifiers",
         schema(table(indexes=[index("___", "a")])),
         "InvalidIndexName",
         ("index-name",),
-        emulator_diverges=EMU_INDEX_NAME_ORDER,
     ),
     Case(
         "index field with a dash",
@@ -290,6 +237,15 @@ CASES = [
         "identifiers",
         schema(table(indexes=[index("by_kind", "meta.kind")], document=obj(meta=obj(kind=STRING)))),
     ),
+    # FieldPath::from_str (crates/value/src/field_path.rs) trims dots at either end.
+    Case(
+        "index field path with a trailing dot",
+        "identifiers",
+        schema(table(indexes=[index("by_a", "a.")])),
+        None,
+        ("index-field",),
+        lint_only="ours: the backend trims it to a; a stray dot is more likely a typo",
+    ),
     # Reserved names
     Case(
         "table name starting with _",
@@ -318,6 +274,15 @@ CASES = [
         schema(table(indexes=[index("_x", "a")])),
         "IndexNameReserved",
         ("index-name",),
+    ),
+    # IndexName::new_reserved (crates/common/src/types/index.rs) lets Fivetran's names through.
+    Case(
+        "index named _fivetran_synced",
+        "reserved-index-names",
+        schema(table(indexes=[index("_fivetran_synced", "a")])),
+        None,
+        ("index-name",),
+        lint_only="ours: the backend lets _fivetran-prefixed index names through for Fivetran",
     ),
     # One name per index, across kinds
     Case(
@@ -438,6 +403,7 @@ CASES = [
         "IndexTooManyFilterFields",
         ("filter-field-count",),
     ),
+    # Filter fields are read into a set (BTreeSet, json.rs): distinct ones count.
     Case(
         "17 search filter fields with one listed twice",
         "search-filter-count",
@@ -447,26 +413,26 @@ CASES = [
                 document=fields(16, ("a", STRING)),
             )
         ),
-        emulator_diverges=EMU_DISTINCT_FILTERS,
     ),
+    # validate_unique_index_fields (json.rs): searchField and filter-field set.
     Case(
         "two search indexes with one searchField and filter fields",
         "unique-search-indexes",
         schema(table(search=[search("search_a", "a", "b"), search("search_a2", "a", "b")])),
         "SearchIndexFieldNotUnique",
         ("duplicate-search-index",),
-        emulator_diverges=EMU_UNIQUE_SEARCH,
     ),
     Case(
         "two search indexes on one searchField with other filter fields",
         "unique-search-indexes",
         schema(table(search=[search("search_a", "a", "b"), search("search_a_c", "a", "c")])),
     ),
+    # System fields are refused in database indexes only (_validate_user_defined_index_fields);
+    # a top-level system field always exists (DocumentSchema::can_contain_field, mod.rs).
     Case(
         "a search filter on _creationTime",
         "fields-exist",
         schema(table(search=[search("search_a", "a", "_creationTime")])),
-        emulator_diverges=EMU_SYSTEM_FILTER,
     ),
     Case(
         "a search field that is a number",
@@ -517,6 +483,7 @@ CASES = [
         "IndexTooManyFilterFields",
         ("filter-field-count",),
     ),
+    # validate_unique_index_fields (json.rs): vectorField and dimensions; filters do not count.
     Case(
         "two vector indexes with one vectorField and dimensions",
         "unique-vector-indexes",
@@ -525,7 +492,6 @@ CASES = [
         ),
         "VectorIndexFieldNotUnique",
         ("duplicate-vector-index",),
-        emulator_diverges=EMU_UNIQUE_VECTOR,
     ),
     Case(
         "two vector indexes on one vectorField with other dimensions",
@@ -559,13 +525,14 @@ CASES = [
             table(vector=[vector("by_e", "e", 8)], document=obj_with_optional({}, {"e": FLOATS}))
         ),
     ),
+    # A field that can hold array(float64) is enough: a union with such a member, array(any) or
+    # any (Validator::overlaps_with_array_float64, crates/common/src/schemas/validator.rs).
     Case(
         "a nullable array(float64) vector field",
         "vector-field-type",
         schema(
             table(vector=[vector("by_e", "e", 8)], document=obj(e=union(FLOATS, {"type": "null"})))
         ),
-        emulator_diverges=EMU_VECTOR_TYPE,
     ),
     Case(
         "an array(any) vector field",
@@ -573,18 +540,32 @@ CASES = [
         schema(
             table(vector=[vector("by_e", "e", 8)], document=obj(e={"type": "array", "value": ANY}))
         ),
-        emulator_diverges=EMU_VECTOR_TYPE,
     ),
     Case(
         "a vector field of any",
         "vector-field-type",
         schema(table(vector=[vector("by_e", "e", 8)], document=obj(e=ANY))),
-        emulator_diverges=EMU_VECTOR_TYPE,
     ),
     Case(
         "a nested vector field",
         "vector-field-type",
         schema(table(vector=[vector("by_e", "meta.e", 8)], document=obj(meta=obj(e=FLOATS)))),
+    ),
+    Case(
+        "a vector field of one union member, missing from the other",
+        "vector-field-type",
+        schema(
+            table(
+                vector=[vector("by_e", "e", 8)],
+                document=union(obj(e=STRING), obj(x=NUMBER)),
+            )
+        ),
+        None,
+        ("vector-field-type",),
+        lint_only=(
+            "ours: the backend counts a member without the field as able to hold the vector "
+            "(overlaps_with_array_float64); the one member that has it holds a string"
+        ),
     ),
     # Fields must exist (with schema validation)
     Case(
@@ -624,6 +605,7 @@ CASES = [
         "SchemaDefinitionError",
         ("vector-field-missing",),
     ),
+    # TableDefinition::fields_referenced_in_indexes (mod.rs): the vector field, not its filters.
     Case(
         "a vector filter on a missing field",
         "fields-exist",
@@ -631,7 +613,6 @@ CASES = [
         None,
         ("filter-field-missing",),
         lint_only="ours: a filter on a field no document can have never matches",
-        emulator_diverges=EMU_VECTOR_FILTER_EXISTS,
     ),
     Case(
         "an index into a record",
@@ -699,13 +680,13 @@ CASES = [
         schema(table(vector=[vector("by_a", "a", 8)]), validation=False),
     ),
     # The document validator
+    # DocumentSchema::try_from (json.rs): an object, a union of objects, or any.
     Case(
         "a document that is a string",
         "document-type",
         schema(table(document=STRING)),
         "InvalidTopLevelTypeInSchemaError",
         ("document-type",),
-        emulator_diverges=EMU_DOCUMENT_TYPE,
     ),
     Case(
         "a document union with a non-object member",
@@ -713,15 +694,15 @@ CASES = [
         schema(table(document=union(obj(a=STRING), {"type": "null"}))),
         "InvalidTopLevelTypeInSchemaError",
         ("document-type",),
-        emulator_diverges=EMU_DOCUMENT_TYPE,
     ),
+    # ObjectValidator::try_from (json.rs) parses every name as an IdentifierFieldName; the plain
+    # error is answered as InvalidSchema (crates/isolate/src/environment/schema.rs).
     Case(
         "a field name with a dash",
         "document-field-names",
         schema(table(document=obj(**{"bad-name": STRING}))),
         "InvalidSchema",
         ("field-name",),
-        emulator_diverges=EMU_FIELD_NAMES,
     ),
     Case(
         "a nested field name with a dash",
@@ -729,7 +710,6 @@ CASES = [
         schema(table(document=obj(meta=obj(**{"bad-name": STRING})))),
         "InvalidSchema",
         ("field-name",),
-        emulator_diverges=EMU_FIELD_NAMES,
     ),
     Case(
         "a top-level field name starting with _",
@@ -748,13 +728,13 @@ CASES = [
         schema(table(document=obj(meta=obj(_kind=STRING)))),
     ),
     # Index counts
+    # MAX_INDEXES_PER_TABLE = 64 (mod.rs), all kinds and staged ones together, checked in json.rs.
     Case(
         "65 indexes",
         "index-count",
         schema(table(indexes=[index(f"by_f{i}", f"f{i}") for i in range(65)], document=fields(65))),
         "TooManyIndexes",
         ("too-many-indexes",),  # Convex Cloud's 32 is what the lint says
-        emulator_diverges=EMU_INDEX_COUNT,
     ),
     Case(
         "33 indexes",

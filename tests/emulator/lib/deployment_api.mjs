@@ -8,9 +8,9 @@
 // paused, fault} and return the body of a 200 answer.
 import { callerIsAdmin, requireAdmin } from "./auth.mjs";
 import { SERVER_VERSION } from "./deployment.mjs";
-import { faultState, injectFault } from "./faults.mjs";
+import { faultState, injectFault, takeFaults } from "./faults.mjs";
 import { callFunction } from "./functions.mjs";
-import { HttpError, readJson, sendError, sendJson, sendText } from "./http.mjs";
+import { HttpError, readJson, requestUrl, sendError, sendJson, sendText } from "./http.mjs";
 import {
   evaluatePushEndpoint,
   evaluateSchemaEndpoint,
@@ -73,12 +73,12 @@ const ROUTES = [
 ];
 
 export async function handleDeploymentRequest(dep, req, res) {
-  const url = new URL(req.url, "http://emulator");
-  // Faults and routes see the path without its trailing slashes and query.
-  const pathname = url.pathname.replace(/\/+$/, "") || "/";
   try {
-    if (await injectFault(dep, req, res, pathname)) return;
-    const { revoked, paused, get: fault } = faultState(dep, pathname);
+    // Faults and routes see the path without its trailing slashes and query.
+    const pathname = requestUrl(req).pathname.replace(/\/+$/, "") || "/";
+    const faults = takeFaults(dep, pathname);
+    if (await injectFault(faults, req, res)) return;
+    const { revoked, paused, get: fault } = faultState(faults);
 
     const match = matchRoute(ROUTES, req.method, pathname.split("/").slice(1));
     if (match === null) {

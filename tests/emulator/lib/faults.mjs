@@ -35,32 +35,45 @@ function normalizeEndpoint(endpoint) {
 
 export function setFault(dep, endpoint, fault) {
   const key = normalizeEndpoint(endpoint);
+  if (typeof fault !== "object" || fault === null || Array.isArray(fault)) {
+    throw new HttpError(400, "InvalidFault", "A fault is an object of fault kinds.");
+  }
   const unknown = Object.keys(fault).filter((k) => !FAULT_KINDS.has(k));
   if (unknown.length > 0) {
     throw new HttpError(400, "UnknownFault", `Unknown fault kinds: ${unknown.join(", ")}`);
   }
-  dep.faults.set(key, fault);
+  if ("times" in fault && !(Number.isInteger(fault.times) && fault.times > 0)) {
+    throw new HttpError(
+      400,
+      "InvalidFault",
+      `times must be a positive integer, not ${fault.times}`,
+    );
+  }
+  dep.faults.set(key, { ...fault });
 }
 
-// The fault for this request, counting it against `times`.
-function takeFault(dep, pathname) {
+// The faults a request runs under: its endpoint's, then "*"'s. Each one counts the request
+// against its `times`; what is returned are copies taken before that count, so a fault on its
+// last request still acts on it, whatever kind it is.
+export function takeFaults(dep, pathname) {
+  const taken = [];
   for (const key of [pathname, "*"]) {
     const fault = dep.faults.get(key);
-    if (fault) {
-      if (typeof fault.times === "number") {
-        fault.times -= 1;
-        if (fault.times <= 0) dep.faults.delete(key);
-      }
-      return fault;
+    if (!fault) continue;
+    taken.push({ ...fault });
+    if (typeof fault.times === "number") {
+      fault.times -= 1;
+      if (fault.times <= 0) dep.faults.delete(key);
     }
   }
-  return null;
+  return taken;
 }
 
-// Applies latency, then answers for the endpoint if the fault says so. True when the request is
-// dealt with (answered, dropped, or left hanging) and must not be routed.
-export async function injectFault(dep, req, res, pathname) {
-  const fault = takeFault(dep, pathname);
+// Applies latency, then answers for the endpoint if the fault says so: only the first of
+// `faults` (the endpoint's own, if it has one) does. True when the request is dealt with
+// (answered, dropped, or left hanging) and must not be routed.
+export async function injectFault(faults, req, res) {
+  const fault = faults[0];
   if (!fault) return false;
   if (fault.latency_ms) await sleep(fault.latency_ms);
   if (fault.drop) {
@@ -88,15 +101,13 @@ export async function injectFault(dep, req, res, pathname) {
   return false;
 }
 
-// The states a request runs under. Read after takeFault, so `times` has already been counted.
-export function faultState(dep, pathname) {
-  let revoked = false;
-  let paused = false;
-  for (const key of [pathname, "*"]) {
-    const f = dep.faults.get(key);
-    if (f?.revoked_key) revoked = true;
-    if (f?.paused) paused = true;
-  }
-  const get = (kind) => dep.faults.get(pathname)?.[kind] ?? dep.faults.get("*")?.[kind];
-  return { revoked, paused, get };
+// The states a request runs under, from the faults takeFaults gave it: revoked_key and paused
+// from either; `get(kind)` from the endpoint's own fault first.
+export function faultState(faults) {
+  const get = (kind) => faults.find((f) => f[kind] !== undefined)?.[kind];
+  return {
+    revoked: faults.some((f) => f.revoked_key),
+    paused: faults.some((f) => f.paused),
+    get,
+  };
 }

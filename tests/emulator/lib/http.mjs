@@ -37,6 +37,15 @@ export function sendError(res, e) {
   return sendJson(res, 500, { code: "InternalServerError", message: String(e?.message ?? e) });
 }
 
+// The request's URL; a target the URL parser refuses (such as "//") is a 400.
+export function requestUrl(req) {
+  try {
+    return new URL(req.url, "http://emulator");
+  } catch {
+    throw new HttpError(400, "BadRequest", `Cannot parse the request target ${req.url}`);
+  }
+}
+
 function readBody(req) {
   return new Promise((resolve, reject) => {
     const chunks = [];
