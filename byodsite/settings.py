@@ -175,6 +175,8 @@ BYOD_ENCRYPTION_KEYS = parse_encryption_keys(
 BYOD_ALLOWED_HOSTS = env_list("BYOD_ALLOWED_HOSTS")
 BYOD_CONNECT_TIMEOUT = env_float("BYOD_CONNECT_TIMEOUT", 5.0)
 BYOD_READ_TIMEOUT = env_float("BYOD_READ_TIMEOUT", 30.0)
+# The longest a deploy waits for its schema (index backfill, validating documents).
+BYOD_SCHEMA_WAIT_SECONDS = env_float("BYOD_SCHEMA_WAIT_SECONDS", 1800.0)
 # Deploys: the lease a worker holds on a connection (0 = max(60, 3 x read timeout)), and
 # the retry schedule for transient failures (exponential backoff with jitter, capped).
 BYOD_DEPLOY_LEASE_SECONDS = env_float("BYOD_DEPLOY_LEASE_SECONDS", 0.0)

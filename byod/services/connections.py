@@ -16,7 +16,8 @@ from django.utils import timezone
 from byod import keys, package, transitions
 from byod.client import ConvexClient
 from byod.errors import ByodError, ForeignTablesError, InputError
-from byod.inputs import DeploymentUrl, guard_destination, parse_deploy_key, parse_url
+from byod.guard import guard_destination
+from byod.inputs import DeploymentUrl, parse_deploy_key, parse_url
 from byod.models import Connection, ConnectionStatus, DeploymentTrigger
 from byod.services.deploy import request_deploy
 
@@ -193,10 +194,14 @@ def update_credentials(
     sealed = keys.seal_deploy_key(deploy_key, owner=connection.user.external_id)
     with transaction.atomic():
         connection = Connection.objects.select_for_update().get(pk=connection.pk)
-        only_key_changed = (
+        # A deploy belongs to the destination it started with: one under way is superseded
+        # by a deploy with the new credentials.
+        busy = connection.deployments.active().exists()
+        nothing_to_deploy = (
             connection.url == check.url.url
             and connection.status == ConnectionStatus.CONNECTED
             and not connection.is_outdated
+            and not busy
         )
         transitions.mark_credentials_changed(
             connection,
@@ -204,10 +209,10 @@ def update_credentials(
             sealed=sealed,
             url=check.url.url,
             deployment_name=check.deployment_name or "",
-            keep_status=only_key_changed,
+            keep_status=nothing_to_deploy,
         )
-        if not only_key_changed:
-            request_deploy(connection, trigger=trigger, actor=actor)
+        if not nothing_to_deploy:
+            request_deploy(connection, trigger=trigger, actor=actor, supersede=True)
     return connection
 
 

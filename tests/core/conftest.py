@@ -8,7 +8,6 @@ import pytest
 from django.test import override_settings
 
 from accounts.models import User
-from byod import inputs
 
 # A deploy key shaped like the real thing, easy to find if it ever leaks.
 CANARY_KEY = "prod:happy-otter-123|CANARYc2VjcmV0LXRva2VuLWZvci10ZXN0cw=="
@@ -63,5 +62,5 @@ def fake_dns(monkeypatch):
             out.append((family, socket.SOCK_STREAM, 6, "", sockaddr))
         return out
 
-    monkeypatch.setattr(inputs.socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     return table
