@@ -132,6 +132,19 @@ class ConvexClient:
             raise ConvexError(PROTOCOL_ERROR, "get_schema: answer is neither null nor an object")
         return body
 
+    def tables_with_documents(self) -> list[str]:
+        """User tables that hold documents, schema or not (`GET /api/shapes2`: each table's
+        inferred shape, "Never" for an empty one), sorted."""
+        body = self._call("GET", "/api/shapes2", operation="shapes2")
+        if not isinstance(body, dict):
+            raise ConvexError(PROTOCOL_ERROR, "shapes2: answer is not an object")
+        return sorted(
+            str(name)
+            for name, shape in body.items()
+            if not str(name).startswith("_")
+            and not (isinstance(shape, dict) and shape.get("type") == "Never")
+        )
+
     # --- functions --------------------------------------------------------------------
 
     def query(self, path: str, args: dict[str, Any] | None = None) -> Any:

@@ -46,14 +46,14 @@ class CredentialCheck:
 
 
 def check_credentials(url: str, deploy_key: str) -> CredentialCheck:
-    """Parse both inputs, apply the SSRF guard, check the key and read the active schema.
+    """Parse both inputs, check the key, and look at what the deployment already holds (its
+    schema, and tables holding documents without one). The client applies the SSRF guard.
 
     Never raises for bad input or a failing deployment: the outcome is in ``.error``.
     """
     try:
         parsed_url = parse_url(url)
         key = parse_deploy_key(deploy_key, parsed_url)
-        guard_destination(parsed_url)
     except InputError as exc:
         return CredentialCheck(ok=False, error=exc)
     try:
@@ -86,6 +86,7 @@ def check_credentials(url: str, deploy_key: str) -> CredentialCheck:
                     ),
                 )
             schema = client.get_schema()
+            holding_documents = client.tables_with_documents()
     except ByodError as exc:  # the deployment's answer, or the client's own guard
         log.info("credential check for %s failed: %s", parsed_url.url, exc.category)
         return CredentialCheck(ok=False, error=exc, url=parsed_url)
@@ -93,23 +94,24 @@ def check_credentials(url: str, deploy_key: str) -> CredentialCheck:
         ok=True,
         url=parsed_url,
         deployment_name=key.deployment_name,
-        foreign_tables=foreign_tables(schema),
+        foreign_tables=foreign_tables(schema, holding_documents),
     )
 
 
-def foreign_tables(schema: dict[str, Any] | None) -> list[str]:
-    """Tables of an active schema export that belong to another project.
+def foreign_tables(schema: dict[str, Any] | None, holding_documents: list[str]) -> list[str]:
+    """Tables that belong to another project: in the active schema export, or holding
+    documents without one (data imported with no schema is still someone's data).
 
     A deployment that runs our package (any version) has our meta table; then only tables
     we do not define are foreign. Without it, every table is foreign, even one whose name
     matches ours: another project's ``notes`` need not fit our validators.
     """
-    if not schema:
-        return []
-    tables = schema.get("tables")
-    if not isinstance(tables, list):
-        return []
-    names = [str(t.get("tableName")) for t in tables if isinstance(t, dict) and t.get("tableName")]
+    tables = schema.get("tables") if isinstance(schema, dict) else None
+    names = {
+        str(t["tableName"])
+        for t in (tables if isinstance(tables, list) else [])
+        if isinstance(t, dict) and t.get("tableName")
+    } | set(holding_documents)
     if META_TABLE not in names:
         return sorted(names)
     ours = package_table_names()
