@@ -16,7 +16,6 @@ from django.utils import timezone
 from byod import keys, package, transitions
 from byod.client import ConvexClient
 from byod.errors import ByodError, ForeignTablesError, InputError
-from byod.guard import guard_destination
 from byod.inputs import DeploymentUrl, parse_deploy_key, parse_url
 from byod.models import Connection, ConnectionStatus, DeploymentTrigger
 from byod.services.deploy import request_deploy
