@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.views.decorators.debug import sensitive_variables
 
 from byod.errors import InputError
 
@@ -273,6 +274,7 @@ _KEY_HELP = (
 )
 
 
+@sensitive_variables()  # every local is the key or a piece of it
 def parse_deploy_key(raw: str, url: DeploymentUrl) -> DeployKey:
     """Parse a deploy key for the deployment at ``url``, or raise InputError("deploy_key")."""
     text = (raw or "").strip()

@@ -7,15 +7,19 @@ also a piece of the secret. Call it on text from outside before cutting it.
 
 from __future__ import annotations
 
+from django.views.decorators.debug import sensitive_variables
+
 MIN_FRAGMENT = 8
 MARK = "[redacted]"
 
 
+@sensitive_variables("deploy_key")
 def secret_of(deploy_key: str) -> str:
     """The secret part of a deploy key: what follows `|` (the name before it is public)."""
     return deploy_key.split("|", 1)[1] if "|" in deploy_key else deploy_key
 
 
+@sensitive_variables("secrets", "secret")
 def redact(text: str, *secrets: str) -> str:
     """`text` with every piece of each secret of `MIN_FRAGMENT` or more characters replaced."""
     spans: list[tuple[int, int]] = []

@@ -153,7 +153,10 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# --- Logging: to stderr; deploy keys never reach a log line (see byod.crypto) -----------
+# --- Error reports (debug page, error mail) hide deploy keys, DEBUG on or off ------------
+DEFAULT_EXCEPTION_REPORTER_FILTER = "byodsite.error_reports.SecretsFilter"
+
+# --- Logging: to stderr; deploy keys never reach a log line (see byod.redaction) --------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

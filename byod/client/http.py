@@ -21,6 +21,7 @@ from typing import Any
 import brotli
 import httpx
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from byod.client.classify import classify
 from byod.client.transport import PinnedTransport
@@ -81,6 +82,7 @@ class ConvexClient:
     call `close()`, to release the connection pool.
     """
 
+    @sensitive_variables("admin_key")
     def __init__(
         self, url: DeploymentUrl, admin_key: str, *, timeout: httpx.Timeout | float | None = None
     ) -> None:
@@ -182,6 +184,7 @@ class ConvexClient:
         """Start a push: upload modules and stage the schema; returns the start_push answer."""
         return self._push_call("/api/deploy2/start_push", "start_push", body)
 
+    @sensitive_variables("request")
     def wait_for_schema(
         self,
         start_response: dict[str, Any],
@@ -241,6 +244,7 @@ class ConvexClient:
             else:
                 pause = POLL_PAUSE_FIRST
 
+    @sensitive_variables("request")
     def finish_push(
         self, start_response: dict[str, Any], *, dry_run: bool = False
     ) -> dict[str, Any]:
@@ -253,6 +257,7 @@ class ConvexClient:
         }
         return self._push_call("/api/deploy2/finish_push", "finish_push", request)
 
+    @sensitive_variables("body")
     def _push_call(self, path: str, operation: str, body: dict[str, Any]) -> dict[str, Any]:
         body = {**body, "adminKey": self._admin_key}
         answer = self._call("POST", path, operation=operation, json_body=body)
@@ -262,6 +267,7 @@ class ConvexClient:
 
     # --- the one place requests are made ----------------------------------------------
 
+    @sensitive_variables("headers", "json_body", "content")
     def _call(
         self,
         method: str,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from byod import keys, package, transitions
 from byod.client import ConvexClient
@@ -44,6 +45,7 @@ class CredentialCheck:
         return self.error.user_message if self.error is not None else ""
 
 
+@sensitive_variables("deploy_key", "key", "client")
 def check_credentials(url: str, deploy_key: str) -> CredentialCheck:
     """Parse both inputs, check the key, and look at what the deployment already holds (its
     schema, and tables holding documents without one). The client applies the SSRF guard.
@@ -123,6 +125,7 @@ def package_table_names() -> set[str]:
     return {str(t["tableName"]) for t in exported.get("tables", [])}
 
 
+@sensitive_variables("deploy_key", "sealed")
 def connect(
     user: User,
     url: str,
@@ -139,6 +142,7 @@ def connect(
     (``update_credentials``).
     """
 
+    @sensitive_variables("deploy_key")
     def replace_credentials_of(existing: Connection) -> Connection:
         return update_credentials(
             existing,
@@ -177,6 +181,7 @@ def connect(
     return connection
 
 
+@sensitive_variables("deploy_key", "sealed")
 def update_credentials(
     connection: Connection,
     url: str,
@@ -225,6 +230,7 @@ def disconnect(connection: Connection, *, actor: User | None) -> Connection:
     return connection
 
 
+@sensitive_variables("key")
 def check_stored(connection: Connection) -> CredentialCheck:
     """Check a connection's stored URL and key against its deployment (for operators)."""
     try:
@@ -237,6 +243,7 @@ def check_stored(connection: Connection) -> CredentialCheck:
 # --- helpers ---------------------------------------------------------------------------------
 
 
+@sensitive_variables("deploy_key")
 def _checked(url: str, deploy_key: str, *, confirm_foreign: bool) -> CredentialCheck:
     check = check_credentials(url, deploy_key)
     if check.error is not None:

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.tasks import task
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from byod import builds, keys, package, transitions
 from byod.errors import INTERNAL_ERROR, ByodError, LeaseLost
@@ -162,6 +163,7 @@ def _hand_over(connection_id: int) -> None:
         enqueue_deploy(waiting)
 
 
+@sensitive_variables("key")
 def _attempt(deployment: Deployment, held: lease.Lease) -> bool:
     """Run the attempt and record how it ended; True when it stopped (cancelled/superseded)."""
     try:

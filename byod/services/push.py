@@ -16,6 +16,7 @@ import functools
 from typing import Any
 
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from byod import builds, transitions
 from byod.client import ConvexClient, SchemaProgress
@@ -39,6 +40,7 @@ def _artifact(version: int) -> dict[str, Any]:
     return builds.load_artifact(version)
 
 
+@sensitive_variables("key", "body")
 def push_package(
     deployment: Deployment, url: DeploymentUrl, key: str, lease: Lease
 ) -> dict[str, Any]:

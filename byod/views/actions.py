@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import push_url, reswap, retarget
 
@@ -54,6 +55,7 @@ def _attach(form: ConnectForm, error: ByodError) -> None:
     form.add_service_error(error.field, error.user_message)
 
 
+@sensitive_post_parameters("deploy_key")
 @require_POST
 @login_required
 def check(request: HtmxHttpRequest) -> HttpResponse:
@@ -71,6 +73,7 @@ def check(request: HtmxHttpRequest) -> HttpResponse:
     return _form_response(request, form, template=template, check=result)
 
 
+@sensitive_post_parameters("deploy_key")
 @require_POST
 @login_required
 def connect(request: HtmxHttpRequest) -> HttpResponse:
@@ -78,6 +81,7 @@ def connect(request: HtmxHttpRequest) -> HttpResponse:
     return _save_credentials(request, template=TEMPLATE)
 
 
+@sensitive_post_parameters("deploy_key")
 @require_http_methods(["GET", "POST"])
 @login_required
 def credentials(request: HtmxHttpRequest) -> HttpResponse:
@@ -95,6 +99,7 @@ def credentials(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "byod/credentials.html", context)
 
 
+@sensitive_variables("form")
 def _save_credentials(request: HtmxHttpRequest, *, template: str) -> HttpResponse:
     form = ConnectForm(request.POST)
     if not form.is_valid():
