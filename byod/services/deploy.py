@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.tasks import task
+from django.tasks import TaskResultStatus, task
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from django.views.decorators.debug import sensitive_variables
 
 from byod import builds, keys, package, transitions
@@ -201,12 +202,31 @@ def _attempt(deployment: Deployment, held: lease.Lease) -> bool:
 
 
 def reap_and_retry() -> list[reaper.Reaped]:
-    """Record deploys whose worker died and enqueue the retries that are due them."""
+    """Record deploys whose worker died, close the task rows it left running (so the task
+    admin tells the truth), and enqueue the retries that are due them."""
     reaped = reaper.reap_abandoned_deploys()
     for entry in reaped:
+        _close_abandoned_task_rows(entry.deployment_id)
         if entry.retry_at is not None:
             enqueue_deploy(entry.deployment_id, run_after=entry.retry_at)
     return reaped
+
+
+def _close_abandoned_task_rows(deployment_id: int) -> None:
+    # A worker killed mid-task never finishes its row; django-tasks-db does not reclaim it.
+    DBTaskResult.objects.filter(
+        status=TaskResultStatus.RUNNING,
+        task_path=deploy_task.module_path,
+        args_kwargs__args=[deployment_id],
+    ).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=timezone.now(),
+        exception_class_path="byod.errors.LeaseLost",
+        traceback=(
+            f"The worker running deploy {deployment_id} stopped before it finished (its lease "
+            "on the connection expired). The deploy was recorded as worker_lost and retried."
+        ),
+    )
 
 
 def _watch_time() -> datetime:
