@@ -23,8 +23,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.tasks import TaskResultStatus, task
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 from django.views.decorators.debug import sensitive_variables
+from django_tasks_db.models import DBTaskResult
 
 from byod import builds, keys, package, transitions
 from byod.errors import INTERNAL_ERROR, ByodError, LeaseLost

@@ -16,6 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import push_url, reswap, retarget
 
+from accounts import throttle
 from byod.errors import ByodError, ForeignTablesError
 from byod.forms import ConnectForm
 from byod.models import ConnectionStatus, DeploymentTrigger
@@ -55,6 +56,17 @@ def _attach(form: ConnectForm, error: ByodError) -> None:
     form.add_service_error(error.field, error.user_message)
 
 
+def _throttled(request: HtmxHttpRequest, form: ConnectForm, template: str) -> HttpResponse | None:
+    """The form with a "wait N seconds" message when this user or address calls out too often."""
+    decision = throttle.guard(
+        request, "callout", user=str(request.user.pk), address=throttle.client_address(request)
+    )
+    if decision.allowed:
+        return None
+    form.add_service_error(None, decision.message)
+    return _form_response(request, form, template=template, status=429)
+
+
 @sensitive_post_parameters("deploy_key")
 @require_POST
 @login_required
@@ -62,6 +74,8 @@ def check(request: HtmxHttpRequest) -> HttpResponse:
     """Check the credentials without saving anything."""
     form = ConnectForm(request.POST)
     template = _template_for(request)
+    if refused := _throttled(request, form, template):
+        return refused
     if not form.is_valid():
         return _form_response(request, form, template=template, status=422)
     result: CredentialCheck = connections.check_credentials(
@@ -102,6 +116,8 @@ def credentials(request: HtmxHttpRequest) -> HttpResponse:
 @sensitive_variables("form")
 def _save_credentials(request: HtmxHttpRequest, *, template: str) -> HttpResponse:
     form = ConnectForm(request.POST)
+    if refused := _throttled(request, form, template):
+        return refused
     if not form.is_valid():
         return _form_response(request, form, template=template, status=422)
     user = request.user
