@@ -26,14 +26,14 @@ class Throttle(models.Model):
 
     scope = models.CharField(max_length=32)
     key = models.CharField(max_length=64, help_text="sha256 of what is counted, never in clear")
-    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
     hits = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["scope", "key"], name="accounts_throttle_one_row")
         ]
-        indexes = [models.Index(fields=["window_start"], name="accounts_throttle_window_idx")]
+        indexes = [models.Index(fields=["window_end"], name="accounts_throttle_window_idx")]
 
     def __str__(self) -> str:
-        return f"{self.scope} {self.key[:8]}: {self.hits} since {self.window_start:%H:%M:%S}"
+        return f"{self.scope} {self.key[:8]}: {self.hits} until {self.window_end:%H:%M:%S}"

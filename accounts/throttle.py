@@ -44,22 +44,22 @@ def hit(scope: str, key: str, *, limit: int, per_seconds: int) -> Decision:
     """Count one hit of `key` in `scope`; allowed while the window's hits are within `limit`."""
     now = timezone.now()
     epoch = int(now.timestamp())
-    window = datetime.fromtimestamp(epoch - epoch % per_seconds, tz=now.tzinfo)
+    end = datetime.fromtimestamp(epoch - epoch % per_seconds + per_seconds, tz=now.tzinfo)
     digest = hashlib.sha256(key.encode()).hexdigest()
     rows = Throttle.objects.filter(scope=scope, key=digest)
     with transaction.atomic():
-        counted = rows.filter(window_start=window).update(hits=F("hits") + 1)
+        counted = rows.filter(window_end=end).update(hits=F("hits") + 1)
         if not counted:  # a new window: restart an old row, or make the first one
-            counted = rows.filter(window_start__lt=window).update(window_start=window, hits=1)
+            counted = rows.filter(window_end__lt=end).update(window_end=end, hits=1)
         if not counted:
             try:
                 with transaction.atomic():
-                    Throttle.objects.create(scope=scope, key=digest, window_start=window, hits=1)
-                Throttle.objects.filter(window_start__lt=now - KEEP_ROWS_FOR).delete()
+                    Throttle.objects.create(scope=scope, key=digest, window_end=end, hits=1)
+                Throttle.objects.filter(window_end__lt=now - KEEP_ROWS_FOR).delete()
             except IntegrityError:  # another process made it meanwhile
-                rows.filter(window_start=window).update(hits=F("hits") + 1)
+                rows.filter(window_end=end).update(hits=F("hits") + 1)
         hits = rows.values_list("hits", flat=True).get()
-    wait = math.ceil((window + timedelta(seconds=per_seconds) - now).total_seconds())
+    wait = math.ceil((end - now).total_seconds())
     return Decision(hits <= limit, hits, 0 if hits <= limit else max(1, wait))
 
 
