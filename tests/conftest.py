@@ -2,5 +2,7 @@
 
 pytest_plugins: list[str] = [
     "tests.fixtures.emulator",
+    "tests.fixtures.people",
+    "tests.fixtures.connections",
     "tests.browser.fixtures",
 ]

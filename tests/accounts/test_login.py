@@ -6,33 +6,37 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from tests.accounts.conftest import PASSWORD
+from tests.fixtures.people import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
 
-def test_it_logs_in_with_the_right_password(client: Client, alice: User) -> None:
-    response = client.post(reverse("accounts:login"), {"username": "alice", "password": PASSWORD})
+def test_it_logs_in_with_the_right_password(client: Client, owner: User) -> None:
+    response = client.post(
+        reverse("accounts:login"), {"username": owner.username, "password": PASSWORD}
+    )
     assert response.status_code == 302
-    assert client.session["_auth_user_id"] == str(alice.pk)
+    assert client.session["_auth_user_id"] == str(owner.pk)
 
 
-def test_it_says_clearly_when_the_password_is_wrong(client: Client, alice: User) -> None:
-    response = client.post(reverse("accounts:login"), {"username": "alice", "password": "wrong"})
+def test_it_says_clearly_when_the_password_is_wrong(client: Client, owner: User) -> None:
+    response = client.post(
+        reverse("accounts:login"), {"username": owner.username, "password": "wrong"}
+    )
     assert response.status_code == 200
     assert b"Please enter a correct username and password" in response.content
     assert "_auth_user_id" not in client.session
 
 
-def test_it_logs_out_on_post(client: Client, alice: User) -> None:
-    client.force_login(alice)
+def test_it_logs_out_on_post(client: Client, owner: User) -> None:
+    client.force_login(owner)
     response = client.post(reverse("accounts:logout"))
     assert response.status_code == 302
     assert "_auth_user_id" not in client.session
 
 
-def test_it_changes_the_password(client: Client, alice: User) -> None:
-    client.force_login(alice)
+def test_it_changes_the_password(client: Client, owner: User) -> None:
+    client.force_login(owner)
     response = client.post(
         reverse("accounts:password_change"),
         {
@@ -42,14 +46,14 @@ def test_it_changes_the_password(client: Client, alice: User) -> None:
         },
     )
     assert response.status_code == 302
-    alice.refresh_from_db()
-    assert alice.check_password("another long passphrase 9")
+    owner.refresh_from_db()
+    assert owner.check_password("another long passphrase 9")
 
 
 def test_it_refuses_a_password_change_with_the_wrong_old_password(
-    client: Client, alice: User
+    client: Client, owner: User
 ) -> None:
-    client.force_login(alice)
+    client.force_login(owner)
     response = client.post(
         reverse("accounts:password_change"),
         {
@@ -60,14 +64,14 @@ def test_it_refuses_a_password_change_with_the_wrong_old_password(
     )
     assert response.status_code == 200
     assert "old_password" in response.context["form"].errors
-    alice.refresh_from_db()
-    assert alice.check_password(PASSWORD)
+    owner.refresh_from_db()
+    assert owner.check_password(PASSWORD)
 
 
 def test_it_resets_a_forgotten_password_through_the_emailed_link(
-    client: Client, alice: User
+    client: Client, owner: User
 ) -> None:
-    client.post(reverse("accounts:password_reset"), {"email": "alice@example.com"})
+    client.post(reverse("accounts:password_reset"), {"email": owner.email})
     assert len(mail.outbox) == 1
     link = next(line for line in mail.outbox[0].body.splitlines() if "/reset/" in line)
     path = link.split("testserver", 1)[1]
@@ -80,11 +84,11 @@ def test_it_resets_a_forgotten_password_through_the_emailed_link(
         {"new_password1": "a brand new passphrase 3", "new_password2": "a brand new passphrase 3"},
     )
     assert response.status_code == 302
-    alice.refresh_from_db()
-    assert alice.check_password("a brand new passphrase 3")
+    owner.refresh_from_db()
+    assert owner.check_password("a brand new passphrase 3")
 
 
-def test_it_sends_no_email_for_an_unknown_address(client: Client, alice: User) -> None:
+def test_it_sends_no_email_for_an_unknown_address(client: Client, owner: User) -> None:
     response = client.post(reverse("accounts:password_reset"), {"email": "who@example.com"})
     assert response.status_code == 302  # same answer: no account enumeration
     assert mail.outbox == []

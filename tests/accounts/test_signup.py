@@ -51,12 +51,11 @@ def test_it_shows_field_errors_instead_of_failing(client: Client) -> None:
     assert b'role="alert"' in response.content
 
 
-def test_it_refuses_a_taken_username(client: Client) -> None:
-    User.objects.create_user("carol", password="x")
+def test_it_refuses_a_taken_username(client: Client, owner: User) -> None:
     response = client.post(
         reverse("accounts:signup"),
         {
-            "username": "carol",
+            "username": owner.username,
             "email": "c@example.com",
             "password1": "a long enough passphrase 7",
             "password2": "a long enough passphrase 7",
@@ -64,4 +63,4 @@ def test_it_refuses_a_taken_username(client: Client) -> None:
     )
     assert response.status_code == 200
     assert "username" in response.context["form"].errors
-    assert User.objects.filter(username="carol").count() == 1
+    assert User.objects.filter(username=owner.username).count() == 1

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,9 +22,13 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.fixtures.people import PASSWORD
+from tests.fixtures.waiting import wait_for
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-results" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
+STARTUP_TIMEOUT_S = 60
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -84,8 +87,11 @@ class Worker:
         self.process = process
         self.log = log
 
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
     def output(self) -> str:
-        return self.log.read_text(errors="replace")[-5000:]
+        return self.log_text()[-5000:]
 
 
 @pytest.fixture
@@ -98,6 +104,7 @@ def task_worker(live_server: Any, tmp_path: Path) -> Iterator[Worker]:
         # The worker has its own settings: let it reach the emulator's deployments too.
         "BYOD_ALLOWED_HOSTS": "http://127.0.0.1:*",
         "PYTHONUNBUFFERED": "1",
+        "DJANGO_LOG_LEVEL": "INFO",  # for the "Starting worker" line we wait for
     }
     log = tmp_path / "worker.log"
     with log.open("wb") as out:
@@ -117,10 +124,15 @@ def task_worker(live_server: Any, tmp_path: Path) -> Iterator[Worker]:
             stderr=subprocess.STDOUT,
         )
     worker = Worker(process, log)
-    time.sleep(0.5)
-    if process.poll() is not None:
-        pytest.fail(f"db_worker exited at once:\n{worker.output()}")
     try:
+        # db_worker logs this line just before it starts polling for tasks.
+        wait_for(
+            lambda: process.poll() is not None or "Starting worker" in worker.log_text(),
+            timeout=STARTUP_TIMEOUT_S,
+            what=f"db_worker to start (its log: {log})",
+        )
+        if process.poll() is not None:
+            pytest.fail(f"db_worker exited at once:\n{worker.output()}")
         yield worker
     finally:
         process.terminate()
@@ -161,6 +173,15 @@ def browser_page(chromium: Any, settings: Any) -> Iterator[Any]:
         yield page
     finally:
         context.close()
+
+
+def log_in(page: Any, base_url: str, user: Any) -> None:
+    """Log `user` in through the login page (every test user has the password PASSWORD)."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector(f"text=Log out {user.username}")
 
 
 def screenshot(page: Any, name: str) -> Path:

@@ -10,16 +10,15 @@ from django.utils import timezone
 from accounts.models import User
 from byod.models import ConnectionStatus
 from tests.browser.fixtures import screenshot
-from tests.web.conftest import make_connection, make_deployment
+from tests.fixtures.connections import make_connection, make_deployment
+from tests.fixtures.people import PASSWORD, make_user
 
 pytestmark = [pytest.mark.browser]
-PASSWORD = "a long enough passphrase 7"
 
 
 def test_an_operator_sees_versions_and_failures_at_a_glance(
-    browser_page: Any, live_server: Any
+    browser_page: Any, live_server: Any, staff: User
 ) -> None:
-    User.objects.create_user("ops", "ops@example.com", PASSWORD, is_staff=True, is_superuser=True)
     rows = [
         ("ann", ConnectionStatus.CONNECTED, 1, ""),
         ("ben", ConnectionStatus.CONNECTED, 1, ""),
@@ -28,7 +27,7 @@ def test_an_operator_sees_versions_and_failures_at_a_glance(
         ("eve", ConnectionStatus.DEPLOYING, None, ""),
     ]
     for name, status, version, category in rows:
-        user = User.objects.create_user(name, f"{name}@example.com", PASSWORD)
+        user = make_user(name)
         connection = make_connection(
             user,
             name=f"{name}-deploy-1",
@@ -41,7 +40,7 @@ def test_an_operator_sees_versions_and_failures_at_a_glance(
         make_deployment(connection, status="failed" if category else "succeeded")
     page = browser_page
     page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "ops")
+    page.fill("#id_username", staff.username)
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
     page.set_viewport_size({"width": 1500, "height": 900})

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from accounts.models import User
-from tests.web.conftest import make_connection, make_deployment
+from tests.fixtures.connections import make_connection, make_deployment
 
 pytestmark = [pytest.mark.browser]
 PASSWORD = "a long enough passphrase 7"

@@ -9,24 +9,15 @@ import pytest
 
 from accounts.models import User
 from byod.models import Connection
-from tests.browser.fixtures import screenshot
+from tests.browser.fixtures import log_in, screenshot
+from tests.fixtures.connections import FOREIGN_TABLES, make_connection, push_foreign_project
 from tests.fixtures.emulator import EmulatorDeployment
-from tests.web.conftest import FOREIGN_TABLES, make_connection, push_foreign_project
 
 pytestmark = [pytest.mark.browser]
-PASSWORD = "a long enough passphrase 7"
-
-
-def log_in(page: Any, base_url: str) -> None:
-    User.objects.create_user("hugo", "hugo@example.com", PASSWORD)
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", "hugo")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
 
 
 def test_an_update_banner_shows_the_changelog(
-    browser_page: Any, live_server: Any, monkeypatch: pytest.MonkeyPatch
+    browser_page: Any, live_server: Any, owner: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     package = importlib.import_module("byod.package")
     current = package.current_version()
@@ -37,8 +28,8 @@ def test_an_update_banner_shows_the_changelog(
         {**package.changelog(), current + 1: "Notes get tags and search."},
     )
     page = browser_page
-    log_in(page, live_server.url)
-    make_connection(User.objects.get(username="hugo"), deployed_version=current)
+    log_in(page, live_server.url, owner)
+    make_connection(owner, deployed_version=current)
     page.goto(f"{live_server.url}/database/")
     banner = page.inner_text(".update-banner")
     assert f"version {current} → {current + 1}" in banner
@@ -49,13 +40,13 @@ def test_an_update_banner_shows_the_changelog(
 
 @pytest.mark.usefixtures("allow_emulator_hosts")
 def test_another_projects_tables_need_an_explicit_confirmation(
-    browser_page: Any, live_server: Any, convex_deployment: EmulatorDeployment
+    browser_page: Any, live_server: Any, owner: User, convex_deployment: EmulatorDeployment
 ) -> None:
     push_foreign_project(convex_deployment)
     pushes = len(convex_deployment.pushes())
     tables = FOREIGN_TABLES
     page = browser_page
-    log_in(page, live_server.url)
+    log_in(page, live_server.url, owner)
     page.goto(f"{live_server.url}/database/")
     page.fill("#id_url", convex_deployment.url)
     page.fill("#id_deploy_key", convex_deployment.admin_key)

@@ -12,15 +12,17 @@ import pytest
 
 from accounts.models import User
 from byod.models import Connection, Deployment
-from tests.browser.fixtures import Worker, screenshot
+from tests.browser.fixtures import Worker, log_in, screenshot
+from tests.fixtures.canary import assert_no_canary
 from tests.fixtures.emulator import EmulatorDeployment
+from tests.fixtures.people import PASSWORD
+from tests.fixtures.waiting import wait_for
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
     pytest.mark.usefixtures("allow_emulator_hosts"),
 ]
-PASSWORD = "a long enough passphrase 7"
 DEPLOY_TIMEOUT_MS = 90_000
 
 
@@ -46,20 +48,20 @@ def test_a_user_connects_watches_the_deploy_redeploys_and_disconnects(
     browser_page: Any,
     live_server: Any,
     task_worker: Worker,
-    convex_deployment: EmulatorDeployment,
+    canary_deployment: EmulatorDeployment,
 ) -> None:
     page = browser_page
-    convex_deployment.set_backfill_ms(2500)  # long enough to watch the indexes build
+    canary_deployment.set_backfill_ms(2500)  # long enough to watch the indexes build
     sign_up(page, live_server.url, "dana")
     page.goto(f"{live_server.url}/database/")
     assert state(page) == "not_connected"
     screenshot(page, "01-not-connected")
 
-    page.fill("#id_url", convex_deployment.url)
-    page.fill("#id_deploy_key", convex_deployment.admin_key)
+    page.fill("#id_url", canary_deployment.url)
+    page.fill("#id_deploy_key", canary_deployment.admin_key)
     page.click("text=Check connection")
     page.wait_for_selector("text=The connection works.")
-    assert page.input_value("#id_deploy_key") == convex_deployment.admin_key  # hx-preserve
+    assert page.input_value("#id_deploy_key") == canary_deployment.admin_key  # hx-preserve
     assert not Connection.objects.exists()
     screenshot(page, "02-check-ok")
 
@@ -73,8 +75,8 @@ def test_a_user_connects_watches_the_deploy_redeploys_and_disconnects(
     assert page.evaluate("window.__noReload === true")
     panel = page.inner_text("#byod-state")
     assert "Connected" in panel and "version 1" in panel and "up to date" in panel
-    assert convex_deployment.name in panel
-    assert convex_deployment.admin_key not in page.content()
+    assert canary_deployment.name in panel
+    assert_no_canary(page.content())
     screenshot(page, "04-connected-version-1")
 
     page.click("button:has-text('Redeploy')")
@@ -96,18 +98,14 @@ def test_a_user_connects_watches_the_deploy_redeploys_and_disconnects(
     screenshot(page, "07-disconnected")
     connection = Connection.objects.get()
     assert connection.status == "disconnected" and not connection.has_key
-    assert convex_deployment.active_schema() is not None  # the data stays with the user
+    assert canary_deployment.active_schema() is not None  # the data stays with the user
 
 
 def test_a_bad_key_gets_the_guidance_inline(
-    browser_page: Any, live_server: Any, convex_deployment: EmulatorDeployment
+    browser_page: Any, live_server: Any, owner: User, convex_deployment: EmulatorDeployment
 ) -> None:
     page = browser_page
-    User.objects.create_user("erin", "erin@example.com", PASSWORD)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "erin")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, live_server.url, owner)
     page.goto(f"{live_server.url}/database/")
 
     wrong = f"{convex_deployment.name}|{secrets.token_hex(24)}"
@@ -134,28 +132,33 @@ def test_the_page_works_without_javascript(
     settings: Any,
     live_server: Any,
     task_worker: Worker,
+    owner: User,
     convex_deployment: EmulatorDeployment,
 ) -> None:
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     context = chromium.new_context(java_script_enabled=False)
     page = context.new_page()
     try:
-        User.objects.create_user("fred", "fred@example.com", PASSWORD)
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", "fred")
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
+        log_in(page, live_server.url, owner)
         page.goto(f"{live_server.url}/database/")
         page.fill("#id_url", convex_deployment.url)
         page.fill("#id_deploy_key", convex_deployment.admin_key)
         page.click("text=Connect and deploy")
         page.wait_for_url(re.compile(r"/database/$"))
-        for _ in range(DEPLOY_TIMEOUT_MS // 500):
-            if state(page) == "connected":
-                break
-            page.wait_for_timeout(500)
+
+        def reloaded_state() -> str:  # without JavaScript, the user reloads to see progress
             page.goto(f"{live_server.url}/database/")
-        assert state(page) == "connected", task_worker.output()
+            return state(page)
+
+        try:
+            wait_for(
+                lambda: reloaded_state() == "connected",
+                timeout=DEPLOY_TIMEOUT_MS / 1000,
+                interval=0.5,
+                what="the page to show the deployment connected",
+            )
+        except AssertionError as timed_out:
+            pytest.fail(f"{timed_out}; the worker's log:\n{task_worker.output()}")
         screenshot(page, "10-connected-without-javascript")
         page.click("a:has-text('Disconnect')")
         page.click("button:has-text('Disconnect and erase the key')")

@@ -1,27 +1,10 @@
 from __future__ import annotations
 
-import base64
 import os
 import socket
 
 import pytest
 from django.test import override_settings
-
-from accounts.models import User
-
-# A deploy key shaped like the real thing, easy to find if it ever leaks.
-CANARY_KEY = "prod:happy-otter-123|CANARYc2VjcmV0LXRva2VuLWZvci10ZXN0cw=="
-CANARY_MARK = "CANARY"
-
-
-@pytest.fixture
-def alice(db: None) -> User:
-    return User.objects.create_user("alice", "alice@example.com", "pw-alice-123456")
-
-
-@pytest.fixture
-def bob(db: None) -> User:
-    return User.objects.create_user("bob", "bob@example.com", "pw-bob-123456")
 
 
 def new_key(key_id: str) -> tuple[str, bytes]:
@@ -41,10 +24,6 @@ def key_ring():
     yield install
     for o in reversed(overrides):
         o.disable()
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
 
 
 @pytest.fixture

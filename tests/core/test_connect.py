@@ -12,6 +12,7 @@ from byod.errors import ConvexError, ForeignTablesError
 from byod.keys import open_deploy_key as get_deploy_key
 from byod.models import Connection, Deployment, Event
 from byod.services import connections
+from tests.fixtures.canary import assert_no_canary
 from tests.fixtures.emulator import EmulatorDeployment
 
 pytestmark = [
@@ -23,63 +24,63 @@ def kinds(connection: Connection) -> list[str]:
     return list(connection.events.order_by("id").values_list("kind", flat=True))
 
 
-def test_it_stores_the_key_encrypted_and_queues_a_deploy(alice, convex_deployment) -> None:
+def test_it_stores_the_key_encrypted_and_queues_a_deploy(owner, canary_deployment) -> None:
     connection = connections.connect(
-        alice, convex_deployment.url, convex_deployment.admin_key, actor=alice
+        owner, canary_deployment.url, canary_deployment.admin_key, actor=owner
     )
     connection.refresh_from_db()
     assert connection.status == "deploying"
-    assert connection.deployment_name == convex_deployment.name
-    assert convex_deployment.admin_key not in connection.key_ciphertext
-    assert get_deploy_key(connection) == convex_deployment.admin_key
+    assert connection.deployment_name == canary_deployment.name
+    assert_no_canary(connection.key_ciphertext)
+    assert get_deploy_key(connection) == canary_deployment.admin_key
     deployment = connection.deployments.get()
     assert (deployment.status, deployment.trigger, deployment.requested_by) == (
         "queued",
         "user",
-        alice,
+        owner,
     )
     assert deployment.to_version == package.current_version()
     assert kinds(connection) == ["connection.created", "deploy.queued"]
-    assert set(Event.objects.values_list("actor", flat=True)) == {alice.pk}
+    assert set(Event.objects.values_list("actor", flat=True)) == {owner.pk}
 
 
-def test_it_stores_nothing_when_the_deployment_refuses_the_key(alice, convex_deployment) -> None:
+def test_it_stores_nothing_when_the_deployment_refuses_the_key(owner, convex_deployment) -> None:
     wrong = f"{convex_deployment.name}|{secrets.token_hex(24)}"
     with pytest.raises(ConvexError) as caught:
-        connections.connect(alice, convex_deployment.url, wrong, actor=alice)
+        connections.connect(owner, convex_deployment.url, wrong, actor=owner)
     assert caught.value.category == "bad_credentials"
     assert not Connection.objects.exists()
     assert not Deployment.objects.exists()
 
 
-def test_it_asks_before_deploying_over_another_project(alice, convex_deployment) -> None:
+def test_it_asks_before_deploying_over_another_project(owner, convex_deployment) -> None:
     from tests.emulator.convex_cli import push, push_request
 
     with httpx.Client(timeout=60) as client:
         push(client, convex_deployment.url, convex_deployment.admin_key, push_request())
     with pytest.raises(ForeignTablesError, match="notes, tags") as caught:
-        connections.connect(alice, convex_deployment.url, convex_deployment.admin_key, actor=alice)
+        connections.connect(owner, convex_deployment.url, convex_deployment.admin_key, actor=owner)
     assert caught.value.tables == ["notes", "tags"]
     assert not Connection.objects.exists()
     connection = connections.connect(
-        alice,
+        owner,
         convex_deployment.url,
         convex_deployment.admin_key,
-        actor=alice,
+        actor=owner,
         confirm_foreign=True,
     )
     assert connection.status == "deploying"
 
 
 def test_it_replaces_credentials_when_the_user_connects_again(
-    alice, convex_emulator, convex_deployment: EmulatorDeployment
+    owner, convex_emulator, convex_deployment: EmulatorDeployment
 ) -> None:
     first = connections.connect(
-        alice, convex_deployment.url, convex_deployment.admin_key, actor=alice
+        owner, convex_deployment.url, convex_deployment.admin_key, actor=owner
     )
     other = convex_emulator.create_deployment()
     try:
-        again = connections.connect(alice, other.url, other.admin_key, actor=alice)
+        again = connections.connect(owner, other.url, other.admin_key, actor=owner)
     finally:
         convex_emulator.delete_deployment(other.name)
     assert again.pk == first.pk
@@ -91,17 +92,17 @@ def test_it_replaces_credentials_when_the_user_connects_again(
     assert again.deployments.filter(status__in=["queued", "running"]).count() == 1
 
 
-def test_it_disconnects_and_reconnects(alice, convex_deployment) -> None:
+def test_it_disconnects_and_reconnects(owner, convex_deployment) -> None:
     connection = connections.connect(
-        alice, convex_deployment.url, convex_deployment.admin_key, actor=alice
+        owner, convex_deployment.url, convex_deployment.admin_key, actor=owner
     )
-    connection = connections.disconnect(connection, actor=alice)
+    connection = connections.disconnect(connection, actor=owner)
     assert (connection.status, connection.has_key) == ("disconnected", False)
     assert connection.deployments.get().status == "cancelled"
     assert Connection.objects.get(pk=connection.pk).key_ciphertext == ""
 
     back = connections.connect(
-        alice, convex_deployment.url, convex_deployment.admin_key, actor=alice
+        owner, convex_deployment.url, convex_deployment.admin_key, actor=owner
     )
     assert back.pk == connection.pk
     back.refresh_from_db()
@@ -111,7 +112,7 @@ def test_it_disconnects_and_reconnects(alice, convex_deployment) -> None:
 
 
 def test_it_asks_before_deploying_over_documents_that_have_no_schema(
-    alice, convex_deployment: EmulatorDeployment
+    owner, convex_deployment: EmulatorDeployment
 ) -> None:
     # Another project's data, imported without a schema: nothing in get_schema shows it.
     convex_deployment.insert("users", {"name": "Ada"})
@@ -120,7 +121,7 @@ def test_it_asks_before_deploying_over_documents_that_have_no_schema(
     assert check.ok
     assert check.foreign_tables == ["orders", "users"]
     with pytest.raises(ForeignTablesError, match="orders, users"):
-        connections.connect(alice, convex_deployment.url, convex_deployment.admin_key, actor=alice)
+        connections.connect(owner, convex_deployment.url, convex_deployment.admin_key, actor=owner)
     assert not Connection.objects.exists()
 
 

@@ -4,48 +4,38 @@ from __future__ import annotations
 
 import pytest
 
-from byod import keys, transitions
+from byod import transitions
 from byod.errors import KeyUnreadable, NoDeployKey
-from byod.keys import KEY_FIELD
 from byod.keys import open_deploy_key as get_deploy_key
 from byod.models import Connection
-from tests.core.conftest import CANARY_KEY, CANARY_MARK
+from tests.fixtures.canary import assert_no_canary, cloud_key
+from tests.fixtures.connections import make_connection
 
-BOB_KEY = "prod:calm-fox-7|Ym9icy1vd24tdG9rZW4tMTIzNDU2Nzg5"
-
-
-def stored(user, key: str, name: str) -> Connection:
-    sealed = keys.encrypt(key, owner=user.external_id, field=KEY_FIELD)
-    return Connection.objects.create(
-        user=user,
-        url=f"https://{name}.convex.cloud",
-        deployment_name=name,
-        key_ciphertext=sealed.ciphertext,
-        key_id=sealed.key_id,
-    )
+KEY = cloud_key("happy-otter-123")
+OTHER_KEY = cloud_key("calm-fox-7")
 
 
-def test_it_decrypts_the_owners_key(alice) -> None:
-    connection = stored(alice, CANARY_KEY, "happy-otter-123")
-    assert CANARY_MARK not in connection.key_ciphertext
-    assert get_deploy_key(Connection.objects.get(pk=connection.pk)) == CANARY_KEY
+def test_it_decrypts_the_owners_key(owner) -> None:
+    connection = make_connection(owner, name="happy-otter-123", key=KEY)
+    assert_no_canary(connection.key_ciphertext)
+    assert get_deploy_key(Connection.objects.get(pk=connection.pk)) == KEY
 
 
-def test_it_refuses_a_key_copied_into_another_users_row(alice, bob) -> None:
-    theirs = stored(alice, CANARY_KEY, "happy-otter-123")
-    mine = stored(bob, BOB_KEY, "calm-fox-7")
+def test_it_refuses_a_key_copied_into_another_users_row(owner, other_user) -> None:
+    theirs = make_connection(owner, name="happy-otter-123", key=KEY)
+    mine = make_connection(other_user, name="calm-fox-7", key=OTHER_KEY)
     # An attacker with database write access swaps the ciphertexts between the rows.
     Connection.objects.filter(pk=mine.pk).update(key_ciphertext=theirs.key_ciphertext)
     Connection.objects.filter(pk=theirs.pk).update(key_ciphertext=mine.key_ciphertext)
     for row in Connection.objects.all():
         with pytest.raises(KeyUnreadable, match="belongs to another user") as caught:
             get_deploy_key(row)
-        assert CANARY_MARK not in str(caught.value)
+        assert_no_canary(caught.value)
         assert "calm-fox-7|" not in str(caught.value)
 
 
-def test_it_refuses_a_tampered_row(alice) -> None:
-    connection = stored(alice, CANARY_KEY, "happy-otter-123")
+def test_it_refuses_a_tampered_row(owner) -> None:
+    connection = make_connection(owner, name="happy-otter-123", key=KEY)
     text = connection.key_ciphertext
     flipped = text[:-6] + ("A" if text[-6] != "A" else "B") + text[-5:]
     Connection.objects.filter(pk=connection.pk).update(key_ciphertext=flipped)
@@ -53,9 +43,9 @@ def test_it_refuses_a_tampered_row(alice) -> None:
         get_deploy_key(Connection.objects.get(pk=connection.pk))
 
 
-def test_it_has_no_key_after_disconnect(alice) -> None:
-    connection = stored(alice, CANARY_KEY, "happy-otter-123")
-    transitions.mark_disconnected(connection, actor=alice)
+def test_it_has_no_key_after_disconnect(owner) -> None:
+    connection = make_connection(owner, name="happy-otter-123", key=KEY)
+    transitions.mark_disconnected(connection, actor=owner)
     row = Connection.objects.get(pk=connection.pk)
     assert (row.key_ciphertext, row.key_id) == ("", "")
     with pytest.raises(NoDeployKey, match="connect again"):

@@ -7,9 +7,10 @@ from django.test import override_settings
 from byod.errors import HostNotFound, InputError, UnsafeDestination
 from byod.guard import guard_destination
 from byod.inputs import DeploymentUrl, parse_deploy_key, parse_url
-from tests.core.conftest import CANARY_KEY, CANARY_MARK
+from tests.fixtures.canary import assert_no_canary, cloud_key
 
 CLOUD = "https://happy-otter-123.convex.cloud"
+KEY = cloud_key("happy-otter-123")
 
 
 @pytest.fixture(autouse=True)
@@ -240,14 +241,14 @@ def test_it_refuses_bad_self_hosted_keys(settings, raw: str) -> None:
 def test_it_never_repeats_the_key_in_an_error_or_repr() -> None:
     other = parse_url("https://other-deployment-9.convex.cloud")
     with pytest.raises(InputError) as caught:
-        parse_deploy_key(CANARY_KEY, other)
-    assert CANARY_MARK not in str(caught.value) and CANARY_MARK not in repr(caught.value)
-    key = parse_deploy_key(CANARY_KEY, parse_url(CLOUD))
-    assert CANARY_MARK not in repr(key) and CANARY_MARK not in str(key)
-    broken = CANARY_KEY.replace("|", " |")
+        parse_deploy_key(KEY, other)
+    assert_no_canary(str(caught.value), repr(caught.value))
+    key = parse_deploy_key(KEY, parse_url(CLOUD))
+    assert_no_canary(repr(key), str(key))
+    broken = KEY.replace("|", " |")
     with pytest.raises(InputError) as caught:
         parse_deploy_key(broken, parse_url(CLOUD))
-    assert CANARY_MARK not in str(caught.value)
+    assert_no_canary(caught.value)
 
 
 # --- SSRF guard ------------------------------------------------------------------------------

@@ -4,29 +4,18 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from byod import keys
-from byod.keys import KEY_FIELD
 from byod.models import Connection, Event
 from tests.core.conftest import new_key
+from tests.fixtures.canary import assert_no_canary
+from tests.fixtures.connections import make_connection
+from tests.fixtures.people import make_user
 
 OLD, NEW = new_key("old"), new_key("new")
 
 
-def make_connections(django_user_model, count: int) -> list[Connection]:
-    rows = []
-    for i in range(count):
-        user = django_user_model.objects.create_user(f"user{i}", f"u{i}@example.com", "pw")
-        key = f"prod:deployment-{i}|tokenCANARY{i:04d}abcdefghijklmnop"
-        sealed = keys.encrypt(key, owner=user.external_id, field=KEY_FIELD)
-        rows.append(
-            Connection.objects.create(
-                user=user,
-                url=f"https://deployment-{i}.convex.cloud",
-                deployment_name=f"deployment-{i}",
-                key_ciphertext=sealed.ciphertext,
-                key_id=sealed.key_id,
-            )
-        )
-    return rows
+def make_connections(count: int) -> list[Connection]:
+    """`count` users, each with a connection whose key is sealed with the current key ring."""
+    return [make_connection(make_user(f"user{i}"), name=f"deployment-{i}") for i in range(count)]
 
 
 def rotate(capsys, *args: str) -> str:
@@ -38,11 +27,9 @@ def keys_of(rows: list[Connection]) -> list[str]:
     return [keys.open_deploy_key(Connection.objects.get(pk=r.pk)) for r in rows]
 
 
-def test_it_reencrypts_old_rows_while_they_stay_readable(
-    db, django_user_model, key_ring, capsys
-) -> None:
+def test_it_reencrypts_old_rows_while_they_stay_readable(db, key_ring, capsys) -> None:
     key_ring(OLD)
-    rows = make_connections(django_user_model, 5)
+    rows = make_connections(5)
     before = keys_of(rows)
     key_ring(NEW, OLD)  # the new key goes first; the old one still decrypts
     assert keys_of(rows) == before  # readable before rotation, no downtime
@@ -55,9 +42,9 @@ def test_it_reencrypts_old_rows_while_they_stay_readable(
     assert keys_of(rows) == before
 
 
-def test_it_is_idempotent(db, django_user_model, key_ring, capsys) -> None:
+def test_it_is_idempotent(db, key_ring, capsys) -> None:
     key_ring(OLD)
-    rows = make_connections(django_user_model, 3)
+    rows = make_connections(3)
     key_ring(NEW, OLD)
     rotate(capsys)
     ciphertexts = list(Connection.objects.order_by("pk").values_list("key_ciphertext", flat=True))
@@ -69,11 +56,9 @@ def test_it_is_idempotent(db, django_user_model, key_ring, capsys) -> None:
     assert len(keys_of(rows)) == 3
 
 
-def test_it_resumes_after_an_interrupted_run(
-    db, django_user_model, key_ring, capsys, monkeypatch
-) -> None:
+def test_it_resumes_after_an_interrupted_run(db, key_ring, capsys, monkeypatch) -> None:
     key_ring(OLD)
-    rows = make_connections(django_user_model, 5)
+    rows = make_connections(5)
     before = keys_of(rows)
     key_ring(NEW, OLD)
     real_encrypt = keys.encrypt
@@ -103,11 +88,9 @@ def test_it_resumes_after_an_interrupted_run(
     assert keys_of(rows) == before
 
 
-def test_it_reports_rows_it_cannot_decrypt_and_rotates_the_rest(
-    db, django_user_model, key_ring, capsys
-) -> None:
+def test_it_reports_rows_it_cannot_decrypt_and_rotates_the_rest(db, key_ring, capsys) -> None:
     key_ring(OLD)
-    rows = make_connections(django_user_model, 3)
+    rows = make_connections(3)
     # Row 0's ciphertext is copied onto row 1: bound to another user, it must not decrypt.
     Connection.objects.filter(pk=rows[1].pk).update(key_ciphertext=rows[0].key_ciphertext)
     key_ring(NEW, OLD)
@@ -116,39 +99,35 @@ def test_it_reports_rows_it_cannot_decrypt_and_rotates_the_rest(
     captured = capsys.readouterr()
     assert "Rotated: 2. Unreadable: 1." in captured.out
     assert "failed authentication" in captured.err
-    assert "CANARY" not in captured.out + captured.err
+    assert_no_canary(captured.out, captured.err)
     assert Connection.objects.get(pk=rows[1].pk).key_id == "old"
 
 
-def test_it_counts_without_changing_anything_on_a_dry_run(
-    db, django_user_model, key_ring, capsys
-) -> None:
+def test_it_counts_without_changing_anything_on_a_dry_run(db, key_ring, capsys) -> None:
     key_ring(OLD)
-    make_connections(django_user_model, 2)
+    make_connections(2)
     key_ring(NEW, OLD)
     out = rotate(capsys, "--dry-run")
     assert "To rotate: 2" in out
     assert set(Connection.objects.values_list("key_id", flat=True)) == {"old"}
 
 
-def test_each_rotated_row_gets_an_audit_event(db, django_user_model, key_ring, capsys) -> None:
+def test_each_rotated_row_gets_an_audit_event(db, key_ring, capsys) -> None:
     key_ring(OLD)
-    rows = make_connections(django_user_model, 3)
+    rows = make_connections(3)
     key_ring(NEW, OLD)
     rotate(capsys, "--batch-size", "2")
     events = Event.objects.filter(kind="key.rotated").order_by("connection_id")
     assert [e.connection_id for e in events] == [r.pk for r in rows]
     assert all(e.data == {"from_key_id": "old", "to_key_id": "new"} for e in events)
-    assert all("CANARY" not in e.message for e in events)
+    assert_no_canary(*(e.message for e in events))
     rotate(capsys)  # nothing left to rotate: no new events
     assert Event.objects.filter(kind="key.rotated").count() == 3
 
 
-def test_it_reports_an_unreadable_row_already_on_the_current_key(
-    db, django_user_model, key_ring, capsys
-) -> None:
+def test_it_reports_an_unreadable_row_already_on_the_current_key(db, key_ring, capsys) -> None:
     key_ring(NEW)
-    rows = make_connections(django_user_model, 2)
+    rows = make_connections(2)
     Connection.objects.filter(pk=rows[1].pk).update(key_ciphertext=rows[0].key_ciphertext)
     with pytest.raises(CommandError, match=rf"1 key\(s\) could not be read .*{rows[1].pk}"):
         call_command("byod_rotate_keys")

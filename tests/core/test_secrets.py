@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import secrets
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,10 +15,12 @@ from byod.inputs import InputError
 from byod.models import Deployment
 from byod.services import connections
 from byod.services.deploy import run_deploy
-from tests.core.conftest import CANARY_KEY, CANARY_MARK
-from tests.fixtures.emulator import Emulator, EmulatorDeployment
+from tests.fixtures.canary import assert_no_canary, cloud_key, self_hosted_key
+from tests.fixtures.emulator import EmulatorDeployment
 
 pytestmark = pytest.mark.usefixtures("allow_emulator_hosts")
+
+KEY = cloud_key("happy-otter-123")
 
 
 class Sink:
@@ -34,22 +34,6 @@ class Sink:
 
     def text(self) -> str:
         return "\n".join(self.parts)
-
-
-@pytest.fixture
-def canary_token() -> str:
-    # Self-hosted admin keys are <name>|<hex>: a hex canary, fresh per run.
-    return "ca7a7ca7" + secrets.token_hex(20)
-
-
-@pytest.fixture
-def canary_deployment(convex_emulator: Emulator, canary_token: str) -> Iterator[EmulatorDeployment]:
-    name = f"canary-{secrets.token_hex(3)}"
-    deployment = convex_emulator.create_deployment(name, admin_key=f"{name}|{canary_token}")
-    try:
-        yield deployment
-    finally:
-        convex_emulator.delete_deployment(deployment.name)
 
 
 def database_bytes(tmp_path: Path) -> bytes:
@@ -81,27 +65,26 @@ def command(sink: Sink, capsys, name: str, *args: str) -> None:
     sink.add(captured.out, captured.err)
 
 
-def test_it_never_shows_input_errors_with_the_key(alice, caplog, fake_dns) -> None:
+def test_it_never_shows_input_errors_with_the_key(owner, caplog, fake_dns) -> None:
     fake_dns["happy-otter-123.convex.cloud"] = ["10.0.0.1"]  # refused by the SSRF guard
     caplog.set_level(logging.DEBUG)
     sink = Sink()
     for url in ("https://other-deployment-9.convex.cloud", "https://happy-otter-123.convex.cloud"):
-        check = connections.check_credentials(url, CANARY_KEY + " ")
+        check = connections.check_credentials(url, KEY + " ")
         sink.add(check, check.message, repr(check.error))
-    for bad in (CANARY_KEY.replace("|", "| "), CANARY_KEY.replace("prod:", "prd:")):
+    for bad in (KEY.replace("|", "| "), KEY.replace("prod:", "prd:")):
         with pytest.raises(InputError) as caught:
-            connections.connect(alice, "https://happy-otter-123.convex.cloud", bad, actor=alice)
+            connections.connect(owner, "https://happy-otter-123.convex.cloud", bad, actor=owner)
         sink.add(caught.value, repr(caught.value))
     sink.add(caplog.text, *(r.getMessage() for r in caplog.records))
     assert sink.text()
-    assert CANARY_MARK not in sink.text()
+    assert_no_canary(sink.text())
 
 
 @pytest.mark.django_db(transaction=True)  # no open transaction: the database can be copied
 def test_it_never_shows_the_key_in_clear(
-    alice,
+    owner,
     canary_deployment: EmulatorDeployment,
-    canary_token: str,
     caplog,
     capsys,
     tmp_path: Path,
@@ -112,7 +95,7 @@ def test_it_never_shows_the_key_in_clear(
     key_file = tmp_path / "key"
     wrong_file = tmp_path / "wrong"
     key_file.write_text(key + "\n")
-    wrong_file.write_text(f"{canary_deployment.name}|{canary_token[::-1]}")
+    wrong_file.write_text(self_hosted_key(canary_deployment.name))  # refused: another key
 
     def connect_with(file: Path) -> None:
         command(
@@ -120,7 +103,7 @@ def test_it_never_shows_the_key_in_clear(
             capsys,
             "byod_connect",
             "--user",
-            "alice",
+            owner.username,
             "--url",
             canary_deployment.url,
             "--key-file",
@@ -149,8 +132,8 @@ def test_it_never_shows_the_key_in_clear(
     sink.add(*(repr(e.__dict__) for e in connection.events.all()))
 
     seen = sink.text()
-    assert "Connected alice" in seen  # the good path did run
-    assert canary_token not in seen
+    assert f"Connected {owner.username}" in seen  # the good path did run
+    assert_no_canary(seen)
     raw = database_bytes(tmp_path)
     assert connection.key_ciphertext.encode() in raw  # the copy holds the row...
-    assert canary_token.encode() not in raw  # ...but not the key in clear
+    assert_no_canary(raw)  # ...but not the key in clear

@@ -6,20 +6,17 @@ from django.utils import timezone
 
 from byod import transitions
 from byod.keys import Sealed
-from byod.models import Connection, Deployment, Event
+from byod.models import Connection, ConnectionStatus, Deployment, Event
 from byod.transitions import TransitionError
+from tests.fixtures.connections import make_connection
 
 
 @pytest.fixture
-def connection(alice) -> Connection:
-    conn = Connection.objects.create(
-        user=alice,
-        url="https://happy-otter-123.convex.cloud",
-        deployment_name="happy-otter-123",
-        key_ciphertext="c2VhbGVk",
-        key_id="k1",
+def connection(owner) -> Connection:
+    conn = make_connection(
+        owner, name="happy-otter-123", status=ConnectionStatus.PENDING, deployed_version=None
     )
-    transitions.connection_created(conn, actor=alice)
+    transitions.connection_created(conn, actor=owner)
     return conn
 
 
@@ -42,8 +39,8 @@ def kinds(connection: Connection) -> list[str]:
     )
 
 
-def test_it_writes_an_event_for_every_step_of_a_successful_deploy(connection, alice) -> None:
-    deployment = queue(connection, actor=alice)
+def test_it_writes_an_event_for_every_step_of_a_successful_deploy(connection, owner) -> None:
+    deployment = queue(connection, actor=owner)
     assert connection.status == "deploying"
     transitions.mark_deploy_running(deployment, worker="w1")
     transitions.save_progress(deployment, phase="pushing", indexes_ready=1, indexes_total=3)
@@ -63,7 +60,7 @@ def test_it_writes_an_event_for_every_step_of_a_successful_deploy(connection, al
         "deploy.succeeded",
     ]
     queued = Event.objects.get(kind="deploy.queued")
-    assert (queued.actor, queued.deployment) == (alice, deployment)
+    assert (queued.actor, queued.deployment) == (owner, deployment)
     assert Event.objects.get(kind="deploy.running").actor is None  # the system acted
 
 
@@ -151,17 +148,17 @@ def test_it_allows_a_new_deployment_once_the_last_one_finished(connection) -> No
     assert second.status == "queued"
 
 
-def test_it_cancels_running_deploys_and_erases_the_key_on_disconnect(connection, alice) -> None:
+def test_it_cancels_running_deploys_and_erases_the_key_on_disconnect(connection, owner) -> None:
     deployment = queue(connection)
     transitions.mark_deploy_running(deployment)
-    transitions.mark_disconnected(connection, actor=alice)
+    transitions.mark_disconnected(connection, actor=owner)
     connection.refresh_from_db()
     deployment.refresh_from_db()
     assert connection.status == "disconnected"
     assert (connection.key_ciphertext, connection.key_id, connection.has_key) == ("", "", False)
     assert deployment.status == "cancelled"
     assert kinds(connection)[-2:] == ["deploy.cancelled", "connection.disconnected"]
-    assert Event.objects.get(kind="connection.disconnected").actor == alice
+    assert Event.objects.get(kind="connection.disconnected").actor == owner
     with pytest.raises(TransitionError):
         transitions.deploy_queued(
             Deployment.objects.create(connection=connection, to_version=2, trigger="user")
@@ -211,6 +208,6 @@ def test_it_moves_the_connection_between_error_and_connected(connection) -> None
     assert kinds(connection)[-2:] == ["connection.error", "connection.connected"]
 
 
-def test_it_refuses_a_key_without_a_key_id_in_the_database(alice) -> None:
+def test_it_refuses_a_key_without_a_key_id_in_the_database(owner) -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
-        Connection.objects.create(user=alice, url="https://x.convex.cloud", key_ciphertext="abc")
+        Connection.objects.create(user=owner, url="https://x.convex.cloud", key_ciphertext="abc")

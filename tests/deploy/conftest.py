@@ -1,48 +1,10 @@
-"""Fixtures for the deploy tests: a user connected to a fresh emulated deployment."""
+"""Fixtures for the deploy tests (users, deployments and connections are in tests/fixtures/)."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 import pytest
-
-from byod.models import Connection, Deployment
-from byod.services import connections
-from tests.fixtures.emulator import Emulator, EmulatorDeployment
-
-CANARY_HEX = "cafe0ca7a2ae"  # marks test keys, so a leak is easy to spot
-
-
-def canary_key(name: str) -> str:
-    """A self-hosted admin key for deployment `name`, with a distinctive, unique secret."""
-    return f"{name}|{CANARY_HEX}{secrets.token_hex(26)}"
-
-
-@pytest.fixture
-def deployment(convex_emulator: Emulator, allow_emulator_hosts: None) -> Any:
-    """A fresh emulated deployment whose admin key is a canary."""
-    name = f"dep-{secrets.token_hex(4)}"
-    created = convex_emulator.create_deployment(name, admin_key=canary_key(name), backfill_ms=0)
-    try:
-        yield created
-    finally:
-        convex_emulator.delete_deployment(created.name)
-
-
-@pytest.fixture
-def user(django_user_model: Any) -> Any:
-    return django_user_model.objects.create_user(
-        username=f"u{secrets.token_hex(3)}", email="owner@example.com", password="x" * 12
-    )
-
-
-@pytest.fixture
-def connected(user: Any, deployment: EmulatorDeployment) -> tuple[Connection, Deployment]:
-    """A user connected through the service; returns the connection and its queued deploy."""
-    connection = connections.connect(user, deployment.url, deployment.admin_key, actor=user)
-    queued = connection.deployments.get()
-    return connection, queued
 
 
 @pytest.fixture

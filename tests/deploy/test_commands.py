@@ -10,6 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from byod.models import Connection, Deployment
+from tests.fixtures.canary import assert_no_canary
 from tests.fixtures.emulator import EmulatorDeployment
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +24,7 @@ def run(*args: str) -> tuple[str, str]:
 
 
 def test_it_deploys_one_user_and_prints_a_summary(
-    connected: tuple[Connection, Deployment], deployment: EmulatorDeployment
+    connected: tuple[Connection, Deployment], canary_deployment: EmulatorDeployment
 ) -> None:
     connection, queued = connected
     out, _ = run("byod_deploy", "--user", connection.user.username)
@@ -36,9 +37,9 @@ def test_it_deploys_one_user_and_prints_a_summary(
 
 
 def test_it_exits_non_zero_and_names_the_failure(
-    connected: tuple[Connection, Deployment], deployment: EmulatorDeployment
+    connected: tuple[Connection, Deployment], canary_deployment: EmulatorDeployment
 ) -> None:
-    deployment.set_fault("*", revoked_key=True)
+    canary_deployment.set_fault("*", revoked_key=True)
     out = StringIO()
     with pytest.raises(CommandError, match="1 of 1 deploys did not succeed"):
         call_command("byod_deploy", "--all", "--concurrency", "1", stdout=out, stderr=StringIO())
@@ -46,7 +47,7 @@ def test_it_exits_non_zero_and_names_the_failure(
 
 
 def test_outdated_selects_only_connections_behind(
-    connected: tuple[Connection, Deployment], deployment: EmulatorDeployment
+    connected: tuple[Connection, Deployment], canary_deployment: EmulatorDeployment
 ) -> None:
     run("byod_deploy", "--all")
     out, _ = run("byod_deploy", "--outdated")
@@ -54,14 +55,14 @@ def test_outdated_selects_only_connections_behind(
 
 
 def test_a_dry_run_from_the_command_changes_nothing(
-    connected: tuple[Connection, Deployment], deployment: EmulatorDeployment
+    connected: tuple[Connection, Deployment], canary_deployment: EmulatorDeployment
 ) -> None:
     connection, _ = connected
     run("byod_deploy", "--all")
-    pushes = deployment.pushes()
+    pushes = canary_deployment.pushes()
     out, _ = run("byod_deploy", "--all", "--dry-run")
     assert "Dry run of 1 connection(s)." in out
-    assert deployment.pushes() == pushes
+    assert canary_deployment.pushes() == pushes
     assert connection.deployments.filter(dry_run=True, status="succeeded").count() == 1
 
 
@@ -86,23 +87,22 @@ def test_reap_says_when_there_is_nothing_to_do() -> None:
 
 def test_the_canary_key_appears_nowhere_in_clear(
     connected: tuple[Connection, Deployment],
-    deployment: EmulatorDeployment,
+    canary_deployment: EmulatorDeployment,
     caplog: Any,
     fast_retries: None,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    secret = deployment.admin_key.split("|", 1)[1]
     connection, _ = connected
     # Failures of every kind carry text from the deployment; make one echo the key.
-    deployment.set_fault(
+    canary_deployment.set_fault(
         "deploy2/start_push",
         status=500,
-        body={"code": "InternalServerError", "message": f"bad {deployment.admin_key}"},
+        body={"code": "InternalServerError", "message": f"bad {canary_deployment.admin_key}"},
         times=1,
     )
     out, err = StringIO(), StringIO()
     call_command("byod_deploy", "--all", "--concurrency=1", stdout=out, stderr=err)
-    deployment.set_fault("*", revoked_key=True)
+    canary_deployment.set_fault("*", revoked_key=True)
     with pytest.raises(CommandError) as failed:
         call_command("byod_deploy", "--all", "--concurrency=1", stdout=out, stderr=err)
     texts = [out.getvalue(), err.getvalue(), caplog.text, str(failed.value)]
@@ -111,5 +111,4 @@ def test_the_canary_key_appears_nowhere_in_clear(
     texts += [e.message + str(e.data) for e in connection.events.all()]
     connection.refresh_from_db()
     texts += [connection.last_error_message, connection.key_ciphertext]
-    for text in texts:
-        assert secret not in text
+    assert_no_canary(*texts)

@@ -8,12 +8,14 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from accounts.models import User
 from byod import transitions
 from byod.client import ConvexClient
 from byod.inputs import parse_url
-from byod.models import Connection, Deployment, Event
+from byod.models import Connection, ConnectionStatus, Deployment, Event
 from byod.services import lease
 from byod.services.deploy import reap_and_retry, request_deploy, run_deploy
+from tests.fixtures.connections import make_connection
 from tests.fixtures.emulator import EmulatorDeployment
 
 pytestmark = pytest.mark.django_db
@@ -23,13 +25,13 @@ def reload(deployment: Deployment) -> Deployment:
     return Deployment.objects.select_related("connection").get(pk=deployment.pk)
 
 
-def meta_of(deployment: EmulatorDeployment) -> Any:
-    with ConvexClient(parse_url(deployment.url), deployment.admin_key) as client:
+def meta_of(canary_deployment: EmulatorDeployment) -> Any:
+    with ConvexClient(parse_url(canary_deployment.url), canary_deployment.admin_key) as client:
         return client.query("meta:get", {})
 
 
 def test_it_deploys_records_the_version_and_reads_it_back(
-    connected: tuple[Connection, Deployment], deployment: EmulatorDeployment
+    connected: tuple[Connection, Deployment], canary_deployment: EmulatorDeployment
 ) -> None:
     connection, queued = connected
     assert queued.status == "queued"
@@ -46,23 +48,23 @@ def test_it_deploys_records_the_version_and_reads_it_back(
     assert connection.deployed_version == done.to_version
     assert connection.deployed_package_hash == done.package_hash
     assert connection.lease_owner == ""
-    meta = meta_of(deployment)
+    meta = meta_of(canary_deployment)
     assert meta["schemaVersion"] == done.to_version
     assert meta["packageHash"] == done.package_hash
-    assert deployment.active_schema() is not None
+    assert canary_deployment.active_schema() is not None
     assert "version recorded and verified" in done.log
     kinds = list(Event.objects.filter(deployment=done).values_list("kind", flat=True))
     assert {"deploy.queued", "deploy.running", "deploy.succeeded"} <= set(kinds)
 
 
 def test_running_a_finished_deploy_again_does_nothing(
-    connected: tuple[Connection, Deployment], deployment: EmulatorDeployment
+    connected: tuple[Connection, Deployment], canary_deployment: EmulatorDeployment
 ) -> None:
     _, queued = connected
     run_deploy(queued.pk)
-    pushes = len(deployment.pushes())
+    pushes = len(canary_deployment.pushes())
     run_deploy(queued.pk)
-    assert len(deployment.pushes()) == pushes
+    assert len(canary_deployment.pushes()) == pushes
     assert reload(queued).attempt == 1
 
 
@@ -75,17 +77,16 @@ def test_a_second_trigger_returns_the_queued_deploy(
     assert connection.deployments.count() == 1
 
 
-def test_a_dry_run_changes_nothing(user: Any, deployment: EmulatorDeployment) -> None:
-    from byod.services.connections import connect
-
-    connection = connect(user, deployment.url, deployment.admin_key, actor=user)
-    first = connection.deployments.get()
+def test_a_dry_run_changes_nothing(
+    connected: tuple[Connection, Deployment], canary_deployment: EmulatorDeployment
+) -> None:
+    connection, first = connected
     run_deploy(first.pk)
     connection.refresh_from_db()
     before = (connection.status, connection.deployed_version, connection.deployed_package_hash)
-    schema_before = deployment.active_schema()
-    pushes_before = deployment.pushes()
-    meta_before = meta_of(deployment)
+    schema_before = canary_deployment.active_schema()
+    pushes_before = canary_deployment.pushes()
+    meta_before = meta_of(canary_deployment)
 
     dry = request_deploy(connection, trigger="admin", dry_run=True)
     run_deploy(dry.pk)
@@ -97,37 +98,38 @@ def test_a_dry_run_changes_nothing(user: Any, deployment: EmulatorDeployment) ->
     assert (connection.status, connection.deployed_version, connection.deployed_package_hash) == (
         before
     )
-    assert deployment.active_schema() == schema_before
-    assert deployment.pushes() == pushes_before
-    assert meta_of(deployment) == meta_before
+    assert canary_deployment.active_schema() == schema_before
+    assert canary_deployment.pushes() == pushes_before
+    assert meta_of(canary_deployment) == meta_before
 
 
 def test_a_dry_run_on_a_fresh_deployment_pushes_nothing(
-    user: Any, deployment: EmulatorDeployment
+    owner: User, canary_deployment: EmulatorDeployment
 ) -> None:
-    connection = Connection.objects.create(user=user, url=deployment.url, status="pending")
-    from byod import keys
-
-    sealed = keys.seal_deploy_key(deployment.admin_key, owner=user.external_id)
-    Connection.objects.filter(pk=connection.pk).update(
-        key_ciphertext=sealed.ciphertext, key_id=sealed.key_id
+    # Stored directly: connecting through the service would queue a real deploy first.
+    connection = make_connection(
+        owner,
+        name=canary_deployment.name,
+        url=canary_deployment.url,
+        key=canary_deployment.admin_key,
+        status=ConnectionStatus.PENDING,
+        deployed_version=None,
     )
-    connection.refresh_from_db()
     dry = request_deploy(connection, trigger="command", dry_run=True)
     run_deploy(dry.pk)
     assert reload(dry).status == "succeeded"
-    assert deployment.active_schema() is None
-    assert deployment.pushes() == []
+    assert canary_deployment.active_schema() is None
+    assert canary_deployment.pushes() == []
     connection.refresh_from_db()
     assert connection.status == "pending"
     assert connection.deployed_version is None
 
 
 def test_progress_is_saved_while_indexes_backfill(
-    connected: tuple[Connection, Deployment], deployment: EmulatorDeployment
+    connected: tuple[Connection, Deployment], canary_deployment: EmulatorDeployment
 ) -> None:
     _, queued = connected
-    deployment.set_backfill_ms(1500)
+    canary_deployment.set_backfill_ms(1500)
     seen: list[tuple[str, int | None, int | None]] = []
     original = transitions.save_progress
 
@@ -151,10 +153,12 @@ def test_progress_is_saved_while_indexes_backfill(
 
 
 def test_a_transient_failure_is_retried_and_then_succeeds(
-    connected: tuple[Connection, Deployment], deployment: EmulatorDeployment, fast_retries: None
+    connected: tuple[Connection, Deployment],
+    canary_deployment: EmulatorDeployment,
+    fast_retries: None,
 ) -> None:
     _, queued = connected
-    deployment.set_fault("deploy2/start_push", status=503, times=1)
+    canary_deployment.set_fault("deploy2/start_push", status=503, times=1)
 
     run_deploy(queued.pk)
 
@@ -173,11 +177,13 @@ def test_a_transient_failure_is_retried_and_then_succeeds(
 
 
 def test_retries_stop_after_max_attempts(
-    connected: tuple[Connection, Deployment], deployment: EmulatorDeployment, fast_retries: None
+    connected: tuple[Connection, Deployment],
+    canary_deployment: EmulatorDeployment,
+    fast_retries: None,
 ) -> None:
     _, queued = connected
     Deployment.objects.filter(pk=queued.pk).update(max_attempts=3)
-    deployment.set_fault("deploy2/start_push", status=500)
+    canary_deployment.set_fault("deploy2/start_push", status=500)
     for _ in range(5):
         run_deploy(queued.pk)
     failed = reload(queued)
@@ -189,24 +195,24 @@ def test_retries_stop_after_max_attempts(
 
 
 def test_a_retry_is_not_run_before_it_is_due(
-    connected: tuple[Connection, Deployment], deployment: EmulatorDeployment, settings: Any
+    connected: tuple[Connection, Deployment], canary_deployment: EmulatorDeployment, settings: Any
 ) -> None:
     settings.BYOD_DEPLOY_RETRY_BASE_SECONDS = 600
     _, queued = connected
-    deployment.set_fault("deploy2/start_push", status=503, times=1)
+    canary_deployment.set_fault("deploy2/start_push", status=503, times=1)
     run_deploy(queued.pk)
-    pushes = len(deployment.pushes())
+    pushes = len(canary_deployment.pushes())
     run_deploy(queued.pk)
     assert reload(queued).attempt == 1
-    assert len(deployment.pushes()) == pushes
+    assert len(canary_deployment.pushes()) == pushes
     assert reload(queued).next_attempt_at > timezone.now() + timedelta(seconds=250)
 
 
 def test_a_permanent_failure_is_not_retried(
-    connected: tuple[Connection, Deployment], deployment: EmulatorDeployment
+    connected: tuple[Connection, Deployment], canary_deployment: EmulatorDeployment
 ) -> None:
     _, queued = connected
-    deployment.set_fault("*", revoked_key=True)
+    canary_deployment.set_fault("*", revoked_key=True)
     run_deploy(queued.pk)
     failed = reload(queued)
     assert failed.status == "failed"
@@ -219,16 +225,13 @@ def test_a_permanent_failure_is_not_retried(
 
 
 def test_existing_documents_that_break_the_schema_fail_the_deploy_and_lose_nothing(
-    user: Any, deployment: EmulatorDeployment
+    connected: tuple[Connection, Deployment], canary_deployment: EmulatorDeployment
 ) -> None:
-    from byod.services.connections import connect
-
-    connection = connect(user, deployment.url, deployment.admin_key, actor=user)
-    first = connection.deployments.get()
+    connection, first = connected
     run_deploy(first.pk)
-    table = deployment.active_schema()["tables"][0]["tableName"]
-    before = len(deployment.documents(table))
-    deployment.insert(table, {"not_a_field_of_ours": 1})
+    table = canary_deployment.active_schema()["tables"][0]["tableName"]
+    before = len(canary_deployment.documents(table))
+    canary_deployment.insert(table, {"not_a_field_of_ours": 1})
     version_before = Connection.objects.get(pk=connection.pk).deployed_version
 
     again = request_deploy(connection, trigger="admin")
@@ -239,11 +242,13 @@ def test_existing_documents_that_break_the_schema_fail_the_deploy_and_lose_nothi
     assert failed.error_category == "existing_data_conflict"
     assert table in failed.error_message
     assert failed.connection.deployed_version == version_before
-    assert len(deployment.documents(table)) == before + 1
+    assert len(canary_deployment.documents(table)) == before + 1
 
 
 def test_an_expired_lease_is_reaped_recorded_and_retried(
-    connected: tuple[Connection, Deployment], deployment: EmulatorDeployment, fast_retries: None
+    connected: tuple[Connection, Deployment],
+    canary_deployment: EmulatorDeployment,
+    fast_retries: None,
 ) -> None:
     connection, queued = connected
     # A worker claimed the deploy and then vanished: its lease runs out.

@@ -46,16 +46,16 @@ def everything_recorded(deployment: Deployment) -> str:
 @pytest.mark.parametrize("as_json", [True, False])
 def test_a_key_echoed_across_a_cut_leaves_no_fragment_anywhere(
     connected: tuple[Connection, Deployment],
-    deployment: EmulatorDeployment,
+    canary_deployment: EmulatorDeployment,
     caplog: pytest.LogCaptureFixture,
     offset: int,
     as_json: bool,
 ) -> None:
     _, queued = connected
-    secret = deployment.admin_key.split("|", 1)[1]
-    text = "x" * offset + deployment.admin_key + " and the rest of the story" * 20
+    secret = canary_deployment.admin_key.split("|", 1)[1]
+    text = "x" * offset + canary_deployment.admin_key + " and the rest of the story" * 20
     body: Any = {"code": "BadRequestBody", "message": text} if as_json else text
-    deployment.set_fault("deploy2/start_push", status=400, body=body)
+    canary_deployment.set_fault("deploy2/start_push", status=400, body=body)
     with caplog.at_level(logging.DEBUG):
         run_deploy(queued.pk)
     recorded = everything_recorded(queued)

@@ -20,7 +20,7 @@ from byod.inputs import parse_url
 from byod.models import Connection, Deployment
 from byod.services import connections as connection_service
 from byod.services.deploy import request_deploy, run_deploy
-from tests.deploy.conftest import canary_key
+from tests.fixtures.canary import self_hosted_key
 from tests.fixtures.emulator import Emulator, EmulatorDeployment
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -74,15 +74,15 @@ def phase_of(deployment: Deployment) -> str:
     return reload(deployment).phase
 
 
-def meta_of(deployment: EmulatorDeployment) -> Any:
-    with ConvexClient(parse_url(deployment.url), deployment.admin_key) as client:
+def meta_of(canary_deployment: EmulatorDeployment) -> Any:
+    with ConvexClient(parse_url(canary_deployment.url), canary_deployment.admin_key) as client:
         return client.query("meta:get", {})
 
 
 @pytest.fixture
 def other_deployment(convex_emulator: Emulator, allow_emulator_hosts: None) -> Iterator[Any]:
     created = convex_emulator.create_deployment(
-        "other-dep", admin_key=canary_key("other-dep"), backfill_ms=0
+        "other-dep", admin_key=self_hosted_key("other-dep"), backfill_ms=0
     )
     try:
         yield created
@@ -107,11 +107,11 @@ def polls(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 def test_switching_deployment_mid_deploy_supersedes_it_and_deploys_the_new_one(
     connected: tuple[Connection, Deployment],
-    deployment: EmulatorDeployment,
+    canary_deployment: EmulatorDeployment,
     other_deployment: EmulatorDeployment,
 ) -> None:
     connection, first = connected
-    deployment.set_backfill_ms(10 * 60 * 1000)  # the first deploy waits for its indexes
+    canary_deployment.set_backfill_ms(10 * 60 * 1000)  # the first deploy waits for its indexes
     worker = Worker(first.pk)
     wait_for(lambda: phase_of(first) == "backfilling indexes", timeout=30, what="backfill")
 
@@ -123,7 +123,7 @@ def test_switching_deployment_mid_deploy_supersedes_it_and_deploys_the_new_one(
     stopped = reload(first)
     assert stopped.status == "superseded"
     assert "stopped while waiting for the schema" in stopped.log
-    assert [p["status"] for p in deployment.pushes()] == ["started"]  # never finished
+    assert [p["status"] for p in canary_deployment.pushes()] == ["started"]  # never finished
     connection.refresh_from_db()
     assert connection.url == other_deployment.url
     assert connection.deployed_version is None  # nothing was recorded for the old place
@@ -140,10 +140,10 @@ def test_switching_deployment_mid_deploy_supersedes_it_and_deploys_the_new_one(
 
 
 def test_disconnecting_stops_a_running_deploy_before_it_changes_anything_more(
-    connected: tuple[Connection, Deployment], deployment: EmulatorDeployment
+    connected: tuple[Connection, Deployment], canary_deployment: EmulatorDeployment
 ) -> None:
     connection, first = connected
-    deployment.set_backfill_ms(10 * 60 * 1000)
+    canary_deployment.set_backfill_ms(10 * 60 * 1000)
     worker = Worker(first.pk)
     wait_for(lambda: phase_of(first) == "backfilling indexes", timeout=30, what="backfill")
 
@@ -153,15 +153,17 @@ def test_disconnecting_stops_a_running_deploy_before_it_changes_anything_more(
     stopped = reload(first)
     assert stopped.status == "cancelled"
     assert "stopped while waiting for the schema" in stopped.log
-    assert [p["status"] for p in deployment.pushes()] == ["started"]  # no finish_push
-    assert deployment.documents("byodMeta") == []  # no meta:record
+    assert [p["status"] for p in canary_deployment.pushes()] == ["started"]  # no finish_push
+    assert canary_deployment.documents("byodMeta") == []  # no meta:record
 
 
 def test_an_instant_in_progress_answer_is_polled_with_backoff_and_stops_on_cancel(
-    connected: tuple[Connection, Deployment], deployment: EmulatorDeployment, polls: list[float]
+    connected: tuple[Connection, Deployment],
+    canary_deployment: EmulatorDeployment,
+    polls: list[float],
 ) -> None:
     connection, first = connected
-    deployment.set_fault("deploy2/wait_for_schema", status=200, body=IN_PROGRESS)
+    canary_deployment.set_fault("deploy2/wait_for_schema", status=200, body=IN_PROGRESS)
     worker = Worker(first.pk)
     wait_for(lambda: len(polls) >= 4, timeout=30, what="four polls")
     # Backoff from 0.25 s doubling: three pauses take at least 0.25 + 0.5 + 1 s.
@@ -174,13 +176,13 @@ def test_an_instant_in_progress_answer_is_polled_with_backoff_and_stops_on_cance
 
 def test_the_whole_schema_wait_is_bounded_by_a_setting(
     connected: tuple[Connection, Deployment],
-    deployment: EmulatorDeployment,
+    canary_deployment: EmulatorDeployment,
     settings: Any,
     polls: list[float],
 ) -> None:
     settings.BYOD_SCHEMA_WAIT_SECONDS = 2
     _, first = connected
-    deployment.set_fault("deploy2/wait_for_schema", status=200, body=IN_PROGRESS)
+    canary_deployment.set_fault("deploy2/wait_for_schema", status=200, body=IN_PROGRESS)
     worker = Worker(first.pk)
     worker.join(timeout=30)
     waiting = reload(first)  # a timeout is transient: retried later
@@ -194,22 +196,22 @@ def test_the_whole_schema_wait_is_bounded_by_a_setting(
 
 
 def test_a_malformed_progress_answer_is_a_protocol_error(
-    connected: tuple[Connection, Deployment], deployment: EmulatorDeployment
+    connected: tuple[Connection, Deployment], canary_deployment: EmulatorDeployment
 ) -> None:
     _, first = connected
     malformed = {"type": "inProgress", "components": {"": {"indexesComplete": "lots"}}}
-    deployment.set_fault("deploy2/wait_for_schema", status=200, body=malformed)
+    canary_deployment.set_fault("deploy2/wait_for_schema", status=200, body=malformed)
     run_deploy(first.pk)
     failed = reload(first)
     assert (failed.status, failed.error_category) == ("failed", "protocol_error")
 
 
 def test_a_persons_redeploy_supersedes_a_retry_waiting_in_the_queue(
-    connected: tuple[Connection, Deployment], deployment: EmulatorDeployment, settings: Any
+    connected: tuple[Connection, Deployment], canary_deployment: EmulatorDeployment, settings: Any
 ) -> None:
     settings.BYOD_DEPLOY_RETRY_BASE_SECONDS = 600  # the retry would wait 5 to 10 minutes
     connection, first = connected
-    deployment.set_fault("deploy2/start_push", status=503, times=1)
+    canary_deployment.set_fault("deploy2/start_push", status=503, times=1)
     run_deploy(first.pk)
     waiting = reload(first)
     assert waiting.status == "queued" and waiting.next_attempt_at is not None
@@ -225,13 +227,13 @@ def test_a_persons_redeploy_supersedes_a_retry_waiting_in_the_queue(
 
 def test_new_credentials_supersede_a_retry_waiting_in_the_queue(
     connected: tuple[Connection, Deployment],
-    deployment: EmulatorDeployment,
+    canary_deployment: EmulatorDeployment,
     other_deployment: EmulatorDeployment,
     settings: Any,
 ) -> None:
     settings.BYOD_DEPLOY_RETRY_BASE_SECONDS = 600
     connection, first = connected
-    deployment.set_fault("deploy2/start_push", status=503, times=1)
+    canary_deployment.set_fault("deploy2/start_push", status=503, times=1)
     run_deploy(first.pk)
     connection_service.update_credentials(
         connection, other_deployment.url, other_deployment.admin_key, actor=connection.user
@@ -244,11 +246,11 @@ def test_new_credentials_supersede_a_retry_waiting_in_the_queue(
 
 
 def test_what_was_pushed_is_recorded_apart_from_what_was_verified(
-    connected: tuple[Connection, Deployment], deployment: EmulatorDeployment
+    connected: tuple[Connection, Deployment], canary_deployment: EmulatorDeployment
 ) -> None:
     connection, first = connected
     # Paused after the push: functions refuse to run, so the version cannot be recorded.
-    deployment.set_fault("mutation", paused=True)
+    canary_deployment.set_fault("mutation", paused=True)
     run_deploy(first.pk)
     failed = reload(first)
     assert (failed.status, failed.error_category) == ("failed", "paused")

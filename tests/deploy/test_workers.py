@@ -13,28 +13,20 @@ from typing import Any
 import pytest
 
 from tests.deploy.sandbox import ROOT, Sandbox
+from tests.fixtures.canary import assert_no_canary, self_hosted_key
 from tests.fixtures.emulator import EmulatorDeployment
+from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
 CONNECT = """
 import os
-from accounts.models import User
 from byod.services.connections import connect
-user = User.objects.create_user(username="worker-test", password="x" * 12)
+from tests.fixtures.people import make_user
+user = make_user(os.environ.get("USER_NAME", "owner"))
 connection = connect(user, os.environ["DEP_URL"], os.environ["DEP_KEY"], actor=user)
 result = {"connection": connection.pk, "deployment": connection.deployments.get().pk}
 """
-
-
-def wait_for(predicate: Any, *, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def stop(process: subprocess.Popen[str], sig: int = signal.SIGTERM) -> str:
@@ -61,12 +53,14 @@ def deployment_row(sandbox: Sandbox, pk: int) -> dict[str, Any]:
 
 
 def test_a_worker_killed_mid_deploy_leaves_a_lease_that_expires_then_a_failure_and_a_retry(
-    tmp_path: Path, deployment: EmulatorDeployment
+    tmp_path: Path, canary_deployment: EmulatorDeployment
 ) -> None:
     sandbox = Sandbox(tmp_path, BYOD_DEPLOY_LEASE_SECONDS="3")
     # Index backfill that never ends keeps the first worker mid-deploy until we kill it.
-    deployment.set_backfill_ms(10 * 60 * 1000)
-    ids = sandbox.python(CONNECT, DEP_URL=deployment.url, DEP_KEY=deployment.admin_key)
+    canary_deployment.set_backfill_ms(10 * 60 * 1000)
+    ids = sandbox.python(
+        CONNECT, DEP_URL=canary_deployment.url, DEP_KEY=canary_deployment.admin_key
+    )
     worker_args = ("db_worker", "--interval", "0.1", "--no-startup-delay")
 
     first = sandbox.popen(*worker_args)
@@ -82,7 +76,7 @@ def test_a_worker_killed_mid_deploy_leaves_a_lease_that_expires_then_a_failure_a
     assert killed["status"] == "running"
     assert killed["lease_owner"], "a running deploy holds a lease"
 
-    deployment.set_backfill_ms(0)
+    canary_deployment.set_backfill_ms(0)
     second = sandbox.popen(*worker_args)
     try:
         done = wait_for(
@@ -109,28 +103,30 @@ def test_a_worker_killed_mid_deploy_leaves_a_lease_that_expires_then_a_failure_a
     retry = [r for r in recorded if r["kind"] == "deploy.retry_scheduled"]
     assert len(retry) == 1 and "worker_lost" in retry[0]["message"]
     # The secret never reached the workers' logs.
-    secret = deployment.admin_key.split("|", 1)[1]
-    assert secret not in first_err + second_err
+    assert_no_canary(first_err, second_err)
 
 
 def test_two_processes_triggering_at_once_get_one_deploy(
-    tmp_path: Path, deployment: EmulatorDeployment
+    tmp_path: Path, canary_deployment: EmulatorDeployment
 ) -> None:
     sandbox = Sandbox(tmp_path)
-    ids = sandbox.python(CONNECT, DEP_URL=deployment.url, DEP_KEY=deployment.admin_key)
+    ids = sandbox.python(
+        CONNECT, DEP_URL=canary_deployment.url, DEP_KEY=canary_deployment.admin_key
+    )
     # Finish the first deploy, so the race is about a new one.
     sandbox.python(
         f"from byod.services.deploy import run_deploy\nrun_deploy({ids['deployment']})\n"
         "result = None"
     )
-    at = time.time() + 3
+    # A start gate: each racer says "ready" once it is one call away from the trigger, then
+    # waits for a line on stdin; when all three are ready, the test lets them go together.
     trigger = f"""
-import time
+import sys
 from byod.models import Connection
 from byod.services.deploy import request_deploy
 connection = Connection.objects.get(pk={ids["connection"]})
-while time.time() < {at}:
-    pass
+print("ready", flush=True)
+sys.stdin.readline()
 result = request_deploy(connection, trigger="admin").pk
 """
     script = "import json, django\ndjango.setup()\n" + trigger + "\nprint(json.dumps(result))"
@@ -139,12 +135,20 @@ result = request_deploy(connection, trigger="admin").pk
             [sys.executable, "-c", script],
             cwd=ROOT,
             env=sandbox.env,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for _ in range(3)
     ]
+    for racer in racers:
+        assert racer.stdout is not None and racer.stdin is not None
+        # Blocks until this racer is at the gate (or reads EOF if the racer failed).
+        assert racer.stdout.readline() == "ready\n", racer.communicate(timeout=60)[1][-2000:]
+    for racer in racers:
+        racer.stdin.write("go\n")
+        racer.stdin.flush()
     outputs = [r.communicate(timeout=60) for r in racers]
     assert all(r.returncode == 0 for r in racers), [err[-2000:] for _, err in outputs]
     got = {int(out.strip().splitlines()[-1]) for out, _ in outputs}
@@ -159,18 +163,14 @@ result = request_deploy(connection, trigger="admin").pk
 def test_byod_deploy_runs_many_deploys_in_parallel_and_fails_loudly(
     tmp_path: Path, convex_emulator: Any, allow_emulator_hosts: None
 ) -> None:
-    from tests.deploy.conftest import canary_key
-
     sandbox = Sandbox(tmp_path)
     created = []
     for i in range(4):
         name = f"par-{os.getpid()}-{i}-{int(time.time() * 1000) % 100000}"
-        created.append(convex_emulator.create_deployment(name, admin_key=canary_key(name)))
+        created.append(convex_emulator.create_deployment(name, admin_key=self_hosted_key(name)))
     try:
         for i, dep in enumerate(created):
-            sandbox.python(
-                CONNECT.replace("worker-test", f"user{i}"), DEP_URL=dep.url, DEP_KEY=dep.admin_key
-            )
+            sandbox.python(CONNECT, USER_NAME=f"user{i}", DEP_URL=dep.url, DEP_KEY=dep.admin_key)
         created[3].set_fault("*", revoked_key=True)
         done = sandbox.manage("byod_deploy", "--all", "--concurrency", "4", check=False)
         assert done.returncode != 0
@@ -178,9 +178,7 @@ def test_byod_deploy_runs_many_deploys_in_parallel_and_fails_loudly(
         assert "4/4 done, 1 failed" in done.stdout
         assert "3 succeeded" in done.stdout
         assert "bad_credentials" in done.stdout
-        for dep in created:
-            secret = dep.admin_key.split("|", 1)[1]
-            assert secret not in done.stdout + done.stderr
+        assert_no_canary(done.stdout, done.stderr)
     finally:
         for dep in created:
             convex_emulator.delete_deployment(dep.name)

@@ -7,6 +7,7 @@ import subprocess
 
 import httpx
 
+from tests.fixtures.canary import assert_no_canary, self_hosted_key
 from tests.fixtures.emulator import EMULATOR_DIR, SERVER, start_emulator
 
 
@@ -30,7 +31,7 @@ def test_it_starts_named_deployments_from_the_command_line():
 
 def test_its_startup_line_names_each_deployment_url_and_no_key():
     process = subprocess.Popen(
-        ["node", str(SERVER), "--port", "0", "--deployment", "solo:solo|SECRETCANARY"],
+        ["node", str(SERVER), "--port", "0", "--deployment", f"solo:{self_hosted_key('solo')}"],
         cwd=EMULATOR_DIR,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -42,7 +43,7 @@ def test_its_startup_line_names_each_deployment_url_and_no_key():
         started = json.loads(line)
         assert started["deployments"]["solo"]["url"].startswith("http://127.0.0.1:")
         assert started["url"].startswith("http://127.0.0.1:")
-        assert "SECRETCANARY" not in line
+        assert_no_canary(line)
     finally:
         process.terminate()
         process.communicate(timeout=10)

@@ -6,11 +6,12 @@ import os
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.fixtures.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,15 +23,17 @@ def free_port() -> int:
 
 
 def processes_mentioning(marker: str) -> list[str]:
+    """Live processes with `marker` in their command line or environment, as "pid: cmdline"."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
+            environ = (entry / "environ").read_bytes().decode(errors="replace")
+        except OSError:  # gone meanwhile, or another user's
             continue
-        if marker in cmdline:
+        if marker in cmdline or marker in environ:
             found.append(f"{entry.name}: {cmdline}")
     return found
 
@@ -54,19 +57,23 @@ def test_the_run_command_serves_pages_and_stops_on_ctrl_c(tmp_path: Path) -> Non
         text=True,
         start_new_session=True,
     )
+
+    # This run's processes (the server and the worker) have its database file in their
+    # environment; other runs on the same machine do not.
+    def workers() -> list[str]:
+        return [p for p in processes_mentioning(str(tmp_path)) if "db_worker" in p]
+
+    def home_page() -> str | None:
+        try:
+            return httpx.get(f"http://{addr}/", timeout=2).text
+        except httpx.TransportError:
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            return None
+
     try:
-        body = ""
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                response = httpx.get(f"http://{addr}/", timeout=2)
-                body = response.text
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-                time.sleep(0.5)
+        body = wait_for(home_page, timeout=90, interval=0.5, what=f"a page from {addr}")
         assert "Keep your chat content in your own database" in body
-        assert len(processes_mentioning("db_worker")) >= 1
+        wait_for(workers, timeout=30, what="the worker of scripts/run to start")
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         output, _ = proc.communicate(timeout=30)
     finally:
@@ -75,6 +82,6 @@ def test_the_run_command_serves_pages_and_stops_on_ctrl_c(tmp_path: Path) -> Non
     assert proc.returncode == 0, output
     assert "Created the demo operator. Log in at /admin/ as operator / " in output
     assert "Stopped the web server and the worker." in output
-    time.sleep(0.5)
+    # serve waits for its children before it exits: by now none may be left, not even exiting.
     assert processes_mentioning(addr) == []
-    assert [p for p in processes_mentioning("db_worker") if str(tmp_path) in p] == []
+    assert processes_mentioning(str(tmp_path)) == []  # the worker too

@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from byod.models import Connection, ConnectionStatus, Deployment
-from tests.web.conftest import client_for, make_connection
+from tests.fixtures.connections import make_connection
+from tests.fixtures.people import client_for
 
 pytestmark = [pytest.mark.django_db]
 
@@ -21,23 +22,29 @@ ALL = [("get", n) for n in GET_VIEWS] + [("post", n) for n in POST_VIEWS] + [("g
 
 
 @pytest.mark.parametrize(("method", "name"), ALL)
-def test_it_sends_anonymous_visitors_to_the_login_page(method: str, name: str) -> None:
-    response = getattr(Client(), method)(reverse(f"byod:{name}"))
+def test_it_sends_anonymous_visitors_to_the_login_page(
+    anonymous_client: Client, method: str, name: str
+) -> None:
+    response = getattr(anonymous_client, method)(reverse(f"byod:{name}"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login") + "?next=")
 
 
 @pytest.mark.parametrize(("method", "name"), ALL)
 def test_it_sends_anonymous_htmx_requests_to_the_login_page_as_a_whole(
-    method: str, name: str
+    anonymous_client: Client, method: str, name: str
 ) -> None:
-    response = getattr(Client(), method)(reverse(f"byod:{name}"), headers={"HX-Request": "true"})
+    response = getattr(anonymous_client, method)(
+        reverse(f"byod:{name}"), headers={"HX-Request": "true"}
+    )
     assert response.status_code == 200
     assert response["HX-Redirect"].startswith(reverse("accounts:login"))
 
 
-def test_it_sends_the_anonymous_visitor_back_to_the_page_after_login() -> None:
-    response = Client().get(reverse("byod:settings"))
+def test_it_sends_the_anonymous_visitor_back_to_the_page_after_login(
+    anonymous_client: Client,
+) -> None:
+    response = anonymous_client.get(reverse("byod:settings"))
     assert response["Location"].endswith("?next=%2Fdatabase%2F")
 
 
@@ -49,7 +56,7 @@ def test_it_shows_the_owner_their_connection(owner: User, name: str) -> None:
     assert b"quiet-lynx-417" in response.content
 
 
-@pytest.mark.parametrize("user_fixture", ["other", "staff"])
+@pytest.mark.parametrize("user_fixture", ["other_user", "staff"])
 @pytest.mark.parametrize("name", GET_VIEWS)
 def test_it_never_shows_someone_elses_connection(
     request: pytest.FixtureRequest, owner: User, user_fixture: str, name: str
@@ -62,7 +69,7 @@ def test_it_never_shows_someone_elses_connection(
     assert response.context["page"].state == "not_connected"
 
 
-@pytest.mark.parametrize("user_fixture", ["other", "staff"])
+@pytest.mark.parametrize("user_fixture", ["other_user", "staff"])
 def test_it_lets_no_one_else_disconnect_or_redeploy_the_owners_connection(
     request: pytest.FixtureRequest, owner: User, user_fixture: str
 ) -> None:
@@ -78,7 +85,7 @@ def test_it_lets_no_one_else_disconnect_or_redeploy_the_owners_connection(
     assert not Deployment.objects.exists()
 
 
-@pytest.mark.parametrize("user_fixture", ["other", "staff"])
+@pytest.mark.parametrize("user_fixture", ["other_user", "staff"])
 def test_it_never_polls_someone_elses_deploy(
     request: pytest.FixtureRequest, owner: User, user_fixture: str
 ) -> None:
@@ -99,10 +106,9 @@ def test_it_lets_the_owner_disconnect_their_own_connection(owner: User) -> None:
     assert not connection.has_key
 
 
-def test_it_answers_only_the_methods_each_view_takes(owner: User) -> None:
-    client = client_for(owner)
-    assert client.post(reverse("byod:settings")).status_code == 405
-    assert client.post(reverse("byod:progress")).status_code == 405
+def test_it_answers_only_the_methods_each_view_takes(owner_client: Client) -> None:
+    assert owner_client.post(reverse("byod:settings")).status_code == 405
+    assert owner_client.post(reverse("byod:progress")).status_code == 405
     for name in ("check", "connect", "redeploy"):
-        assert client.get(reverse(f"byod:{name}")).status_code == 405
+        assert owner_client.get(reverse(f"byod:{name}")).status_code == 405
     assert Connection.objects.count() == 0

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection as db
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from byod.models import ConnectionStatus, Deployment, Event
+from byod.models import Connection, ConnectionStatus, Deployment, Event
 from byod.transitions import record
-from tests.web.conftest import client_for, make_connection, make_deployment, make_user
+from tests.fixtures.canary import assert_no_canary
+from tests.fixtures.connections import make_connection, make_deployment
+from tests.fixtures.emulator import EmulatorDeployment
+from tests.fixtures.people import client_for, make_user
 
 pytestmark = [pytest.mark.django_db]
 
@@ -42,11 +46,13 @@ def changelist_queries(client: object, params: str = "") -> int:
 
 
 @pytest.mark.parametrize("name", [CHANGELIST, "admin:byod_deployment_changelist"])
-def test_it_keeps_non_staff_out_of_the_admin(owner: User, name: str) -> None:
-    response = client_for(owner).get(reverse(name))
+def test_it_keeps_non_staff_out_of_the_admin(
+    owner_client: Client, anonymous_client: Client, name: str
+) -> None:
+    response = owner_client.get(reverse(name))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
-    anonymous = client_for(None).get(reverse(name))
+    anonymous = anonymous_client.get(reverse(name))
     assert anonymous.status_code == 302
 
 
@@ -67,30 +73,34 @@ def test_it_lists_connections_with_versions_status_and_failures(staff: User, own
 
 
 def test_it_never_shows_the_key_not_even_its_ciphertext(staff: User, owner: User) -> None:
-    connection = make_connection(owner, key_ciphertext="U0VDUkVUQ0lQSEVSVEVYVA==")
+    connection = make_connection(owner)
     client = client_for(staff)
     for url in (
         reverse(CHANGELIST),
         reverse("admin:byod_connection_change", args=[connection.pk]),
     ):
         html = client.get(url).content.decode()
-        assert "U0VDUkVUQ0lQSEVSVEVYVA" not in html
+        assert_no_canary(html)
+        assert connection.key_ciphertext[:16] not in html
         assert "key_ciphertext" not in html
 
 
-def test_its_query_count_does_not_grow_with_the_number_of_connections(staff: User) -> None:
-    client = client_for(staff)
+def test_its_query_count_does_not_grow_with_the_number_of_connections(
+    staff_client: Client,
+) -> None:
     many_connections(1)
-    one = changelist_queries(client)
+    one = changelist_queries(staff_client)
     many_connections_more = 199
     for i in range(many_connections_more):
         user = make_user(f"more{i:04d}")
         make_connection(user, name=f"more-{i:04d}", deployed_version=i % 4 or None)
-    two_hundred = changelist_queries(client)
+    two_hundred = changelist_queries(staff_client)
     print(f"changelist queries: 1 row={one}, 200 rows={two_hundred}")
     assert one == two_hundred, (one, two_hundred)
     # The filtered lists too.
-    assert changelist_queries(client, "?outdated=yes") == changelist_queries(client, "?outdated=no")
+    assert changelist_queries(staff_client, "?outdated=yes") == changelist_queries(
+        staff_client, "?outdated=no"
+    )
 
 
 @pytest.mark.parametrize(
@@ -113,10 +123,10 @@ def test_it_filters_and_searches(staff: User, params: str, expected: set[str]) -
 
 
 def test_its_deploy_action_queues_through_the_services_and_reports_counts(
-    staff: User, owner: User, other: User
+    staff: User, owner: User, other_user: User
 ) -> None:
     a = make_connection(owner, name="aaa")
-    b = make_connection(other, name="bbb", status=ConnectionStatus.DEPLOYING)
+    b = make_connection(other_user, name="bbb", status=ConnectionStatus.DEPLOYING)
     make_deployment(b, status="running")
     gone = make_connection(
         make_user("gone"),
@@ -163,11 +173,12 @@ def test_its_check_action_reports_counts_without_a_key(staff: User, owner: User)
     assert "Credential checks: 1 failed: key_missing." in text
 
 
-@pytest.mark.usefixtures("allow_emulator_hosts")
-def test_its_check_action_calls_the_deployment(staff: User, owner: User, convex_deployment) -> None:
-    from byod.services.connections import connect
-
-    connection = connect(owner, convex_deployment.url, convex_deployment.admin_key, actor=owner)
+def test_its_check_action_calls_the_deployment(
+    staff: User,
+    connected: tuple[Connection, Deployment],
+    canary_deployment: EmulatorDeployment,
+) -> None:
+    connection, _ = connected
     response = client_for(staff).post(
         reverse(CHANGELIST),
         {"action": "check_credentials", "_selected_action": [connection.pk]},
@@ -175,7 +186,7 @@ def test_its_check_action_calls_the_deployment(staff: User, owner: User, convex_
     )
     text = " ".join(str(m) for m in response.context["messages"])
     assert "1 valid" in text
-    convex_deployment.set_fault("check_admin_key", revoked_key=True)
+    canary_deployment.set_fault("check_admin_key", revoked_key=True)
     response = client_for(staff).post(
         reverse(CHANGELIST),
         {"action": "check_credentials", "_selected_action": [connection.pk]},
@@ -183,7 +194,7 @@ def test_its_check_action_calls_the_deployment(staff: User, owner: User, convex_
     )
     text = " ".join(str(m) for m in response.context["messages"])
     assert "1 failed: bad_credentials" in text
-    assert convex_deployment.admin_key not in response.content.decode()
+    assert_no_canary(response.content)
 
 
 def test_it_shows_latest_attempts_and_events_inline(staff: User, owner: User) -> None:

@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
-from tests.web.conftest import client_for, make_connection, make_deployment
+from tests.fixtures.connections import make_connection, make_deployment
+from tests.fixtures.people import client_for
 
 pytestmark = pytest.mark.django_db
 

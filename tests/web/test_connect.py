@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 from django.urls import reverse
 
 from accounts.models import User
 from byod import package
 from byod.models import Connection, ConnectionStatus, Deployment
+from tests.fixtures.canary import assert_no_canary, self_hosted_key
+from tests.fixtures.connections import FOREIGN_TABLES, make_connection, push_foreign_project
 from tests.fixtures.emulator import Emulator, EmulatorDeployment
-from tests.web.conftest import (
-    FOREIGN_TABLES,
-    client_for,
-    make_connection,
-    push_foreign_project,
-)
+from tests.fixtures.people import client_for
 
 pytestmark = [
     pytest.mark.django_db,
@@ -25,23 +20,18 @@ pytestmark = [
 HTMX = {"HX-Request": "true"}
 
 
-def canary_key(deployment: EmulatorDeployment) -> str:
-    """A key of the right shape that the deployment refuses, and that we can search for."""
-    return f"{deployment.name}|{'CA7A' * 4}{secrets.token_hex(16)}"
-
-
 def test_it_checks_working_credentials_without_saving_them(
-    owner: User, convex_deployment: EmulatorDeployment
+    owner: User, canary_deployment: EmulatorDeployment
 ) -> None:
     response = client_for(owner).post(
         reverse("byod:check"),
-        {"url": convex_deployment.url, "deploy_key": convex_deployment.admin_key},
+        {"url": canary_deployment.url, "deploy_key": canary_deployment.admin_key},
     )
     assert response.status_code == 200
     html = response.content.decode()
     assert "The connection works." in html
     assert "ready to connect" in html
-    assert convex_deployment.admin_key not in html
+    assert_no_canary(html)
     assert not Connection.objects.exists()
 
 
@@ -64,7 +54,7 @@ def test_it_answers_a_check_with_htmx_with_the_form_partial(
 def test_it_shows_a_refused_key_inline_with_what_to_do(
     owner: User, convex_deployment: EmulatorDeployment
 ) -> None:
-    key = canary_key(convex_deployment)
+    key = self_hosted_key(convex_deployment.name)  # the right shape, refused
     for headers in ({}, HTMX):
         response = client_for(owner).post(
             reverse("byod:connect"),
@@ -76,7 +66,7 @@ def test_it_shows_a_refused_key_inline_with_what_to_do(
         form = response.context["form"]
         assert "refused the deploy key" in form.errors["deploy_key"][0]
         assert "Create a new deploy key in the Convex dashboard" in html
-        assert key not in html and "CA7ACA7A" not in html
+        assert_no_canary(html)
     assert not Connection.objects.exists()
     assert convex_deployment.pushes() == []
 
@@ -96,37 +86,37 @@ def test_it_names_the_instance_a_key_belongs_to(
 
 
 def test_it_connects_saves_the_key_encrypted_and_starts_the_deploy(
-    owner: User, convex_deployment: EmulatorDeployment
+    owner: User, canary_deployment: EmulatorDeployment
 ) -> None:
     response = client_for(owner).post(
         reverse("byod:connect"),
-        {"url": convex_deployment.url, "deploy_key": convex_deployment.admin_key},
+        {"url": canary_deployment.url, "deploy_key": canary_deployment.admin_key},
     )
     assert response.status_code == 302 and response["Location"] == reverse("byod:settings")
     connection = Connection.objects.get(user=owner)
     assert connection.status == ConnectionStatus.DEPLOYING
-    assert connection.deployment_name == convex_deployment.name
-    assert convex_deployment.admin_key not in connection.key_ciphertext
+    assert connection.deployment_name == canary_deployment.name
+    assert_no_canary(connection.key_ciphertext)
     deployment = Deployment.objects.get(connection=connection)
     assert deployment.status == "queued" and deployment.trigger == "user"
     page = client_for(owner).get(reverse("byod:settings")).content.decode()
     assert 'data-state="deploying"' in page and "Deploying version" in page
-    assert convex_deployment.admin_key not in page
+    assert_no_canary(page)
 
 
 def test_it_connects_with_htmx_and_answers_with_the_progress_panel(
-    owner: User, convex_deployment: EmulatorDeployment
+    owner: User, canary_deployment: EmulatorDeployment
 ) -> None:
     response = client_for(owner).post(
         reverse("byod:connect"),
-        {"url": convex_deployment.url, "deploy_key": convex_deployment.admin_key},
+        {"url": canary_deployment.url, "deploy_key": canary_deployment.admin_key},
         headers=HTMX,
     )
     assert response.status_code == 200
     assert response["HX-Retarget"] == "#byod-state"
     html = response.content.decode()
     assert 'hx-trigger="every 1s"' in html
-    assert convex_deployment.admin_key not in html
+    assert_no_canary(html)
 
 
 def test_it_warns_about_another_projects_tables_before_pushing_anything(

@@ -9,12 +9,14 @@ from django.urls import reverse
 
 from accounts.models import User
 from byod.models import ConnectionStatus, Deployment
-from tests.web.conftest import CANARY_KEY, client_for, make_connection
+from tests.fixtures.canary import cloud_key
+from tests.fixtures.connections import make_connection
+from tests.fixtures.people import client_for
 
 pytestmark = [pytest.mark.django_db]
 
 POSTS = ["check", "connect", "redeploy", "credentials", "disconnect"]
-FORM = {"url": "https://quiet-lynx-417.convex.cloud", "deploy_key": CANARY_KEY}
+FORM = {"url": "https://quiet-lynx-417.convex.cloud", "deploy_key": cloud_key("quiet-lynx-417")}
 
 
 @pytest.mark.parametrize("name", POSTS)

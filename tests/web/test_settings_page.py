@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from byod.models import ConnectionStatus
-from tests.web.conftest import client_for, make_connection, make_deployment
+from tests.fixtures.canary import assert_no_canary
+from tests.fixtures.connections import make_connection, make_deployment
+from tests.fixtures.people import client_for
 
 pytestmark = [pytest.mark.django_db]
 HTMX = {"HX-Request": "true"}
@@ -40,12 +42,13 @@ def test_it_answers_htmx_with_the_state_panel_only(owner: User) -> None:
 
 def test_it_shows_a_connected_deployment_without_its_key(owner: User) -> None:
     changed = timezone.now() - timedelta(days=3)
-    make_connection(owner, key_changed_at=changed, last_deploy_at=timezone.now())
+    connection = make_connection(owner, key_changed_at=changed, last_deploy_at=timezone.now())
     html = page(owner)
     assert 'data-state="connected"' in html
     assert "quiet-lynx-417" in html and "https://quiet-lynx-417.convex.cloud" in html
     assert "A key is stored, changed" in html
-    assert "c2VhbGVk" not in html  # not even the ciphertext
+    assert_no_canary(html)
+    assert connection.key_ciphertext[:16] not in html  # not even the ciphertext
     assert "version 1" in html and "up to date" in html
     for button in ("Redeploy", "Update credentials", "Disconnect"):
         assert button in html

@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from tests.deploy.sandbox import PRELUDE, ROOT, Sandbox
-from tests.web.conftest import PASSWORD, client_for, make_user
+from tests.fixtures.people import PASSWORD, client_for, make_user
 
 HTMX = {"HX-Request": "true"}
 FORM = {"url": "https://happy-otter-123.convex.cloud", "deploy_key": "not a key"}

@@ -8,7 +8,8 @@ from django.urls import reverse
 from accounts.models import User
 from byod.models import Deployment
 from byod.services.deploy import request_deploy, run_deploy
-from tests.web.conftest import client_for, make_connection
+from tests.fixtures.connections import make_connection
+from tests.fixtures.people import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,234 @@
+// The one module that reaches into convex-test's private parts; every other module asks it for a
+// convex-test instance bound to a deployment's document store.
+//
+// A convexTest() instance binds its data to one schema and module set, so a deployment needs a new
+// instance after every push, with its documents (and their ids) carried over. convex-test has no
+// public way to hand an instance existing documents with given ids, or to share one id counter
+// between instances: its data lives in a private class, DatabaseFake. So (README.md, "convex-test
+// internals", lists the same):
+//   - a load hook appends one side-effect-free line to convex-test/dist/index.js that exports the
+//     module-scope class DatabaseFake (nothing else can reach a module's private binding);
+//   - DatabaseFake.prototype.validateSchema(), which the constructor calls, is wrapped only while
+//     our own convexTest() call runs, to catch the instance it creates;
+//   - that instance's fields _documents and _lastCreationTime and its method _generateId are
+//     pointed at the deployment's store.
+// checkConvexTest() verifies each of these against the version they were read in; server.mjs
+// refuses to start when it fails.
+import fs from "node:fs";
+import { register } from "node:module";
+import { fileURLToPath } from "node:url";
+
+export const CHECKED_VERSION = "0.0.60";
+// What is relied on, by name (README.md lists each with the reason; a test keeps the two in step).
+export const INTERNALS = [
+  "convex-test/dist/index.js",
+  "DatabaseFake",
+  "DatabaseFake.prototype.validateSchema",
+  "DatabaseFake.prototype._generateId",
+  "_documents",
+  "_lastCreationTime",
+];
+const ENTRY_SUFFIX = "/convex-test/dist/index.js";
+const EXPOSED = "__emulatorDatabaseFake";
+
+// `typeof` keeps the appended line harmless if the class is ever renamed: the module still loads
+// and checkConvexTest() says what is missing.
+register(
+  "data:text/javascript," +
+    encodeURIComponent(`
+export async function load(url, context, nextLoad) {
+  const result = await nextLoad(url, context);
+  if (!url.endsWith(${JSON.stringify(ENTRY_SUFFIX)})) return result;
+  const source = String(result.source ?? (await import("node:fs")).readFileSync(new URL(url)));
+  const expose =
+    "\\nexport const ${EXPOSED} = typeof DatabaseFake === 'function' ? DatabaseFake : undefined;\\n";
+  return { ...result, format: "module", shortCircuit: true, source: source + expose };
+}`),
+);
+
+// Loaded after register() (a static import would load it before the hook exists). A failure is
+// kept for checkConvexTest() to report instead of crashing on import.
+const loaded = await (async () => {
+  try {
+    const entry = import.meta.resolve("convex-test");
+    return { entry, module: await import("convex-test") };
+  } catch (error) {
+    return { error };
+  }
+})();
+
+function databaseFake() {
+  if (loaded.error) throw loaded.error;
+  return loaded.module[EXPOSED];
+}
+
+// Runs `make` with validateSchema wrapped to collect every DatabaseFake constructed meanwhile.
+// `make` is synchronous, so nothing else can construct one in between.
+function catchDatabases(DatabaseFake, make) {
+  const original = DatabaseFake.prototype.validateSchema;
+  const created = [];
+  DatabaseFake.prototype.validateSchema = function validateSchema(...args) {
+    created.push(this);
+    return original.apply(this, args);
+  };
+  try {
+    return { value: make(), created };
+  } finally {
+    DatabaseFake.prototype.validateSchema = original;
+  }
+}
+
+// store: {documents: {id: document}, lastCreationTime: number, generateId(table): string}. The
+// documents object is shared, not copied: commits land in it and the control API reads it. The
+// creation-time clock and the id counter are the store's too, so a mutation still running on a
+// previous instance during a push cannot reuse an id or go back in time.
+function bindToStore(db, store) {
+  db._documents = store.documents;
+  db._generateId = (table) => store.generateId(table);
+  Object.defineProperty(db, "_lastCreationTime", {
+    get: () => store.lastCreationTime,
+    set: (value) => {
+      store.lastCreationTime = value;
+    },
+    enumerable: true,
+    configurable: true,
+  });
+}
+
+// A convexTest() instance (public API from here on: t.query, t.mutation, t.action, t.run) whose
+// database is `store`.
+export function createRuntime(schemaDefinition, modules, store) {
+  const { convexTest } = loaded.module ?? {};
+  const DatabaseFake = databaseFake();
+  const { value: t, created } = catchDatabases(DatabaseFake, () =>
+    convexTest(schemaDefinition, modules),
+  );
+  if (created.length !== 1) {
+    throw new Error(
+      `convex-test internals changed: convexTest() built ${created.length} DatabaseFake ` +
+        "instances, expected 1 (see README.md, convex-test internals).",
+    );
+  }
+  bindToStore(created[0], store);
+  return t;
+}
+
+function installedVersion(entry) {
+  const manifest = new URL("../package.json", entry);
+  return JSON.parse(fs.readFileSync(manifest, "utf8")).version;
+}
+
+function probeStore() {
+  const issued = [];
+  return {
+    documents: {},
+    lastCreationTime: 0,
+    issued,
+    generateId(table) {
+      issued.push(String(issued.length + 1).padStart(32 - table.length, "0") + table);
+      return issued.at(-1);
+    },
+  };
+}
+
+// Each problem names the internal and what changed. Structure first (cheap, precise messages),
+// then one round trip through a bound instance, which proves convex-test still uses the fields
+// the way bindToStore assumes.
+async function findProblems() {
+  if (loaded.error)
+    return [`import("convex-test") failed: ${loaded.error?.message ?? loaded.error}`];
+  const problems = [];
+  const version = installedVersion(loaded.entry);
+  if (version !== CHECKED_VERSION) {
+    problems.push(
+      `convex-test ${version} is installed, but its internals were checked against ` +
+        `${CHECKED_VERSION} (package.json pins the version)`,
+    );
+  }
+  if (!loaded.entry.endsWith(ENTRY_SUFFIX)) {
+    problems.push(
+      `convex-test's entry is ${fileURLToPath(loaded.entry)}, not …${ENTRY_SUFFIX}: the load ` +
+        "hook that exposes DatabaseFake does not apply to it",
+    );
+  }
+  if (typeof loaded.module.convexTest !== "function") {
+    problems.push("convex-test no longer exports convexTest()");
+  }
+  const DatabaseFake = databaseFake();
+  if (typeof DatabaseFake !== "function") {
+    problems.push("convex-test/dist/index.js no longer defines a top-level class DatabaseFake");
+    return problems;
+  }
+  for (const [method, arity] of [
+    ["validateSchema", 0],
+    ["_generateId", 1],
+  ]) {
+    const fn = DatabaseFake.prototype[method];
+    if (typeof fn !== "function") problems.push(`DatabaseFake.prototype.${method}() is gone`);
+    else if (fn.length !== arity) {
+      problems.push(
+        `DatabaseFake.prototype.${method}() takes ${fn.length} arguments, expected ${arity}`,
+      );
+    }
+  }
+  if (problems.length > 0) return problems;
+
+  const { value: db, created } = catchDatabases(DatabaseFake, () => new DatabaseFake(null, ""));
+  if (created.length !== 1 || created[0] !== db) {
+    problems.push("the DatabaseFake constructor no longer calls validateSchema()");
+  }
+  const own = (field) => Object.getOwnPropertyDescriptor(db, field);
+  const documents = own("_documents")?.value;
+  if (!documents || Object.getPrototypeOf(documents) !== Object.prototype) {
+    problems.push("DatabaseFake instances have no _documents object (id -> document)");
+  }
+  if (typeof own("_lastCreationTime")?.value !== "number") {
+    problems.push("DatabaseFake instances have no numeric _lastCreationTime field");
+  }
+  if (problems.length > 0) return problems;
+
+  const store = probeStore();
+  const seeded = store.generateId("probe");
+  store.documents[seeded] = { n: 0, _id: seeded, _creationTime: 1 };
+  store.lastCreationTime = 1;
+  let outcome;
+  try {
+    const t = createRuntime(undefined, { "./_generated/api.js": async () => ({}) }, store);
+    outcome = await t.run(async (ctx) => ({
+      seen: await ctx.db.get(seeded),
+      inserted: await ctx.db.insert("probe", { n: 1 }),
+    }));
+  } catch (e) {
+    return [`a convex-test instance bound to a store failed: ${e?.message ?? e}`];
+  }
+  if (outcome.seen?.n !== 0) {
+    problems.push("convex-test no longer reads documents from DatabaseFake._documents");
+  }
+  if (store.issued.length !== 2 || outcome.inserted !== store.issued[1]) {
+    problems.push("convex-test no longer takes new ids from DatabaseFake._generateId()");
+  }
+  if (store.documents[outcome.inserted]?.n !== 1) {
+    problems.push("convex-test no longer commits documents into DatabaseFake._documents");
+  }
+  const creationTime = store.documents[outcome.inserted]?._creationTime;
+  if (!(creationTime > 1) || store.lastCreationTime !== creationTime) {
+    problems.push("convex-test no longer keeps its creation-time clock in _lastCreationTime");
+  }
+  return problems;
+}
+
+// {version, checkedVersion, internals, problems: [...]}; no problems: the emulator can rely on them.
+export async function checkConvexTest() {
+  const problems = await findProblems();
+  const version = loaded.entry ? installedVersion(loaded.entry) : null;
+  return { version, checkedVersion: CHECKED_VERSION, internals: INTERNALS, problems };
+}
+
+export function describeProblems(problems) {
+  return (
+    "convex-test's internals are not what the emulator relies on:\n" +
+    problems.map((p) => `  - ${p}\n`).join("") +
+    `They were checked against convex-test ${CHECKED_VERSION}; see tests/emulator/README.md, ` +
+    '"convex-test internals".\n'
+  );
+}

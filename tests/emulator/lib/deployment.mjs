@@ -1,0 +1,194 @@
+// Deployments and the registry of them: what one deployment holds (its port, admin key, active
+// modules and schema, documents, pushes, faults) and the convex-test runtime its functions run on.
+// A deployment's documents live in its DocumentStore, outside any runtime, because every push
+// replaces the runtime and the data (with its ids) must survive that.
+import http from "node:http";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { newAdminKey } from "./auth.mjs";
+import { createRuntime } from "./convex_test_internals.mjs";
+import { HttpError } from "./http.mjs";
+
+// The Convex version we claim (GET /version) and the default udfServerVersion of a push.
+export const SERVER_VERSION = "1.48.0";
+
+const DEPLOYMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+export function tableOfId(id) {
+  const match = /^[0-9]+/.exec(id);
+  return match ? id.slice(match[0].length) : id;
+}
+
+// Ids and creation times look like convex-test's own (digits + table name), and their counters
+// are per deployment, shared by every runtime it ever had: a mutation still running on the
+// previous runtime during a push cannot hand out an id (or a creation time) the new one also does.
+class DocumentStore {
+  documents = {}; // id -> document (convex-test values, with _id and _creationTime)
+  nextDocId = 10000;
+  lastCreationTime = 0;
+
+  generateId(table) {
+    const counter = String(this.nextDocId++).padStart(32 - table.length, "0");
+    return counter + table;
+  }
+
+  // Written as an import would: no schema check, so tests can seed data the next push rejects.
+  insertUnchecked(table, value) {
+    const _id = this.generateId(table);
+    const now = Date.now();
+    const last = this.lastCreationTime;
+    const _creationTime = now <= last ? last + 0.001 : now;
+    this.lastCreationTime = _creationTime;
+    this.documents[_id] = { ...value, _id, _creationTime };
+    return { _id, _creationTime };
+  }
+}
+
+class Deployment {
+  constructor(name, adminKey, { backfillMs, host, workdir }) {
+    this.name = name;
+    this.adminKey = adminKey;
+    this.backfillMs = backfillMs;
+    this.host = host;
+    this.workdir = workdir; // where pushed bundles are written
+    // {pushId, schema (export JSON) | null, schemaPath, dir, modules: Map(path -> {sha256,
+    // environment}), udfServerVersion}
+    this.active = null;
+    this.store = new DocumentStore();
+    this.runtime = null; // a convexTest() instance, built on the first function call after a push
+    this.pending = new Map(); // pushId -> push
+    this.latestPushId = null;
+    this.pushes = []; // log
+    this.faults = new Map(); // endpoint -> fault
+    this.server = null;
+    this.port = null;
+  }
+
+  get url() {
+    return `http://${this.host}:${this.port}`;
+  }
+
+  async listen(handleRequest) {
+    this.server = http.createServer((req, res) => handleRequest(this, req, res));
+    this.server.keepAliveTimeout = 5000;
+    await new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(0, this.host, resolve);
+    });
+    this.port = this.server.address().port;
+  }
+
+  async close() {
+    this.server.closeAllConnections?.();
+    await new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  info() {
+    return {
+      name: this.name,
+      url: this.url,
+      port: this.port,
+      activeSchema: this.active?.schema ?? null,
+      activeModules: this.active ? [...this.active.modules.keys()] : [],
+      backfillMs: this.backfillMs,
+      faults: Object.fromEntries(this.faults),
+    };
+  }
+
+  documentsOf(table) {
+    return Object.values(this.store.documents).filter((d) => tableOfId(d._id) === table);
+  }
+
+  tables() {
+    const names = new Set(Object.values(this.store.documents).map((d) => tableOfId(d._id)));
+    for (const t of this.active?.schema?.tables ?? []) names.add(t.tableName);
+    return [...names].sort();
+  }
+
+  // The next function call builds a runtime on the newly active modules and schema.
+  dropRuntime() {
+    this.runtime = null;
+  }
+
+  async getRuntime() {
+    if (this.runtime) return this.runtime;
+    const modules = { "./_generated/api.js": async () => ({}) };
+    let schemaDefinition;
+    if (this.active) {
+      for (const modulePath of this.active.modules.keys()) {
+        const file = pathToFileURL(path.join(this.active.dir, modulePath)).href;
+        modules["./" + modulePath] = () => import(file);
+      }
+      if (this.active.schema !== null && this.active.schemaPath) {
+        const file = pathToFileURL(path.join(this.active.dir, this.active.schemaPath)).href;
+        schemaDefinition = (await import(file)).default;
+      }
+    }
+    if (this.runtime) return this.runtime; // a concurrent request got there first
+    this.runtime = createRuntime(schemaDefinition, modules, this.store);
+    return this.runtime;
+  }
+}
+
+// Every deployment of this process, by name. Each listens on its own port; `handleRequest` (the
+// deployment API) answers for all of them.
+export class Registry {
+  constructor({ host, backfillMs, workdir, handleRequest }) {
+    this.host = host;
+    this.backfillMs = backfillMs;
+    this.workdir = workdir;
+    this.handleRequest = handleRequest;
+    this.deployments = new Map();
+    this.counter = 0;
+  }
+
+  get size() {
+    return this.deployments.size;
+  }
+
+  list() {
+    return [...this.deployments.values()];
+  }
+
+  async create({ name, adminKey, backfillMs } = {}) {
+    name = name ?? `emulated-${process.pid}-${++this.counter}`;
+    if (!DEPLOYMENT_NAME.test(name)) {
+      throw new HttpError(
+        400,
+        "InvalidName",
+        `Deployment names use letters, digits and dashes: ${name}`,
+      );
+    }
+    if (this.deployments.has(name))
+      throw new HttpError(409, "DeploymentExists", `Deployment ${name} exists.`);
+    const dep = new Deployment(name, adminKey ?? newAdminKey(name), {
+      backfillMs: backfillMs ?? this.backfillMs,
+      host: this.host,
+      workdir: this.workdir,
+    });
+    this.deployments.set(name, dep);
+    try {
+      await dep.listen(this.handleRequest);
+    } catch (e) {
+      this.deployments.delete(name);
+      throw e;
+    }
+    return dep;
+  }
+
+  get(name) {
+    const dep = this.deployments.get(name);
+    if (!dep) throw new HttpError(404, "NoSuchDeployment", `No deployment named ${name}.`);
+    return dep;
+  }
+
+  async delete(name) {
+    const dep = this.get(name);
+    this.deployments.delete(name);
+    await dep.close();
+  }
+
+  async closeAll() {
+    await Promise.allSettled(this.list().map((d) => d.close()));
+  }
+}

@@ -1,0 +1,115 @@
+// Running a deployment's functions (/api/query, /api/mutation, /api/action, /api/run/...) on its
+// convex-test runtime, answered in Convex's envelope: HTTP 200 with {status: "success", value} or
+// {status: "error", errorMessage, errorData?}, plus logLines when the function logged.
+import { AsyncLocalStorage } from "node:async_hooks";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import util from "node:util";
+import { makeFunctionReference } from "convex/server";
+import { ConvexError, convexToJson, jsonToConvex } from "convex/values";
+
+const PAUSED_ERROR_MESSAGE =
+  "Cannot run functions while this deployment is paused. Resume the deployment in the dashboard " +
+  "settings to allow functions to run.";
+
+// Functions' console output goes to the response's logLines, like Convex's: a console whose
+// methods find the current request's collector through AsyncLocalStorage.
+const logStorage = new AsyncLocalStorage();
+const LOG_LEVELS = { log: "LOG", info: "INFO", warn: "WARN", error: "ERROR", debug: "DEBUG" };
+globalThis.console = new Proxy(globalThis.console, {
+  get(target, prop) {
+    const lines = logStorage.getStore();
+    if (lines && Object.hasOwn(LOG_LEVELS, prop)) {
+      return (...args) =>
+        lines.push(`[${LOG_LEVELS[prop]}] ${args.map((a) => util.inspect(a)).join(" ")}`);
+    }
+    return Reflect.get(target, prop);
+  },
+});
+
+function parseFunctionPath(p) {
+  if (typeof p !== "string" || p.length === 0) return null;
+  let [modulePath, name] = p.includes(":") ? p.split(":", 2) : [p, "default"];
+  modulePath = modulePath.replace(/\.(js|ts|mjs|cjs|jsx|tsx)$/, "");
+  return {
+    modulePath,
+    name: name || "default",
+    canonical: `${modulePath}.js:${name || "default"}`,
+  };
+}
+
+async function runFunction(dep, request) {
+  const logLines = [];
+  const result = await logStorage.run(logLines, () => runFunctionInner(dep, request));
+  // Like the backend, which leaves logLines out when a function logged nothing.
+  return logLines.length > 0 ? { ...result, logLines } : result;
+}
+
+async function runFunctionInner(dep, { path: fnPath, args, kind, isAdmin, paused }) {
+  if (paused) return { status: "error", errorMessage: PAUSED_ERROR_MESSAGE };
+  const parsed = parseFunctionPath(fnPath);
+  const notFound = () => ({
+    status: "error",
+    errorMessage:
+      `Could not find public function for '${parsed?.modulePath ?? fnPath}:${parsed?.name ?? ""}'. ` +
+      "Did you forget to run `npx convex dev` or `npx convex deploy`?",
+  });
+  if (!parsed || !dep.active?.modules.has(parsed.modulePath + ".js")) return notFound();
+  const file = pathToFileURL(path.join(dep.active.dir, parsed.modulePath + ".js")).href;
+  let fn;
+  try {
+    fn = (await import(file))[parsed.name];
+  } catch (e) {
+    return {
+      status: "error",
+      errorMessage: `Uncaught ${e?.name ?? "Error"}: ${e?.message ?? e}`,
+    };
+  }
+  if (!fn || !(fn.isQuery || fn.isMutation || fn.isAction)) return notFound();
+  if (fn.isInternal && !isAdmin) return notFound();
+  const actual = fn.isQuery ? "query" : fn.isMutation ? "mutation" : "action";
+  if (kind !== "any" && kind !== actual) {
+    const cap = (s) => s[0].toUpperCase() + s.slice(1);
+    return {
+      status: "error",
+      errorMessage: `Trying to execute ${parsed.modulePath}.js:${parsed.name} as ${cap(kind)}, but it is defined as ${cap(actual)}.`,
+    };
+  }
+  const t = await dep.getRuntime();
+  const ref = makeFunctionReference(`${parsed.modulePath}:${parsed.name}`);
+  let convexArgs;
+  try {
+    const rawArgs = Array.isArray(args) ? (args[0] ?? {}) : (args ?? {});
+    convexArgs = jsonToConvex(rawArgs);
+  } catch (e) {
+    return { status: "error", errorMessage: `Invalid arguments: ${e?.message ?? e}` };
+  }
+  try {
+    const value = await t[actual](ref, convexArgs);
+    return { status: "success", value: convexToJson(value === undefined ? null : value) };
+  } catch (e) {
+    if (e instanceof ConvexError || e?.name === "ConvexError") {
+      return {
+        status: "error",
+        errorMessage: `Uncaught ConvexError: ${typeof e.data === "string" ? e.data : JSON.stringify(convexToJson(e.data))}`,
+        errorData: convexToJson(e.data ?? null),
+      };
+    }
+    return {
+      status: "error",
+      errorMessage: `Uncaught ${e?.name ?? "Error"}: ${e?.message ?? e}`,
+    };
+  }
+}
+
+// The route handler. A function path comes from the body ({path: "module:function"}) or, for
+// /api/run/<module path>/<function>, from the URL, which runs whatever kind the function is.
+export async function callFunction({ dep, body, params, kind, isAdmin, paused }) {
+  let fnPath = body.path;
+  if (params.rest) {
+    const segments = params.rest.map(decodeURIComponent);
+    const name = segments.pop();
+    fnPath = `${segments.join("/")}:${name}`;
+  }
+  return runFunction(dep, { path: fnPath, args: body.args, kind, isAdmin, paused });
+}
