@@ -7,6 +7,8 @@ here. Keys are random per run: nothing secret is committed, and a leak would not
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 from byodsite.env import new_encryption_key_entry
 
@@ -26,3 +28,4 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="byod-test-static-"))  # exists, stays empty
