@@ -15,3 +15,25 @@ class User(AbstractUser):
 
     external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     email = models.EmailField("email address", blank=True)
+
+
+class Throttle(models.Model):
+    """How often one key (a hashed user or address) did one kind of thing in the current window.
+
+    Rows are counters in fixed windows, updated with conditional UPDATEs so that every web
+    process and machine shares them without another service (see ``accounts.throttle``).
+    """
+
+    scope = models.CharField(max_length=32)
+    key = models.CharField(max_length=64, help_text="sha256 of what is counted, never in clear")
+    window_end = models.DateTimeField()
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="accounts_throttle_one_row")
+        ]
+        indexes = [models.Index(fields=["window_end"], name="accounts_throttle_window_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key[:8]}: {self.hits} until {self.window_end:%H:%M:%S}"

@@ -22,6 +22,7 @@ from byod.models import (
     outdated_q,
 )
 from byod.services import connections, rollout
+from byodsite.admin_lists import SafeListsMixin
 
 SECRET_FIELDS = ("key_ciphertext",)
 
@@ -129,7 +130,7 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(Connection)
-class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = (
         "user",
         "deployment_name",
@@ -282,7 +283,7 @@ def connection_summary() -> dict[str, Any]:
     }
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     """Audit records: operators read them; only the services write them."""
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:

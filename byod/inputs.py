@@ -4,10 +4,7 @@
   (port 443) or a host on the operator's allow-list ``settings.BYOD_ALLOWED_HOSTS``; nothing else.
 - ``parse_deploy_key`` accepts ``prod:|dev:|preview:<name>|<token>`` (cloud; the name must match
   the URL) or the self-hosted ``<instance-name>|<hex>``.
-- ``guard_destination`` is the SSRF guard: call it right before every outgoing connection. It
-  re-checks the URL against the current allow-list, resolves the host and refuses loopback,
-  private, link-local, multicast, unspecified and reserved addresses (IPv4 and IPv6, including
-  IPv4-mapped IPv6) unless the host is allow-listed.
+- Where the server may connect (the SSRF guard) is ``byod.guard``.
 
 Every refusal is an ``InputError(field, message)`` (a kind of ``byod.errors.ByodError``);
 messages say what is wrong and how to fix it, and never repeat a deploy key.
@@ -17,15 +14,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import socket
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.views.decorators.debug import sensitive_variables
 
-from byod.errors import HostNotFound, InputError, UnsafeDestination
+from byod.errors import InputError
 
 MAX_URL_LENGTH = 255
 MAX_KEY_LENGTH = 4096
@@ -249,14 +246,14 @@ def parse_url(raw: str) -> DeploymentUrl:
         )
     raise InputError(
         "url",
-        f"{_display_host(host)}{_port_suffix(port)} is not a Convex cloud deployment "
+        f"{display_host(host)}{_port_suffix(port)} is not a Convex cloud deployment "
         "(https://<name>.convex.cloud) and is not on this site's list of allowed "
         "self-hosted deployments. Use your cloud deployment URL, or ask the operator to add "
         "your host to BYOD_ALLOWED_HOSTS.",
     )
 
 
-def _display_host(host: str) -> str:
+def display_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
@@ -266,7 +263,7 @@ def _port_suffix(port: int | None) -> str:
 
 def _format_url(scheme: str, host: str, port: int) -> str:
     suffix = "" if port == _DEFAULT_PORTS[scheme] else f":{port}"
-    return f"{scheme}://{_display_host(host)}{suffix}"
+    return f"{scheme}://{display_host(host)}{suffix}"
 
 
 # --- deploy key ------------------------------------------------------------------------------
@@ -277,6 +274,7 @@ _KEY_HELP = (
 )
 
 
+@sensitive_variables()  # every local is the key or a piece of it
 def parse_deploy_key(raw: str, url: DeploymentUrl) -> DeployKey:
     """Parse a deploy key for the deployment at ``url``, or raise InputError("deploy_key")."""
     text = (raw or "").strip()
@@ -333,72 +331,3 @@ def parse_deploy_key(raw: str, url: DeploymentUrl) -> DeployKey:
         f"That is not a Convex deploy key (expected prod:, dev: or preview: followed by "
         f"<deployment-name>|<token>). {_KEY_HELP}",
     )
-
-
-# --- SSRF guard ------------------------------------------------------------------------------
-
-
-def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """False for any address a server-side fetch must not reach without an allow-list."""
-    if isinstance(address, ipaddress.IPv6Address):
-        mapped = address.ipv4_mapped or address.sixtofour
-        if mapped is not None and not is_public_address(mapped):
-            return False
-        if address.teredo is not None:
-            return False
-        # NAT64 well-known prefix embeds an IPv4 address in the last 32 bits.
-        if address in ipaddress.IPv6Network("64:ff9b::/96"):
-            return is_public_address(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-    return not (
-        address.is_loopback
-        or address.is_private
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_unspecified
-        or address.is_reserved
-        or (isinstance(address, ipaddress.IPv4Address) and address in _CGNAT)
-        or (isinstance(address, ipaddress.IPv6Address) and address.is_site_local)
-    )
-
-
-_CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
-
-
-def resolve(host: str, port: int) -> list[str]:
-    """All addresses of ``host`` (IP literals resolve to themselves)."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return sorted({str(info[4][0]).split("%", 1)[0] for info in infos})
-
-
-def guard_destination(url: DeploymentUrl) -> tuple[str, ...]:
-    """Check, right before connecting, that the server may connect to ``url``.
-
-    Re-parses the URL against the current settings (an allow-list entry may have been
-    removed), resolves the host and checks every address. Returns the checked addresses.
-    Raises InputError (URL no longer allowed), HostNotFound (no DNS answer) or
-    UnsafeDestination (a private/loopback/... address on a host that is not allow-listed).
-    Callers must also not follow redirects.
-    """
-    current = parse_url(url.url)
-    try:
-        addresses = resolve(current.host, current.port)
-    except (socket.gaierror, UnicodeError, OSError):
-        raise HostNotFound(
-            "url",
-            f"The host {_display_host(current.host)} could not be found. Check the URL for "
-            "typos; if it is right, try again in a minute.",
-        ) from None
-    if not addresses:
-        raise HostNotFound("url", f"The host {_display_host(current.host)} has no address.")
-    if current.self_hosted:
-        return tuple(addresses)  # allow-listed by the operator: private addresses are fine
-    for text in addresses:
-        address = ipaddress.ip_address(text)
-        if not is_public_address(address):
-            raise UnsafeDestination(
-                "url",
-                f"The host {_display_host(current.host)} resolves to a private or reserved "
-                "network address, which this server will not connect to. Use your deployment's "
-                "public https://<name>.convex.cloud URL.",
-            )
-    return tuple(addresses)

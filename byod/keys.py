@@ -24,6 +24,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 
 from byod import transitions
 from byod.errors import KeyUnreadable, NoDeployKey
@@ -58,6 +59,7 @@ def _aad(owner: uuid.UUID | str, field_name: str) -> bytes:
     return f"{_AAD_VERSION}:{uuid.UUID(str(owner))}:{field_name}".encode()
 
 
+@sensitive_variables("plaintext")
 def encrypt(plaintext: str, *, owner: uuid.UUID | str, field: str) -> Sealed:
     """Seal `plaintext` for `owner` (a user's external id) and `field` with the first key."""
     key_id, key = key_ring()[0]
@@ -66,6 +68,7 @@ def encrypt(plaintext: str, *, owner: uuid.UUID | str, field: str) -> Sealed:
     return Sealed(key_id=key_id, ciphertext=base64.b64encode(nonce + sealed).decode("ascii"))
 
 
+@sensitive_variables("plaintext")
 def decrypt(sealed: Sealed, *, owner: uuid.UUID | str, field: str) -> str:
     """Open a value sealed by :func:`encrypt` for the same owner and field.
 
@@ -99,6 +102,7 @@ def decrypt(sealed: Sealed, *, owner: uuid.UUID | str, field: str) -> str:
 # --- deploy keys of connections ------------------------------------------------------------------
 
 
+@sensitive_variables("deploy_key")
 def seal_deploy_key(deploy_key: str, *, owner: uuid.UUID | str) -> Sealed:
     """Seal a user's deploy key for storing on their connection."""
     return encrypt(deploy_key.strip(), owner=owner, field=KEY_FIELD)
@@ -181,6 +185,7 @@ def rotate_keys(
     return report
 
 
+@sensitive_variables("plaintext")
 def _rotate_batch(rows: list[Connection], current: str, report: Rotation, *, dry_run: bool) -> None:
     events: list[Event] = []
     for row in rows:

@@ -29,6 +29,8 @@ class DeploymentStatus(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
+    # Replaced by a newer deploy of the same connection (new credentials, a person's action).
+    SUPERSEDED = "superseded", "Superseded"
 
 
 ACTIVE_DEPLOYMENT_STATUSES = (DeploymentStatus.QUEUED, DeploymentStatus.RUNNING)
@@ -36,6 +38,7 @@ TERMINAL_DEPLOYMENT_STATUSES = (
     DeploymentStatus.SUCCEEDED,
     DeploymentStatus.FAILED,
     DeploymentStatus.CANCELLED,
+    DeploymentStatus.SUPERSEDED,
 )
 
 
@@ -90,8 +93,13 @@ class Connection(models.Model):
     status = models.CharField(
         max_length=16, choices=ConnectionStatus.choices, default=ConnectionStatus.PENDING
     )
+    # What the deployment was verified to run (our meta:get read it back) ...
     deployed_version = models.PositiveIntegerField(null=True, blank=True)
     deployed_package_hash = models.CharField(max_length=64, blank=True, default="")
+    # ... and what was last pushed to it, verified or not (a push can finish and the version
+    # still fail to be recorded, e.g. on a deployment paused meanwhile).
+    pushed_version = models.PositiveIntegerField(null=True, blank=True)
+    pushed_package_hash = models.CharField(max_length=64, blank=True, default="")
     last_error_category = models.CharField(max_length=32, blank=True, default="")
     last_error_message = models.TextField(blank=True, default="")
     last_error_at = models.DateTimeField(null=True, blank=True)
@@ -175,6 +183,8 @@ class Deployment(models.Model):
     max_attempts = models.PositiveIntegerField(default=5)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # When finish_push succeeded: from then on the deployment runs this version's schema.
+    pushed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     diff_summary = models.JSONField(default=dict, blank=True)
     error_category = models.CharField(max_length=32, blank=True, default="")

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 
 from byodsite.env import (
     env_bool,
@@ -46,6 +47,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -139,6 +142,19 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(VAR_DIR / "static")))
+# WhiteNoise serves static files from the WSGI server itself: from the app directories as
+# they are while DEBUG is on, from STATIC_ROOT (after collectstatic: compressed, with hashed
+# names cached forever) when it is off.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
 # --- HTTPS hardening (on unless DEBUG) --------------------------------------------------
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -150,10 +166,27 @@ SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Only our own scripts, styles and images; no inline code anywhere (htmx is told not to add
+# its indicator style; the admin runs under it too).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+}
 if env_bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# --- Logging: to stderr; deploy keys never reach a log line (see byod.crypto) -----------
+# --- Error reports (debug page, error mail) hide deploy keys, DEBUG on or off ------------
+DEFAULT_EXCEPTION_REPORTER_FILTER = "byodsite.error_reports.SecretsFilter"
+
+# --- Logging: to stderr; deploy keys never reach a log line (see byod.redaction) --------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -175,6 +208,16 @@ BYOD_ENCRYPTION_KEYS = parse_encryption_keys(
 BYOD_ALLOWED_HOSTS = env_list("BYOD_ALLOWED_HOSTS")
 BYOD_CONNECT_TIMEOUT = env_float("BYOD_CONNECT_TIMEOUT", 5.0)
 BYOD_READ_TIMEOUT = env_float("BYOD_READ_TIMEOUT", 30.0)
+# Throttles: (at most N, per S seconds) for each scope:key. "callout" is every action that
+# makes the server call a deployment (check, connect, new credentials); "login" every login.
+BYOD_THROTTLES = {
+    "callout:user": (env_int("BYOD_THROTTLE_CALLOUTS_PER_USER", 20), 60),
+    "callout:address": (env_int("BYOD_THROTTLE_CALLOUTS_PER_ADDRESS", 60), 60),
+    "login:username": (env_int("BYOD_THROTTLE_LOGINS_PER_USERNAME", 10), 900),
+    "login:address": (env_int("BYOD_THROTTLE_LOGINS_PER_ADDRESS", 50), 900),
+}
+# The longest a deploy waits for its schema (index backfill, validating documents).
+BYOD_SCHEMA_WAIT_SECONDS = env_float("BYOD_SCHEMA_WAIT_SECONDS", 1800.0)
 # Deploys: the lease a worker holds on a connection (0 = max(60, 3 x read timeout)), and
 # the retry schedule for transient failures (exponential backoff with jitter, capped).
 BYOD_DEPLOY_LEASE_SECONDS = env_float("BYOD_DEPLOY_LEASE_SECONDS", 0.0)

@@ -10,31 +10,49 @@ cd "$ROOT"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# The version of Python `$1` (e.g. 3.13.0), or nothing if it does not run.
+python_version() {
+  { "$1" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null || true; } | tail -n 1
+}
+
+# True when version $1 is at least $2 (both dotted, compared part by part).
+version_at_least() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]; }
+
+# The newest Python >= 3.12 on PATH or under pyenv: newer releases carry security fixes
+# (3.12.1 predates the ipaddress fixes of CVE-2024-4032 the SSRF guard relies on).
 find_python() {
-  local candidates=(python3.13 python3.12 python3)
+  local candidates=(python3.14 python3.13 python3.12 python3)
   local dir
   for dir in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[2-9]*/bin; do
     [ -x "$dir/python3" ] && candidates+=("$dir/python3")
   done
-  local c
+  local c path version best="" best_version=""
   for c in "${candidates[@]}"; do
-    if command -v "$c" >/dev/null 2>&1 &&
-      "$c" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then
-      command -v "$c"
-      return 0
+    path="$(command -v "$c" 2>/dev/null)" || continue
+    version="$(python_version "$path")"
+    [ -n "$version" ] && version_at_least "$version" 3.12.0 || continue
+    if [ -z "$best" ] || ! version_at_least "$best_version" "$version"; then
+      best="$path" best_version="$version"
     fi
   done
-  echo "No Python >= 3.12 found (tried: ${candidates[*]}). Install one, e.g. with pyenv." >&2
-  return 1
+  if [ -z "$best" ]; then
+    echo "No Python >= 3.12 found (tried: ${candidates[*]}). Install one, e.g. with pyenv." >&2
+    return 1
+  fi
+  echo "$best"
 }
 
 stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 
 setup_python() {
+  local py
+  py="$(find_python)"
+  if [ -x .venv/bin/python ] && ! version_at_least "$(python_version .venv/bin/python)" "$(python_version "$py")"; then
+    say "Recreating .venv with Python $(python_version "$py") (it had $(python_version .venv/bin/python))"
+    rm -rf .venv
+  fi
   if [ ! -x .venv/bin/python ]; then
-    local py
-    py="$(find_python)"
-    say "Creating .venv with $("$py" --version)"
+    say "Creating .venv with Python $(python_version "$py")"
     "$py" -m venv .venv
   fi
   local want

@@ -7,6 +7,8 @@ here. Keys are random per run: nothing secret is committed, and a leak would not
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 from byodsite.env import new_encryption_key_entry
 
@@ -20,3 +22,10 @@ from byodsite.settings import *  # noqa: F403  (the real settings, nothing local
 # Hashing passwords slowly is the point in production and a waste in tests.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+# No collectstatic before tests: plain static storage (production's manifest needs one).
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="byod-test-static-"))  # exists, stays empty

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import socket
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -62,6 +63,7 @@ def classify(
     exception: BaseException | None = None,
     schema_status: dict[str, Any] | None = None,
     function_error: str | None = None,
+    redact: Callable[[str], str] = str,
 ) -> ConvexError:
     """Map one failure to a ConvexError. The only place categories are decided.
 
@@ -69,15 +71,19 @@ def classify(
     (what httpx raised) or `schema_status` (a final `wait_for_schema` status other than
     `complete`) or `function_error` (the errorMessage of a query/mutation that answered
     `{"status": "error"}`) describes the failure; `operation` names the call for the detail.
+    Every text taken from outside goes through `redact` first, before anything cuts it.
     """
     if function_error is not None:
-        return _from_function_error(operation, function_error)
+        return _from_function_error(operation, redact(function_error))
     if schema_status is not None:
+        error = schema_status.get("error")
+        if isinstance(error, str):
+            schema_status = {**schema_status, "error": redact(error)}
         return _from_schema_status(operation, schema_status)
     if exception is not None:
-        return _from_exception(operation, exception)
+        return _from_exception(operation, exception, redact)
     if response is not None:
-        return _from_response(operation, response)
+        return _from_response(operation, response, redact)
     return ConvexError(PROTOCOL_ERROR, f"{operation}: failure with nothing to classify")
 
 
@@ -119,19 +125,21 @@ def _from_function_error(operation: str, message: str) -> ConvexError:
     return ConvexError(PROTOCOL_ERROR, f"{operation}: function failed: {message}")
 
 
-def _from_exception(operation: str, exc: BaseException) -> ConvexError:
+def _from_exception(
+    operation: str, exc: BaseException, redact: Callable[[str], str]
+) -> ConvexError:
     name = type(exc).__name__
     if isinstance(exc, httpx.TimeoutException):
-        return ConvexError(TIMEOUT, f"{operation}: {name} ({_reason(exc)})")
+        return ConvexError(TIMEOUT, f"{operation}: {name} ({_reason(exc, redact)})")
     if isinstance(exc, httpx.ConnectError):
         if _dns_name_unknown(exc):
             return ConvexError(
                 DEPLOYMENT_NOT_FOUND, f"{operation}: the host name does not resolve ({name})"
             )
-        return ConvexError(UNREACHABLE, f"{operation}: could not connect ({_reason(exc)})")
+        return ConvexError(UNREACHABLE, f"{operation}: could not connect ({_reason(exc, redact)})")
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
         # The connection was dropped or reset mid-request: the network, not the answer.
-        return ConvexError(UNREACHABLE, f"{operation}: connection dropped ({_reason(exc)})")
+        return ConvexError(UNREACHABLE, f"{operation}: connection dropped ({_reason(exc, redact)})")
     if isinstance(exc, httpx.DecodingError | ValueError):
         return ConvexError(PROTOCOL_ERROR, f"{operation}: unreadable answer ({name})")
     if isinstance(exc, httpx.TransportError):
@@ -139,9 +147,11 @@ def _from_exception(operation: str, exc: BaseException) -> ConvexError:
     return ConvexError(PROTOCOL_ERROR, f"{operation}: unexpected failure ({name})")
 
 
-def _from_response(operation: str, response: httpx.Response) -> ConvexError:
+def _from_response(
+    operation: str, response: httpx.Response, redact: Callable[[str], str]
+) -> ConvexError:
     status = response.status_code
-    code, message = _error_body(response)
+    code, message = _error_body(response, redact)
     said = f"HTTP {status}" + (f" {code}" if code else "") + (f": {message}" if message else "")
     detail = f"{operation}: {said}"
     if 300 <= status < 400:
@@ -175,20 +185,22 @@ def _from_response(operation: str, response: httpx.Response) -> ConvexError:
     return ConvexError(PROTOCOL_ERROR, f"{operation}: unusable answer ({said})")
 
 
-def _error_body(response: httpx.Response) -> tuple[str | None, str | None]:
+def _error_body(
+    response: httpx.Response, redact: Callable[[str], str]
+) -> tuple[str | None, str | None]:
     """The Convex error body's code and message, if the body is one."""
     try:
         body = response.json()
     except (ValueError, httpx.HTTPError):
-        text = response.text.strip() if response.content else ""
+        text = redact(response.text.strip()) if response.content else ""
         return None, text[:200] or None
     if not isinstance(body, dict):
         return None, None
     code = body.get("code")
     message = body.get("message") or body.get("error")
     return (
-        str(code) if code is not None else None,
-        str(message) if message is not None else None,
+        redact(str(code))[:100] if code is not None else None,
+        redact(str(message)) if message is not None else None,
     )
 
 
@@ -213,8 +225,8 @@ def _dns_name_unknown(exc: BaseException) -> bool:
     return "Name or service not known" in str(exc)
 
 
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip()
+def _reason(exc: BaseException, redact: Callable[[str], str]) -> str:
+    text = redact(str(exc).strip())
     return text[:200] if text else type(exc).__name__
 
 

@@ -1,9 +1,11 @@
 """The Convex client: the only code in the project that talks to a Convex deployment.
 
-Every call goes through `ConvexClient._call`, which checks the destination against the
-SSRF guard before the first connection, sends the admin key only in the Authorization
-header (or the push body, where the protocol wants it), never follows redirects, applies
-strict timeouts, and turns every failure into a `ConvexError` via `errors.classify`.
+Every call goes through `ConvexClient._call`. The first one checks the destination with
+the SSRF guard and pins the connection to the addresses it vetted (`transport.py`); every
+call sends the admin key only in the Authorization header (or the push body, where the
+protocol wants it), never follows redirects, applies strict timeouts, removes the key (and
+any long piece of it) from whatever comes back, and turns every failure into a `ConvexError`
+via `classify`.
 """
 
 from __future__ import annotations
@@ -19,15 +21,20 @@ from typing import Any
 import brotli
 import httpx
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from byod.client.classify import classify
-from byod.errors import PROTOCOL_ERROR, ConvexError
-from byod.inputs import DeploymentUrl, guard_destination
+from byod.client.transport import PinnedTransport
+from byod.errors import PROTOCOL_ERROR, TIMEOUT, ConvexError
+from byod.guard import guard_destination
+from byod.inputs import DeploymentUrl
+from byod.redaction import redact, secret_of
 
 # Long-poll length we ask `wait_for_schema` for (the official CLI asks for 10 s).
 SCHEMA_POLL_MS = 10_000
-# How long a whole schema wait (index backfill, document validation) may take.
-DEFAULT_SCHEMA_DEADLINE = 30 * 60.0
+# A deployment that answers before the long poll is over gets a pause before the next poll,
+# doubling from the first to the last, so a busy "in progress" never becomes a tight loop.
+POLL_PAUSE_FIRST, POLL_PAUSE_MAX = 0.25, 5.0
 # Bodies above this size are brotli-compressed, as the official CLI does for pushes.
 COMPRESS_ABOVE = 16 * 1024
 # Quality 1 compresses a push body about as well as the CLI's 4 for a fraction of the CPU.
@@ -75,27 +82,15 @@ class ConvexClient:
     call `close()`, to release the connection pool.
     """
 
+    @sensitive_variables("admin_key")
     def __init__(
-        self,
-        url: DeploymentUrl,
-        admin_key: str,
-        *,
-        timeout: httpx.Timeout | float | None = None,
-        transport: httpx.BaseTransport | None = None,
+        self, url: DeploymentUrl, admin_key: str, *, timeout: httpx.Timeout | float | None = None
     ) -> None:
         self.url = url
         self._admin_key = admin_key
+        self._secret = secret_of(admin_key)
         self._timeout = default_timeout() if timeout is None else httpx.Timeout(timeout)
-        self._guarded = False
-        self._http = httpx.Client(
-            base_url=url.url.rstrip("/"),
-            timeout=self._timeout,
-            follow_redirects=False,
-            verify=_tls_context(),
-            trust_env=False,  # no proxies or netrc from the environment
-            transport=transport,
-            headers={"User-Agent": USER_AGENT},
-        )
+        self._http: httpx.Client | None = None
 
     def __repr__(self) -> str:
         return f"ConvexClient({self.url.url!r})"
@@ -107,7 +102,8 @@ class ConvexClient:
         self.close()
 
     def close(self) -> None:
-        self._http.close()
+        if self._http is not None:
+            self._http.close()
 
     # --- reads ------------------------------------------------------------------------
 
@@ -138,6 +134,19 @@ class ConvexClient:
             raise ConvexError(PROTOCOL_ERROR, "get_schema: answer is neither null nor an object")
         return body
 
+    def tables_with_documents(self) -> list[str]:
+        """User tables that hold documents, schema or not (`GET /api/shapes2`: each table's
+        inferred shape, "Never" for an empty one), sorted."""
+        body = self._call("GET", "/api/shapes2", operation="shapes2")
+        if not isinstance(body, dict):
+            raise ConvexError(PROTOCOL_ERROR, "shapes2: answer is not an object")
+        return sorted(
+            str(name)
+            for name, shape in body.items()
+            if not str(name).startswith("_")
+            and not (isinstance(shape, dict) and shape.get("type") == "Never")
+        )
+
     # --- functions --------------------------------------------------------------------
 
     def query(self, path: str, args: dict[str, Any] | None = None) -> Any:
@@ -161,8 +170,8 @@ class ConvexClient:
         if body.get("status") == "success":
             return body.get("value")
         if body.get("status") == "error":
-            message = self._scrub(str(body.get("errorMessage") or "(no message)"))
-            raise classify(operation=operation, function_error=message)
+            message = str(body.get("errorMessage") or "(no message)")
+            raise classify(operation=operation, function_error=message, redact=self._redact)
         raise ConvexError(PROTOCOL_ERROR, f"{operation}: answer without a status")
 
     # --- push -------------------------------------------------------------------------
@@ -175,22 +184,29 @@ class ConvexClient:
         """Start a push: upload modules and stage the schema; returns the start_push answer."""
         return self._push_call("/api/deploy2/start_push", "start_push", body)
 
+    @sensitive_variables("request")
     def wait_for_schema(
         self,
         start_response: dict[str, Any],
         *,
         dry_run: bool = False,
         on_progress: ProgressCallback | None = None,
-        deadline_seconds: float = DEFAULT_SCHEMA_DEADLINE,
+        deadline_seconds: float | None = None,
         poll_ms: int | None = None,
     ) -> None:
         """Poll `wait_for_schema` until the staged schema is ready.
 
-        Calls `on_progress` with each in-progress status. Returns when the schema is
-        complete; a failed schema, a race, or running past the deadline raises ConvexError.
+        Each poll asks the deployment to hold the answer up to `poll_ms` (a long poll); one
+        that answers sooner gets a pause before the next poll, doubling up to 5 s. Calls
+        `on_progress` after each in-progress answer (it may raise to stop waiting). Returns
+        when the schema is complete; a failed schema, a race, an answer we cannot read, or
+        running past `deadline_seconds` (default: the BYOD_SCHEMA_WAIT_SECONDS setting)
+        raises ConvexError.
         """
         poll = poll_ms if poll_ms is not None else self._poll_ms()
-        deadline = time.monotonic() + deadline_seconds
+        limit = settings.BYOD_SCHEMA_WAIT_SECONDS if deadline_seconds is None else deadline_seconds
+        deadline = time.monotonic() + limit
+        pause = POLL_PAUSE_FIRST
         request = {
             "adminKey": self._admin_key,
             "schemaChange": start_response.get("schemaChange", {}),
@@ -198,6 +214,7 @@ class ConvexClient:
             "dryRun": dry_run,
         }
         while True:
+            sent = time.monotonic()
             status = self._call(
                 "POST",
                 "/api/deploy2/wait_for_schema",
@@ -209,22 +226,25 @@ class ConvexClient:
             kind = status.get("type")
             if kind == "complete":
                 return
-            if kind == "inProgress":
-                progress = _progress(status)
-                if on_progress is not None:
-                    on_progress(progress)
-                if time.monotonic() > deadline:
-                    raise classify(
-                        operation="wait_for_schema",
-                        exception=httpx.ReadTimeout(
-                            f"schema not ready after {deadline_seconds:.0f} s"
-                        ),
-                    )
-                continue
-            if isinstance(status.get("error"), str):
-                status = {**status, "error": self._scrub(status["error"])}
-            raise classify(operation="wait_for_schema", schema_status=status)
+            if kind != "inProgress":
+                raise classify(
+                    operation="wait_for_schema", schema_status=status, redact=self._redact
+                )
+            progress = _progress(status)
+            if on_progress is not None:
+                on_progress(progress)
+            now = time.monotonic()
+            if now >= deadline:
+                raise ConvexError(
+                    TIMEOUT, f"wait_for_schema: the schema was not ready after {limit:.0f} s"
+                )
+            if now - sent < poll / 2000:  # answered well before the long poll was over
+                time.sleep(min(pause, deadline - now))
+                pause = min(pause * 2, POLL_PAUSE_MAX)
+            else:
+                pause = POLL_PAUSE_FIRST
 
+    @sensitive_variables("request")
     def finish_push(
         self, start_response: dict[str, Any], *, dry_run: bool = False
     ) -> dict[str, Any]:
@@ -237,6 +257,7 @@ class ConvexClient:
         }
         return self._push_call("/api/deploy2/finish_push", "finish_push", request)
 
+    @sensitive_variables("body")
     def _push_call(self, path: str, operation: str, body: dict[str, Any]) -> dict[str, Any]:
         body = {**body, "adminKey": self._admin_key}
         answer = self._call("POST", path, operation=operation, json_body=body)
@@ -246,6 +267,7 @@ class ConvexClient:
 
     # --- the one place requests are made ----------------------------------------------
 
+    @sensitive_variables("headers", "json_body", "content")
     def _call(
         self,
         method: str,
@@ -255,7 +277,7 @@ class ConvexClient:
         json_body: dict[str, Any] | None = None,
         auth: bool = True,
     ) -> Any:
-        self._guard()
+        http = self._connection()
         headers: dict[str, str] = {"Accept": "application/json"}
         if auth:
             headers["Authorization"] = f"Convex {self._admin_key}"
@@ -267,59 +289,61 @@ class ConvexClient:
                 content = brotli.compress(content, mode=brotli.MODE_TEXT, quality=BROTLI_QUALITY)
                 headers["Content-Encoding"] = "br"
         try:
-            response = self._http.request(method, path, content=content, headers=headers)
+            response = http.request(method, path, content=content, headers=headers)
         except httpx.HTTPError as exc:
-            raise self._scrubbed(classify(operation=operation, exception=exc)) from None
+            raise classify(operation=operation, exception=exc, redact=self._redact) from None
         if not 200 <= response.status_code < 300:
-            raise self._scrubbed(classify(operation=operation, response=response))
+            raise classify(operation=operation, response=response, redact=self._redact)
         if operation == "instance_name":
             return response.text
         try:
             return response.json()
         except (ValueError, httpx.HTTPError) as exc:
-            raise self._scrubbed(classify(operation=operation, exception=ValueError(exc))) from None
+            unreadable = ValueError(type(exc).__name__)
+            raise classify(operation=operation, exception=unreadable, redact=self._redact) from None
 
-    def _guard(self) -> None:
-        """Check the destination once per client, before the first connection."""
-        if self._guarded:
-            return
-        guard_destination(self.url)
-        self._guarded = True
+    def _connection(self) -> httpx.Client:
+        """The HTTP client, made at the first call: check the destination with the SSRF guard,
+        then connect only to the addresses it checked."""
+        if self._http is None:
+            addresses = guard_destination(self.url)
+            self._http = httpx.Client(
+                base_url=self.url.url.rstrip("/"),
+                timeout=self._timeout,
+                follow_redirects=False,
+                trust_env=False,  # no proxies or netrc from the environment
+                transport=PinnedTransport(self.url.host, addresses, _tls_context()),
+                headers={"User-Agent": USER_AGENT},
+            )
+        return self._http
 
     def _poll_ms(self) -> int:
         # Keep the long poll well inside the read timeout, so a poll is never a timeout.
         read = self._timeout.read or 30.0
         return max(100, min(SCHEMA_POLL_MS, int(read * 1000 / 2)))
 
-    def _scrub(self, text: str) -> str:
-        """Remove the key (and its secret part) from text that came back from the server."""
-        for secret in _secret_parts(self._admin_key):
-            text = text.replace(secret, "[redacted]")
-        return text
-
-    def _scrubbed(self, error: ConvexError) -> ConvexError:
-        error.replace_detail(self._scrub(error.detail))
-        return error
-
-
-def _secret_parts(key: str) -> list[str]:
-    parts = [key]
-    if "|" in key:
-        token = key.split("|", 1)[1]
-        if len(token) >= 8:
-            parts.append(token)
-    return [p for p in parts if p]
+    def _redact(self, text: str) -> str:
+        """`text` from the deployment without the key or any long piece of its secret."""
+        return redact(text, self._secret)
 
 
 def _progress(status: dict[str, Any]) -> SchemaProgress:
-    components = status.get("components") or {}
+    """An in-progress answer summed over its components; anything malformed is a
+    protocol error (the deployment does not speak the protocol we know)."""
+    components = status.get("components", {})
+    if not isinstance(components, dict):
+        raise ConvexError(PROTOCOL_ERROR, "wait_for_schema: components is not an object")
     done = True
     ready = total = 0
-    if isinstance(components, dict):
-        for component in components.values():
-            if not isinstance(component, dict):
-                continue
-            done = done and bool(component.get("schemaValidationComplete"))
-            ready += int(component.get("indexesComplete") or 0)
-            total += int(component.get("indexesTotal") or 0)
+    for name, component in components.items():
+        if not isinstance(component, dict):
+            raise ConvexError(PROTOCOL_ERROR, f"wait_for_schema: component {name!r} unreadable")
+        counts = [component.get("indexesComplete", 0), component.get("indexesTotal", 0)]
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
+            raise ConvexError(
+                PROTOCOL_ERROR, f"wait_for_schema: index counts of {name!r} are not counts"
+            )
+        done = done and component.get("schemaValidationComplete") is True
+        ready += counts[0]
+        total += counts[1]
     return SchemaProgress(done, ready, total)

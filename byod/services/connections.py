@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from byod import keys, package, transitions
 from byod.client import ConvexClient
 from byod.errors import ByodError, ForeignTablesError, InputError
-from byod.inputs import DeploymentUrl, guard_destination, parse_deploy_key, parse_url
+from byod.inputs import DeploymentUrl, parse_deploy_key, parse_url
 from byod.models import Connection, ConnectionStatus, DeploymentTrigger
 from byod.services.deploy import request_deploy
 
@@ -44,15 +45,16 @@ class CredentialCheck:
         return self.error.user_message if self.error is not None else ""
 
 
+@sensitive_variables("deploy_key", "key", "client")
 def check_credentials(url: str, deploy_key: str) -> CredentialCheck:
-    """Parse both inputs, apply the SSRF guard, check the key and read the active schema.
+    """Parse both inputs, check the key, and look at what the deployment already holds (its
+    schema, and tables holding documents without one). The client applies the SSRF guard.
 
     Never raises for bad input or a failing deployment: the outcome is in ``.error``.
     """
     try:
         parsed_url = parse_url(url)
         key = parse_deploy_key(deploy_key, parsed_url)
-        guard_destination(parsed_url)
     except InputError as exc:
         return CredentialCheck(ok=False, error=exc)
     try:
@@ -85,6 +87,7 @@ def check_credentials(url: str, deploy_key: str) -> CredentialCheck:
                     ),
                 )
             schema = client.get_schema()
+            holding_documents = client.tables_with_documents()
     except ByodError as exc:  # the deployment's answer, or the client's own guard
         log.info("credential check for %s failed: %s", parsed_url.url, exc.category)
         return CredentialCheck(ok=False, error=exc, url=parsed_url)
@@ -92,23 +95,24 @@ def check_credentials(url: str, deploy_key: str) -> CredentialCheck:
         ok=True,
         url=parsed_url,
         deployment_name=key.deployment_name,
-        foreign_tables=foreign_tables(schema),
+        foreign_tables=foreign_tables(schema, holding_documents),
     )
 
 
-def foreign_tables(schema: dict[str, Any] | None) -> list[str]:
-    """Tables of an active schema export that belong to another project.
+def foreign_tables(schema: dict[str, Any] | None, holding_documents: list[str]) -> list[str]:
+    """Tables that belong to another project: in the active schema export, or holding
+    documents without one (data imported with no schema is still someone's data).
 
     A deployment that runs our package (any version) has our meta table; then only tables
     we do not define are foreign. Without it, every table is foreign, even one whose name
     matches ours: another project's ``notes`` need not fit our validators.
     """
-    if not schema:
-        return []
-    tables = schema.get("tables")
-    if not isinstance(tables, list):
-        return []
-    names = [str(t.get("tableName")) for t in tables if isinstance(t, dict) and t.get("tableName")]
+    tables = schema.get("tables") if isinstance(schema, dict) else None
+    names = {
+        str(t["tableName"])
+        for t in (tables if isinstance(tables, list) else [])
+        if isinstance(t, dict) and t.get("tableName")
+    } | set(holding_documents)
     if META_TABLE not in names:
         return sorted(names)
     ours = package_table_names()
@@ -121,6 +125,7 @@ def package_table_names() -> set[str]:
     return {str(t["tableName"]) for t in exported.get("tables", [])}
 
 
+@sensitive_variables("deploy_key", "sealed")
 def connect(
     user: User,
     url: str,
@@ -137,6 +142,7 @@ def connect(
     (``update_credentials``).
     """
 
+    @sensitive_variables("deploy_key")
     def replace_credentials_of(existing: Connection) -> Connection:
         return update_credentials(
             existing,
@@ -175,6 +181,7 @@ def connect(
     return connection
 
 
+@sensitive_variables("deploy_key", "sealed")
 def update_credentials(
     connection: Connection,
     url: str,
@@ -193,10 +200,14 @@ def update_credentials(
     sealed = keys.seal_deploy_key(deploy_key, owner=connection.user.external_id)
     with transaction.atomic():
         connection = Connection.objects.select_for_update().get(pk=connection.pk)
-        only_key_changed = (
+        # A deploy belongs to the destination it started with: one under way is superseded
+        # by a deploy with the new credentials.
+        busy = connection.deployments.active().exists()
+        nothing_to_deploy = (
             connection.url == check.url.url
             and connection.status == ConnectionStatus.CONNECTED
             and not connection.is_outdated
+            and not busy
         )
         transitions.mark_credentials_changed(
             connection,
@@ -204,10 +215,10 @@ def update_credentials(
             sealed=sealed,
             url=check.url.url,
             deployment_name=check.deployment_name or "",
-            keep_status=only_key_changed,
+            keep_status=nothing_to_deploy,
         )
-        if not only_key_changed:
-            request_deploy(connection, trigger=trigger, actor=actor)
+        if not nothing_to_deploy:
+            request_deploy(connection, trigger=trigger, actor=actor, supersede=True)
     return connection
 
 
@@ -219,6 +230,7 @@ def disconnect(connection: Connection, *, actor: User | None) -> Connection:
     return connection
 
 
+@sensitive_variables("key")
 def check_stored(connection: Connection) -> CredentialCheck:
     """Check a connection's stored URL and key against its deployment (for operators)."""
     try:
@@ -231,6 +243,7 @@ def check_stored(connection: Connection) -> CredentialCheck:
 # --- helpers ---------------------------------------------------------------------------------
 
 
+@sensitive_variables("deploy_key")
 def _checked(url: str, deploy_key: str, *, confirm_foreign: bool) -> CredentialCheck:
     check = check_credentials(url, deploy_key)
     if check.error is not None:

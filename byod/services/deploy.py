@@ -21,15 +21,17 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.tasks import task
+from django.tasks import TaskResultStatus, task
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+from django_tasks_db.models import DBTaskResult
 
 from byod import builds, keys, package, transitions
 from byod.errors import INTERNAL_ERROR, ByodError, LeaseLost
 from byod.inputs import parse_url
 from byod.models import Connection, Deployment, DeploymentStatus, DeploymentTrigger
 from byod.services import attempts, lease, reaper
-from byod.services.push import push_package
+from byod.services.push import Stopped, push_package
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -42,6 +44,10 @@ REAP_EVERY_SECONDS = 5.0
 # --- requesting ----------------------------------------------------------------------------
 
 
+# Who acts for a person: their request runs now, even over a retry waiting in the queue.
+PERSON_TRIGGERS = (DeploymentTrigger.USER, DeploymentTrigger.ADMIN, DeploymentTrigger.COMMAND)
+
+
 def request_deploy(
     connection: Connection,
     *,
@@ -49,13 +55,16 @@ def request_deploy(
     actor: User | None = None,
     version: int | None = None,
     dry_run: bool = False,
+    supersede: bool = False,
 ) -> Deployment:
     """Queue a deploy of `version` (default: the package's current one) to `connection`.
 
-    Returns the connection's queued or running deploy instead when there is one: one
-    deploy per connection at a time. The task is enqueued once the transaction commits.
-    Raises `TransitionError` for a disconnected connection and `ArtifactError` for a
-    version that has no build (both kinds of `ByodError`).
+    One deploy per connection at a time: the connection's queued or running deploy is
+    returned instead, except that it is superseded (and a new one queued) when `supersede`
+    is set (the destination changed) or when a person asks while a retry waits for its time.
+    The task is enqueued once the transaction commits. Raises `TransitionError` for a
+    disconnected connection and `ArtifactError` for a version that has no build (both
+    kinds of `ByodError`).
     """
     if trigger not in DeploymentTrigger.values:
         raise ValueError(f"unknown deploy trigger {trigger!r}")
@@ -63,6 +72,14 @@ def request_deploy(
     digest = builds.package_hash(to_version)
     with transaction.atomic():
         existing = connection.deployments.active().order_by("-id").first()
+        if existing is not None and (supersede or _waits_for_retry(existing, trigger)):
+            reason = (
+                "New credentials: deploying to the new destination instead."
+                if supersede
+                else "Run now at the request of a person instead of waiting for the retry."
+            )
+            transitions.mark_deploy_superseded(existing, actor=actor, reason=reason)
+            existing = None
         if existing is not None:
             return existing
         try:
@@ -87,6 +104,11 @@ def request_deploy(
         deployment_id = deployment.pk
         transaction.on_commit(lambda: enqueue_deploy(deployment_id))
     return deployment
+
+
+def _waits_for_retry(deployment: Deployment, trigger: str) -> bool:
+    waiting = deployment.status == DeploymentStatus.QUEUED and deployment.attempt > 0
+    return waiting and trigger in PERSON_TRIGGERS
 
 
 def enqueue_deploy(deployment_id: int, *, run_after: datetime | None = None) -> None:
@@ -122,25 +144,48 @@ def run_deploy(deployment_id: int) -> None:
         except transitions.TransitionError:
             return  # claimed elsewhere, or cancelled meanwhile
         watch_deploy_task.using(run_after=_watch_time()).enqueue(deployment_id)
-        _attempt(found, lease.Lease(connection_id, owner))
+        stopped = _attempt(found, lease.Lease(connection_id, owner))
     finally:
         lease.release(connection_id, owner)
+    if stopped:
+        _hand_over(connection_id)
 
 
-def _attempt(deployment: Deployment, held: lease.Lease) -> None:
+def _hand_over(connection_id: int) -> None:
+    """Start the connection's next deploy now if one was queued while we held the lease (it
+    found the lease taken and was put off until the lease would expire)."""
+    waiting = (
+        Deployment.objects.filter(connection_id=connection_id, status=DeploymentStatus.QUEUED)
+        .filter(attempt=0)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if waiting is not None:
+        enqueue_deploy(waiting)
+
+
+@sensitive_variables("key")
+def _attempt(deployment: Deployment, held: lease.Lease) -> bool:
+    """Run the attempt and record how it ended; True when it stopped (cancelled/superseded)."""
     try:
         url = parse_url(deployment.connection.url)
         key = keys.open_deploy_key(deployment.connection)
         summary = push_package(deployment, url, key, held)
     except LeaseLost:
         log.warning("deploy %s: lease lost; the reaper recorded this attempt", deployment.pk)
-        return
+        return False
+    except Stopped as stop:
+        status = Deployment.objects.filter(pk=deployment.pk).values_list("status", flat=True)
+        said = status.first() or "gone"
+        log.info("deploy %s stopped %s: it was %s", deployment.pk, stop.where, said)
+        transitions.note(deployment, f"stopped {stop.where}: the deploy was {said}")
+        return True
     except ByodError as error:
         log.info("deploy %s failed: %s", deployment.pk, error.detail)
         retry_at = attempts.record_failure(deployment, error)
         if retry_at is not None:
             transaction.on_commit(lambda: enqueue_deploy(deployment.pk, run_after=retry_at))
-        return
+        return False
     except Exception:
         log.exception("deploy %s: unexpected error", deployment.pk)
         attempts.record_failure(deployment, ByodError(INTERNAL_ERROR, "unexpected error"))
@@ -150,18 +195,38 @@ def _attempt(deployment: Deployment, held: lease.Lease) -> None:
     except transitions.TransitionError as error:
         # Cancelled (e.g. the user disconnected) or reaped while we worked: theirs wins.
         log.warning("deploy %s: not recorded, status changed meanwhile: %s", deployment.pk, error)
+    return False
 
 
 # --- workers that died -----------------------------------------------------------------------
 
 
 def reap_and_retry() -> list[reaper.Reaped]:
-    """Record deploys whose worker died and enqueue the retries that are due them."""
+    """Record deploys whose worker died, close the task rows it left running (so the task
+    admin tells the truth), and enqueue the retries that are due them."""
     reaped = reaper.reap_abandoned_deploys()
     for entry in reaped:
+        _close_abandoned_task_rows(entry.deployment_id)
         if entry.retry_at is not None:
             enqueue_deploy(entry.deployment_id, run_after=entry.retry_at)
     return reaped
+
+
+def _close_abandoned_task_rows(deployment_id: int) -> None:
+    # A worker killed mid-task never finishes its row; django-tasks-db does not reclaim it.
+    DBTaskResult.objects.filter(
+        status=TaskResultStatus.RUNNING,
+        task_path=deploy_task.module_path,
+        args_kwargs__args=[deployment_id],
+    ).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=timezone.now(),
+        exception_class_path="byod.errors.LeaseLost",
+        traceback=(
+            f"The worker running deploy {deployment_id} stopped before it finished (its lease "
+            "on the connection expired). The deploy was recorded as worker_lost and retried."
+        ),
+    )
 
 
 def _watch_time() -> datetime:

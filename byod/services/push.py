@@ -2,8 +2,12 @@
 
 Artifact of version N -> `start_push` (or `evaluate_push` for a dry run) -> `wait_for_schema`
 until ready -> `finish_push` -> record the version on the deployment (`meta:record`) and read
-it back (`meta:get`). Every step renews the worker's lease first, so a worker that lost its
-lease stops before changing anything more. Failures are raised as `ByodError`s.
+it back (`meta:get`). Failures are raised as `ByodError`s.
+
+A deploy belongs to the destination it started with. Before every call that changes the
+deployment, and between schema polls, the worker renews its lease and saves its progress
+only if the deploy is still running: a deploy cancelled (disconnect) or superseded (new
+credentials, a person's redeploy) meanwhile raises `Stopped` there, and its log says where.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import functools
 from typing import Any
 
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from byod import builds, transitions
 from byod.client import ConvexClient, SchemaProgress
@@ -21,12 +26,21 @@ from byod.models import Deployment
 from byod.services.lease import Lease
 
 
+class Stopped(Exception):
+    """The deploy was cancelled or superseded while it ran; `where` names the next step."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(where)
+        self.where = where
+
+
 @functools.lru_cache(maxsize=4)
 def _artifact(version: int) -> dict[str, Any]:
     # Parsed once per process; callers copy the top level and never change nested values.
     return builds.load_artifact(version)
 
 
+@sensitive_variables("key", "body")
 def push_package(
     deployment: Deployment, url: DeploymentUrl, key: str, lease: Lease
 ) -> dict[str, Any]:
@@ -36,7 +50,8 @@ def push_package(
 
     def step(phase: str) -> None:
         lease.keep_alive()
-        transitions.save_progress(deployment, phase=phase, log_line=phase)
+        if not transitions.save_progress(deployment, phase=phase, log_line=phase):
+            raise Stopped(f"before {phase}")
 
     with ConvexClient(url, key) as client:
         if deployment.dry_run:
@@ -60,6 +75,7 @@ def push_package(
             )
         step("finishing push")
         client.finish_push(started)
+        transitions.mark_pushed(deployment)
         step("recording version")
         lease.keep_alive(force=True)
         _record_version(client, version, deployment.package_hash)
@@ -73,14 +89,16 @@ def _progress_saver(deployment: Deployment, lease: Lease) -> Any:
     def on_progress(progress: SchemaProgress) -> None:
         lease.keep_alive()
         seen = (progress.phase, progress.indexes_ready, progress.indexes_total)
-        if seen != last[0]:
-            last[0] = seen
-            transitions.save_progress(
-                deployment,
-                phase=progress.phase,
-                indexes_ready=progress.indexes_ready,
-                indexes_total=progress.indexes_total,
-            )
+        changed = seen != last[0]
+        last[0] = seen
+        still_running = transitions.save_progress(
+            deployment,
+            phase=progress.phase if changed else None,
+            indexes_ready=progress.indexes_ready if changed else None,
+            indexes_total=progress.indexes_total if changed else None,
+        )
+        if not still_running:
+            raise Stopped("while waiting for the schema")
 
     return on_progress
 

@@ -14,7 +14,7 @@ Rules of this module:
 
 Connection statuses: pending -> deploying -> connected | error; any -> disconnected;
 disconnected -> pending (reconnect). Deployment statuses: queued -> running -> succeeded |
-failed; running -> queued (retry scheduled); queued | running -> failed | cancelled.
+failed; running -> queued (retry scheduled); queued | running -> failed | cancelled | superseded.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ from byod.transitions.deployment import (
     mark_deploy_retrying,
     mark_deploy_running,
     mark_deploy_succeeded,
+    mark_deploy_superseded,
+    mark_pushed,
+    note,
     save_progress,
 )
 
@@ -49,8 +52,11 @@ __all__ = [
     "mark_deploy_retrying",
     "mark_deploy_running",
     "mark_deploy_succeeded",
+    "mark_deploy_superseded",
     "mark_disconnected",
     "mark_error",
+    "mark_pushed",
+    "note",
     "record",
     "save_progress",
 ]

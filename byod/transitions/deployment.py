@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from byod.models import ConnectionStatus, Deployment, DeploymentStatus
+from byod.models import Connection, ConnectionStatus, Deployment, DeploymentStatus
 from byod.transitions.base import (
     _NO_ERROR,
     TransitionError,
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 CS = ConnectionStatus
 DS = DeploymentStatus
+LOG_LIMIT = 20_000
 
 
 @transaction.atomic
@@ -87,8 +88,35 @@ def save_progress(
     indexes_ready: int | None = None,
     indexes_total: int | None = None,
     log_line: str | None = None,
-) -> None:
-    """Persist progress of a running deploy. Not a status move, so no Event."""
+) -> bool:
+    """Persist progress of a running deploy. Not a status move, so no Event.
+
+    Returns False, and saves nothing, when the deploy is no longer running (cancelled,
+    superseded or reaped meanwhile): how a worker learns that it must stop.
+    """
+    fields = _progress_fields(deployment, phase, indexes_ready, indexes_total, log_line)
+    if not fields:
+        return Deployment.objects.filter(pk=deployment.pk, status=DS.RUNNING).exists()
+    updated = Deployment.objects.filter(pk=deployment.pk, status=DS.RUNNING).update(**fields)
+    if updated:
+        _mirror(deployment, fields)
+    return updated == 1
+
+
+def note(deployment: Deployment, log_line: str) -> None:
+    """Add a line to a deploy's log whatever its status (e.g. where a stopped deploy stopped)."""
+    fields = _progress_fields(deployment, None, None, None, log_line)
+    Deployment.objects.filter(pk=deployment.pk).update(**fields)
+    _mirror(deployment, fields)
+
+
+def _progress_fields(
+    deployment: Deployment,
+    phase: str | None,
+    indexes_ready: int | None,
+    indexes_total: int | None,
+    log_line: str | None,
+) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if phase is not None:
         fields["phase"] = phase
@@ -98,10 +126,23 @@ def save_progress(
         fields["indexes_total"] = indexes_total
     if log_line is not None:
         stamp = timezone.now().strftime("%H:%M:%S")
-        fields["log"] = (deployment.log + f"{stamp} {log_line}\n")[-20_000:]
-    if fields:
-        Deployment.objects.filter(pk=deployment.pk).update(**fields)
-        _mirror(deployment, fields)
+        fields["log"] = (deployment.log + f"{stamp} {log_line}\n")[-LOG_LIMIT:]
+    return fields
+
+
+def mark_pushed(deployment: Deployment) -> None:
+    """finish_push succeeded: the deployment now runs this version, verified or not yet.
+
+    Recorded on the deploy and (for a real deploy) on its connection, apart from the verified
+    ``deployed_version``. Not a status move, so no Event.
+    """
+    now = timezone.now()
+    Deployment.objects.filter(pk=deployment.pk).update(pushed_at=now)
+    deployment.pushed_at = now
+    if not deployment.dry_run:
+        Connection.objects.filter(pk=deployment.connection_id).update(
+            pushed_version=deployment.to_version, pushed_package_hash=deployment.package_hash
+        )
 
 
 @transaction.atomic
@@ -221,10 +262,26 @@ def mark_deploy_cancelled(
 ) -> None:
     """queued | running -> cancelled. A connection left in ``deploying`` goes back to what
     it was before: connected if something is deployed, else pending."""
+    _end_early(deployment, DS.CANCELLED, "deploy.cancelled", "cancelled", actor, reason)
+
+
+@transaction.atomic
+def mark_deploy_superseded(
+    deployment: Deployment, *, actor: User | None = None, reason: str = ""
+) -> None:
+    """queued | running -> superseded: a newer deploy of the connection replaces this one
+    (new credentials, or a person's action while a retry waited). A running one stops before
+    its next call that changes the deployment and never changes the connection."""
+    _end_early(deployment, DS.SUPERSEDED, "deploy.superseded", "superseded", actor, reason)
+
+
+def _end_early(
+    deployment: Deployment, to: str, kind: str, said: str, actor: User | None, reason: str
+) -> None:
     _move(
         deployment,
         allowed_from=(DS.QUEUED, DS.RUNNING),
-        to=DS.CANCELLED,
+        to=to,
         finished_at=timezone.now(),
         next_attempt_at=None,
     )
@@ -238,8 +295,8 @@ def mark_deploy_cancelled(
         )
     record(
         connection,
-        "deploy.cancelled",
-        f"{_what(deployment)} cancelled. {reason}".strip(),
+        kind,
+        f"{_what(deployment)} {said}. {reason}".strip(),
         actor=actor,
         deployment=deployment,
     )

@@ -12,9 +12,11 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import push_url, reswap, retarget
 
+from accounts import throttle
 from byod.errors import ByodError, ForeignTablesError
 from byod.forms import ConnectForm
 from byod.models import ConnectionStatus, DeploymentTrigger
@@ -54,12 +56,26 @@ def _attach(form: ConnectForm, error: ByodError) -> None:
     form.add_service_error(error.field, error.user_message)
 
 
+def _throttled(request: HtmxHttpRequest, form: ConnectForm, template: str) -> HttpResponse | None:
+    """The form with a "wait N seconds" message when this user or address calls out too often."""
+    decision = throttle.guard(
+        request, "callout", user=str(request.user.pk), address=throttle.client_address(request)
+    )
+    if decision.allowed:
+        return None
+    form.add_service_error(None, decision.message)
+    return _form_response(request, form, template=template, status=429)
+
+
+@sensitive_post_parameters("deploy_key")
 @require_POST
 @login_required
 def check(request: HtmxHttpRequest) -> HttpResponse:
     """Check the credentials without saving anything."""
     form = ConnectForm(request.POST)
     template = _template_for(request)
+    if refused := _throttled(request, form, template):
+        return refused
     if not form.is_valid():
         return _form_response(request, form, template=template, status=422)
     result: CredentialCheck = connections.check_credentials(
@@ -71,6 +87,7 @@ def check(request: HtmxHttpRequest) -> HttpResponse:
     return _form_response(request, form, template=template, check=result)
 
 
+@sensitive_post_parameters("deploy_key")
 @require_POST
 @login_required
 def connect(request: HtmxHttpRequest) -> HttpResponse:
@@ -78,6 +95,7 @@ def connect(request: HtmxHttpRequest) -> HttpResponse:
     return _save_credentials(request, template=TEMPLATE)
 
 
+@sensitive_post_parameters("deploy_key")
 @require_http_methods(["GET", "POST"])
 @login_required
 def credentials(request: HtmxHttpRequest) -> HttpResponse:
@@ -95,8 +113,11 @@ def credentials(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "byod/credentials.html", context)
 
 
+@sensitive_variables("form")
 def _save_credentials(request: HtmxHttpRequest, *, template: str) -> HttpResponse:
     form = ConnectForm(request.POST)
+    if refused := _throttled(request, form, template):
+        return refused
     if not form.is_valid():
         return _form_response(request, form, template=template, status=422)
     user = request.user

@@ -32,6 +32,9 @@ def page_context(request: HtmxHttpRequest, **extra: Any) -> dict[str, Any]:
     context: dict[str, Any] = {"page": state, "form": None, "notice": "", "check": None}
     if state.state == "not_connected":
         context["form"] = ConnectForm()
+    elif state.fix_credentials and state.connection is not None:
+        # The deploy cannot succeed until the user gives us a working key or URL: ask now.
+        context["form"] = ConnectForm(initial={"url": state.connection.url})
     context.update(extra)
     # Tables of another project, from a refused connect or from a check: warn either way.
     check = context["check"]

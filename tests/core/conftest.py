@@ -6,8 +6,6 @@ import socket
 import pytest
 from django.test import override_settings
 
-from byod import inputs
-
 
 def new_key(key_id: str) -> tuple[str, bytes]:
     return key_id, os.urandom(32)
@@ -43,5 +41,5 @@ def fake_dns(monkeypatch):
             out.append((family, socket.SOCK_STREAM, 6, "", sockaddr))
         return out
 
-    monkeypatch.setattr(inputs.socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     return table

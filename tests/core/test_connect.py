@@ -109,3 +109,24 @@ def test_it_disconnects_and_reconnects(owner, convex_deployment) -> None:
     assert back.status == "deploying"
     assert get_deploy_key(back) == convex_deployment.admin_key
     assert kinds(back)[-2:] == ["connection.credentials_changed", "deploy.queued"]
+
+
+def test_it_asks_before_deploying_over_documents_that_have_no_schema(
+    owner, convex_deployment: EmulatorDeployment
+) -> None:
+    # Another project's data, imported without a schema: nothing in get_schema shows it.
+    convex_deployment.insert("users", {"name": "Ada"})
+    convex_deployment.insert("orders", {"total": 12.5})
+    check = connections.check_credentials(convex_deployment.url, convex_deployment.admin_key)
+    assert check.ok
+    assert check.foreign_tables == ["orders", "users"]
+    with pytest.raises(ForeignTablesError, match="orders, users"):
+        connections.connect(owner, convex_deployment.url, convex_deployment.admin_key, actor=owner)
+    assert not Connection.objects.exists()
+
+
+def test_it_does_not_count_empty_tables_of_a_deployment_without_schema(
+    convex_deployment: EmulatorDeployment,
+) -> None:
+    check = connections.check_credentials(convex_deployment.url, convex_deployment.admin_key)
+    assert (check.ok, check.foreign_tables) == (True, [])

@@ -59,10 +59,13 @@ def schema_of(*names: str) -> dict:
 def test_it_counts_every_table_of_another_project_as_foreign() -> None:
     from byod.services.connections import foreign_tables
 
-    assert foreign_tables(None) == []
-    assert foreign_tables(schema_of()) == []
+    assert foreign_tables(None, []) == []
+    assert foreign_tables(schema_of(), []) == []
     # Same names as ours, but no meta table: someone else's tables.
-    assert foreign_tables(schema_of("tags", "notes")) == ["notes", "tags"]
+    assert foreign_tables(schema_of("tags", "notes"), []) == ["notes", "tags"]
+    # Documents without a schema are someone's too.
+    assert foreign_tables(None, ["users"]) == ["users"]
+    assert foreign_tables(schema_of("notes"), ["notes", "orders"]) == ["notes", "orders"]
 
 
 def test_it_counts_only_unknown_tables_on_a_deployment_running_our_package() -> None:
@@ -71,5 +74,6 @@ def test_it_counts_only_unknown_tables_on_a_deployment_running_our_package() -> 
 
     ours = [t["tableName"] for t in schema_export()["tables"]]
     assert "byodMeta" in ours
-    assert foreign_tables(schema_of(*ours)) == []
-    assert foreign_tables(schema_of(*ours, "legacyStuff")) == ["legacyStuff"]
+    assert foreign_tables(schema_of(*ours), ["messages", "byodMeta"]) == []
+    assert foreign_tables(schema_of(*ours, "legacyStuff"), []) == ["legacyStuff"]
+    assert foreign_tables(schema_of(*ours), ["importedOrders"]) == ["importedOrders"]

@@ -4,15 +4,9 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-from byod.inputs import (
-    DeploymentUrl,
-    HostNotFound,
-    InputError,
-    UnsafeDestination,
-    guard_destination,
-    parse_deploy_key,
-    parse_url,
-)
+from byod.errors import HostNotFound, InputError, UnsafeDestination
+from byod.guard import guard_destination
+from byod.inputs import DeploymentUrl, parse_deploy_key, parse_url
 from tests.fixtures.canary import assert_no_canary, cloud_key
 
 CLOUD = "https://happy-otter-123.convex.cloud"

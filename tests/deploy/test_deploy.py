@@ -133,10 +133,11 @@ def test_progress_is_saved_while_indexes_backfill(
     seen: list[tuple[str, int | None, int | None]] = []
     original = transitions.save_progress
 
-    def spy(target: Deployment, **fields: Any) -> None:
-        original(target, **fields)
+    def spy(target: Deployment, **fields: Any) -> bool:
+        still_running = original(target, **fields)
         row = Deployment.objects.get(pk=target.pk)  # what the status page would read now
         seen.append((row.phase, row.indexes_ready, row.indexes_total))
+        return still_running
 
     transitions.save_progress = spy  # type: ignore[assignment]
     try:

@@ -102,6 +102,14 @@ def test_a_worker_killed_mid_deploy_leaves_a_lease_that_expires_then_a_failure_a
     assert kinds.count("deploy.running") == 2
     retry = [r for r in recorded if r["kind"] == "deploy.retry_scheduled"]
     assert len(retry) == 1 and "worker_lost" in retry[0]["message"]
+    # No task row stays RUNNING: the dead worker's is closed as failed, the retry's succeeded.
+    tasks = sandbox.rows(
+        "SELECT status, traceback FROM django_tasks_database_dbtaskresult WHERE task_path = ? "
+        "ORDER BY enqueued_at",
+        "byod.services.deploy.deploy_task",
+    )
+    assert [t["status"] for t in tasks if t["status"] == "RUNNING"] == []
+    assert any(t["status"] == "FAILED" and "lease" in t["traceback"] for t in tasks), tasks
     # The secret never reached the workers' logs.
     assert_no_canary(first_err, second_err)
 

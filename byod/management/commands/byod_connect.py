@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.views.decorators.debug import sensitive_variables
 
 from byod.errors import ByodError, ForeignTablesError, InputError
 from byod.management.reporting import find_users
@@ -59,6 +60,7 @@ class Command(BaseCommand):
             help="connect even if the deployment already holds tables of another project",
         )
 
+    @sensitive_variables("key")
     def handle(self, *args: Any, **options: Any) -> None:
         [user] = find_users([options["user"]])
         key = _read_key(options["key_file"])
@@ -97,6 +99,7 @@ def _refusal(error: ByodError) -> str:
     )
 
 
+@sensitive_variables("text")
 def _read_key(source: str) -> str:
     if source == "-":
         text = sys.stdin.read()

@@ -1,7 +1,9 @@
-"""Run the web server and the task worker together; Ctrl-C (or SIGTERM) stops both.
+"""Run the web server (gunicorn) and the task worker together; Ctrl-C (or SIGTERM) stops both.
 
-For the quick start and for small single-machine installs. In production run a WSGI
-server and `manage.py db_worker` under your process manager instead (see the README).
+For the quick start and for small single-machine installs: the same WSGI server production
+uses (Django's development server dropped requests under load), static files through
+WhiteNoise. In production run gunicorn and `manage.py db_worker` under your process manager
+instead (see the README).
 """
 
 from __future__ import annotations
@@ -24,12 +26,32 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
         parser.add_argument("--workers", type=int, default=1, help="task worker processes")
+        parser.add_argument("--web-processes", type=int, default=2, help="gunicorn workers")
+        parser.add_argument("--web-threads", type=int, default=8, help="threads per worker")
 
-    def handle(self, *args: Any, addrport: str, workers: int, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        addrport: str,
+        workers: int,
+        web_processes: int,
+        web_threads: int,
+        **options: Any,
+    ) -> None:
         manage = [sys.executable, "manage.py"]
-        commands = [[*manage, "runserver", addrport, "--noreload"]]
-        commands += [[*manage, "db_worker", "--no-reload"] for _ in range(workers)]
-        names = [cmd[2] for cmd in commands]
+        gunicorn = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "byodsite.wsgi:application",
+            f"--bind={addrport}",
+            f"--workers={web_processes}",
+            "--worker-class=gthread",
+            f"--threads={web_threads}",
+            "--access-logfile=-",
+        ]
+        commands = [gunicorn] + [[*manage, "db_worker", "--no-reload"] for _ in range(workers)]
+        names = ["gunicorn"] + ["db_worker"] * workers
         # Each child gets its own session so that stopping is our decision: we signal
         # every child's whole group and wait for it, leaving no stray processes.
         children = [subprocess.Popen(cmd, start_new_session=True) for cmd in commands]

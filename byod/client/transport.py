@@ -1,0 +1,63 @@
+"""An HTTP transport that connects only to the addresses the SSRF guard checked.
+
+Checking a host name and then letting httpx resolve it again is a DNS-rebinding hole: a
+resolver may answer a public address to the check and 127.0.0.1 to the connection. Here the
+check and the use are one step: `guard_destination` resolves and vets the addresses, and the
+transport's network backend connects to those addresses only, whatever name it is asked for.
+TLS still runs against the host name (SNI and certificate checks), because httpcore passes the
+URL's host as `server_hostname` separately from where the socket connects.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import httpcore
+import httpx
+
+
+class PinnedBackend(httpcore.SyncBackend):
+    """Resolves `host` to `addresses` (already vetted) and refuses any other host."""
+
+    def __init__(self, host: str, addresses: Sequence[str]) -> None:
+        if not addresses:
+            raise ValueError("a pinned backend needs at least one address")
+        self.host = host
+        self.addresses = tuple(addresses)
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        if host.strip("[]").lower() != self.host.strip("[]").lower():
+            raise httpcore.ConnectError(f"refusing to connect to {host}: not the checked host")
+        failure: Exception | None = None
+        for address in self.addresses:
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as error:
+                failure = error
+        assert failure is not None
+        raise failure
+
+
+class PinnedTransport(httpx.HTTPTransport):
+    """`httpx.HTTPTransport` whose connections go to the vetted addresses of one host."""
+
+    def __init__(self, host: str, addresses: Sequence[str], ssl_context: ssl.SSLContext) -> None:
+        super().__init__(verify=ssl_context, trust_env=False)
+        # httpx builds its pool without a way to pass a network backend; build it here with
+        # the same settings httpx uses. test_rebinding fails loudly if this stops working.
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=10,
+            max_keepalive_connections=10,
+            keepalive_expiry=5.0,
+            network_backend=PinnedBackend(host, addresses),
+        )
