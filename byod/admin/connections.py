@@ -1,5 +1,6 @@
-"""Operators' view of every connection: versions, failures, and actions that go through the
-services. Deploy keys are never shown: the ciphertext fields are excluded from every form."""
+"""Operators' view of every connection: versions, failures, and actions through the services.
+
+Deploy keys are never shown: the ciphertext fields are excluded from every form."""
 
 from __future__ import annotations
 
@@ -8,125 +9,22 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
-from django.forms import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from byod import package
+from byod.admin.filters import DeployedVersionFilter, OutdatedFilter
+from byod.admin.inlines import DeploymentInline, EventInline
 from byod.models import (
     Connection,
     ConnectionStatus,
-    Deployment,
     DeploymentTrigger,
-    Event,
     outdated_q,
 )
 from byod.services import connections, rollout
 from byodsite.admin_lists import SafeListsMixin
 
 SECRET_FIELDS = ("key_ciphertext",)
-
-
-class OutdatedFilter(admin.SimpleListFilter):
-    title = "outdated"
-    parameter_name = "outdated"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "Yes"), ("no", "No")]
-
-    def queryset(
-        self, request: HttpRequest, queryset: QuerySet[Connection]
-    ) -> QuerySet[Connection]:
-        if self.value() == "yes":
-            return queryset.filter(outdated_q())
-        if self.value() == "no":
-            return queryset.exclude(outdated_q())
-        return queryset
-
-
-class DeployedVersionFilter(admin.SimpleListFilter):
-    title = "deployed version"
-    parameter_name = "version"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        versions = (
-            Connection.objects.exclude(deployed_version__isnull=True)
-            .order_by("-deployed_version")
-            .values_list("deployed_version", flat=True)
-            .distinct()
-        )
-        return [("none", "None deployed"), *[(str(v), f"v{v}") for v in versions]]
-
-    def queryset(
-        self, request: HttpRequest, queryset: QuerySet[Connection]
-    ) -> QuerySet[Connection]:
-        value = self.value()
-        if value == "none":
-            return queryset.filter(deployed_version__isnull=True)
-        if value and value.isdigit():
-            return queryset.filter(deployed_version=int(value))
-        return queryset
-
-
-class LatestFirstFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
-    """Only the latest ``limit`` rows of an inline (the full list has its own admin page)."""
-
-    limit = 5
-
-    def get_queryset(self) -> QuerySet[Any]:
-        if not hasattr(self, "_latest"):
-            self._latest = super().get_queryset().order_by("-created_at", "-id")[: self.limit]
-        return self._latest
-
-
-class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class DeploymentInline(ReadOnlyInline):
-    model = Deployment
-    formset = LatestFirstFormSet
-    verbose_name_plural = "Latest deployment attempts"
-    fields = (
-        "created_at",
-        "status",
-        "trigger",
-        "dry_run",
-        "from_version",
-        "to_version",
-        "phase",
-        "attempt",
-        "error_category",
-        "error_message",
-    )
-    readonly_fields = fields
-
-
-class EventFormSet(LatestFirstFormSet):
-    limit = 20
-
-
-class EventInline(ReadOnlyInline):
-    model = Event
-    formset = EventFormSet
-    verbose_name_plural = "Audit events (latest 20)"
-    fields = ("created_at", "kind", "actor", "message")
-    readonly_fields = fields
-    show_change_link = False
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Event]:
-        return super().get_queryset(request).select_related("actor")
 
 
 @admin.register(Connection)
@@ -281,59 +179,3 @@ def connection_summary() -> dict[str, Any]:
         "by_category": by_category,
         **totals,
     }
-
-
-class ReadOnlyAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
-    """Audit records: operators read them; only the services write them."""
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(Deployment)
-class DeploymentAdmin(ReadOnlyAdmin):
-    list_display = (
-        "id",
-        "connection_user",
-        "status",
-        "trigger",
-        "dry_run",
-        "from_version",
-        "to_version",
-        "phase",
-        "attempt",
-        "error_category",
-        "created_at",
-        "duration_display",
-    )
-    list_filter = ("status", "trigger", "dry_run", "to_version", "error_category")
-    list_select_related = ("connection__user",)
-    search_fields = ("connection__user__username", "connection__deployment_name")
-    ordering = ("-created_at", "-id")
-    date_hierarchy = "created_at"
-
-    @admin.display(description="user", ordering="connection__user__username")
-    def connection_user(self, obj: Deployment) -> str:
-        return str(obj.connection.user)
-
-    @admin.display(description="duration")
-    def duration_display(self, obj: Deployment) -> str:
-        return f"{obj.duration.total_seconds():.1f} s" if obj.duration else "—"
-
-
-@admin.register(Event)
-class EventAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "connection", "kind", "actor", "message")
-    list_filter = ("kind",)
-    list_select_related = ("connection__user", "actor")
-    search_fields = ("connection__user__username", "kind", "message")
-    ordering = ("-created_at", "-id")

@@ -1,0 +1,8 @@
+"""The admin, one module per part: connections (with the summary and actions), the read-only
+records (deploy attempts, events), and their filters and inlines."""
+
+from __future__ import annotations
+
+from byod.admin import connections, records
+
+__all__ = ["connections", "records"]

@@ -1,0 +1,37 @@
+"""Rows of the control plane, one module per kind: connections, deploy attempts, the audit trail.
+
+Status fields are changed only through ``byod.transitions`` (which also writes the Event);
+other code reads them and may update progress fields.
+"""
+
+from __future__ import annotations
+
+from byod.models.connection import (
+    Connection,
+    ConnectionQuerySet,
+    ConnectionStatus,
+    outdated_q,
+)
+from byod.models.deployment import (
+    ACTIVE_DEPLOYMENT_STATUSES,
+    TERMINAL_DEPLOYMENT_STATUSES,
+    Deployment,
+    DeploymentQuerySet,
+    DeploymentStatus,
+    DeploymentTrigger,
+)
+from byod.models.event import Event
+
+__all__ = [
+    "ACTIVE_DEPLOYMENT_STATUSES",
+    "TERMINAL_DEPLOYMENT_STATUSES",
+    "Connection",
+    "ConnectionQuerySet",
+    "ConnectionStatus",
+    "Deployment",
+    "DeploymentQuerySet",
+    "DeploymentStatus",
+    "DeploymentTrigger",
+    "Event",
+    "outdated_q",
+]

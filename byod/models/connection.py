@@ -1,0 +1,119 @@
+"""A user's connection to their Convex deployment, and the vocabulary for choosing them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from byod import package
+
+
+class ConnectionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DEPLOYING = "deploying", "Deploying"
+    CONNECTED = "connected", "Connected"
+    ERROR = "error", "Error"
+    DISCONNECTED = "disconnected", "Disconnected"
+
+
+def outdated_q(version: int | None = None) -> Q:
+    """Connections that should run a newer package version than they do: the one definition
+    of "outdated" (``Connection.is_outdated`` applies the same rule to one row)."""
+    target = package.current_version() if version is None else version
+    return ~Q(status=ConnectionStatus.DISCONNECTED) & (
+        Q(deployed_version__isnull=True) | Q(deployed_version__lt=target)
+    )
+
+
+class ConnectionQuerySet(models.QuerySet["Connection"]):
+    def usable(self) -> ConnectionQuerySet:
+        """Connections we can deploy to: not disconnected, with a stored key."""
+        return self.exclude(status=ConnectionStatus.DISCONNECTED).exclude(key_ciphertext="")
+
+    def outdated(self, version: int | None = None) -> ConnectionQuerySet:
+        """Behind `version` (default: the package's current version), or with nothing deployed."""
+        return self.filter(outdated_q(version))
+
+    def failing(self) -> ConnectionQuerySet:
+        """Connections whose last deploy (or health check) failed."""
+        return self.filter(status=ConnectionStatus.ERROR)
+
+    def active(self) -> ConnectionQuerySet:
+        """Every connection that is not disconnected."""
+        return self.exclude(status=ConnectionStatus.DISCONNECTED)
+
+
+class Connection(models.Model):
+    """One user's link to their own Convex deployment."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="byod_connection"
+    )
+    url = models.CharField(max_length=255, help_text="Normalized deployment URL.")
+    deployment_name = models.CharField(
+        max_length=128, blank=True, help_text="Cloud deployment name or self-hosted instance name."
+    )
+    # base64(nonce + AES-GCM ciphertext); empty when there is no key (e.g. disconnected).
+    key_ciphertext = models.TextField(blank=True, default="", editable=False)
+    key_id = models.CharField(max_length=32, blank=True, default="", editable=False)
+    key_changed_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=ConnectionStatus.choices, default=ConnectionStatus.PENDING
+    )
+    # What the deployment was verified to run (our meta:get read it back) ...
+    deployed_version = models.PositiveIntegerField(null=True, blank=True)
+    deployed_package_hash = models.CharField(max_length=64, blank=True, default="")
+    # ... and what was last pushed to it, verified or not (a push can finish and the version
+    # still fail to be recorded, e.g. on a deployment paused meanwhile).
+    pushed_version = models.PositiveIntegerField(null=True, blank=True)
+    pushed_package_hash = models.CharField(max_length=64, blank=True, default="")
+    last_error_category = models.CharField(max_length=32, blank=True, default="")
+    last_error_message = models.TextField(blank=True, default="")
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    lease_owner = models.CharField(max_length=64, blank=True, default="")
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    last_deploy_at = models.DateTimeField(null=True, blank=True)
+    last_check_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ConnectionQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status"], name="byod_conn_status_idx"),
+            models.Index(fields=["deployed_version"], name="byod_conn_version_idx"),
+            models.Index(fields=["key_id"], name="byod_conn_key_id_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ConnectionStatus.values), name="byod_conn_status_valid"
+            ),
+            # A key and its key id come and go together.
+            models.CheckConstraint(
+                condition=(Q(key_ciphertext="") & Q(key_id=""))
+                | (~Q(key_ciphertext="") & ~Q(key_id="")),
+                name="byod_conn_key_and_key_id_together",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} -> {self.deployment_name or self.url} ({self.status})"
+
+    @property
+    def is_outdated(self) -> bool:
+        """``outdated_q()`` for this row."""
+        if self.status == ConnectionStatus.DISCONNECTED:
+            return False
+        return self.deployed_version is None or self.deployed_version < package.current_version()
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self.key_ciphertext)
+
+    @property
+    def is_usable(self) -> bool:
+        """``ConnectionQuerySet.usable()`` for this row: we can deploy to it."""
+        return self.status != ConnectionStatus.DISCONNECTED and self.has_key
