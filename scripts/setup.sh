@@ -1,5 +1,5 @@
 # Sourced by scripts/run and scripts/test: one idempotent setup for a fresh machine.
-# - finds a Python >= 3.12 (python3 may be older: pyenv's versions are tried too)
+# - finds a Python >= 3.13 (python3 may be older: pyenv's versions are tried too)
 # - creates .venv/ in the repository root and installs the project with its pinned deps
 # - installs the pinned Node dependencies of every package-lock.json we own (npm ci)
 # Re-running it is cheap: each step is skipped when its inputs have not changed.
@@ -18,25 +18,26 @@ python_version() {
 # True when version $1 is at least $2 (both dotted, compared part by part).
 version_at_least() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]; }
 
-# The newest Python >= 3.12 on PATH or under pyenv: newer releases carry security fixes
-# (3.12.1 predates the ipaddress fixes of CVE-2024-4032 the SSRF guard relies on).
+# The newest Python >= 3.13 on PATH or under pyenv (the scheduler, django-periodic-tasks, needs
+# 3.13): newer releases carry security fixes (3.12.1 predates the ipaddress fixes of
+# CVE-2024-4032 the SSRF guard relies on).
 find_python() {
-  local candidates=(python3.14 python3.13 python3.12 python3)
+  local candidates=(python3.14 python3.13 python3)
   local dir
-  for dir in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[2-9]*/bin; do
+  for dir in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[3-9]*/bin; do
     [ -x "$dir/python3" ] && candidates+=("$dir/python3")
   done
   local c path version best="" best_version=""
   for c in "${candidates[@]}"; do
     path="$(command -v "$c" 2>/dev/null)" || continue
     version="$(python_version "$path")"
-    [ -n "$version" ] && version_at_least "$version" 3.12.0 || continue
+    [ -n "$version" ] && version_at_least "$version" 3.13.0 || continue
     if [ -z "$best" ] || ! version_at_least "$best_version" "$version"; then
       best="$path" best_version="$version"
     fi
   done
   if [ -z "$best" ]; then
-    echo "No Python >= 3.12 found (tried: ${candidates[*]}). Install one, e.g. with pyenv." >&2
+    echo "No Python >= 3.13 found (tried: ${candidates[*]}). Install one, e.g. with pyenv." >&2
     return 1
   fi
   echo "$best"

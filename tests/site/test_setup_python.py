@@ -1,5 +1,6 @@
-"""The setup picks the newest installed Python >= 3.12 (older 3.12 releases predate the
-`ipaddress` fixes of CVE-2024-4032), and rebuilds a .venv made with an older one."""
+"""The setup picks the newest installed Python >= 3.13 (the scheduler needs 3.13; older 3.12
+releases also predate the `ipaddress` fixes of CVE-2024-4032), and rebuilds a .venv made with
+an older one."""
 
 from __future__ import annotations
 
@@ -40,17 +41,17 @@ def pick(tmp_path: Path, *versions: str) -> str:
 
 def test_it_prefers_the_newest_python_not_the_first_found(tmp_path: Path) -> None:
     # A pyenv shim for a version not selected fails to run: it is passed over, not fatal.
-    broken = tmp_path / "bin" / "python3.13"
+    broken = tmp_path / "bin" / "python3.14"
     broken.parent.mkdir(parents=True)
-    broken.write_text("#!/bin/sh\necho 'pyenv: python3.13: command not found' >&2\nexit 127\n")
+    broken.write_text("#!/bin/sh\necho 'pyenv: python3.14: command not found' >&2\nexit 127\n")
     broken.chmod(0o755)
-    chosen = pick(tmp_path, "3.12.1", "3.13.0", "3.11.7")
-    assert chosen.endswith("/versions/3.13.0/bin/python3")
+    chosen = pick(tmp_path, "3.13.0", "3.14.1", "3.12.1")
+    assert chosen.endswith("/versions/3.14.1/bin/python3")
 
 
-def test_it_refuses_to_pick_a_python_older_than_3_12(tmp_path: Path) -> None:
+def test_it_refuses_to_pick_a_python_older_than_3_13(tmp_path: Path) -> None:
     bin_dir, pyenv = tmp_path / "bin", tmp_path / "pyenv"
-    fake_python(pyenv / "versions" / "3.11.7" / "bin" / "python3", "3.11.7")
+    fake_python(pyenv / "versions" / "3.12.1" / "bin" / "python3", "3.12.1")
     bin_dir.mkdir()
     done = subprocess.run(
         ["bash", "-c", f". {ROOT}/scripts/setup.sh && find_python"],
@@ -60,4 +61,4 @@ def test_it_refuses_to_pick_a_python_older_than_3_12(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode != 0
-    assert "No Python >= 3.12" in done.stderr
+    assert "No Python >= 3.13" in done.stderr
