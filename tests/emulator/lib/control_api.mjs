@@ -13,6 +13,7 @@ async function createDeployment({ registry, req }) {
     name: body.name ?? undefined,
     adminKey: body.adminKey,
     backfillMs: body.backfillMs,
+    copyOf: body.copyOf,
   });
   return { name: dep.name, url: dep.url, adminKey: dep.adminKey, port: dep.port };
 }
@@ -22,6 +23,21 @@ async function configure({ dep, req }) {
   if (body.backfillMs !== undefined) dep.backfillMs = Number(body.backfillMs);
   // A new deploy key for the same deployment (the old one stops working), as after rotation.
   if (typeof body.adminKey === "string" && body.adminKey.length > 0) dep.adminKey = body.adminKey;
+  return dep.info();
+}
+
+// Pause, resume or delete a deployment the way Convex does (see Deployment.state).
+const STATES = new Set(["running", "paused", "deleted"]);
+async function setState({ dep, req }) {
+  const body = await readJson(req);
+  if (!STATES.has(body.state))
+    throw new HttpError(400, "InvalidState", `state is one of ${[...STATES].join(", ")}`);
+  dep.state = body.state;
+  if (body.state === "deleted") {
+    dep.dropRuntime();
+    dep.active = null;
+    dep.store.documents = {};
+  }
   return dep.info();
 }
 
@@ -55,6 +71,11 @@ const ROUTES = [
   route(["GET"], "deployments/:name/schema/*", ({ dep }) => dep.active?.schema ?? null),
   route(["GET"], "deployments/:name/pushes/*", ({ dep }) => dep.pushes),
   route(["POST"], "deployments/:name/config/*", configure),
+  route(["POST"], "deployments/:name/state/*", setState),
+  route(["POST"], "deployments/:name/foreign_push/*", ({ dep }) => {
+    dep.pushForeign();
+    return dep.info();
+  }),
   route(["GET"], "deployments/:name/faults/*", ({ dep }) => Object.fromEntries(dep.faults)),
   route(["DELETE"], "deployments/:name/faults/*", ({ dep }) => {
     dep.faults.clear();

@@ -60,6 +60,9 @@ class Deployment {
     this.latestPushId = null;
     this.pushes = []; // log
     this.faults = new Map(); // endpoint -> fault
+    // "running", "paused" (functions refuse to run; the key still checks) or "deleted" (every
+    // request answers 404 DeploymentNotFound, as for a cloud deployment that was deleted).
+    this.state = "running";
     this.server = null;
     this.port = null;
   }
@@ -92,7 +95,37 @@ class Deployment {
       activeModules: this.active ? [...this.active.modules.keys()] : [],
       backfillMs: this.backfillMs,
       faults: Object.fromEntries(this.faults),
+      state: this.state,
     };
+  }
+
+  // Another project pushed over whatever ran here: none of its modules are ours, it has no
+  // schema, and the documents stay (the CLI of another project would do that).
+  pushForeign() {
+    this.dropRuntime();
+    this.active = {
+      pushId: `foreign-${this.pushes.length + 1}`,
+      schema: null,
+      schemaPath: null,
+      dir: this.workdir,
+      modules: new Map(),
+      udfServerVersion: null,
+    };
+    this.pushes.push({
+      pushId: this.active.pushId,
+      at: new Date().toISOString(),
+      status: "finished",
+      foreign: true,
+    });
+  }
+
+  // Start as a copy of `other`: the same active modules and schema (its bundle on disk is
+  // shared, never changed), and a copy of its documents.
+  copyFrom(other) {
+    this.active = other.active;
+    this.store.documents = structuredClone(other.store.documents);
+    this.store.nextDocId = other.store.nextDocId;
+    this.store.lastCreationTime = other.store.lastCreationTime;
   }
 
   documentsOf(table) {
@@ -150,7 +183,7 @@ export class Registry {
     return [...this.deployments.values()];
   }
 
-  async create({ name, adminKey, backfillMs } = {}) {
+  async create({ name, adminKey, backfillMs, copyOf } = {}) {
     name = name ?? `emulated-${process.pid}-${++this.counter}`;
     if (!DEPLOYMENT_NAME.test(name)) {
       throw new HttpError(
@@ -166,6 +199,7 @@ export class Registry {
       host: this.host,
       workdir: this.workdir,
     });
+    if (copyOf !== undefined) dep.copyFrom(this.get(copyOf));
     this.deployments.set(name, dep);
     try {
       await dep.listen(this.handleRequest);

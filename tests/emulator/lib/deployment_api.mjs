@@ -76,9 +76,17 @@ export async function handleDeploymentRequest(dep, req, res) {
   try {
     // Faults and routes see the path without its trailing slashes and query.
     const pathname = requestUrl(req).pathname.replace(/\/+$/, "") || "/";
+    if (dep.state === "deleted") {
+      return sendJson(res, 404, {
+        code: "DeploymentNotFound",
+        message: `This deployment (${dep.name}) does not exist. It may have been deleted.`,
+      });
+    }
     const faults = takeFaults(dep, pathname);
     if (await injectFault(faults, req, res)) return;
-    const { revoked, paused, get: fault } = faultState(faults);
+    const state = faultState(faults);
+    const { revoked, get: fault } = state;
+    const paused = state.paused || dep.state === "paused";
 
     const match = matchRoute(ROUTES, req.method, pathname.split("/").slice(1));
     if (match === null) {
