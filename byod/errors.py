@@ -52,6 +52,8 @@ SERVER_ERROR = "server_error"
 PROTOCOL_ERROR = "protocol_error"
 PAUSED = "paused"
 OVER_QUOTA = "over_quota"
+# A health check found something other than our package on the deployment.
+DRIFT = "drift"
 # What the user typed, and where the server may connect.
 INVALID_INPUT = "invalid_input"
 DESTINATION_REFUSED = "destination_refused"
@@ -148,6 +150,13 @@ _TABLE = [
         "Over its plan's limits",
         "Your deployment is over its plan's limits (or suspended), so it refuses to run "
         "functions. Check your plan and usage in the Convex dashboard, then deploy again.",
+        retryable=False,
+    ),
+    Category(
+        DRIFT,
+        "Drift",
+        "Your deployment runs something other than the version we deployed (another project "
+        "or build was pushed over ours). Redeploy to fix; waiting will not.",
         retryable=False,
     ),
     Category(

@@ -21,6 +21,8 @@ from byod.models.deployment import (
     DeploymentTrigger,
 )
 from byod.models.event import Event
+from byod.models.health import Health
+from byod.models.notification import Notification, NotificationKind, NotificationStatus, Outbox
 
 __all__ = [
     "ACTIVE_DEPLOYMENT_STATUSES",
@@ -33,5 +35,10 @@ __all__ = [
     "DeploymentStatus",
     "DeploymentTrigger",
     "Event",
+    "Health",
+    "Notification",
+    "NotificationKind",
+    "NotificationStatus",
+    "Outbox",
     "outdated_q",
 ]

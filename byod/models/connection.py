@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from byod import package
+from byod.models.health import Health, HealthQuerySet
 
 
 class ConnectionStatus(models.TextChoices):
@@ -26,7 +27,7 @@ def outdated_q(version: int | None = None) -> Q:
     )
 
 
-class ConnectionQuerySet(models.QuerySet["Connection"]):
+class ConnectionQuerySet(HealthQuerySet):
     def usable(self) -> ConnectionQuerySet:
         """Connections we can deploy to: not disconnected, with a stored key."""
         return self.exclude(status=ConnectionStatus.DISCONNECTED).exclude(key_ciphertext="")
@@ -76,6 +77,19 @@ class Connection(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     last_deploy_at = models.DateTimeField(null=True, blank=True)
     last_check_at = models.DateTimeField(null=True, blank=True)
+    # Health (byod.models.health; changed only by byod.transitions.health). consecutive_failures
+    # above counts failed probes in a row; a successful deploy resets it too.
+    health = models.CharField(max_length=16, choices=Health.choices, default=Health.UNKNOWN)
+    health_reason = models.CharField(max_length=32, blank=True, default="")  # error category
+    health_message = models.TextField(blank=True, default="")  # for the user: what to do
+    health_detail = models.TextField(blank=True, default="")  # for operators (no secrets)
+    health_changed_at = models.DateTimeField(null=True, blank=True)
+    consecutive_successes = models.PositiveIntegerField(default=0)
+    last_check_ms = models.PositiveIntegerField(null=True, blank=True)  # the probe's latency
+    next_check_at = models.DateTimeField(null=True, blank=True)  # null: due now
+    check_claim = models.CharField(max_length=32, blank=True, default="", editable=False)
+    check_requested_at = models.DateTimeField(null=True, blank=True)  # "Check now"
+    email_notifications = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -86,6 +100,9 @@ class Connection(models.Model):
             models.Index(fields=["status"], name="byod_conn_status_idx"),
             models.Index(fields=["deployed_version"], name="byod_conn_version_idx"),
             models.Index(fields=["key_id"], name="byod_conn_key_id_idx"),
+            models.Index(fields=["next_check_at"], name="byod_conn_next_check_idx"),
+            models.Index(fields=["health", "health_reason"], name="byod_conn_health_idx"),
+            models.Index(fields=["check_claim"], name="byod_conn_check_claim_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -96,6 +113,9 @@ class Connection(models.Model):
                 condition=(Q(key_ciphertext="") & Q(key_id=""))
                 | (~Q(key_ciphertext="") & ~Q(key_id="")),
                 name="byod_conn_key_and_key_id_together",
+            ),
+            models.CheckConstraint(
+                condition=Q(health__in=Health.values), name="byod_conn_health_valid"
             ),
         ]
 

@@ -35,6 +35,7 @@ class DeploymentTrigger(models.TextChoices):
     ADMIN = "admin", "Admin"
     COMMAND = "command", "Command"
     ROLLOUT = "rollout", "Rollout"
+    HEALTH = "health", "Health check (drift repair)"
 
 
 class DeploymentQuerySet(models.QuerySet["Deployment"]):
