@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from byodsite.env import (
@@ -224,3 +225,27 @@ BYOD_DEPLOY_LEASE_SECONDS = env_float("BYOD_DEPLOY_LEASE_SECONDS", 0.0)
 BYOD_DEPLOY_RETRY_BASE_SECONDS = env_float("BYOD_DEPLOY_RETRY_BASE_SECONDS", 10.0)
 BYOD_DEPLOY_RETRY_CAP_SECONDS = env_float("BYOD_DEPLOY_RETRY_CAP_SECONDS", 900.0)
 BYOD_DEPLOY_MAX_ATTEMPTS = env_int("BYOD_DEPLOY_MAX_ATTEMPTS", 5)
+
+# --- Health checks, the scheduler and notifications (README: "Health and notifications") --
+INSTALLED_APPS += ["django_periodic_tasks"]
+# The scheduler enqueues a health sweep every N minutes (a divisor of 60: a cron schedule).
+BYOD_HEALTH_SWEEP_MINUTES = env_int("BYOD_HEALTH_SWEEP_MINUTES", 1)
+if BYOD_HEALTH_SWEEP_MINUTES < 1 or 60 % BYOD_HEALTH_SWEEP_MINUTES:
+    raise ImproperlyConfigured("BYOD_HEALTH_SWEEP_MINUTES must divide 60 (1, 2, 3, 5, ... 60).")
+# How often each connection is probed when healthy (jittered +-10%), how soon after a failed
+# probe (doubling per failure up to the cap while unhealthy), and the hysteresis.
+BYOD_HEALTH_INTERVAL_SECONDS = env_float("BYOD_HEALTH_INTERVAL_SECONDS", 900.0)
+BYOD_HEALTH_RETRY_SECONDS = env_float("BYOD_HEALTH_RETRY_SECONDS", 60.0)
+BYOD_HEALTH_BACKOFF_CAP_SECONDS = env_float("BYOD_HEALTH_BACKOFF_CAP_SECONDS", 3600.0)
+BYOD_HEALTH_FAILURES_TO_UNHEALTHY = env_int("BYOD_HEALTH_FAILURES_TO_UNHEALTHY", 3)
+BYOD_HEALTH_SUCCESSES_TO_HEALTHY = env_int("BYOD_HEALTH_SUCCESSES_TO_HEALTHY", 2)
+# One probe's calls: strict timeouts; probes at once per worker; connections per batch task.
+BYOD_HEALTH_TIMEOUT_SECONDS = env_float("BYOD_HEALTH_TIMEOUT_SECONDS", 10.0)
+BYOD_HEALTH_CONCURRENCY = env_int("BYOD_HEALTH_CONCURRENCY", 32)
+BYOD_HEALTH_BATCH_SIZE = env_int("BYOD_HEALTH_BATCH_SIZE", 250)
+# Redeploy on drift (something else was pushed over our package) without asking anyone.
+BYOD_HEALTH_REPAIR_DRIFT = env_bool("BYOD_HEALTH_REPAIR_DRIFT", default=False)
+# Mails link back here (they are sent by the worker, which has no request to ask).
+BYOD_SITE_URL = env_str("BYOD_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Who gets the operators' digest (one mail per outbox sweep that found changes).
+BYOD_OPERATOR_EMAILS = env_list("BYOD_OPERATOR_EMAILS")

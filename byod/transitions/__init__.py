@@ -15,6 +15,8 @@ Rules of this module:
 Connection statuses: pending -> deploying -> connected | error; any -> disconnected;
 disconnected -> pending (reconnect). Deployment statuses: queued -> running -> succeeded |
 failed; running -> queued (retry scheduled); queued | running -> failed | cancelled | superseded.
+Health (``health.py``): unknown -> healthy | degraded | unhealthy, with hysteresis, from batches
+of probes.
 """
 
 from __future__ import annotations
@@ -39,8 +41,10 @@ from byod.transitions.deployment import (
     note,
     save_progress,
 )
+from byod.transitions.health import Probe, record_probes, release_claim
 
 __all__ = [
+    "Probe",
     "TransitionError",
     "connection_created",
     "deploy_queued",
@@ -58,5 +62,7 @@ __all__ = [
     "mark_pushed",
     "note",
     "record",
+    "record_probes",
+    "release_claim",
     "save_progress",
 ]

@@ -1,0 +1,46 @@
+"""What the scheduler enqueues, and how often (django-periodic-tasks; `manage.py run_scheduler`).
+
+The scheduler keeps one row per entry in the database and enqueues an entry only inside the
+transaction that locks its due row (`SELECT ... FOR UPDATE SKIP LOCKED`; SQLite serializes the
+same transactions) and moves its next run time on: any number of schedulers enqueue each run
+once. The tasks themselves are safe to overlap too: a sweep claims connections with conditional
+UPDATEs, the outbox collects under a row lock and sends each mail once, the reaper takes leases.
+
+Imported by `byod.apps.ByodConfig.ready`, so every process knows the entries; only the
+scheduler acts on them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.tasks import Task, task
+from django_periodic_tasks import schedule_registry
+
+from byod.services.deploy import reap_and_retry
+from byod.services.health import sweep_task
+from byod.services.notify import outbox_task
+
+
+@task()
+def reap_task() -> int:
+    """Record deploys whose worker died and enqueue their retries (a safety net: every deploy
+    also watches itself). Here rather than in services/deploy.py, which only the deploy path
+    changes; it runs `reap_and_retry` and nothing else."""
+    return len(reap_and_retry())
+
+
+def register() -> None:
+    """Put the entries in the scheduler's registry (once per process)."""
+    known = schedule_registry.get_entries()
+    minutes: int = settings.BYOD_HEALTH_SWEEP_MINUTES
+    sweep_cron = {1: "* * * * *", 60: "0 * * * *"}.get(minutes, f"*/{minutes} * * * *")
+    entries: dict[str, tuple[Task[..., Any], str]] = {
+        "byod.health.sweep": (sweep_task, sweep_cron),
+        "byod.notify.outbox": (outbox_task, "* * * * *"),
+        "byod.deploy.reap": (reap_task, "* * * * *"),
+    }
+    for name, (entry, cron) in entries.items():
+        if name not in known:
+            schedule_registry.register(entry, cron=cron, name=name)

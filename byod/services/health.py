@@ -1,0 +1,228 @@
+"""Watching the fleet: probe connections, sweep the due ones in batches, check on request.
+
+- `probe` checks one connection: its key is still accepted (`check_admin_key`), the deployment
+  runs functions (our `meta:get`: a paused or over-limit deployment answers with an error text,
+  classified by the client) and reports the version and package hash we recorded (else: drift),
+  with strict timeouts, and how long it took. It writes nothing.
+- `sweep` (the scheduler's task, every BYOD_HEALTH_SWEEP_MINUTES) claims the due connections,
+  a batch at a time, with one conditional UPDATE per batch (a claim token and a claim window in
+  `next_check_at`), and enqueues one task per batch: any number of workers share the sweep and
+  each connection is probed once, however many sweeps overlap. A worker that dies leaves its
+  claim to expire; the connections are due again then, never dropped.
+- `check_batch` probes a claimed batch, BYOD_HEALTH_CONCURRENCY at a time, and records every
+  outcome at once (`byod.transitions.health`: hysteresis, drift, backoff, one Event per change).
+- `request_check` / `queue_checks` (the user's "Check now", the admin's action) make
+  connections due now and enqueue their check; `check_in_process` runs checks here, for
+  `manage.py byod_health`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import F, Q
+from django.tasks import task
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from byod import keys, transitions
+from byod.client import ConvexClient
+from byod.errors import INTERNAL_ERROR, PROTOCOL_ERROR, ByodError, ConvexError
+from byod.inputs import parse_url
+from byod.models import Connection, DeploymentTrigger
+from byod.models.health import checkable_q, due_q
+from byod.services.deploy import request_deploy
+from byod.transitions.health import Probe, Recorded
+
+log = logging.getLogger(__name__)
+
+
+def claim_seconds() -> float:
+    """How long a batch's claim lasts: long enough for every probe of the batch to time out."""
+    rounds = math.ceil(settings.BYOD_HEALTH_BATCH_SIZE / max(1, settings.BYOD_HEALTH_CONCURRENCY))
+    return float(rounds * 2 * settings.BYOD_HEALTH_TIMEOUT_SECONDS + 60)
+
+
+# --- one probe ---------------------------------------------------------------------------
+
+
+@sensitive_variables("key")
+def probe(connection: Connection) -> Probe:
+    """Probe one connection (its `user` loaded); never raises, never writes."""
+    started, at = time.monotonic(), timezone.now()
+    found: dict[str, Any] = {}
+    try:
+        url = parse_url(connection.url)  # refused now if the allow-list changed
+        key = keys.open_deploy_key(connection)
+        with ConvexClient(url, key, timeout=settings.BYOD_HEALTH_TIMEOUT_SECONDS) as client:
+            client.check_admin_key()
+            try:
+                meta = client.query("meta:get", {})
+            except ConvexError as error:
+                # Paused, over its limits, unreachable...: the deployment's state. Anything else
+                # is our function failing or missing: the deployment runs other code than ours.
+                if error.category != PROTOCOL_ERROR:
+                    raise
+                found["functions_missing"] = True
+            else:
+                found["meta"] = meta if isinstance(meta, dict) else None
+    except ByodError as error:
+        found = {"error": error}
+    except Exception:  # a bug of ours must not stop the batch: recorded as ours
+        log.exception("health probe of connection %s failed unexpectedly", connection.pk)
+        found = {"error": ByodError(INTERNAL_ERROR, "unexpected error in the health probe")}
+    elapsed = round((time.monotonic() - started) * 1000)
+    return Probe(connection.pk, at, elapsed, **found)
+
+
+# --- sweeping and batches ------------------------------------------------------------------
+
+
+def _claim(ids: Sequence[int], now: datetime, *, force: bool = False) -> tuple[str, int]:
+    """Claim the connections `ids` that are due (or, with `force`, not claimed by a live
+    batch) in one conditional UPDATE; returns the claim token and how many it got."""
+    token = uuid.uuid4().hex
+    free = (
+        due_q(now) if not force else checkable_q() & (Q(check_claim="") | Q(next_check_at__lte=now))
+    )
+    claimed = (
+        Connection.objects.filter(pk__in=list(ids))
+        .filter(free)
+        .update(check_claim=token, next_check_at=now + timedelta(seconds=claim_seconds()))
+    )
+    return token, claimed
+
+
+def sweep(*, now: datetime | None = None, enqueue: bool = True) -> list[str]:
+    """Claim every due connection, a batch at a time, and enqueue a check per batch (or, without
+    `enqueue`, leave them for the caller); returns the claim tokens."""
+    now = now or timezone.now()
+    size: int = settings.BYOD_HEALTH_BATCH_SIZE
+    due = Connection.objects.due_for_check(now).order_by(
+        F("next_check_at").asc(nulls_first=True), "pk"
+    )
+    claims: list[str] = []
+    while ids := list(due.values_list("pk", flat=True)[:size]):
+        claim, count = _claim(ids, now)
+        if count:
+            claims.append(claim)
+            if enqueue:
+                check_batch_task.enqueue(claim)
+    if claims:
+        log.info("health sweep: %d batch(es) claimed", len(claims))
+    return claims
+
+
+def check_batch(claim: str, *, concurrency: int | None = None) -> Recorded:
+    """Probe the connections of the batch `claim` and record the outcomes (bulk)."""
+    rows = list(Connection.objects.filter(check_claim=claim).select_related("user"))
+    if not rows:
+        return Recorded()
+    workers = max(1, min(concurrency or settings.BYOD_HEALTH_CONCURRENCY, len(rows)))
+    if workers == 1:
+        probes = [probe(row) for row in rows]
+    else:
+        # Threads only wait on HTTP and never touch the database.
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe") as pool:
+            probes = list(pool.map(probe, rows))
+    recorded = transitions.record_probes(claim, probes)
+    _repair_drift(recorded)
+    return recorded
+
+
+def _repair_drift(recorded: Recorded) -> None:
+    if not settings.BYOD_HEALTH_REPAIR_DRIFT:
+        return
+    for change in recorded.changes:
+        if not change.drift_found:
+            continue
+        connection = change.connection
+        try:
+            request_deploy(
+                connection, trigger=DeploymentTrigger.HEALTH, version=connection.deployed_version
+            )
+        except ByodError as error:
+            log.warning("drift repair of connection %s refused: %s", connection.pk, error)
+
+
+# --- on request ----------------------------------------------------------------------------
+
+
+def request_check(connection: Connection) -> None:
+    """Make the connection due now and enqueue its check ("Check now"). A check already under
+    way is left alone: its outcome is the answer."""
+    queue_checks(Connection.objects.filter(pk=connection.pk))
+
+
+def queue_checks(selected: Any) -> int:
+    """Make the connections of the queryset `selected` due now and enqueue their checks, a
+    batch per task; returns how many were queued. Returns at once."""
+    now = timezone.now()
+    ids = list(selected.filter(checkable_q()).values_list("pk", flat=True))
+    Connection.objects.filter(pk__in=ids, check_claim="").update(
+        next_check_at=now, check_requested_at=now
+    )
+    size: int = settings.BYOD_HEALTH_BATCH_SIZE
+    for start in range(0, len(ids), size):
+        check_connections_task.enqueue(ids[start : start + size])
+    return len(ids)
+
+
+def check_connections(ids: list[int]) -> Recorded:
+    """Check these connections if they are due (what a requested check runs on the worker)."""
+    claim, count = _claim(ids, timezone.now())
+    return check_batch(claim) if count else Recorded()
+
+
+Progress = Callable[[int, int], None]  # (checked so far, of how many)
+
+
+def check_in_process(
+    selected: Iterable[Connection],
+    *,
+    only_due: bool = False,
+    concurrency: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[int, int]:
+    """Check the selected connections in this process, batch by batch (each claimed like a
+    sweep's, so a worker's sweep never probes them at the same time); returns (checked, skipped:
+    under way elsewhere or not checkable)."""
+    ids = [c.pk for c in selected]
+    size: int = settings.BYOD_HEALTH_BATCH_SIZE
+    checked = 0
+    for start in range(0, len(ids), size):
+        claim, count = _claim(ids[start : start + size], timezone.now(), force=not only_due)
+        if count:
+            checked += check_batch(claim, concurrency=concurrency).checked
+        if progress is not None:
+            progress(min(start + size, len(ids)), len(ids))
+    return checked, len(ids) - checked
+
+
+# --- tasks: thin wrappers taking JSON arguments ------------------------------------------
+
+
+@task()
+def sweep_task() -> int:
+    """The scheduler's periodic sweep: claim the due connections, enqueue their batches."""
+    return len(sweep())
+
+
+@task()
+def check_batch_task(claim: str) -> int:
+    """Probe one claimed batch."""
+    return check_batch(claim).checked
+
+
+@task()
+def check_connections_task(ids: list[int]) -> int:
+    """Check connections someone asked about (made due by `queue_checks`)."""
+    return check_connections(ids).checked

@@ -1,0 +1,321 @@
+"""Telling people: mails derived from what was recorded, each sent once, from the worker.
+
+Nothing here is called by a deploy or a probe. The outbox (a scheduled task, every minute)
+reads the audit trail since its place (`Outbox`) and what the rows say now, and writes one
+`Notification` per thing to tell, unique per connection, kind and version or state:
+- a deploy failed for good (`deploy.failed`, not a dry run): to the user;
+- a version was applied (`deploy.succeeded` that changed the version): to the user; the
+  connection is also made due for a health check, so health reflects the new version soon;
+- the deployment became unhealthy, recovered, or runs something else (drift): to the user;
+- a newer version is available (the package's current version, a connection behind it with no
+  deploy under way): to the user, once per version;
+- to operators (BYOD_OPERATOR_EMAILS), one digest per outbox sweep that found changes.
+Then it sends what is pending: each row is claimed by a conditional UPDATE before its mail goes
+out, so several workers never send one twice (and a send that died half-way is not repeated).
+Users who opted out (settings page) or have no address get a row marked skipped, not a mail.
+Mails have a text and an HTML part, link back to the settings page and never hold a key.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Max
+from django.tasks import task
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from byod import package
+from byod.errors import CATEGORIES
+from byod.models import (
+    ACTIVE_DEPLOYMENT_STATUSES,
+    Connection,
+    Event,
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    Outbox,
+)
+
+log = logging.getLogger(__name__)
+
+K = NotificationKind
+# Events the outbox reads; the digest tells operators about all of them.
+EVENT_KINDS = ["deploy.failed", "deploy.succeeded", "health.unhealthy", "health.recovered",
+               "health.drift"]  # fmt: skip
+# An event's transaction may still be open this long after it was written: the outbox's place
+# moves past an event only once it is older (newer ones are read again; rows are unique).
+SETTLE = timedelta(seconds=60)
+PAGE = 5000
+SEND_BATCH = 100
+
+
+@dataclass
+class OutboxRun:
+    created: Counter[str] = field(default_factory=Counter)
+    sent: int = 0
+    failed: int = 0
+    digest: bool = False
+
+
+# --- collecting ----------------------------------------------------------------------------
+
+
+def collect() -> OutboxRun:
+    """Write the notifications owed for what happened since the outbox's place (one collector at
+    a time: the Outbox row is locked; any number may try)."""
+    Outbox.objects.get_or_create(pk=1)
+    run = OutboxRun()
+    now = timezone.now()
+    with transaction.atomic():
+        outbox = Outbox.objects.select_for_update().get(pk=1)
+        start = outbox.last_event_id
+        events = list(
+            Event.objects.filter(pk__gt=start, kind__in=EVENT_KINDS)
+            .select_related("connection__user", "deployment")
+            .order_by("pk")[:PAGE]
+        )
+        owed = [n for e in events if (n := _for_event(e)) is not None]
+        owed += _versions_available()
+        settled: list[Event] = []  # the oldest events, up to the first that may not be final
+        for e in events:
+            if e.created_at > now - SETTLE:
+                break
+            settled.append(e)
+        if settled:
+            digest = _digest(start, settled)
+            if digest is not None:
+                owed.append(digest)
+                run.digest = True
+            outbox.last_event_id = settled[-1].pk
+            outbox.save(update_fields=["last_event_id", "updated_at"])
+        before = Notification.objects.aggregate(last=Max("pk"))["last"] or 0
+        Notification.objects.bulk_create(owed, ignore_conflicts=True)
+        for kind in Notification.objects.filter(pk__gt=before).values_list("kind", flat=True):
+            run.created[kind] += 1
+        _check_after_deploys([e for e in events if e.kind == "deploy.succeeded"])
+    return run
+
+
+def _for_event(event: Event) -> Notification | None:
+    connection, deployment = event.connection, event.deployment
+    if event.kind in ("deploy.failed", "deploy.succeeded"):
+        if deployment is None or deployment.dry_run:
+            return None
+        if event.kind == "deploy.failed":
+            category = CATEGORIES.get(deployment.error_category)
+            return _to_user(
+                connection,
+                K.DEPLOY_FAILED,
+                f"deploy:{deployment.pk}",
+                headline=f"Deploying version {deployment.to_version} to your database failed",
+                paragraphs=[
+                    deployment.error_message or (category.message if category else ""),
+                    "Your deployment keeps running the version it had; nothing was lost.",
+                ],
+            )
+        if deployment.from_version == deployment.to_version:
+            return None  # a redeploy of the same version: nothing new to tell
+        return _to_user(
+            connection,
+            K.VERSION_APPLIED,
+            f"v{deployment.to_version}",
+            headline=f"Your database now runs version {deployment.to_version}",
+            paragraphs=[_changes(deployment.from_version, deployment.to_version)],
+        )
+    if event.kind == "health.drift":
+        return _to_user(
+            connection,
+            K.DRIFT,
+            f"event:{event.pk}",
+            headline="Your database runs something other than our version",
+            paragraphs=[event.message, "Use Redeploy on the settings page to fix it."],
+        )
+    if event.kind == "health.unhealthy":
+        return _to_user(
+            connection,
+            K.UNHEALTHY,
+            f"event:{event.pk}",
+            headline="Your database needs attention",
+            paragraphs=[connection.health_message or event.message],
+        )
+    if event.kind == "health.recovered":
+        return _to_user(
+            connection,
+            K.RECOVERED,
+            f"event:{event.pk}",
+            headline="Your database is healthy again",
+            paragraphs=["Our health checks pass again; nothing is needed from you."],
+        )
+    return None
+
+
+def _versions_available() -> list[Notification]:
+    current = package.current_version()
+    told = Notification.objects.filter(kind=K.VERSION_AVAILABLE, key=f"v{current}")
+    behind = (
+        Connection.objects.usable()
+        .outdated(current)
+        .filter(deployed_version__isnull=False)
+        .exclude(deployments__status__in=ACTIVE_DEPLOYMENT_STATUSES)
+        .exclude(pk__in=told.values("connection_id"))
+        .select_related("user")
+    )
+    return [
+        _to_user(
+            c,
+            K.VERSION_AVAILABLE,
+            f"v{current}",
+            headline=f"Version {current} is available for your database",
+            paragraphs=[
+                _changes(c.deployed_version, current),
+                "Update from the settings page (Update now), or wait for us to roll it out.",
+            ],
+        )
+        for c in behind[:PAGE]
+    ]
+
+
+def _changes(since: int | None, to: int) -> str:
+    log_of = package.changelog()
+    start = (since or 0) + 1
+    notes = [f"v{v}: {log_of[v]}" for v in range(start, to + 1) if log_of.get(v)]
+    return "What changed: " + "; ".join(notes) if notes else ""
+
+
+def _to_user(
+    connection: Connection, kind: str, key: str, *, headline: str, paragraphs: list[str]
+) -> Notification:
+    email = connection.user.email
+    wanted = connection.email_notifications and bool(email)
+    return Notification(
+        kind=kind,
+        connection=connection,
+        key=key,
+        dedup_key=Notification.dedup(kind, connection.pk, key),
+        recipients=[email] if wanted else [],
+        status=NotificationStatus.PENDING if wanted else NotificationStatus.SKIPPED,
+        context={
+            "headline": headline,
+            "paragraphs": [p for p in paragraphs if p],
+            "deployment": connection.deployment_name or connection.url,
+            "user": connection.user.get_username(),
+        },
+    )
+
+
+def _digest(start: int, events: list[Event]) -> Notification | None:
+    operators: list[str] = settings.BYOD_OPERATOR_EMAILS
+    if not operators:
+        return None
+    counts = Counter(e.kind for e in events)
+    lines = [
+        f"{e.created_at:%H:%M:%S} {e.connection.user.get_username()} "
+        f"({e.connection.deployment_name or e.connection.url}): {e.kind}: {e.message[:200]}"
+        for e in events
+        if e.kind != "deploy.succeeded"
+    ]
+    if not lines:
+        return None  # only successful deploys: nothing operators need to read about
+    key = f"events:{start + 1}-{events[-1].pk}"
+    shown = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+    return Notification(
+        kind=K.DIGEST,
+        key=key,
+        dedup_key=Notification.dedup(K.DIGEST, None, key),
+        recipients=list(operators),
+        context={
+            "headline": f"BYOD fleet: {shown}",
+            "paragraphs": [f"Since the last digest: {shown}."],
+            "lines": lines[:200],
+            "more": max(0, len(lines) - 200),
+        },
+    )
+
+
+def _check_after_deploys(events: list[Event]) -> None:
+    ids = {e.connection_id for e in events if e.deployment is not None and not e.deployment.dry_run}
+    if ids:
+        Connection.objects.filter(pk__in=ids, check_claim="").update(next_check_at=timezone.now())
+
+
+# --- sending -------------------------------------------------------------------------------
+
+
+def send_pending(*, limit: int = 2000) -> tuple[int, int]:
+    """Send pending notifications, each claimed first; returns (sent, failed)."""
+    sent = failed = 0
+    while sent + failed < limit:
+        ids = list(
+            Notification.objects.filter(status=NotificationStatus.PENDING)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:SEND_BATCH]
+        )
+        if not ids:
+            break
+        token = uuid.uuid4().hex
+        Notification.objects.filter(pk__in=ids, status=NotificationStatus.PENDING).update(
+            status=NotificationStatus.SENDING, claim=token
+        )
+        for row in Notification.objects.filter(claim=token).select_related("connection"):
+            try:
+                message(row).send()
+            except Exception as error:  # SMTP down, a bad address: recorded, not retried
+                log.warning("notification %s not sent: %s", row.pk, type(error).__name__)
+                _finish(row, NotificationStatus.FAILED, f"{type(error).__name__}: {error}"[:500])
+                failed += 1
+            else:
+                _finish(row, NotificationStatus.SENT)
+                sent += 1
+    return sent, failed
+
+
+def _finish(row: Notification, status: str, error: str = "") -> None:
+    Notification.objects.filter(pk=row.pk, claim=row.claim).update(
+        status=status, error=error, sent_at=timezone.now() if not error else None
+    )
+
+
+def message(row: Notification) -> EmailMultiAlternatives:
+    """The mail of a notification: subject, text and HTML, with links back."""
+    base: str = settings.BYOD_SITE_URL
+    context: dict[str, Any] = {
+        **row.context,
+        "kind": row.kind,
+        "settings_url": base + reverse("byod:settings"),
+        "preferences_url": base + reverse("byod:settings") + "#notifications",
+        "admin_url": base + reverse("admin:byod_connection_changelist"),
+        "to_operators": row.kind == K.DIGEST,
+    }
+    text = render_to_string("byod/mail/notification.txt", context)
+    html = render_to_string("byod/mail/notification.html", context)
+    subject = str(row.context.get("headline", "BYOD")).replace("\n", " ")[:200]
+    mail = EmailMultiAlternatives(subject, text, None, list(row.recipients))
+    mail.attach_alternative(html, "text/html")
+    return mail
+
+
+# --- the outbox ----------------------------------------------------------------------------
+
+
+def run_outbox() -> OutboxRun:
+    """Collect what is owed, then send it (what the scheduled task runs)."""
+    run = collect()
+    run.sent, run.failed = send_pending()
+    return run
+
+
+@task()
+def outbox_task() -> dict[str, Any]:
+    """The scheduler's outbox sweep."""
+    run = run_outbox()
+    return {"created": dict(run.created), "sent": run.sent, "failed": run.failed}

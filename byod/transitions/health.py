@@ -1,0 +1,212 @@
+"""Health moves of connections, from what their probes found: hysteresis, drift, backoff.
+
+One rule, applied to a batch of probes at once (bulk writes: a few statements per batch):
+- a passing probe makes an unchecked or degraded connection healthy; an unhealthy one needs M
+  passing probes in a row (``BYOD_HEALTH_SUCCESSES_TO_HEALTHY``) to be healthy again;
+- a failing probe makes a connection degraded, and unhealthy after N failures in a row
+  (``BYOD_HEALTH_FAILURES_TO_UNHEALTHY``), or at once when waiting cannot heal it (a category
+  that is not retryable: a refused key, a deleted or paused deployment, drift);
+- drift: the deployment answers, but not with the version and package hash we recorded (nor the
+  ones we last pushed), or our functions are gone: something else was pushed over our package;
+- the next check comes after the interval (healthy, jittered), or sooner after a failure and
+  backing off while the failures go on (never dropped: an unhealthy connection stays due).
+
+Each change of health writes one Event (``health.<state>``; ``health.drift`` when drift is
+found; ``health.recovered`` when an unhealthy one heals; ``health.reason_changed`` when an
+unhealthy one fails for another reason). Only the claimant of a batch (``check_claim``) writes.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from byod.errors import DRIFT, ByodError, category
+from byod.models import Connection, ConnectionStatus, Event, Health
+from byod.transitions.base import event
+
+H = Health
+# What the bulk write sets on every probed connection.
+FIELDS = [
+    "health",
+    "health_reason",
+    "health_message",
+    "health_detail",
+    "health_changed_at",
+    "consecutive_failures",
+    "consecutive_successes",
+    "last_check_at",
+    "last_check_ms",
+    "next_check_at",
+    "check_claim",
+]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What one probe of one connection found (made by ``byod.services.health``)."""
+
+    connection_id: int
+    checked_at: datetime
+    latency_ms: int
+    error: ByodError | None = None  # the key, the deployment or its functions failed
+    functions_missing: bool = False  # the deployment runs functions, but not our meta:get
+    meta: dict[str, Any] | None = None  # what meta:get reported (None: no record)
+
+
+@dataclass
+class Change:
+    """A connection whose health changed, and the Event that says so."""
+
+    connection: Connection
+    previous: str
+    event: Event
+    drift_found: bool = False
+
+
+@dataclass
+class Recorded:
+    checked: int = 0
+    changes: list[Change] = field(default_factory=list)
+    skipped: int = 0  # a deploy started meanwhile: checked again later
+
+
+def drift_of(connection: Connection, probe: Probe) -> ByodError | None:
+    """Drift, judged against what we recorded for the connection, or None."""
+    if probe.error is not None:
+        return None
+    ours = [
+        (connection.deployed_version, connection.deployed_package_hash),
+        (connection.pushed_version, connection.pushed_package_hash),
+    ]
+    ours = [(v, h) for v, h in ours if v is not None]
+    if not ours:
+        return None  # nothing of ours deployed yet: nothing to drift from
+    version = ours[0][0]
+    meta = probe.meta
+    if probe.functions_missing:
+        found = "our functions are missing (another project's code runs there)"
+    elif meta is None:
+        found = "our version record is missing"
+    elif (meta.get("schemaVersion"), meta.get("packageHash")) in ours:
+        return None
+    else:
+        digest = str(meta.get("packageHash") or "")[:12]
+        found = f"it reports version {meta.get('schemaVersion')!r} (package {digest or '?'})"
+    return ByodError(
+        DRIFT,
+        f"drift: expected version {version} / package {ours[0][1][:12]}; {found}",
+        user_message=(
+            f"Your deployment runs something other than our version {version}: redeploy to "
+            f"fix. ({found[0].upper()}{found[1:]}.)"
+        ),
+    )
+
+
+def _delay(seconds: float, low: float, high: float) -> timedelta:
+    return timedelta(seconds=seconds * random.uniform(low, high))  # noqa: S311 (jitter)
+
+
+def _backoff(failures: int) -> timedelta:
+    first: float = settings.BYOD_HEALTH_RETRY_SECONDS
+    cap: float = settings.BYOD_HEALTH_BACKOFF_CAP_SECONDS
+    return _delay(min(cap, first * 2.0 ** max(0, failures - 1)), 0.8, 1.2)
+
+
+def _judge(row: Connection, probe: Probe) -> tuple[str, Event | None, bool]:
+    """Apply one probe to `row` (in memory); returns its previous health, the Event of a
+    change (unsaved) and whether drift was just found."""
+    now = probe.checked_at
+    previous, reason = row.health, row.health_reason
+    error = probe.error or drift_of(row, probe)
+    row.last_check_at, row.last_check_ms, row.check_claim = now, probe.latency_ms, ""
+    if error is None:
+        row.consecutive_failures = 0
+        row.consecutive_successes += 1
+        needed: int = settings.BYOD_HEALTH_SUCCESSES_TO_HEALTHY
+        if previous == H.UNHEALTHY and row.consecutive_successes < needed:
+            row.next_check_at = now + _delay(settings.BYOD_HEALTH_RETRY_SECONDS, 0.8, 1.2)
+            return previous, None, False  # recovering: not trusted yet
+        row.health, row.health_reason, row.health_message, row.health_detail = H.HEALTHY, "", "", ""
+        row.next_check_at = now + _delay(settings.BYOD_HEALTH_INTERVAL_SECONDS, 0.9, 1.1)
+    else:
+        row.consecutive_successes = 0
+        row.consecutive_failures += 1
+        row.health_reason, row.health_message = error.category, error.user_message
+        row.health_detail = error.detail
+        row.next_check_at = now + _backoff(row.consecutive_failures)
+        limit: int = settings.BYOD_HEALTH_FAILURES_TO_UNHEALTHY
+        if previous == H.UNHEALTHY or not error.retryable or row.consecutive_failures >= limit:
+            row.health = H.UNHEALTHY
+        else:
+            row.health = H.DEGRADED
+    drift_found = row.health_reason == DRIFT and (previous != H.UNHEALTHY or reason != DRIFT)
+    moved = row.health != previous
+    other_reason = row.health == H.UNHEALTHY and row.health_reason != reason
+    if not (drift_found or moved or other_reason):
+        return previous, None, False
+    row.health_changed_at = now
+    return previous, _event(row, previous, reason, drift_found), drift_found
+
+
+def _event(row: Connection, previous: str, reason: str, drift_found: bool) -> Event:
+    data = {
+        "from": previous,
+        "to": row.health,
+        "reason": row.health_reason,
+        "failures": row.consecutive_failures,
+        "latency_ms": row.last_check_ms,
+    }
+    label = category(row.health_reason).label if row.health_reason else ""
+    if drift_found:
+        kind, message = "health.drift", row.health_message
+    elif row.health == H.HEALTHY:
+        kind = "health.recovered" if previous == H.UNHEALTHY else "health.healthy"
+        message = "Health checks pass." if previous == H.UNKNOWN else "Health checks pass again."
+    elif row.health == previous:
+        kind, message = "health.reason_changed", f"Still unhealthy, now: {label}."
+        data["previous_reason"] = reason
+    elif row.health == H.DEGRADED:
+        kind, message = "health.degraded", f"A health check failed ({label})."
+    else:
+        kind = "health.unhealthy"
+        message = f"Unhealthy ({label}): {row.health_message}"
+    return event(row, kind, message, data=data)
+
+
+@transaction.atomic
+def record_probes(claim: str, probes: list[Probe]) -> Recorded:
+    """Apply the probes of the batch `claim` to their connections: one bulk update, one bulk
+    insert of Events. A connection that a deploy took meanwhile (its lease, or new versions)
+    keeps its health and is only released, to be checked again soon."""
+    by_id = {p.connection_id: p for p in probes}
+    rows = list(Connection.objects.select_for_update().filter(pk__in=by_id, check_claim=claim))
+    outcome = Recorded()
+    changed: list[Connection] = []
+    for row in rows:
+        probe = by_id[row.pk]
+        if row.lease_owner or row.status == ConnectionStatus.DEPLOYING:
+            row.check_claim = ""
+            row.next_check_at = probe.checked_at + _backoff(1)
+            outcome.skipped += 1
+        else:
+            previous, made, drift_found = _judge(row, probe)
+            outcome.checked += 1
+            if made is not None:
+                outcome.changes.append(Change(row, previous, made, drift_found))
+        changed.append(row)
+    Connection.objects.filter(check_claim=claim).bulk_update(changed, FIELDS, batch_size=500)
+    Event.objects.bulk_create([c.event for c in outcome.changes])
+    return outcome
+
+
+def release_claim(claim: str, *, retry_in: timedelta | None = None) -> int:
+    """Give back a batch's connections unprobed (e.g. the worker is stopping)."""
+    when = timezone.now() + (retry_in or timedelta(0))
+    return Connection.objects.filter(check_claim=claim).update(check_claim="", next_check_at=when)

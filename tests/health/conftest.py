@@ -1,0 +1,34 @@
+"""Fixtures for the health and notification tests: a connection deployed for real."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from byod.models import Connection, Deployment
+from byod.services.deploy import run_deploy
+from byod.services.health import check_in_process
+
+
+@pytest.fixture
+def deployed(connected: tuple[Connection, Deployment]) -> Connection:
+    """The owner's connection, with the package deployed to its emulated deployment."""
+    connection, deployment = connected
+    run_deploy(deployment.pk)
+    connection.refresh_from_db()
+    assert connection.deployed_version is not None, connection.last_error_message
+    return connection
+
+
+def check(connection: Connection) -> Connection:
+    """Probe `connection` now (due or not) and return it fresh from the database."""
+    check_in_process([connection])
+    connection.refresh_from_db()
+    return connection
+
+
+@pytest.fixture
+def hysteresis(settings: Any) -> None:
+    settings.BYOD_HEALTH_FAILURES_TO_UNHEALTHY = 3
+    settings.BYOD_HEALTH_SUCCESSES_TO_HEALTHY = 2
