@@ -58,10 +58,11 @@ def test_the_run_command_serves_pages_and_stops_on_ctrl_c(tmp_path: Path) -> Non
         start_new_session=True,
     )
 
-    # This run's processes (the server and the worker) have its database file in their
-    # environment; other runs on the same machine do not.
+    # This run's processes (the server, the worker, the scheduler) have its database file in
+    # their environment; other runs on the same machine do not.
     def workers() -> list[str]:
-        return [p for p in processes_mentioning(str(tmp_path)) if "db_worker" in p]
+        mine = processes_mentioning(str(tmp_path))
+        return [p for p in mine if "db_worker" in p] and [p for p in mine if "run_scheduler" in p]
 
     def home_page() -> str | None:
         try:
@@ -73,7 +74,7 @@ def test_the_run_command_serves_pages_and_stops_on_ctrl_c(tmp_path: Path) -> Non
     try:
         body = wait_for(home_page, timeout=90, interval=0.5, what=f"a page from {addr}")
         assert "Keep your chat content in your own database" in body
-        wait_for(workers, timeout=30, what="the worker of scripts/run to start")
+        wait_for(workers, timeout=30, what="the worker and the scheduler of scripts/run")
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         output, _ = proc.communicate(timeout=30)
     finally:
@@ -81,7 +82,7 @@ def test_the_run_command_serves_pages_and_stops_on_ctrl_c(tmp_path: Path) -> Non
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 0, output
     assert "Created the demo operator. Log in at /admin/ as operator / " in output
-    assert "Stopped the web server and the worker." in output
+    assert "Stopped the web server, the worker and the scheduler." in output
     # serve waits for its children before it exits: by now none may be left, not even exiting.
     assert processes_mentioning(addr) == []
-    assert processes_mentioning(str(tmp_path)) == []  # the worker too
+    assert processes_mentioning(str(tmp_path)) == []  # the worker and the scheduler too

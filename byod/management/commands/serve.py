@@ -1,9 +1,10 @@
-"""Run the web server (gunicorn) and the task worker together; Ctrl-C (or SIGTERM) stops both.
+"""Run the web server (gunicorn), the task worker and the scheduler together; Ctrl-C (or SIGTERM)
+stops them all.
 
 For the quick start and for small single-machine installs: the same WSGI server production
 uses (Django's development server dropped requests under load), static files through
-WhiteNoise. In production run gunicorn and `manage.py db_worker` under your process manager
-instead (see the README).
+WhiteNoise. In production run gunicorn, `manage.py db_worker` and `manage.py run_scheduler`
+under your process manager instead (see the README).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=1, help="task worker processes")
         parser.add_argument("--web-processes", type=int, default=2, help="gunicorn workers")
         parser.add_argument("--web-threads", type=int, default=8, help="threads per worker")
+        parser.add_argument(
+            "--no-scheduler", action="store_true", help="no periodic health checks and mails"
+        )
 
     def handle(
         self,
@@ -36,6 +40,7 @@ class Command(BaseCommand):
         workers: int,
         web_processes: int,
         web_threads: int,
+        no_scheduler: bool = False,
         **options: Any,
     ) -> None:
         manage = [sys.executable, "manage.py"]
@@ -52,6 +57,9 @@ class Command(BaseCommand):
         ]
         commands = [gunicorn] + [[*manage, "db_worker", "--no-reload"] for _ in range(workers)]
         names = ["gunicorn"] + ["db_worker"] * workers
+        if not no_scheduler:  # one scheduler; it enqueues, the workers run
+            commands.append([*manage, "run_scheduler"])
+            names.append("run_scheduler")
         # Each child gets its own session so that stopping is our decision: we signal
         # every child's whole group and wait for it, leaving no stray processes.
         children = [subprocess.Popen(cmd, start_new_session=True) for cmd in commands]
@@ -76,7 +84,7 @@ class Command(BaseCommand):
         if failed is not None:
             name = dict(zip(children, names, strict=True))[failed]
             raise CommandError(f"{name} exited with {failed.returncode}.")
-        self.stdout.write("Stopped the web server and the worker.")
+        self.stdout.write("Stopped the web server, the worker and the scheduler.")
 
     def _stop(self, children: list[subprocess.Popen[bytes]]) -> None:
         for child in children:
