@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from byod import views
+from byod.views import health
 
 app_name = "byod"
 
@@ -16,4 +17,7 @@ urlpatterns = [
     path("redeploy/", views.redeploy, name="redeploy"),
     path("credentials/", views.credentials, name="credentials"),
     path("disconnect/", views.disconnect, name="disconnect"),
+    path("health/", health.panel, name="health"),
+    path("health/check/", health.check_now, name="check_health"),
+    path("notifications/", health.notifications, name="notifications"),
 ]

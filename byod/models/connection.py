@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from byod import package
+from byod.errors import CATEGORIES
 from byod.models.health import Health, HealthQuerySet
 
 
@@ -132,6 +133,17 @@ class Connection(models.Model):
     @property
     def has_key(self) -> bool:
         return bool(self.key_ciphertext)
+
+    @property
+    def check_is_pending(self) -> bool:
+        """Someone asked for a check ("Check now") that has not run yet."""
+        asked, done = self.check_requested_at, self.last_check_at
+        return asked is not None and (done is None or done < asked)
+
+    @property
+    def health_reason_label(self) -> str:
+        kind = CATEGORIES.get(self.health_reason)
+        return kind.label if kind else self.health_reason
 
     @property
     def is_usable(self) -> bool:

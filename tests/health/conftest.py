@@ -9,6 +9,7 @@ import pytest
 from byod.models import Connection, Deployment
 from byod.services.deploy import run_deploy
 from byod.services.health import check_in_process
+from tests.fixtures.people import client_for
 
 
 @pytest.fixture
@@ -32,3 +33,8 @@ def check(connection: Connection) -> Connection:
 def hysteresis(settings: Any) -> None:
     settings.BYOD_HEALTH_FAILURES_TO_UNHEALTHY = 3
     settings.BYOD_HEALTH_SUCCESSES_TO_HEALTHY = 2
+
+
+@pytest.fixture
+def client_for_other(other_user: Any) -> Any:
+    return client_for(other_user)
