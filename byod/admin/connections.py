@@ -13,15 +13,17 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from byod import package
-from byod.admin.filters import DeployedVersionFilter, OutdatedFilter
+from byod.admin.filters import DeployedVersionFilter, HealthFilter, OutdatedFilter
 from byod.admin.inlines import DeploymentInline, EventInline
+from byod.errors import DRIFT
 from byod.models import (
     Connection,
     ConnectionStatus,
     DeploymentTrigger,
+    Health,
     outdated_q,
 )
-from byod.services import connections, rollout
+from byod.services import health, rollout
 from byodsite.admin_lists import SafeListsMixin
 
 SECRET_FIELDS = ("key_ciphertext",)
@@ -36,12 +38,14 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
         "deployed_version",
         "current_version_display",
         "outdated_display",
+        "health_display",
+        "last_check_at",
         "last_error_category",
         "last_deploy_at",
-        "consecutive_failures",
     )
     list_filter = (
         "status",
+        HealthFilter,
         OutdatedFilter,
         "last_error_category",
         DeployedVersionFilter,
@@ -69,6 +73,16 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
         "lease_expires_at",
         "last_deploy_at",
         "last_check_at",
+        "health",
+        "health_reason",
+        "health_message",
+        "health_detail",
+        "health_changed_at",
+        "consecutive_successes",
+        "last_check_ms",
+        "next_check_at",
+        "check_requested_at",
+        "email_notifications",
         "created_at",
         "updated_at",
     )
@@ -90,6 +104,12 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
     @admin.display(description="outdated", boolean=True)
     def outdated_display(self, obj: Connection) -> bool:
         return obj.is_outdated
+
+    @admin.display(description="health", ordering="health")
+    def health_display(self, obj: Connection) -> str:
+        if obj.health in ("unhealthy", "degraded"):
+            return f"{obj.get_health_display()}: {obj.health_reason_label}"
+        return obj.get_health_display()
 
     @admin.display(description="deploy key stored", boolean=True)
     def has_key_display(self, obj: Connection) -> bool:
@@ -129,24 +149,13 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
 
     @admin.action(description="Check credentials now", permissions=["change"])
     def check_credentials(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
-        selected = list(queryset.select_related("user")[: CHECK_LIMIT + 1])
-        if len(selected) > CHECK_LIMIT:
-            self.message_user(
-                request,
-                f"Choose at most {CHECK_LIMIT} connections for a check here (each check "
-                "calls the deployment); the management commands handle more.",
-                messages.WARNING,
-            )
-            return
-        counts: Counter[str] = Counter()
-        for connection in selected:
-            result = connections.check_stored(connection)
-            counts["valid" if result.error is None else f"failed: {result.error.category}"] += 1
-        level = messages.SUCCESS if set(counts) <= {"valid"} else messages.WARNING
-        self.message_user(request, f"Credential checks: {_counts(counts)}.", level)
-
-
-CHECK_LIMIT = 50
+        # Probes run on the workers (any number of connections); this only queues them.
+        queued = health.queue_checks(queryset)
+        skipped = queryset.count() - queued
+        said = f"Health checks queued for {queued} connection(s); results appear as they finish."
+        if skipped:
+            said += f" {skipped} skipped (disconnected, no key, or being deployed)."
+        self.message_user(request, said, messages.SUCCESS if queued else messages.WARNING)
 
 
 def _counts(counts: Counter[str]) -> str:
@@ -154,7 +163,8 @@ def _counts(counts: Counter[str]) -> str:
 
 
 def connection_summary() -> dict[str, Any]:
-    """Users per deployed version, failing connections, failures by category: three queries."""
+    """Users per deployed version, failing connections, failures by category, health states:
+    four queries."""
     per_version = list(
         Connection.objects.active()
         .values("deployed_version")
@@ -167,15 +177,28 @@ def connection_summary() -> dict[str, Any]:
         .annotate(n=Count("id"))
         .order_by("-n", "last_error_category")
     )
+    active = ~Q(status=ConnectionStatus.DISCONNECTED)
     totals = Connection.objects.aggregate(
         active=Count("id", filter=~Q(status=ConnectionStatus.DISCONNECTED)),
         failing=Count("id", filter=Q(status=ConnectionStatus.ERROR)),
         deploying=Count("id", filter=Q(status=ConnectionStatus.DEPLOYING)),
         outdated=Count("id", filter=outdated_q()),
+        never_checked=Count("id", filter=active & Q(health=Health.UNKNOWN)),
+        healthy=Count("id", filter=active & Q(health=Health.HEALTHY)),
+        degraded=Count("id", filter=active & Q(health=Health.DEGRADED)),
+        unhealthy=Count("id", filter=active & Q(health=Health.UNHEALTHY)),
+        drift=Count("id", filter=active & Q(health=Health.UNHEALTHY, health_reason=DRIFT)),
+    )
+    unhealthy_by_reason = list(
+        Connection.objects.unhealthy()
+        .values("health_reason")
+        .annotate(n=Count("id"))
+        .order_by("-n", "health_reason")
     )
     return {
         "current_version": package.current_version(),
         "per_version": per_version,
         "by_category": by_category,
+        "unhealthy_by_reason": unhealthy_by_reason,
         **totals,
     }

@@ -8,8 +8,10 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from byod.errors import CATEGORIES, DRIFT
 from byod.models import (
     Connection,
+    ConnectionQuerySet,
     outdated_q,
 )
 
@@ -53,3 +55,50 @@ class DeployedVersionFilter(admin.SimpleListFilter):
         if value and value.isdigit():
             return queryset.filter(deployed_version=int(value))
         return queryset
+
+
+class HealthFilter(admin.SimpleListFilter):
+    """Health as the last checks found it: never checked, healthy, degraded, drift, unhealthy
+    (all, or by reason)."""
+
+    title = "health"
+    parameter_name = "health"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        reasons = (
+            Connection.objects.unhealthy()
+            .exclude(health_reason=DRIFT)
+            .order_by("health_reason")
+            .values_list("health_reason", flat=True)
+            .distinct()
+        )
+        return [
+            ("unknown", "Never checked"),
+            ("healthy", "Healthy"),
+            ("degraded", "Degraded"),
+            ("drift", "Drift"),
+            ("unhealthy", "Unhealthy (any reason)"),
+            *[(f"unhealthy:{r}", f"Unhealthy: {_label(r)}") for r in reasons],
+        ]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[Connection]
+    ) -> QuerySet[Connection]:
+        value = self.value() or ""
+        chosen: ConnectionQuerySet = queryset  # type: ignore[assignment]
+        if value == "unknown":
+            return chosen.never_checked()
+        if value in ("healthy", "degraded"):
+            return chosen.healthy() if value == "healthy" else chosen.degraded()
+        if value == "drift":
+            return chosen.drifted()
+        if value == "unhealthy":
+            return chosen.unhealthy()
+        if value.startswith("unhealthy:"):
+            return chosen.unhealthy(value.split(":", 1)[1])
+        return queryset
+
+
+def _label(reason: str) -> str:
+    kind = CATEGORIES.get(reason)
+    return kind.label if kind else reason

@@ -10,11 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from byod.models import Connection, ConnectionStatus, Deployment, Event
+from byod.models import ConnectionStatus, Deployment, Event
 from byod.transitions import record
 from tests.fixtures.canary import assert_no_canary
 from tests.fixtures.connections import make_connection, make_deployment
-from tests.fixtures.emulator import EmulatorDeployment
 from tests.fixtures.people import client_for, make_user
 
 pytestmark = [pytest.mark.django_db]
@@ -158,43 +157,6 @@ def test_its_dry_run_action_queues_a_dry_run(staff: User, owner: User) -> None:
     assert deployment.dry_run and deployment.trigger == "admin"
     a.refresh_from_db()
     assert a.status == ConnectionStatus.CONNECTED  # a dry run does not touch the connection
-
-
-def test_its_check_action_reports_counts_without_a_key(staff: User, owner: User) -> None:
-    gone = make_connection(
-        owner, status=ConnectionStatus.DISCONNECTED, key_ciphertext="", key_id=""
-    )
-    response = client_for(staff).post(
-        reverse(CHANGELIST),
-        {"action": "check_credentials", "_selected_action": [gone.pk]},
-        follow=True,
-    )
-    text = " ".join(str(m) for m in response.context["messages"])
-    assert "Credential checks: 1 failed: key_missing." in text
-
-
-def test_its_check_action_calls_the_deployment(
-    staff: User,
-    connected: tuple[Connection, Deployment],
-    canary_deployment: EmulatorDeployment,
-) -> None:
-    connection, _ = connected
-    response = client_for(staff).post(
-        reverse(CHANGELIST),
-        {"action": "check_credentials", "_selected_action": [connection.pk]},
-        follow=True,
-    )
-    text = " ".join(str(m) for m in response.context["messages"])
-    assert "1 valid" in text
-    canary_deployment.set_fault("check_admin_key", revoked_key=True)
-    response = client_for(staff).post(
-        reverse(CHANGELIST),
-        {"action": "check_credentials", "_selected_action": [connection.pk]},
-        follow=True,
-    )
-    text = " ".join(str(m) for m in response.context["messages"])
-    assert "1 failed: bad_credentials" in text
-    assert_no_canary(response.content)
 
 
 def test_it_shows_latest_attempts_and_events_inline(staff: User, owner: User) -> None:
