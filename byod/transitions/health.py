@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from byod.errors import DRIFT, ByodError, category
@@ -201,9 +201,55 @@ def record_probes(claim: str, probes: list[Probe]) -> Recorded:
             if made is not None:
                 outcome.changes.append(Change(row, previous, made, drift_found))
         changed.append(row)
-    Connection.objects.filter(check_claim=claim).bulk_update(changed, FIELDS, batch_size=500)
+    _write(claim, changed)
     Event.objects.bulk_create([c.event for c in outcome.changes])
     return outcome
+
+
+# Column types the VALUES table needs spelled out on PostgreSQL (a column of NULLs is text).
+_CASTS = {
+    "health_changed_at": "timestamptz",
+    "last_check_at": "timestamptz",
+    "next_check_at": "timestamptz",
+    "consecutive_failures": "integer",
+    "consecutive_successes": "integer",
+    "last_check_ms": "integer",
+}
+
+
+def _write(claim: str, rows: list[Connection], chunk: int = 500) -> None:
+    """Write FIELDS of `rows` (still claimed by `claim`): one UPDATE per chunk, joined to a
+    VALUES table. Django's bulk_update builds a CASE per field and row and cost ~8 ms of CPU
+    per row here (measured with benchmarks/health.py); this costs a few microseconds. The same
+    SQL runs on SQLite (3.33+) and PostgreSQL. Only our own quoted names and placeholders go
+    into the text; every value is a parameter."""
+    db = connections[Connection.objects.db]
+    q = db.ops.quote_name
+    pg = db.vendor == "postgresql"
+    sets = ", ".join(
+        f"{q(name)} = v.{q(name)}" + (f"::{_CASTS[name]}" if pg and name in _CASTS else "")
+        for name in FIELDS
+    )
+    columns = ", ".join(q(name) for name in ["id", *FIELDS])
+    table = q(Connection._meta.db_table)
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        marks = ", ".join(["(" + ", ".join(["%s"] * (len(FIELDS) + 1)) + ")"] * len(part))
+        params: list[Any] = []
+        for row in part:
+            params.append(row.pk)
+            for name in FIELDS:
+                value = getattr(row, name)
+                if _CASTS.get(name) == "timestamptz":
+                    value = db.ops.adapt_datetimefield_value(value)
+                params.append(value)
+        sql = (
+            f"WITH v({columns}) AS (VALUES {marks}) "  # noqa: S608 (names are ours, quoted)
+            f"UPDATE {table} SET {sets} FROM v "
+            f"WHERE {table}.{q('id')} = v.{q('id')} AND {table}.{q('check_claim')} = %s"
+        )
+        with db.cursor() as cursor:
+            cursor.execute(sql, [*params, claim])
 
 
 def release_claim(claim: str, *, retry_in: timedelta | None = None) -> int:
