@@ -31,7 +31,9 @@ def _connected(request: HtmxHttpRequest) -> Connection | None:
 
 
 def _panel(request: HtmxHttpRequest, connection: Connection, **extra: Any) -> HttpResponse:
-    return render(request, PANEL, {"c": connection, **extra})
+    # htmx also swaps the badge beside the page's heading (out of band), so both agree.
+    oob = bool(request.htmx) and connection.status == "connected"
+    return render(request, PANEL, {"c": connection, "oob": oob, **extra})
 
 
 def _back(request: HtmxHttpRequest, notice: str, *, level: int = messages.SUCCESS) -> HttpResponse:
