@@ -16,6 +16,7 @@ from byod.transitions.base import (
     record,
 )
 from byod.transitions.deployment import mark_deploy_cancelled
+from byod.transitions.health import NOT_CHECKED
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -61,6 +62,7 @@ def mark_credentials_changed(
         "deployment_name": deployment_name,
         "consecutive_failures": 0,
         **_NO_ERROR,
+        **NOT_CHECKED,  # new credentials: what we knew of the old ones says nothing now
     }
     old_url = connection.url
     if keep_status:

@@ -47,6 +47,18 @@ FIELDS = [
     "check_claim",
 ]
 
+# A connection no check has looked at (yet, or since its credentials changed); clearing the
+# claim makes a batch still probing the old credentials write nothing.
+NOT_CHECKED: dict[str, Any] = {
+    "health": Health.UNKNOWN,
+    "health_reason": "",
+    "health_message": "",
+    "health_detail": "",
+    "consecutive_successes": 0,
+    "next_check_at": None,
+    "check_claim": "",
+}
+
 
 @dataclass(frozen=True)
 class Probe:

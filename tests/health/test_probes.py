@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 
 from byod import package
-from byod.models import Connection, Event, Health
+from byod.models import Connection, DeploymentTrigger, Event, Health
+from byod.services.connections import update_credentials
+from byod.services.deploy import run_deploy
+from byod.services.health import check_batch, sweep
 from tests.fixtures.canary import assert_no_canary, self_hosted_key
 from tests.fixtures.emulator import EmulatorDeployment
 from tests.health.conftest import check
@@ -144,3 +149,62 @@ def test_it_backs_off_while_the_failures_go_on(
         waits.append((checked.next_check_at - checked.last_check_at).total_seconds())
     for wait, expected in zip(waits, [60, 120, 240, 480], strict=True):
         assert 0.8 * expected <= wait <= 1.2 * expected  # doubling, with 20% jitter
+
+
+def test_an_unhealthy_connection_recovers_on_its_own_through_the_sweep(
+    deployed: Connection, canary_deployment: EmulatorDeployment
+) -> None:
+    canary_deployment.set_state("paused")
+    assert check(deployed).health == Health.UNHEALTHY
+    canary_deployment.set_state("running")
+    for _ in range(2):  # the sweep keeps coming back to it, backing off
+        deployed.refresh_from_db()
+        assert deployed.next_check_at is not None
+        later = deployed.next_check_at + timedelta(seconds=1)
+        assert sweep(now=later - timedelta(seconds=2), enqueue=False) == []  # not due yet
+        [claim] = sweep(now=later, enqueue=False)
+        check_batch(claim)
+    deployed.refresh_from_db()
+    assert deployed.health == Health.HEALTHY
+    assert kinds(deployed) == ["health.unhealthy", "health.recovered"]
+
+
+def test_drift_is_repaired_by_a_redeploy_when_the_setting_says_so(
+    deployed: Connection, canary_deployment: EmulatorDeployment, settings
+) -> None:
+    settings.BYOD_HEALTH_REPAIR_DRIFT = True
+    canary_deployment.push_foreign()
+    assert check(deployed).health_reason == "drift"
+    repair = deployed.deployments.get(trigger=DeploymentTrigger.HEALTH)
+    assert repair.to_version == deployed.deployed_version
+    run_deploy(repair.pk)
+    repair.refresh_from_db()
+    assert repair.status == "succeeded", repair.error_message
+    check(deployed)
+    assert check(deployed).health == Health.HEALTHY
+    assert kinds(deployed) == ["health.drift", "health.recovered"]
+
+
+def test_drift_is_only_reported_without_the_setting(
+    deployed: Connection, canary_deployment: EmulatorDeployment
+) -> None:
+    canary_deployment.push_foreign()
+    check(deployed)
+    assert not deployed.deployments.filter(trigger=DeploymentTrigger.HEALTH).exists()
+
+
+def test_new_credentials_forget_what_the_old_ones_were_found(
+    deployed: Connection, canary_deployment: EmulatorDeployment, owner
+) -> None:
+    canary_deployment.set_state("paused")
+    check(deployed)
+    canary_deployment.set_state("running")
+    new_key = self_hosted_key(canary_deployment.name)
+    canary_deployment.set_admin_key(new_key)
+    update_credentials(deployed, canary_deployment.url, new_key, actor=owner)
+    deployed.refresh_from_db()
+    assert (deployed.health, deployed.health_reason, deployed.next_check_at) == (
+        Health.UNKNOWN,
+        "",
+        None,
+    )
