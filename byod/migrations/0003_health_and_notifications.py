@@ -5,6 +5,13 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def start_outbox_at_the_end(apps, schema_editor):
+    Event = apps.get_model("byod", "Event")
+    Outbox = apps.get_model("byod", "Outbox")
+    last = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    Outbox.objects.update_or_create(pk=1, defaults={"last_event_id": last})
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("byod", "0002_pushed_and_superseded"),
@@ -217,4 +224,7 @@ class Migration(migrations.Migration):
                 name="byod_notif_status_valid",
             ),
         ),
+        # The outbox starts at the audit trail's end: nobody gets mails about what happened
+        # before notifications existed.
+        migrations.RunPython(start_outbox_at_the_end, migrations.RunPython.noop),
     ]
