@@ -3,6 +3,6 @@ records (deploy attempts, events), and their filters and inlines."""
 
 from __future__ import annotations
 
-from byod.admin import connections, records
+from byod.admin import connections, notifications, records
 
-__all__ = ["connections", "records"]
+__all__ = ["connections", "notifications", "records"]

@@ -9,6 +9,7 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
 from byod.models import Connection, Health
+from byod.services import notify
 from byod.services.health import check_connections
 from tests.fixtures.canary import assert_no_canary
 from tests.fixtures.connections import make_connection
@@ -71,3 +72,18 @@ def test_its_filters_and_summary_count_health_states(staff_client: Client, staff
     assert counts == {"healthy": 1, "degraded": 1, "unhealthy": 2, "drift": 1, "never_checked": 1}
     reasons = {r["health_reason"]: r["n"] for r in summary["unhealthy_by_reason"]}
     assert reasons == {"drift": 1, "paused": 1}
+
+
+def test_operators_read_the_notifications_without_changing_them(
+    staff_client: Client, deployed: Connection
+) -> None:
+    notify.run_outbox()
+    page = staff_client.get(reverse("admin:byod_notification_changelist"))
+    assert page.status_code == 200
+    assert "version_applied" in page.content.decode()
+    assert_no_canary(page.content)
+    row = page.context["cl"].result_list[0]
+    assert (
+        staff_client.post(reverse("admin:byod_notification_change", args=[row.pk])).status_code
+        == 403
+    )
