@@ -60,6 +60,9 @@ class Deployment {
     this.latestPushId = null;
     this.pushes = []; // log
     this.faults = new Map(); // endpoint -> fault
+    // Convex's per-transaction limits, enforced by convex-test (lib/functions.mjs words their
+    // errors as the backend does): true for Convex's own, or an object overriding some of them.
+    this.transactionLimits = true;
     this.server = null;
     this.port = null;
   }
@@ -91,6 +94,7 @@ class Deployment {
       activeSchema: this.active?.schema ?? null,
       activeModules: this.active ? [...this.active.modules.keys()] : [],
       backfillMs: this.backfillMs,
+      transactionLimits: this.transactionLimits,
       faults: Object.fromEntries(this.faults),
     };
   }
@@ -125,7 +129,9 @@ class Deployment {
       }
     }
     if (this.runtime) return this.runtime; // a concurrent request got there first
-    this.runtime = createRuntime(schemaDefinition, modules, this.store);
+    this.runtime = createRuntime(schemaDefinition, modules, this.store, {
+      transactionLimits: this.transactionLimits,
+    });
     return this.runtime;
   }
 }
