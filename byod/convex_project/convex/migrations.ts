@@ -126,7 +126,9 @@ async function migrateOne(ops: Op[], doc: MigrationDoc, ctx: Reader): Promise<Fi
       case "custom": {
         const fn = CUSTOM[op.function];
         if (typeof fn !== "function") {
-          throw new Error(`the hand-written migration function ${op.function} is not in this build`);
+          throw new Error(
+            `the hand-written migration function ${op.function} is not in this build`,
+          );
         }
         const patch: MigrationPatch | null | undefined = await fn(
           { ...fields, _id, _creationTime } as MigrationDoc,
@@ -147,6 +149,12 @@ async function migrateOne(ops: Op[], doc: MigrationDoc, ctx: Reader): Promise<Fi
   return canonical(fields) === canonical(original) ? null : fields;
 }
 
+// Convex's per-transaction limits ("Too many writes in a single function execution ...") are the
+// batch's fault, not a document's: they fail the whole batch, and the caller makes it smaller.
+function isLimit(error: unknown): boolean {
+  return error instanceof Error && /in a single function execution/.test(error.message);
+}
+
 function message(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return text.length > ERROR_LIMIT ? text.slice(0, ERROR_LIMIT - 1) + "…" : text;
@@ -160,6 +168,7 @@ async function migratePage(ops: Op[], page: MigrationDoc[], ctx: Reader) {
       const next = await migrateOne(ops, doc, ctx);
       if (next !== null) updates.push([doc._id, next]);
     } catch (error) {
+      if (isLimit(error)) throw error;
       throw new DocumentFailed(doc._id, message(error));
     }
   }
@@ -195,13 +204,18 @@ export const runBatch = internalMutationGeneric({
     };
     const save = async (fields: Record<string, Value | undefined>) => {
       const row = { ...saved, ...fields, latestEnd: Date.now() };
-      for (const key of Object.keys(row)) if (row[key as keyof typeof row] === undefined) delete row[key as keyof typeof row];
+      for (const key of Object.keys(row))
+        if (row[key as keyof typeof row] === undefined) delete row[key as keyof typeof row];
       if (state === null) await ctx.db.insert("byodMigrations", row);
       else await ctx.db.replace("byodMigrations", state._id, row);
     };
     const result = await ctx.db
       .query(args.table)
-      .paginate({ cursor: saved.cursor, numItems: args.batchSize, maximumBytesRead: MAX_BATCH_BYTES });
+      .paginate({
+        cursor: saved.cursor,
+        numItems: args.batchSize,
+        maximumBytesRead: MAX_BATCH_BYTES,
+      });
     const page = result.page as MigrationDoc[];
     let updates: [string, Fields][];
     let written = 0;
@@ -209,8 +223,13 @@ export const runBatch = internalMutationGeneric({
       updates = await migratePage(ops, page, ctx);
       for (const [id, fields] of updates) {
         try {
-          await ctx.db.replace(args.table, id as GenericId<string>, fields as Record<string, Value>);
+          await ctx.db.replace(
+            args.table,
+            id as GenericId<string>,
+            fields as Record<string, Value>,
+          );
         } catch (error) {
+          if (isLimit(error)) throw error;
           // Documents written before this one stay migrated: each step is idempotent.
           throw new DocumentFailed(id, message(error));
         }
@@ -259,7 +278,11 @@ export const dryRunBatch = internalQueryGeneric({
   handler: async (ctx, args) => {
     const result = await ctx.db
       .query(args.table)
-      .paginate({ cursor: args.cursor, numItems: args.batchSize, maximumBytesRead: MAX_BATCH_BYTES });
+      .paginate({
+        cursor: args.cursor,
+        numItems: args.batchSize,
+        maximumBytesRead: MAX_BATCH_BYTES,
+      });
     const page = result.page as MigrationDoc[];
     try {
       const updates = await migratePage(args.ops as Op[], page, ctx);
