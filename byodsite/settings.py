@@ -224,3 +224,6 @@ BYOD_DEPLOY_LEASE_SECONDS = env_float("BYOD_DEPLOY_LEASE_SECONDS", 0.0)
 BYOD_DEPLOY_RETRY_BASE_SECONDS = env_float("BYOD_DEPLOY_RETRY_BASE_SECONDS", 10.0)
 BYOD_DEPLOY_RETRY_CAP_SECONDS = env_float("BYOD_DEPLOY_RETRY_CAP_SECONDS", 900.0)
 BYOD_DEPLOY_MAX_ATTEMPTS = env_int("BYOD_DEPLOY_MAX_ATTEMPTS", 5)
+# Data migrations: documents per batch (one mutation each; halved automatically when a batch
+# hits Convex's per-transaction limits). 100 is the Convex migration helpers' default.
+BYOD_MIGRATION_BATCH_SIZE = env_int("BYOD_MIGRATION_BATCH_SIZE", 100)

@@ -1,4 +1,5 @@
-"""Rows of the control plane, one module per kind: connections, deploy attempts, the audit trail.
+"""Rows of the control plane, one module per kind: connections, deploy attempts, the audit trail,
+the history of data migrations.
 
 Status fields are changed only through ``byod.transitions`` (which also writes the Event);
 other code reads them and may update progress fields.
@@ -21,6 +22,7 @@ from byod.models.deployment import (
     DeploymentTrigger,
 )
 from byod.models.event import Event
+from byod.models.migration_run import MigrationDirection, MigrationRun, MigrationRunStatus
 
 __all__ = [
     "ACTIVE_DEPLOYMENT_STATUSES",
@@ -33,5 +35,8 @@ __all__ = [
     "DeploymentStatus",
     "DeploymentTrigger",
     "Event",
+    "MigrationDirection",
+    "MigrationRun",
+    "MigrationRunStatus",
     "outdated_q",
 ]

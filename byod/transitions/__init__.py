@@ -15,6 +15,7 @@ Rules of this module:
 Connection statuses: pending -> deploying -> connected | error; any -> disconnected;
 disconnected -> pending (reconnect). Deployment statuses: queued -> running -> succeeded |
 failed; running -> queued (retry scheduled); queued | running -> failed | cancelled | superseded.
+Migration runs: running -> succeeded | failed | interrupted.
 """
 
 from __future__ import annotations
@@ -39,13 +40,25 @@ from byod.transitions.deployment import (
     note,
     save_progress,
 )
+from byod.transitions.migration import (
+    close_interrupted,
+    mark_contracted,
+    mark_expanded,
+    migration_failed,
+    migration_interrupted,
+    migration_started,
+    migration_succeeded,
+    save_migration_progress,
+)
 
 __all__ = [
     "TransitionError",
+    "close_interrupted",
     "connection_created",
     "deploy_queued",
     "event",
     "mark_connected",
+    "mark_contracted",
     "mark_credentials_changed",
     "mark_deploy_cancelled",
     "mark_deploy_failed",
@@ -55,8 +68,14 @@ __all__ = [
     "mark_deploy_superseded",
     "mark_disconnected",
     "mark_error",
+    "mark_expanded",
     "mark_pushed",
+    "migration_failed",
+    "migration_interrupted",
+    "migration_started",
+    "migration_succeeded",
     "note",
     "record",
+    "save_migration_progress",
     "save_progress",
 ]
