@@ -12,6 +12,7 @@
 //   migrations:dryRunBatch the same on a page from a given cursor, as a query: writes nothing
 //   migrations:count       how many documents a table holds (one page of them per call)
 //   migrations:status      the saved progress of migrations, by name
+//   migrations:reset       forget the saved progress of migrations, by name
 //   migrations:describe    what this runner understands (operations, hand-written functions)
 import {
   type GenericDatabaseReader,
@@ -324,6 +325,26 @@ export const status = internalQueryGeneric({
       }
     }
     return rows;
+  },
+});
+
+// Forget the saved progress of these migrations (after going the other way, they must run
+// again from the start).
+export const reset = internalMutationGeneric({
+  args: { names: v.array(v.string()) },
+  handler: async (ctx, args) => {
+    let removed = 0;
+    for (const name of args.names) {
+      const row = await ctx.db
+        .query("byodMigrations")
+        .withIndex("by_name", (q) => q.eq("name", name))
+        .unique();
+      if (row !== null) {
+        await ctx.db.delete("byodMigrations", row._id);
+        removed += 1;
+      }
+    }
+    return removed;
   },
 });
 
