@@ -29,7 +29,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from byod import builds, transitions
 from byod.client import ConvexClient, SchemaProgress
-from byod.errors import PROTOCOL_ERROR, ConvexError
+from byod.errors import EXISTING_DATA_CONFLICT, PROTOCOL_ERROR, ConvexError
 from byod.inputs import DeploymentUrl
 from byod.models import Deployment
 from byod.services import migrate
@@ -87,7 +87,20 @@ def push_package(
             outcomes = migrate.run_steps(client, deployment, todo, keep_going)
             migrations = [asdict(o) for o in outcomes]
         step("uploading package")
-        summary = _push(client, body, deployment, lease, step)
+        try:
+            summary = _push(client, body, deployment, lease, step)
+        except ConvexError as error:
+            if not todo.migrates or error.category != EXISTING_DATA_CONFLICT:
+                raise
+            # Documents of an older shape arrived after their migration had finished (written
+            # around our functions, e.g. by an import): run the migrations again over every
+            # document, once, then push again.
+            transitions.save_progress(deployment, log_line=f"{error.detail}; migrating again")
+            client.mutation("migrations:reset", {"names": [s.name for s in todo.steps]})
+            outcomes = migrate.run_steps(client, deployment, todo, keep_going)
+            migrations += [asdict(o) for o in outcomes]
+            step("uploading package again")
+            summary = _push(client, body, deployment, lease, step)
         transitions.mark_pushed(deployment)
         transitions.mark_contracted(deployment)
         step("recording version")
