@@ -85,7 +85,7 @@ def forward_problems(
             continue
         shape, op_problems = simulate(_shape(old_fields), migrations, new_fields)
         problems += [f"{where}: {name}: {p}" for p in op_problems]
-        problems += [f"{where}: {p}" for p in compare(name, shape, new_fields, v)]
+        problems += [f"{where}: {p}" for p in compare(name, shape, new_fields, v, set(old_fields))]
     problems += acknowledgement_problems(old, new, declared)
     return problems
 
@@ -187,8 +187,15 @@ def _apply(shape: Shape, op: Any, target: dict[str, Any], mid: str) -> list[str]
     return []
 
 
-def compare(table: str, shape: Shape, target: dict[str, Any], version: int) -> list[str]:
-    """What keeps documents of `shape` from being valid under the fields `target`."""
+def compare(
+    table: str,
+    shape: Shape,
+    target: dict[str, Any],
+    version: int,
+    had: set[str] | None = None,
+) -> list[str]:
+    """What keeps documents of `shape` from being valid under the fields `target` (`had`: the
+    fields the documents had before the migrations)."""
     file = f"byod/package/migrations/v{version}.py"
     problems = []
     for name, spec in target.items():
@@ -209,7 +216,13 @@ def compare(table: str, shape: Shape, target: dict[str, Any], version: int) -> l
                 f"constant at the end of a coalesce(...)) in a migration on {table} ({file})."
             )
         if kind is not None and not accepts(new_type, kind):
-            problems.append(f"{table}.{name}: {_mismatch(kind, new_type)} ({file}).")
+            if had is not None and name not in had:
+                problems.append(
+                    f"{table}.{name}: what the migrations set ({_shown(kind)}) does not fit its "
+                    f"type ({_shown(new_type)}) ({file})."
+                )
+            else:
+                problems.append(f"{table}.{name}: {_mismatch(kind, new_type)} ({file}).")
     for name in shape:
         if name not in target:
             problems.append(
@@ -218,6 +231,14 @@ def compare(table: str, shape: Shape, target: dict[str, Any], version: int) -> l
                 f"migration on {table} ({file})."
             )
     return problems
+
+
+def _shown(kind: dict[str, Any]) -> str:
+    members = kind["value"] if kind.get("type") == "union" else [kind]
+    parts = [
+        repr(m["value"]) if m.get("type") == "literal" else m.get("type", "?") for m in members
+    ]
+    return " | ".join(parts)
 
 
 def _mismatch(kind: dict[str, Any], wanted: dict[str, Any]) -> str:
