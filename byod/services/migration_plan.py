@@ -20,7 +20,7 @@ from typing import Any
 
 from byod import builds
 from byod.errors import DOWNGRADE_REFUSED, ByodError
-from byod.models import MigrationDirection
+from byod.models import Connection, MigrationDirection
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,15 @@ def plan(data_version: int | None, migrating_version: int | None, to_version: in
     steps = [s for v in versions for s in _down(v)]
     reset = [s.name for v in versions for s in _up(v)]
     return Plan(data_version, to_version, top if steps else None, tuple(steps), tuple(reset))
+
+
+def recorded_plan(connection: Connection, to_version: int) -> Plan:
+    """The plan as our records see it (no call to the deployment): what `byod_migrate` picks
+    connections by. A deploy asks the deployment when our records know nothing."""
+    recorded = connection.pushed_version
+    if recorded is None:
+        recorded = connection.deployed_version
+    return plan(recorded, connection.migrating_version, to_version)
 
 
 def _oldest() -> int:
