@@ -15,7 +15,7 @@ CHANGELOG: dict[int, str] = {
     ),
     2: (
         "Data migrations. The package gains its migration runner (migrations:runBatch,"
-        " dryRunBatch, count, status, describe) and the byodMigrations table that keeps each"
+        " dryRunBatch, count, status, reset, describe) and the byodMigrations table that keeps each"
         " migration's progress. conversations.isArchived, conversations.isPinned and"
         " memories.isActive become required, so index lookups by them find every document;"
         " existing documents without them are backfilled (false, false, true). Writers must"
