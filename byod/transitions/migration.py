@@ -138,11 +138,16 @@ def migration_interrupted(run: MigrationRun, reason: str) -> None:
     )
 
 
-def close_interrupted(connection: Connection, reason: str) -> int:
-    """End the connection's runs (not dry runs) still marked running: their worker died.
-    Returns how many."""
+def close_interrupted(
+    connection: Connection, reason: str, *, deployment: Deployment | None = None
+) -> int:
+    """End the connection's runs (not dry runs; only `deployment`'s, when given) still marked
+    running: their worker died. Returns how many."""
     closed = 0
-    for run in list(MigrationRun.objects.filter(connection=connection).real().running()):
+    runs = MigrationRun.objects.filter(connection=connection).real().running()
+    if deployment is not None:
+        runs = runs.filter(deployment=deployment)
+    for run in list(runs):
         try:
             migration_interrupted(run, reason)
         except TransitionError:

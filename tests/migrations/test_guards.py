@@ -222,44 +222,39 @@ def test_a_mapping_that_would_change_its_own_output_again_is_refused() -> None:
         Backfill("a.b", 1)
 
 
-@pytest.mark.parametrize("version", [2, 3])
-def test_the_samples_projects_type_check_with_their_hand_written_functions(
-    tmp_path: Path, version: int
-) -> None:
-    versions = sample.history()
-    release = versions.release(version, sources=sample.sources())
-    for name, schema in (("target", sample.SCHEMAS[version]), ("expanded", release.expanded)):
-        assert schema is not None
-        project = tmp_path / name
-        write_project(
-            project,
-            schema,
-            version,
-            custom_functions=release.custom_functions,
-            sources=release.sources,
-        )
-        (project / "node_modules").symlink_to(PROJECT_DIR / "node_modules")
-        tsc = PROJECT_DIR / "node_modules" / "typescript" / "bin" / "tsc"
-        done = subprocess.run(
-            ["node", str(tsc), "--noEmit", "-p", str(project)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert "countWords," in (project / "convex" / "migrationRegistry.ts").read_text()
-
-
-def test_tsc_refuses_a_hand_written_function_that_does_not_exist(tmp_path: Path) -> None:
-    write_project(tmp_path, package_schema, CURRENT_VERSION, custom_functions=["noSuchFunction"])
-    (tmp_path / "node_modules").symlink_to(PROJECT_DIR / "node_modules")
-    tsc = PROJECT_DIR / "node_modules" / "typescript" / "bin" / "tsc"
-    done = subprocess.run(
-        ["node", str(tsc), "--noEmit", "-p", str(tmp_path)],
+def tsc(project: Path) -> subprocess.CompletedProcess[str]:
+    (project / "node_modules").symlink_to(PROJECT_DIR / "node_modules")
+    compiler = PROJECT_DIR / "node_modules" / "typescript" / "bin" / "tsc"
+    return subprocess.run(
+        ["node", str(compiler), "--noEmit", "-p", str(project)],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+@pytest.mark.parametrize("which", ["sample v2", "sample v3", "package"])
+def test_the_target_and_expanded_projects_type_check(tmp_path: Path, which: str) -> None:
+    if which == "package":
+        version, target = CURRENT_VERSION, package_schema
+        release = package.history_of(package_schema, CURRENT_VERSION).release(version)
+    else:
+        version = int(which[-1])
+        target = sample.SCHEMAS[version]
+        release = sample.history().release(version, sources=sample.sources())
+    for name, schema in (("target", target), ("expanded", release.expanded)):
+        assert schema is not None
+        project = tmp_path / name
+        custom = release.custom_functions
+        write_project(project, schema, version, custom_functions=custom, sources=release.sources)
+        done = tsc(project)
+        assert done.returncode == 0, done.stdout + done.stderr
+        registry = (project / "convex" / "migrationRegistry.ts").read_text()
+        assert ("countWords," in registry) == which.startswith("sample")
+
+
+def test_tsc_refuses_a_hand_written_function_that_does_not_exist(tmp_path: Path) -> None:
+    write_project(tmp_path, package_schema, CURRENT_VERSION, custom_functions=["noSuchFunction"])
+    done = tsc(tmp_path)
     assert done.returncode != 0 and "noSuchFunction" in done.stdout
