@@ -117,6 +117,23 @@ class MigrationRun(models.Model):
         return f"{self.processed:,} of about {max(self.total, self.processed):,}"
 
     @property
+    def counts(self) -> dict[str, str]:
+        """processed, changed, resumed_from with thousands separators (for templates)."""
+        return {
+            "processed": f"{self.processed:,}",
+            "changed": f"{self.changed:,}",
+            "resumed_from": f"{self.resumed_from:,}",
+        }
+
+    @property
+    def error_sentence(self) -> str:
+        """The error as a sentence (ending with a full stop), cut to a readable length."""
+        text = self.error_message.strip()
+        if len(text) > 200:
+            text = text[:199] + "…"
+        return text if not text or text[-1] in ".!?…" else text + "."
+
+    @property
     def percent(self) -> int | None:
         if not self.total:
             return None

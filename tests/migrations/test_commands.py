@@ -78,7 +78,8 @@ def test_byod_migrate_dry_run_counts_and_writes_nothing(
     out, _ = run("--user", "owner", "--dry-run")
 
     assert "v3:message-preview" in out and "400 of 400 documents would change" in out
-    assert "1/1 done, 0 failed" in out and "Counted 1 connection(s)." in out
+    assert "1/1 done, 0 failed" in out
+    assert "Dry run of 1 connection(s): 1 of 1 migration(s) counted; nothing was written." in out
     assert canary_deployment.documents("messages") == before
     connection.refresh_from_db()
     assert connection.deployed_version == 2 and connection.migrating_version is None

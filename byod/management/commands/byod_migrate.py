@@ -61,8 +61,8 @@ class Command(BaseCommand):
             failed = self._run(todo, version, options["concurrency"])
         if failed:
             raise CommandError(f"{failed} of {len(todo)} connection(s) did not get through.")
-        done = "Counted" if options["dry_run"] else "Migrated"
-        self.stdout.write(self.style.SUCCESS(f"{done} {len(todo)} connection(s)."))
+        if not options["dry_run"]:
+            self.stdout.write(self.style.SUCCESS(f"Migrated {len(todo)} connection(s)."))
 
     def _select(self, options: dict[str, Any]) -> list[Connection]:
         usable = Connection.objects.usable().select_related("user")
@@ -99,6 +99,11 @@ class Command(BaseCommand):
         bar.finish()
         for line in table(rows):
             self.stdout.write(line)
+        counted = sum(1 for row in rows[1:] if "would change" in row[3])
+        self.stdout.write(
+            f"Dry run of {len(todo)} connection(s): {counted} of {len(rows) - 1} migration(s) "
+            "counted; nothing was written."
+        )
         return failed
 
     def _run(self, todo: list[Connection], version: int, concurrency: int) -> int:
