@@ -95,7 +95,8 @@ def push_package(
             # Documents of an older shape arrived after their migration had finished (written
             # around our functions, e.g. by an import): run the migrations again over every
             # document, once, then push again.
-            transitions.save_progress(deployment, log_line=f"{error.detail}; migrating again")
+            transitions.save_progress(deployment, log_line=error.detail)
+            step("migrating again (documents of an older shape arrived)")
             client.mutation("migrations:reset", {"names": [s.name for s in todo.steps]})
             outcomes = migrate.run_steps(client, deployment, todo, keep_going)
             migrations += [asdict(o) for o in outcomes]
