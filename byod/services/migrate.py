@@ -189,7 +189,9 @@ def _end_unfinished(run: MigrationRun, error: BaseException) -> None:
         elif isinstance(error, ByodError):
             transitions.migration_interrupted(run, f"{error.category}: {error.detail}")
         else:
-            transitions.migration_interrupted(run, f"the deploy stopped ({type(error).__name__})")
+            where = getattr(error, "where", None)  # push.Stopped: cancelled or superseded
+            reason = f"the deploy stopped {where}" if where else type(error).__name__
+            transitions.migration_interrupted(run, reason)
     except transitions.TransitionError:
         pass
 
