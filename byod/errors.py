@@ -65,6 +65,9 @@ ARTIFACT_MISSING = "artifact_missing"
 NOT_ALLOWED = "not_allowed"
 WORKER_LOST = "worker_lost"
 INTERNAL_ERROR = "internal_error"
+# Data migrations (byod.services.migrate).
+MIGRATION_FAILED = "migration_failed"
+DOWNGRADE_REFUSED = "downgrade_refused"
 
 _TABLE = [
     Category(
@@ -220,6 +223,25 @@ _TABLE = [
         "Error on our side",
         "The deploy stopped because of an error on our side. Nothing was changed on purpose; "
         "the operators have the details.",
+        retryable=False,
+    ),
+]
+
+_TABLE += [
+    Category(
+        MIGRATION_FAILED,
+        "Data migration stopped",
+        "Upgrading the documents of your table {table} stopped at one of them. Nothing was "
+        "lost: meanwhile your deployment accepts both the old and the new form of its "
+        "documents. Fix or remove that document (the details name it), then deploy again; "
+        "the upgrade goes on from where it stopped.",
+        retryable=False,
+    ),
+    Category(
+        DOWNGRADE_REFUSED,
+        "Cannot go back",
+        "That older version cannot hold the documents your deployment has now, so it was "
+        "not deployed. Nothing was changed.",
         retryable=False,
     ),
 ]

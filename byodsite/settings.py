@@ -252,3 +252,6 @@ BYOD_THROTTLES["health:user"] = (env_int("BYOD_THROTTLE_HEALTH_CHECKS_PER_USER",
 BYOD_THROTTLES["health:address"] = (env_int("BYOD_THROTTLE_HEALTH_CHECKS_PER_ADDRESS", 30), 60)
 # Who gets the operators' digest (one mail per outbox sweep that found changes).
 BYOD_OPERATOR_EMAILS = env_list("BYOD_OPERATOR_EMAILS")
+# Data migrations: documents per batch (one mutation each; halved automatically when a batch
+# hits Convex's per-transaction limits). 100 is the Convex migration helpers' default.
+BYOD_MIGRATION_BATCH_SIZE = env_int("BYOD_MIGRATION_BATCH_SIZE", 100)

@@ -26,7 +26,10 @@ def module_name(root: Path, path: Path) -> str:
 
 def build_graph(package_dir: Path) -> Graph:
     """Edges between the modules of the package at `package_dir` (one level of names)."""
-    files = [p for p in package_dir.rglob("*.py") if "migrations" not in p.parts]
+    # Django's generated migrations (the package's own migrations/ directory) are not ours.
+    files = [
+        p for p in package_dir.rglob("*.py") if p.relative_to(package_dir).parts[0] != "migrations"
+    ]
     modules = {module_name(package_dir, p): p for p in files}
     graph: Graph = {name: {} for name in modules}
     for name, path in modules.items():

@@ -37,7 +37,7 @@ def test_no_module_of_the_product_is_long() -> None:
     long = {
         str(path.relative_to(ROOT)): lines
         for path in (ROOT / "byod").rglob("*.py")
-        if "migrations" not in path.parts
+        if path.relative_to(ROOT / "byod").parts[0] != "migrations"  # Django's, generated
         and (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
     }
     assert long == {}

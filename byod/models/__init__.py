@@ -1,4 +1,5 @@
-"""Rows of the control plane, one module per kind: connections, deploy attempts, the audit trail.
+"""Rows of the control plane, one module per kind: connections, deploy attempts, the audit trail,
+the history of data migrations.
 
 Status fields are changed only through ``byod.transitions`` (which also writes the Event);
 other code reads them and may update progress fields.
@@ -22,6 +23,7 @@ from byod.models.deployment import (
 )
 from byod.models.event import Event
 from byod.models.health import Health
+from byod.models.migration_run import MigrationDirection, MigrationRun, MigrationRunStatus
 from byod.models.notification import Notification, NotificationKind, NotificationStatus, Outbox
 
 __all__ = [
@@ -36,6 +38,9 @@ __all__ = [
     "DeploymentTrigger",
     "Event",
     "Health",
+    "MigrationDirection",
+    "MigrationRun",
+    "MigrationRunStatus",
     "Notification",
     "NotificationKind",
     "NotificationStatus",

@@ -70,6 +70,9 @@ class Connection(models.Model):
     # still fail to be recorded, e.g. on a deployment paused meanwhile).
     pushed_version = models.PositiveIntegerField(null=True, blank=True)
     pushed_package_hash = models.CharField(max_length=64, blank=True, default="")
+    # Set while the deployment runs the expanded schema of this version (its data migrations
+    # run, or one failed): its documents may be of any version up to this one.
+    migrating_version = models.PositiveIntegerField(null=True, blank=True)
     last_error_category = models.CharField(max_length=32, blank=True, default="")
     last_error_message = models.TextField(blank=True, default="")
     last_error_at = models.DateTimeField(null=True, blank=True)

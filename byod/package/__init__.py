@@ -12,8 +12,9 @@ from byod.package import version
 
 if TYPE_CHECKING:
     from byod.schema import Schema
+    from byod.schema.history import History
 
-__all__ = ["changelog", "current_version", "get_schema", "schema_export"]
+__all__ = ["changelog", "current_version", "get_schema", "history_of", "schema_export"]
 
 
 def current_version() -> int:
@@ -36,3 +37,17 @@ def get_schema() -> Schema:
 def schema_export() -> dict[str, Any]:
     """The current version's schema export (as `defineSchema(...).export()` returns it)."""
     return get_schema().export()
+
+
+def history_of(schema: Schema, current: int) -> History:
+    """Versions from the oldest supported up to `current`, whose schema is `schema` (older
+    ones come from the lock file), with the declared data migrations. Raises KeyError for a
+    version missing from the lock file."""
+    from byod.package.migrations import DECLARATIONS, OLDEST_SUPPORTED
+    from byod.schema.history import History
+    from byod.schema.versioning import locked_export
+
+    exports = {v: locked_export(v) for v in range(OLDEST_SUPPORTED, current)}
+    exports[current] = schema.export()
+    declared = {v: d for v, d in DECLARATIONS.items() if v <= current}
+    return History(exports, declared, OLDEST_SUPPORTED)

@@ -11,8 +11,8 @@ conversations = (
             "title": v.optional(v.string()),
             "model": v.optional(v.string()),
             "systemPrompt": v.optional(v.string()),
-            "isArchived": v.optional(v.boolean()),
-            "isPinned": v.optional(v.boolean()),
+            "isArchived": v.boolean(),  # v2: required (backfilled with false)
+            "isPinned": v.boolean(),  # v2: required (backfilled with false)
             "lastMessageAt": v.optional(v.number()),
             "messageCount": v.optional(v.number()),
             "createdAt": v.number(),

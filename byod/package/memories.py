@@ -18,7 +18,7 @@ memories = (
             "sourceMessageId": v.optional(v.id("messages")),
             "importance": v.optional(v.number()),  # 0-1 score
             "embedding": v.optional(v.array(v.float64())),
-            "isActive": v.optional(v.boolean()),
+            "isActive": v.boolean(),  # v2: required (backfilled with true)
             "createdAt": v.number(),
             "updatedAt": v.number(),
         }

@@ -1,4 +1,5 @@
-"""The package's own bookkeeping: which version is deployed (read and written by convex/meta.ts)."""
+"""The package's own bookkeeping: which version is deployed (convex/meta.ts) and the progress of
+data migrations (convex/migrations.ts)."""
 
 from __future__ import annotations
 
@@ -14,4 +15,22 @@ byod_meta = define_table(
     }
 ).index("by_deployed_at", ["deployedAt"])
 
-TABLES = {"byodMeta": byod_meta}
+# One row per migration, by name (`v<version>:<id>`), as @convex-dev/migrations keeps it: where
+# its next batch starts, whether it is done, how many documents it read and changed, and the
+# error that stopped it (with the document), if one did.
+byod_migrations = define_table(
+    {
+        "name": v.string(),
+        "table": v.string(),
+        "cursor": v.union(v.string(), v.null()),
+        "isDone": v.boolean(),
+        "processed": v.number(),
+        "changed": v.number(),
+        "latestStart": v.number(),
+        "latestEnd": v.optional(v.number()),
+        "error": v.optional(v.string()),
+        "failedDocumentId": v.optional(v.string()),
+    }
+).index("by_name", ["name"])
+
+TABLES = {"byodMeta": byod_meta, "byodMigrations": byod_migrations}

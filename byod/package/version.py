@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-CURRENT_VERSION = 1
+CURRENT_VERSION = 2
 
 CHANGELOG: dict[int, str] = {
     1: (
@@ -12,5 +12,13 @@ CHANGELOG: dict[int, str] = {
         " (array of float64, 1536 dimensions) its vector index needs; indexes added for id"
         " references that had none: memories.by_source_message, tasks.by_source_message,"
         " presentations.by_source_conversation."
+    ),
+    2: (
+        "Data migrations. The package gains its migration runner (migrations:runBatch,"
+        " dryRunBatch, count, status, reset, describe) and the byodMigrations table that keeps each"
+        " migration's progress. conversations.isArchived, conversations.isPinned and"
+        " memories.isActive become required, so index lookups by them find every document;"
+        " existing documents without them are backfilled (false, false, true). Writers must"
+        " now set these fields."
     ),
 }

@@ -1,7 +1,12 @@
-"""Build the deployable artifact of a package version with the real Convex CLI (needs Node).
+"""Build the deployable artifacts of a package version with the real Convex CLI (needs Node).
 
-The artifact is the exact `start_push` body `npx convex deploy --write-push-request` writes
+An artifact is the exact `start_push` body `npx convex deploy --write-push-request` writes
 (no network involved), minus the admin key. The app later fills in the key and pushes it.
+
+A version has two: its own (`push_request.json`, whose sha256 is the package hash) and the
+expanded one (`expanded_push_request.json`: the same functions with a schema that accepts the
+documents of every supported version up to this one, pushed before its data migrations run).
+The manifest records both hashes, the version's migrations and how to go back a version.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +25,7 @@ from byod.schema.tables import Schema
 from byod.schema.typescript import PROJECT_DIR, write_project
 
 PUSH_REQUEST = "push_request.json"
+EXPANDED_PUSH_REQUEST = "expanded_push_request.json"
 # Any URL and key do: --write-push-request stops before the first request. Port 9 (discard)
 # makes sure nothing is sent should that ever change.
 CLI_ARGS = [
@@ -43,15 +49,24 @@ class BuildError(Exception):
 
 @dataclass(frozen=True)
 class Built:
-    """A built artifact: the push request bytes (key stripped) and the manifest."""
+    """A built version: the push request bytes (key stripped), the expanded one, the manifest."""
 
     push_request: bytes
     manifest: dict[str, Any]
+    expanded_push_request: bytes | None = None
+
+    def files(self) -> dict[str, bytes]:
+        """File name -> bytes, as `write` lays them out."""
+        files = {PUSH_REQUEST: self.push_request}
+        if self.expanded_push_request is not None:
+            files[EXPANDED_PUSH_REQUEST] = self.expanded_push_request
+        files["manifest.json"] = (json.dumps(self.manifest, indent=2) + "\n").encode()
+        return files
 
     def write(self, out_dir: Path) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / PUSH_REQUEST).write_bytes(self.push_request)
-        (out_dir / "manifest.json").write_text(json.dumps(self.manifest, indent=2) + "\n")
+        for name, content in self.files().items():
+            (out_dir / name).write_bytes(content)
 
 
 def convex_cli() -> Path:
@@ -64,12 +79,61 @@ def convex_cli() -> Path:
     return cli
 
 
-def build(schema: Schema, version: int, fingerprint: str) -> Built:
-    """Generates the project for `schema`, runs the CLI, returns the artifact of `version`."""
+@dataclass(frozen=True)
+class Release:
+    """What a version ships besides its schema: the expanded schema, its data migrations (as
+    `VersionMigrations.json()`), how to go back a version (`Downgrade.json()`), the names of
+    the hand-written migration functions its build must contain, and the hand-written
+    sources (None: byod/convex_project's)."""
+
+    expanded: Schema | None = None
+    oldest: int = 1
+    migrations: list[dict[str, Any]] = field(default_factory=list)
+    downgrade: dict[str, Any] | None = None
+    custom_functions: tuple[str, ...] = ()
+    sources: dict[str, str] | None = None
+
+
+def build(schema: Schema, version: int, fingerprint: str, release: Release | None = None) -> Built:
+    """Generates the project for `schema`, runs the CLI, returns the artifacts of `version`
+    (the expanded one too when `release` has an expanded schema)."""
+    release = release or Release()
+    push_request, body = _push_request(schema, version, release)
+    sha = hashlib.sha256(push_request).hexdigest()
+    convex_version = json.loads((PROJECT_DIR / "package.json").read_text())["dependencies"][
+        "convex"
+    ]
+    manifest: dict[str, Any] = {
+        "version": version,
+        "package_hash": sha,
+        "fingerprint": fingerprint,
+        "convex": convex_version,
+        "files": {PUSH_REQUEST: sha},
+        "modules": sorted(m["path"] for m in body["appDefinition"]["changedModules"]),
+    }
+    expanded = None
+    if release.expanded is not None:
+        expanded, _ = _push_request(release.expanded, version, release)
+        expanded_sha = hashlib.sha256(expanded).hexdigest()
+        manifest["files"][EXPANDED_PUSH_REQUEST] = expanded_sha
+        manifest["expanded"] = {"package_hash": expanded_sha, "accepts_from": release.oldest}
+        manifest["migrations"] = release.migrations
+        manifest["downgrade"] = release.downgrade
+    return Built(push_request, manifest, expanded)
+
+
+def _push_request(schema: Schema, version: int, release: Release) -> tuple[bytes, dict[str, Any]]:
+    """The push request bytes (key stripped) of the project for `schema`, and its body."""
     cli = convex_cli()
     with tempfile.TemporaryDirectory(prefix="byod-build-") as tmp:
         project = Path(tmp) / "project"
-        write_project(project, schema, version)
+        write_project(
+            project,
+            schema,
+            version,
+            custom_functions=release.custom_functions,
+            sources=release.sources,
+        )
         # A real copy, not a symlink: esbuild resolves symlinks and writes the resolved
         # path into bundle comments and source maps, which made the artifact depend on
         # where the checkout lives. Inside the project every path is relative to it.
@@ -95,19 +159,6 @@ def build(schema: Schema, version: int, fingerprint: str) -> Built:
         if proc.returncode != 0 or not written.is_file():
             raise BuildError(f"convex CLI failed ({proc.returncode}):\n{proc.stderr}{proc.stdout}")
         raw = written.read_bytes()
-    body = json.loads(raw)
+    body: dict[str, Any] = json.loads(raw)
     body.pop("adminKey", None)
-    push_request = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-    sha = hashlib.sha256(push_request).hexdigest()
-    convex_version = json.loads((PROJECT_DIR / "package.json").read_text())["dependencies"][
-        "convex"
-    ]
-    manifest = {
-        "version": version,
-        "package_hash": sha,
-        "fingerprint": fingerprint,
-        "convex": convex_version,
-        "files": {PUSH_REQUEST: sha},
-        "modules": sorted(m["path"] for m in body["appDefinition"]["changedModules"]),
-    }
-    return Built(push_request, manifest)
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode(), body

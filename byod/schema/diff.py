@@ -119,13 +119,17 @@ def _diff_table(name: str, old: dict[str, Any], new: dict[str, Any]) -> list[Cha
             widened = accepts(after["fieldType"], before["fieldType"]) and (
                 after["optional"] or not before["optional"]
             )
+            if before["fieldType"] == after["fieldType"]:
+                how = "now optional" if widened else "now required (was optional): backfill it"
+            else:
+                how = f"type {'widened' if widened else 'narrowed or changed'}"
             changes.append(
                 Change(
                     "field_changed",
                     name,
                     field,
                     SAFE if widened else NEEDS_MIGRATION,
-                    f"{name}.{field} type {'widened' if widened else 'narrowed or changed'}",
+                    f"{name}.{field} {how}",
                 )
             )
     for key, label in INDEX_KINDS:

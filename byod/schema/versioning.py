@@ -23,10 +23,18 @@ def function_sources(project_dir: Path = PROJECT_DIR) -> dict[str, str]:
     return {rel: (project_dir / rel).read_text() for rel in HAND_WRITTEN}
 
 
-def fingerprint(schema: Schema, sources: dict[str, str] | None = None) -> str:
-    """sha256 of the canonical export plus the function sources: changes when content does."""
+def fingerprint(
+    schema: Schema,
+    sources: dict[str, str] | None = None,
+    migrations: list[dict[str, Any]] | None = None,
+) -> str:
+    """sha256 of the canonical export, the function sources and the version's declared data
+    migrations (as `VersionMigrations.json()`): changes when content does."""
     sources = function_sources() if sources is None else sources
-    payload = canonical_json({"export": schema.export(), "sources": sources})
+    content: dict[str, Any] = {"export": schema.export(), "sources": sources}
+    if migrations:
+        content["migrations"] = migrations
+    payload = canonical_json(content)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -51,7 +59,12 @@ def locked_export(version: int, path: Path | None = None) -> dict[str, Any]:
 
 
 def record_version(
-    version: int, schema: Schema, *, allow_rewrite: bool = False, path: Path | None = None
+    version: int,
+    schema: Schema,
+    *,
+    allow_rewrite: bool = False,
+    path: Path | None = None,
+    migrations: list[dict[str, Any]] | None = None,
 ) -> bool:
     """Records `version` in the lock file; returns True when the file changed.
 
@@ -60,7 +73,7 @@ def record_version(
     """
     path = path or LOCK_PATH
     lock = load_lock(path)
-    new = {"fingerprint": fingerprint(schema), "export": schema.export()}
+    new = {"fingerprint": fingerprint(schema, migrations=migrations), "export": schema.export()}
     old = lock["versions"].get(str(version))
     if old == new:
         return False
@@ -76,7 +89,12 @@ def record_version(
 
 
 def check(
-    schema: Schema, current_version: int, changelog: dict[int, str], path: Path | None = None
+    schema: Schema,
+    current_version: int,
+    changelog: dict[int, str],
+    path: Path | None = None,
+    *,
+    migrations: list[dict[str, Any]] | None = None,
 ) -> list[str]:
     """Problems with versioning: content changed without a bump, versions without changelog."""
     path = path or LOCK_PATH
@@ -93,7 +111,7 @@ def check(
         problems.append(
             f"version {current_version} is not in {path.name}: run `manage.py byod_build`."
         )
-    elif entry["fingerprint"] != fingerprint(schema):
+    elif entry["fingerprint"] != fingerprint(schema, migrations=migrations):
         problems.append(
             f"the package content changed but CURRENT_VERSION is still {current_version} "
             f"(released with fingerprint {entry['fingerprint'][:12]}). Bump CURRENT_VERSION, add "

@@ -4,15 +4,24 @@ Artifact of version N -> `start_push` (or `evaluate_push` for a dry run) -> `wai
 until ready -> `finish_push` -> record the version on the deployment (`meta:record`) and read
 it back (`meta:get`). Failures are raised as `ByodError`s.
 
+A version that changes data goes expand -> migrate -> contract (the plan comes from
+`byod.services.migration_plan`): push N's expanded schema (it accepts old and new documents
+alike), run the migrations batch after batch (`byod.services.migrate`), then push N's own
+schema as above. A failure midway leaves the expanded schema, which accepts everything the
+deployment holds; the next attempt resumes from the cursor the deployment saved.
+
 A deploy belongs to the destination it started with. Before every call that changes the
-deployment, and between schema polls, the worker renews its lease and saves its progress
-only if the deploy is still running: a deploy cancelled (disconnect) or superseded (new
-credentials, a person's redeploy) meanwhile raises `Stopped` there, and its log says where.
+deployment, between schema polls and before every migration batch, the worker renews its
+lease and saves its progress only if the deploy is still running: a deploy cancelled
+(disconnect) or superseded (new credentials, a person's redeploy) meanwhile raises `Stopped`
+there, and its log says where.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 from django.utils import timezone
@@ -20,10 +29,12 @@ from django.views.decorators.debug import sensitive_variables
 
 from byod import builds, transitions
 from byod.client import ConvexClient, SchemaProgress
-from byod.errors import PROTOCOL_ERROR, ConvexError
+from byod.errors import EXISTING_DATA_CONFLICT, PROTOCOL_ERROR, ConvexError
 from byod.inputs import DeploymentUrl
 from byod.models import Deployment
+from byod.services import migrate
 from byod.services.lease import Lease
+from byod.services.migration_plan import Plan
 
 
 class Stopped(Exception):
@@ -34,17 +45,18 @@ class Stopped(Exception):
         self.where = where
 
 
-@functools.lru_cache(maxsize=4)
-def _artifact(version: int) -> dict[str, Any]:
+@functools.lru_cache(maxsize=8)
+def _artifact(version: int, expanded: bool = False) -> dict[str, Any]:
     # Parsed once per process; callers copy the top level and never change nested values.
-    return builds.load_artifact(version)
+    return builds.load_artifact(version, expanded=expanded)
 
 
 @sensitive_variables("key", "body")
 def push_package(
     deployment: Deployment, url: DeploymentUrl, key: str, lease: Lease
 ) -> dict[str, Any]:
-    """Push the deployment's version to `url` with `key`; returns the diff summary."""
+    """Push the deployment's version to `url` with `key`, with its data migrations when its
+    documents need them; returns the diff summary."""
     version = deployment.to_version
     body = {**_artifact(version), "adminKey": key, "dryRun": deployment.dry_run}
 
@@ -53,34 +65,115 @@ def push_package(
         if not transitions.save_progress(deployment, phase=phase, log_line=phase):
             raise Stopped(f"before {phase}")
 
-    with ConvexClient(url, key) as client:
-        if deployment.dry_run:
-            # evaluate_push stages nothing: the deployment is left exactly as it was.
-            step("evaluating push (dry run)")
-            evaluation = client.evaluate_push(body)
-            summary = diff_summary(evaluation.get("schemaChange"))
-            step("dry run evaluated")
-            return {**summary, "dry_run": True}
+    def keep_going(phase: str) -> None:
+        # Before every migration batch: like step(), without a log line per batch.
+        lease.keep_alive()
+        if not transitions.save_progress(deployment, phase=phase):
+            raise Stopped(f"before the next batch ({phase})")
 
+    with ConvexClient(url, key) as client:
+        todo = migrate.plan_for(deployment.connection, client, version)
+        if deployment.dry_run:
+            return _dry_run(client, deployment, todo, body, step)
+        migrations: list[dict[str, Any]] = []
+        expanded_summary: dict[str, Any] | None = None
+        if todo.migrates:
+            expanded = todo.expanded_version or version
+            step(f"pushing the expanded schema of v{expanded}")
+            transitions.save_progress(deployment, log_line=todo.describe())
+            wide = {**_artifact(expanded, True), "adminKey": key, "dryRun": False}
+            expanded_summary = _push(client, wide, deployment, lease, step)
+            transitions.mark_expanded(deployment, expanded)
+            outcomes = migrate.run_steps(client, deployment, todo, keep_going)
+            migrations = [asdict(o) for o in outcomes]
         step("uploading package")
-        started = client.start_push(body)
-        summary = diff_summary(started.get("schemaChange"))
-        step("waiting for schema")
-        client.wait_for_schema(started, on_progress=_progress_saver(deployment, lease))
-        if summary["indexes_total"]:
-            transitions.save_progress(
-                deployment,
-                indexes_ready=summary["indexes_total"],
-                indexes_total=summary["indexes_total"],
-            )
-        step("finishing push")
-        client.finish_push(started)
+        try:
+            summary = _push(client, body, deployment, lease, step)
+        except ConvexError as error:
+            if not todo.migrates or error.category != EXISTING_DATA_CONFLICT:
+                raise
+            # Documents of an older shape arrived after their migration had finished (written
+            # around our functions, e.g. by an import): run the migrations again over every
+            # document, once, then push again.
+            transitions.save_progress(deployment, log_line=error.detail)
+            step("migrating again (documents of an older shape arrived)")
+            client.mutation("migrations:reset", {"names": [s.name for s in todo.steps]})
+            outcomes = migrate.run_steps(client, deployment, todo, keep_going)
+            migrations += [asdict(o) for o in outcomes]
+            step("uploading package again")
+            summary = _push(client, body, deployment, lease, step)
         transitions.mark_pushed(deployment)
+        transitions.mark_contracted(deployment)
         step("recording version")
         lease.keep_alive(force=True)
         _record_version(client, version, deployment.package_hash)
         step("version recorded and verified")
+        if expanded_summary is not None:
+            summary = _merged(expanded_summary, summary)
+        if migrations:
+            summary["migrations"] = migrations
         return summary
+
+
+@sensitive_variables("body")
+def _push(
+    client: ConvexClient,
+    body: dict[str, Any],
+    deployment: Deployment,
+    lease: Lease,
+    step: Callable[[str], None],
+) -> dict[str, Any]:
+    """start_push -> wait_for_schema (progress saved) -> finish_push; the diff summary."""
+    started = client.start_push(body)
+    summary = diff_summary(started.get("schemaChange"))
+    step("waiting for schema")
+    client.wait_for_schema(started, on_progress=_progress_saver(deployment, lease))
+    if summary["indexes_total"]:
+        transitions.save_progress(
+            deployment,
+            indexes_ready=summary["indexes_total"],
+            indexes_total=summary["indexes_total"],
+        )
+    step("finishing push")
+    client.finish_push(started)
+    return summary
+
+
+@sensitive_variables("body")
+def _dry_run(
+    client: ConvexClient,
+    deployment: Deployment,
+    todo: Plan,
+    body: dict[str, Any],
+    step: Callable[[str], None],
+) -> dict[str, Any]:
+    """evaluate_push stages nothing, and counting migrations is a query: the deployment is
+    left exactly as it was. With migrations, the expanded push is what would go first."""
+    step("evaluating push (dry run)")
+    if todo.migrates:
+        expanded = todo.expanded_version or deployment.to_version
+        first = {**_artifact(expanded, True), "adminKey": body["adminKey"], "dryRun": True}
+        summary = diff_summary(client.evaluate_push(first).get("schemaChange"))
+        transitions.save_progress(deployment, log_line=todo.describe())
+        outcomes = migrate.dry_run_steps(client, deployment.connection, todo, deployment=deployment)
+        summary["migrations"] = [asdict(o) for o in outcomes]
+        for o in outcomes:
+            said = f"{o.changed:,} of {o.processed:,} would change" if o.processed else o.note
+            transitions.save_progress(deployment, log_line=f"{o.name}: {o.status}: {said}")
+    else:
+        summary = diff_summary(client.evaluate_push(body).get("schemaChange"))
+    step("dry run evaluated")
+    return {**summary, "dry_run": True}
+
+
+def _merged(first: dict[str, Any], then: dict[str, Any]) -> dict[str, Any]:
+    """The index changes of the expanded push and the target's, as one summary."""
+    merged = {
+        key: sorted(set(first[key]) | set(then[key]))
+        for key in ("indexes_added", "indexes_removed", "indexes_enabled")
+    }
+    merged["indexes_total"] = first["indexes_total"] + then["indexes_total"]
+    return merged
 
 
 def _progress_saver(deployment: Deployment, lease: Lease) -> Any:

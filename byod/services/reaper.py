@@ -15,6 +15,7 @@ from datetime import datetime
 from django.db.models import Q
 from django.utils import timezone
 
+from byod import transitions
 from byod.errors import WORKER_LOST, ByodError
 from byod.models import Deployment, DeploymentStatus
 from byod.services import attempts, lease
@@ -48,6 +49,10 @@ def reap_abandoned_deploys() -> list[Reaped]:
             log.warning("deploy %s: worker lost (lease expired); recording it", deployment.pk)
             error = ByodError(WORKER_LOST, "worker lost: lease expired")
             reaped.append(Reaped(deployment.pk, attempts.record_failure(deployment, error)))
+            # The data migration it was running ends too (a retry resumes from the cursor).
+            transitions.close_interrupted(
+                deployment.connection, "its worker stopped (lease expired).", deployment=deployment
+            )
         finally:
             lease.release(deployment.connection_id, owner)
     return reaped

@@ -17,6 +17,7 @@ disconnected -> pending (reconnect). Deployment statuses: queued -> running -> s
 failed; running -> queued (retry scheduled); queued | running -> failed | cancelled | superseded.
 Health (``health.py``): unknown -> healthy | degraded | unhealthy, with hysteresis, from batches
 of probes.
+Migration runs: running -> succeeded | failed | interrupted.
 """
 
 from __future__ import annotations
@@ -42,14 +43,26 @@ from byod.transitions.deployment import (
     save_progress,
 )
 from byod.transitions.health import Probe, record_probes, release_claim
+from byod.transitions.migration import (
+    close_interrupted,
+    mark_contracted,
+    mark_expanded,
+    migration_failed,
+    migration_interrupted,
+    migration_started,
+    migration_succeeded,
+    save_migration_progress,
+)
 
 __all__ = [
     "Probe",
     "TransitionError",
+    "close_interrupted",
     "connection_created",
     "deploy_queued",
     "event",
     "mark_connected",
+    "mark_contracted",
     "mark_credentials_changed",
     "mark_deploy_cancelled",
     "mark_deploy_failed",
@@ -59,10 +72,16 @@ __all__ = [
     "mark_deploy_superseded",
     "mark_disconnected",
     "mark_error",
+    "mark_expanded",
     "mark_pushed",
+    "migration_failed",
+    "migration_interrupted",
+    "migration_started",
+    "migration_succeeded",
     "note",
     "record",
     "record_probes",
     "release_claim",
+    "save_migration_progress",
     "save_progress",
 ]

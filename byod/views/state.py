@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from byod import package
 from byod.errors import CATEGORIES, Category
-from byod.models import Connection, ConnectionStatus, Deployment
+from byod.models import Connection, ConnectionStatus, Deployment, MigrationRun
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -122,6 +122,20 @@ class PageState:
     @property
     def rows(self) -> list[HistoryRow]:
         return [HistoryRow(d) for d in self.history]
+
+    @property
+    def migration(self) -> MigrationRun | None:
+        """The data migration the running deploy is at, if any."""
+        if self.active is None:
+            return None
+        return self.active.migration_runs.real().running().order_by("-id").first()
+
+    @property
+    def migration_history(self) -> list[MigrationRun]:
+        """The connection's latest data migration runs, newest first (queried when shown)."""
+        if self.connection is None:
+            return []
+        return list(self.connection.migration_runs.order_by("-started_at", "-id")[:HISTORY_LENGTH])
 
     @property
     def index_percent(self) -> int | None:

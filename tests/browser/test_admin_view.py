@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
+from byod import package
 from byod.models import ConnectionStatus
 from tests.browser.fixtures import screenshot
 from tests.fixtures.connections import make_connection, make_deployment
@@ -19,10 +20,11 @@ pytestmark = [pytest.mark.browser]
 def test_an_operator_sees_versions_and_failures_at_a_glance(
     browser_page: Any, live_server: Any, staff: User
 ) -> None:
+    current = package.current_version()
     rows = [
-        ("ann", ConnectionStatus.CONNECTED, 1, ""),
-        ("ben", ConnectionStatus.CONNECTED, 1, ""),
-        ("cat", ConnectionStatus.ERROR, 1, "timeout"),
+        ("ann", ConnectionStatus.CONNECTED, current, ""),
+        ("ben", ConnectionStatus.CONNECTED, current, ""),
+        ("cat", ConnectionStatus.ERROR, current, "timeout"),
         ("dan", ConnectionStatus.ERROR, None, "bad_credentials"),
         ("eve", ConnectionStatus.DEPLOYING, None, ""),
     ]

@@ -91,7 +91,7 @@ def test_it_prints_a_status_table(owner, other_user, capsys) -> None:
     call_command("byod_status")
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["USER", "STATUS", "DEPLOYED", "CURRENT", "LAST", "DEPLOY", "LAST",
-                                "ERROR"]  # fmt: skip
+                                "MIGRATION", "LAST", "ERROR"]  # fmt: skip
     assert lines[1].split()[:3] == ["other", "pending", "-"]
     assert lines[2].split()[:3] == ["owner", "error", "v1"]
     assert "unreachable: We could not reach it." in lines[2]

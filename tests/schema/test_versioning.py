@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from byod.package.migrations import declared
 from byod.package.schema import schema as package_schema
 from byod.package.version import CHANGELOG, CURRENT_VERSION
 from byod.schema import define_schema, define_table, v
@@ -29,7 +30,8 @@ def base() -> object:
 
 
 def test_it_locks_the_current_package_version() -> None:
-    assert check(package_schema, CURRENT_VERSION, CHANGELOG) == []
+    migrations = declared(CURRENT_VERSION).json()
+    assert check(package_schema, CURRENT_VERSION, CHANGELOG, migrations=migrations) == []
     assert locked_export(CURRENT_VERSION) == package_schema.export()
 
 

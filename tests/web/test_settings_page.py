@@ -42,14 +42,17 @@ def test_it_answers_htmx_with_the_state_panel_only(owner: User) -> None:
 
 def test_it_shows_a_connected_deployment_without_its_key(owner: User) -> None:
     changed = timezone.now() - timedelta(days=3)
-    connection = make_connection(owner, key_changed_at=changed, last_deploy_at=timezone.now())
+    current = importlib.import_module("byod.package").current_version()
+    connection = make_connection(
+        owner, key_changed_at=changed, last_deploy_at=timezone.now(), deployed_version=current
+    )
     html = page(owner)
     assert 'data-state="connected"' in html
     assert "quiet-lynx-417" in html and "https://quiet-lynx-417.convex.cloud" in html
     assert "A key is stored, changed" in html
     assert_no_canary(html)
     assert connection.key_ciphertext[:16] not in html  # not even the ciphertext
-    assert "version 1" in html and "up to date" in html
+    assert f"version {current}" in html and "up to date" in html
     for button in ("Redeploy", "Update credentials", "Disconnect"):
         assert button in html
     assert "Update available" not in html

@@ -1,4 +1,4 @@
-"""Build the artifact of the current package version (needs Node), or check it is current."""
+"""Build the artifacts of the current package version (needs Node), or check they are current."""
 
 from __future__ import annotations
 
@@ -9,19 +9,22 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from byod import builds
+from byod.package import history_of
 from byod.package.messages import EMBEDDING_DIMENSIONS
 from byod.package.schema import schema
 from byod.package.version import CHANGELOG, CURRENT_VERSION
-from byod.schema.build import PUSH_REQUEST, BuildError, build
+from byod.schema.build import BuildError, Release, build
 from byod.schema.lint import lint
-from byod.schema.typescript import PROJECT_DIR, schema_ts, write_project
+from byod.schema.tables import Schema
+from byod.schema.typescript import PROJECT_DIR, registry_ts, schema_ts, write_project
 from byod.schema.versioning import check, fingerprint, record_version
 
 
 class Command(BaseCommand):
     help = (
-        "Build byod/builds/v<CURRENT_VERSION>/ with the Convex CLI, regenerate "
-        "byod/convex_project and record the version in the lock file. --check only verifies."
+        "Build byod/builds/v<CURRENT_VERSION>/ (the version's artifact and its expanded one) "
+        "with the Convex CLI, regenerate byod/convex_project and record the version in the "
+        "lock file. --check only verifies."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -43,37 +46,62 @@ class Command(BaseCommand):
         else:
             self._build(options["allow_rewrite"])
 
+    def _release(self) -> tuple[Release, list[dict[str, Any]], list[str]]:
+        """What the current version ships, its declared migrations, and the version guards."""
+        try:
+            history = history_of(schema, CURRENT_VERSION)
+        except KeyError as exc:
+            raise CommandError(f"{exc.args[0]}: build the versions in order.") from exc
+        release = history.release(CURRENT_VERSION)
+        problems = history.problems()
+        if release.expanded is not None:
+            problems += [
+                f"expanded schema of v{CURRENT_VERSION}: {f}"
+                for f in lint(release.expanded, vector_dimensions=EMBEDDING_DIMENSIONS)
+            ]
+        return release, history.declared(CURRENT_VERSION).json(), problems
+
     def _build(self, allow_rewrite: bool) -> None:
         missing = [v for v in range(1, CURRENT_VERSION + 1) if not CHANGELOG.get(v)]
         if missing:
             raise CommandError(f"add a CHANGELOG entry for version(s) {missing} first.")
+        release, migrations, problems = self._release()
+        if problems:
+            raise CommandError("version check:\n" + "\n".join(problems))
         try:
-            changed = record_version(CURRENT_VERSION, schema, allow_rewrite=allow_rewrite)
-            built = build(schema, CURRENT_VERSION, fingerprint(schema))
+            changed = record_version(
+                CURRENT_VERSION, schema, allow_rewrite=allow_rewrite, migrations=migrations
+            )
+            built = build(
+                schema, CURRENT_VERSION, fingerprint(schema, migrations=migrations), release
+            )
         except (ValueError, BuildError) as exc:
             raise CommandError(str(exc)) from exc
-        write_project(PROJECT_DIR, schema, CURRENT_VERSION)
+        write_project(
+            PROJECT_DIR, schema, CURRENT_VERSION, custom_functions=release.custom_functions
+        )
         built.write(builds.version_dir(CURRENT_VERSION))
+        expanded = built.manifest.get("expanded")
         self.stdout.write(
             f"built v{CURRENT_VERSION}: package hash {built.manifest['package_hash']}"
+            + (f", expanded {expanded['package_hash']}" if expanded else "")
             + (" (lock file updated)" if changed else "")
         )
 
     def _check(self) -> None:
-        problems = check(schema, CURRENT_VERSION, CHANGELOG)
-        schema_file = PROJECT_DIR / "convex" / "schema.ts"
-        if not schema_file.is_file() or schema_file.read_text() != schema_ts(
-            schema, CURRENT_VERSION
-        ):
-            problems.append(f"{schema_file} is stale: run `manage.py byod_build`.")
+        release, migrations, problems = self._release()
+        problems += check(schema, CURRENT_VERSION, CHANGELOG, migrations=migrations)
+        problems += _stale_sources(schema, release)
         committed = builds.version_dir(CURRENT_VERSION)
         try:
-            built = build(schema, CURRENT_VERSION, fingerprint(schema))
+            built = build(
+                schema, CURRENT_VERSION, fingerprint(schema, migrations=migrations), release
+            )
         except BuildError as exc:
             raise CommandError(str(exc)) from exc
         with tempfile.TemporaryDirectory() as tmp:
             built.write(Path(tmp))
-            for name in (PUSH_REQUEST, "manifest.json"):
+            for name in built.files():
                 ours = committed / name
                 if not ours.is_file() or ours.read_bytes() != (Path(tmp) / name).read_bytes():
                     problems.append(
@@ -82,10 +110,26 @@ class Command(BaseCommand):
         for version in builds.available_versions():
             try:
                 builds.load_artifact(version)
+                if builds.manifest(version).get("expanded"):
+                    builds.load_artifact(version, expanded=True)
             except builds.ArtifactError as exc:
                 problems.append(str(exc))
         for problem in problems:
             self.stderr.write(problem)
         if problems:
             raise CommandError(f"{len(problems)} problem(s).")
-        self.stdout.write(f"v{CURRENT_VERSION} artifact is current.")
+        self.stdout.write(f"v{CURRENT_VERSION} artifacts are current.")
+
+
+def _stale_sources(schema: Schema, release: Release) -> list[str]:
+    """The generated files of byod/convex_project that differ from what a build writes."""
+    expected = {
+        "schema.ts": schema_ts(schema, CURRENT_VERSION),
+        "migrationRegistry.ts": registry_ts(release.custom_functions),
+    }
+    problems = []
+    for name, text in expected.items():
+        path = PROJECT_DIR / "convex" / name
+        if not path.is_file() or path.read_text() != text:
+            problems.append(f"{path} is stale: run `manage.py byod_build`.")
+    return problems

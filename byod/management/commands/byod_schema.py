@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from byod.package import history_of
 from byod.package.messages import EMBEDDING_DIMENSIONS
 from byod.package.schema import schema as package_schema
 from byod.package.version import CHANGELOG, CURRENT_VERSION
@@ -111,12 +112,21 @@ class Command(BaseCommand):
 
     def do_check(self, options: dict[str, Any]) -> None:
         problems = [str(f) for f in lint(package_schema, vector_dimensions=EMBEDDING_DIMENSIONS)]
-        problems += check(package_schema, CURRENT_VERSION, CHANGELOG)
+        try:
+            history = history_of(package_schema, CURRENT_VERSION)
+        except KeyError as exc:
+            raise CommandError(f"{exc.args[0]}; known versions are in the lock file.") from exc
+        problems += history.problems()
+        migrations = history.declared(CURRENT_VERSION).json()
+        problems += check(package_schema, CURRENT_VERSION, CHANGELOG, migrations=migrations)
         for problem in problems:
             self.stderr.write(problem)
         if problems:
             raise CommandError(f"{len(problems)} problem(s).")
-        self.stdout.write(f"schema package v{CURRENT_VERSION}: lint clean, version locked.")
+        self.stdout.write(
+            f"schema package v{CURRENT_VERSION}: lint clean, every version's changes covered, "
+            "version locked."
+        )
 
 
 def _add_module_argument(parser: CommandParser, more_help: str = "") -> None:

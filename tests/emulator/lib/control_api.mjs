@@ -23,6 +23,7 @@ async function configure({ dep, req }) {
   if (body.backfillMs !== undefined) dep.backfillMs = Number(body.backfillMs);
   // A new deploy key for the same deployment (the old one stops working), as after rotation.
   if (typeof body.adminKey === "string" && body.adminKey.length > 0) dep.adminKey = body.adminKey;
+  if (body.transactionLimits !== undefined) setTransactionLimits(dep, body.transactionLimits);
   return dep.info();
 }
 
@@ -41,6 +42,35 @@ async function setState({ dep, req }) {
   return dep.info();
 }
 
+// true: Convex's limits; an object: some of them lowered (e.g. {documentsWritten: 50}) so a test
+// can reach one; false: none. The next function call runs on a runtime built with them.
+const LIMITS = [
+  "bytesRead",
+  "bytesWritten",
+  "documentsRead",
+  "documentsWritten",
+  "databaseQueries",
+];
+function setTransactionLimits(dep, limits) {
+  const valid =
+    typeof limits === "boolean" ||
+    (limits !== null &&
+      typeof limits === "object" &&
+      !Array.isArray(limits) &&
+      Object.entries(limits).every(
+        ([k, n]) => LIMITS.includes(k) && Number.isInteger(n) && n >= 0,
+      ));
+  if (!valid) {
+    throw new HttpError(
+      400,
+      "InvalidTransactionLimits",
+      `transactionLimits is true, false or an object of non-negative integers (${LIMITS.join(", ")}).`,
+    );
+  }
+  dep.transactionLimits = limits;
+  dep.dropRuntime();
+}
+
 async function addFault({ dep, req }) {
   const body = await readJson(req);
   setFault(dep, body.endpoint, body.fault ?? {});
@@ -53,6 +83,20 @@ async function insertDocument({ dep, req, params }) {
   if (!IDENTIFIER.test(params.table))
     throw new HttpError(400, "InvalidTableName", `Invalid table name ${params.table}`);
   return dep.store.insertUnchecked(params.table, jsonToConvex(body.document ?? body));
+}
+
+// Many documents at once, unchecked like insertDocument, so tests can load thousands quickly:
+// {documents: [...]} -> {inserted, ids}.
+async function insertDocuments({ dep, req, params }) {
+  const body = await readJson(req);
+  if (!IDENTIFIER.test(params.table))
+    throw new HttpError(400, "InvalidTableName", `Invalid table name ${params.table}`);
+  if (!Array.isArray(body.documents))
+    throw new HttpError(400, "InvalidDocuments", "documents must be an array of objects.");
+  const ids = body.documents.map(
+    (d) => dep.store.insertUnchecked(params.table, jsonToConvex(d))._id,
+  );
+  return { inserted: ids.length, ids };
 }
 
 // Patterns are over the decoded, non-empty parts after /_emulator/; a trailing "*" ignores any
@@ -86,6 +130,7 @@ const ROUTES = [
   route(["GET"], "deployments/:name/tables/:table/documents/*", ({ dep, params }) =>
     dep.documentsOf(params.table).map((d) => convexToJson(d)),
   ),
+  route(["POST"], "deployments/:name/tables/:table/bulk", insertDocuments, { status: 201 }),
   route(["POST"], "deployments/:name/tables/:table/documents/*", insertDocument, { status: 201 }),
 ];
 

@@ -96,12 +96,18 @@ function bindToStore(db, store) {
 }
 
 // A convexTest() instance (public API from here on: t.query, t.mutation, t.action, t.run) whose
-// database is `store`.
-export function createRuntime(schemaDefinition, modules, store) {
+// database is `store`. `transactionLimits` is convex-test's public option: true enforces Convex's
+// per-transaction limits, an object overrides some of them, false enforces none.
+export function createRuntime(
+  schemaDefinition,
+  modules,
+  store,
+  { transactionLimits = false } = {},
+) {
   const { convexTest } = loaded.module ?? {};
   const DatabaseFake = databaseFake();
   const { value: t, created } = catchDatabases(DatabaseFake, () =>
-    convexTest(schemaDefinition, modules),
+    convexTest({ schema: schemaDefinition, modules, transactionLimits }),
   );
   if (created.length !== 1) {
     throw new Error(

@@ -63,6 +63,9 @@ class Deployment {
     // "running", "paused" (functions refuse to run; the key still checks) or "deleted" (every
     // request answers 404 DeploymentNotFound, as for a cloud deployment that was deleted).
     this.state = "running";
+    // Convex's per-transaction limits, enforced by convex-test (lib/functions.mjs words their
+    // errors as the backend does): true for Convex's own, or an object overriding some of them.
+    this.transactionLimits = true;
     this.server = null;
     this.port = null;
   }
@@ -94,6 +97,7 @@ class Deployment {
       activeSchema: this.active?.schema ?? null,
       activeModules: this.active ? [...this.active.modules.keys()] : [],
       backfillMs: this.backfillMs,
+      transactionLimits: this.transactionLimits,
       faults: Object.fromEntries(this.faults),
       state: this.state,
     };
@@ -158,7 +162,9 @@ class Deployment {
       }
     }
     if (this.runtime) return this.runtime; // a concurrent request got there first
-    this.runtime = createRuntime(schemaDefinition, modules, this.store);
+    this.runtime = createRuntime(schemaDefinition, modules, this.store, {
+      transactionLimits: this.transactionLimits,
+    });
     return this.runtime;
   }
 }

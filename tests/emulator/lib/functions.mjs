@@ -27,6 +27,44 @@ globalThis.console = new Proxy(globalThis.console, {
   },
 });
 
+// convex-test enforces Convex's per-transaction limits with its own words; the backend's
+// (crates/database/src/reads.rs and writes.rs) are these. Function code sees them as plain Errors.
+const OVER_LIMIT_HELP =
+  "Consider using smaller limits in your queries, paginating your queries, or using indexed " +
+  "queries with a selective index range expressions.";
+const LIMIT_MESSAGES = [
+  [
+    /^Scanned too many documents in a single function execution \(limit: (\d+)\)/,
+    (n) =>
+      `Too many documents read in a single function execution (limit: ${n}). ${OVER_LIMIT_HELP}`,
+  ],
+  [
+    /^Read too much data in a single function execution \(limit: (\d+) bytes\)/,
+    (n) =>
+      `Too many bytes read in a single function execution (limit: ${n} bytes). ${OVER_LIMIT_HELP}`,
+  ],
+  [
+    /^Too many index ranges read in a single function execution \(limit: (\d+)\)/,
+    (n) => `Too many reads in a single function execution (limit: ${n}). ${OVER_LIMIT_HELP}`,
+  ],
+  [
+    /^Wrote too many documents in a single function execution \(limit: (\d+)\)/,
+    (n) => `Too many writes in a single function execution (limit: ${n})`,
+  ],
+  [
+    /^Wrote too much data in a single function execution \(limit: (\d+) bytes\)/,
+    (n) => `Too many bytes written in a single function execution (limit: ${n} bytes)`,
+  ],
+];
+
+function backendMessage(message) {
+  for (const [pattern, word] of LIMIT_MESSAGES) {
+    const match = pattern.exec(message);
+    if (match) return word(match[1]);
+  }
+  return message;
+}
+
 function parseFunctionPath(p) {
   if (typeof p !== "string" || p.length === 0) return null;
   let [modulePath, name] = p.includes(":") ? p.split(":", 2) : [p, "default"];
@@ -97,7 +135,7 @@ async function runFunctionInner(dep, { path: fnPath, args, kind, isAdmin, paused
     }
     return {
       status: "error",
-      errorMessage: `Uncaught ${e?.name ?? "Error"}: ${e?.message ?? e}`,
+      errorMessage: `Uncaught ${e?.name ?? "Error"}: ${backendMessage(String(e?.message ?? e))}`,
     };
   }
 }
