@@ -22,6 +22,9 @@ def site(settings) -> None:
     settings.BYOD_SITE_URL = "https://byod.example.com"
 
 
+CURRENT = package.current_version()
+
+
 def sent_to(address: str) -> list[str]:
     return [m.subject for m in mail.outbox if address in m.to]
 
@@ -34,7 +37,7 @@ def outbox_twice() -> None:
 
 def test_it_tells_the_user_once_that_a_version_was_applied(deployed: Connection) -> None:
     outbox_twice()
-    assert sent_to("owner@example.com") == ["Your database now runs version 1"]
+    assert sent_to("owner@example.com") == [f"Your database now runs version {CURRENT}"]
     [message] = mail.outbox
     assert "https://byod.example.com/database/" in message.body
     assert "https://byod.example.com/database/#notifications" in message.body  # the opt-out
@@ -50,7 +53,7 @@ def test_it_tells_the_user_once_that_a_deploy_failed_for_good(
     canary_deployment.set_fault("deploy2/wait_for_schema", schema_failure="messages")
     run_deploy(deployment.pk)
     outbox_twice()
-    assert sent_to("owner@example.com") == ["Deploying version 1 to your database failed"]
+    assert sent_to("owner@example.com") == [f"Deploying version {CURRENT} to your database failed"]
     assert "messages" in mail.outbox[0].body
     assert_no_canary(mail.outbox[0].body, mail.outbox[0].alternatives[0][0])
 
@@ -67,7 +70,7 @@ def test_it_tells_the_user_when_health_goes_and_comes_back(
     check(deployed)
     outbox_twice()
     assert sent_to("owner@example.com") == [
-        "Your database now runs version 1",
+        f"Your database now runs version {CURRENT}",
         "Your database needs attention",
         "Your database is healthy again",
     ]
@@ -90,11 +93,14 @@ def test_it_announces_a_new_version_once(
     deployed: Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     notify.run_outbox()
-    monkeypatch.setattr(package, "current_version", lambda: 2)
-    monkeypatch.setattr(package, "changelog", lambda: {1: "first", 2: "tags on notes"})
+    new = CURRENT + 1
+    monkeypatch.setattr(package, "current_version", lambda: new)
+    monkeypatch.setattr(
+        package, "changelog", lambda: {**package.version.CHANGELOG, new: "tags on notes"}
+    )
     outbox_twice()
-    assert sent_to("owner@example.com")[-1] == "Version 2 is available for your database"
-    assert "v2: tags on notes" in mail.outbox[-1].body
+    assert sent_to("owner@example.com")[-1] == f"Version {new} is available for your database"
+    assert f"v{new}: tags on notes" in mail.outbox[-1].body
     assert len(mail.outbox) == 2
 
 

@@ -8,6 +8,7 @@ import re
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
+from byod import package
 from byod.models import Connection
 from byod.services.health import check_connections
 from tests.fixtures.canary import assert_no_canary
@@ -54,7 +55,8 @@ def test_it_shows_drift_with_a_redeploy_button(
     check(deployed)
     html = owner_client.get(PAGE).content.decode()
     assert badge(html) == "drift"
-    assert "runs something other than our version 1: redeploy to fix" in html
+    current = package.current_version()
+    assert f"runs something other than our version {current}: redeploy to fix" in html
     assert 'action="/database/redeploy/"' in html
 
 
