@@ -1,5 +1,5 @@
 """Rows of the control plane, one module per kind: connections, deploy attempts, the audit trail,
-the history of data migrations.
+the history of data migrations, rollouts.
 
 Status fields are changed only through ``byod.transitions`` (which also writes the Event);
 other code reads them and may update progress fields.
@@ -25,9 +25,19 @@ from byod.models.event import Event
 from byod.models.health import Health
 from byod.models.migration_run import MigrationDirection, MigrationRun, MigrationRunStatus
 from byod.models.notification import Notification, NotificationKind, NotificationStatus, Outbox
+from byod.models.rollout import (
+    FINISHED_ROLLOUT_STATUSES,
+    MemberState,
+    Rollout,
+    RolloutDriver,
+    RolloutMember,
+    RolloutQuerySet,
+    RolloutStatus,
+)
 
 __all__ = [
     "ACTIVE_DEPLOYMENT_STATUSES",
+    "FINISHED_ROLLOUT_STATUSES",
     "TERMINAL_DEPLOYMENT_STATUSES",
     "Connection",
     "ConnectionQuerySet",
@@ -38,6 +48,7 @@ __all__ = [
     "DeploymentTrigger",
     "Event",
     "Health",
+    "MemberState",
     "MigrationDirection",
     "MigrationRun",
     "MigrationRunStatus",
@@ -45,5 +56,10 @@ __all__ = [
     "NotificationKind",
     "NotificationStatus",
     "Outbox",
+    "Rollout",
+    "RolloutDriver",
+    "RolloutMember",
+    "RolloutQuerySet",
+    "RolloutStatus",
     "outdated_q",
 ]

@@ -86,6 +86,15 @@ class Deployment(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The rollout this deploy serves (trigger "rollout"), and its wave there (0: the canary).
+    rollout = models.ForeignKey(
+        "byod.Rollout",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deployments",
+    )
+    wave = models.PositiveIntegerField(null=True, blank=True)
 
     objects = DeploymentQuerySet.as_manager()
 
@@ -94,6 +103,7 @@ class Deployment(models.Model):
         indexes = [
             models.Index(fields=["connection", "-created_at"], name="byod_dep_conn_created_idx"),
             models.Index(fields=["status", "next_attempt_at"], name="byod_dep_status_next_idx"),
+            models.Index(fields=["rollout", "status"], name="byod_dep_rollout_status_idx"),
         ]
         constraints = [
             # At most one deploy in flight per connection, enforced by the database.

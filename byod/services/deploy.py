@@ -29,7 +29,7 @@ from django_tasks_db.models import DBTaskResult
 from byod import builds, keys, package, transitions
 from byod.errors import INTERNAL_ERROR, ByodError, LeaseLost
 from byod.inputs import parse_url
-from byod.models import Connection, Deployment, DeploymentStatus, DeploymentTrigger
+from byod.models import Connection, Deployment, DeploymentStatus, DeploymentTrigger, Rollout
 from byod.services import attempts, lease, reaper
 from byod.services.push import Stopped, push_package
 
@@ -56,6 +56,8 @@ def request_deploy(
     version: int | None = None,
     dry_run: bool = False,
     supersede: bool = False,
+    rollout: Rollout | None = None,
+    wave: int | None = None,
 ) -> Deployment:
     """Queue a deploy of `version` (default: the package's current one) to `connection`.
 
@@ -64,7 +66,8 @@ def request_deploy(
     is set (the destination changed) or when a person asks while a retry waits for its time.
     The task is enqueued once the transaction commits. Raises `TransitionError` for a
     disconnected connection and `ArtifactError` for a version that has no build (both
-    kinds of `ByodError`).
+    kinds of `ByodError`). A deploy of a `rollout` is not enqueued: the rollout's drivers
+    start it themselves (`begin`), so that they can count what runs.
     """
     if trigger not in DeploymentTrigger.values:
         raise ValueError(f"unknown deploy trigger {trigger!r}")
@@ -93,6 +96,8 @@ def request_deploy(
                     dry_run=dry_run,
                     requested_by=actor,
                     max_attempts=settings.BYOD_DEPLOY_MAX_ATTEMPTS,
+                    rollout=rollout,
+                    wave=wave,
                 )
         except IntegrityError:
             # Another request queued one between our read and our insert.
@@ -101,8 +106,9 @@ def request_deploy(
                 raise
             return existing
         transitions.deploy_queued(deployment, actor=actor)
-        deployment_id = deployment.pk
-        transaction.on_commit(lambda: enqueue_deploy(deployment_id))
+        if rollout is None:
+            deployment_id = deployment.pk
+            transaction.on_commit(lambda: enqueue_deploy(deployment_id))
     return deployment
 
 
@@ -121,11 +127,13 @@ def enqueue_deploy(deployment_id: int, *, run_after: datetime | None = None) -> 
 
 def run_deploy(deployment_id: int) -> None:
     """Run one attempt of a queued deploy (what the task runs). Safe to call twice."""
-    _reap_now_and_then()
+    reap_now_and_then()
     deployment = Deployment.objects.select_related("connection__user").filter(pk=deployment_id)
     found = deployment.first()
     if found is None or found.status != DeploymentStatus.QUEUED:
         return
+    if found.rollout_id is not None:
+        return  # the rollout's drivers run it (an old task row from before it joined one)
     now = timezone.now()
     if found.next_attempt_at is not None and found.next_attempt_at > now:
         return  # an early duplicate: the task enqueued for next_attempt_at will run it
@@ -149,6 +157,29 @@ def run_deploy(deployment_id: int) -> None:
         lease.release(connection_id, owner)
     if stopped:
         _hand_over(connection_id)
+
+
+def begin(deployment: Deployment, owner: str) -> bool:
+    """Start a queued deploy for `owner`: take the lease, mark it running. For callers that
+    count what runs in the same transaction (a rollout's drivers); False if it cannot start."""
+    if not lease.take(deployment.connection_id, owner):
+        return False
+    try:
+        transitions.mark_deploy_running(deployment, worker=owner)
+    except transitions.TransitionError:
+        lease.release(deployment.connection_id, owner)
+        return False
+    return True
+
+
+def carry_on(deployment: Deployment, owner: str) -> None:
+    """Run the attempt of a deploy `begin` started, and let go of the lease."""
+    try:
+        stopped = _attempt(deployment, lease.Lease(deployment.connection_id, owner))
+    finally:
+        lease.release(deployment.connection_id, owner)
+    if stopped:
+        _hand_over(deployment.connection_id)
 
 
 def _hand_over(connection_id: int) -> None:
@@ -183,7 +214,7 @@ def _attempt(deployment: Deployment, held: lease.Lease) -> bool:
     except ByodError as error:
         log.info("deploy %s failed: %s", deployment.pk, error.detail)
         retry_at = attempts.record_failure(deployment, error)
-        if retry_at is not None:
+        if retry_at is not None and deployment.rollout_id is None:
             transaction.on_commit(lambda: enqueue_deploy(deployment.pk, run_after=retry_at))
         return False
     except Exception:
@@ -207,7 +238,7 @@ def reap_and_retry() -> list[reaper.Reaped]:
     reaped = reaper.reap_abandoned_deploys()
     for entry in reaped:
         _close_abandoned_task_rows(entry.deployment_id)
-        if entry.retry_at is not None:
+        if entry.retry_at is not None and entry.rollout_id is None:
             enqueue_deploy(entry.deployment_id, run_after=entry.retry_at)
     return reaped
 
@@ -236,7 +267,7 @@ def _watch_time() -> datetime:
 _last_reap = [0.0]
 
 
-def _reap_now_and_then() -> None:
+def reap_now_and_then() -> None:
     """Reap before a run, at most every few seconds per process (it is one query each time)."""
     now = time.monotonic()
     if now - _last_reap[0] >= REAP_EVERY_SECONDS:

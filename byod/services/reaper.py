@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 class Reaped:
     deployment_id: int
     retry_at: datetime | None  # None: failed for good
+    rollout_id: int | None = None  # a rollout's drivers run its retries
 
 
 def reap_abandoned_deploys() -> list[Reaped]:
@@ -48,7 +49,8 @@ def reap_abandoned_deploys() -> list[Reaped]:
                 continue
             log.warning("deploy %s: worker lost (lease expired); recording it", deployment.pk)
             error = ByodError(WORKER_LOST, "worker lost: lease expired")
-            reaped.append(Reaped(deployment.pk, attempts.record_failure(deployment, error)))
+            retry_at = attempts.record_failure(deployment, error)
+            reaped.append(Reaped(deployment.pk, retry_at, deployment.rollout_id))
             # The data migration it was running ends too (a retry resumes from the cursor).
             transitions.close_interrupted(
                 deployment.connection, "its worker stopped (lease expired).", deployment=deployment

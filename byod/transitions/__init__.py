@@ -18,6 +18,7 @@ failed; running -> queued (retry scheduled); queued | running -> failed | cancel
 Health (``health.py``): unknown -> healthy | degraded | unhealthy, with hysteresis, from batches
 of probes.
 Migration runs: running -> succeeded | failed | interrupted.
+Rollouts (``rollout.py``): planned -> running <-> paused; running -> completed; -> aborted.
 """
 
 from __future__ import annotations
@@ -53,6 +54,14 @@ from byod.transitions.migration import (
     migration_succeeded,
     save_migration_progress,
 )
+from byod.transitions.rollout import (
+    rollout_aborted,
+    rollout_completed,
+    rollout_paused,
+    rollout_resumed,
+    rollout_started,
+    wave_reached,
+)
 
 __all__ = [
     "Probe",
@@ -82,6 +91,12 @@ __all__ = [
     "record",
     "record_probes",
     "release_claim",
+    "rollout_aborted",
+    "rollout_completed",
+    "rollout_paused",
+    "rollout_resumed",
+    "rollout_started",
     "save_migration_progress",
     "save_progress",
+    "wave_reached",
 ]

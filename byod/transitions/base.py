@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from byod.errors import NotAllowed
-from byod.models import Connection, Deployment, Event
+from byod.models import Connection, Deployment, Event, Rollout
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -66,7 +66,7 @@ def record(
 
 
 def _move(
-    obj: Connection | Deployment,
+    obj: Connection | Deployment | Rollout,
     *,
     allowed_from: tuple[str, ...],
     to: str,

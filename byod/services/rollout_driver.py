@@ -1,0 +1,326 @@
+"""Where a rollout runs: drivers on the task workers claim connections and deploy them.
+
+A rollout started (or resumed) enqueues one `drive_task` per driver slot and a watchdog. A
+driver holds its slot's lease (a RolloutDriver row) and runs up to max_in_flight / drivers
+deploys at once in threads of its worker process: a `db_worker` runs one task at a time, so
+threads are how one process keeps many deploys waiting on the network at once.
+
+Every claim happens in one transaction that locks the rollout row (PostgreSQL: SELECT ... FOR
+UPDATE; SQLite: the write lock of an IMMEDIATE transaction), counts the rollout's running
+deploys and starts at most the difference to max_in_flight: the limit holds across any number
+of processes and machines. A claim takes, in order: retries that are due, then the next
+connections of the lowest wave still waiting, never a later wave while an earlier one has a
+deploy queued or running. A connection already on the version and package hash is skipped.
+Starting a deploy takes its connection's lease and marks it running in the same transaction,
+so no two workers ever deploy one connection at once.
+
+A driver whose process died stops renewing its slot's lease; its deploys' leases expire too.
+The reaper records those as `worker_lost` and leaves their retries to the drivers, and
+whoever notices the dead slot (another driver, the watchdog) enqueues a replacement.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import datetime, timedelta
+
+from django.db import close_old_connections, connections, transaction
+from django.db.models import Count, Min, Q
+from django.tasks import task
+from django.utils import timezone
+
+from byod import transitions
+from byod.errors import ByodError
+from byod.models import (
+    ACTIVE_DEPLOYMENT_STATUSES,
+    Deployment,
+    DeploymentStatus,
+    DeploymentTrigger,
+    MemberState,
+    Rollout,
+    RolloutDriver,
+    RolloutMember,
+    RolloutStatus,
+)
+from byod.services import deploy, lease
+
+log = logging.getLogger(__name__)
+
+IDLE_SECONDS = 0.2  # how often a driver with nothing running looks for work again
+
+
+# --- starting drivers ------------------------------------------------------------------------
+
+
+def launch(rollout: Rollout) -> None:
+    """Enqueue the rollout's drivers and its watchdog once the transaction commits."""
+    slots = [RolloutDriver(rollout=rollout, slot=s) for s in range(rollout.drivers)]
+    RolloutDriver.objects.bulk_create(slots, ignore_conflicts=True)
+    rollout_id, count = rollout.pk, rollout.drivers
+
+    def enqueue() -> None:
+        for slot in range(count):
+            drive_task.enqueue(rollout_id, slot)
+        watch_rollout_task.using(run_after=_watch_time()).enqueue(rollout_id)
+
+    transaction.on_commit(enqueue)
+
+
+def revive_dead_drivers(rollout_id: int) -> int:
+    """Enqueue a driver for each slot whose lease expired (its process died); how many."""
+    now = timezone.now()
+    expired = RolloutDriver.objects.filter(rollout_id=rollout_id).filter(
+        Q(expires_at__lt=now) | Q(expires_at__isnull=True)
+    )
+    revived = 0
+    for slot in expired.values_list("slot", flat=True):
+        # Reserve the slot for the replacement (owner "", a fresh expiry), so the next look
+        # does not enqueue another one while this one waits for a free worker.
+        reserved = (
+            RolloutDriver.objects.filter(rollout_id=rollout_id, slot=slot)
+            .filter(Q(expires_at__lt=now) | Q(expires_at__isnull=True))
+            .update(owner="", expires_at=now + timedelta(seconds=lease.lease_seconds()))
+        )
+        if reserved:
+            log.warning("rollout %s: driver %s is gone; starting another", rollout_id, slot)
+            drive_task.enqueue(rollout_id, slot)
+            revived += 1
+    return revived
+
+
+def _take_slot(rollout_id: int, slot: int, owner: str) -> bool:
+    now = timezone.now()
+    free = Q(owner="") | Q(expires_at__lt=now) | Q(expires_at__isnull=True)
+    taken = (
+        RolloutDriver.objects.filter(rollout_id=rollout_id, slot=slot)
+        .filter(free)
+        .update(owner=owner, expires_at=now + timedelta(seconds=lease.lease_seconds()))
+    )
+    return taken == 1
+
+
+def _renew_slot(rollout_id: int, slot: int, owner: str) -> bool:
+    expires = timezone.now() + timedelta(seconds=lease.lease_seconds())
+    renewed = RolloutDriver.objects.filter(rollout_id=rollout_id, slot=slot, owner=owner).update(
+        expires_at=expires
+    )
+    return renewed == 1
+
+
+def _release_slot(rollout_id: int, slot: int, owner: str) -> None:
+    # Expired at once: a driver enqueued later (resume) may take it, the watchdog sees it idle.
+    RolloutDriver.objects.filter(rollout_id=rollout_id, slot=slot, owner=owner).update(
+        owner="", expires_at=timezone.now()
+    )
+
+
+# --- one driver --------------------------------------------------------------------------------
+
+
+def drive(rollout_id: int, slot: int) -> None:
+    """Run the rollout's deploys in this process until it is finished, paused or aborted."""
+    owner = lease.new_owner()
+    if not _take_slot(rollout_id, slot, owner):
+        return  # another live driver holds this slot
+    rollout = Rollout.objects.filter(pk=rollout_id).first()
+    if rollout is None:
+        return
+    threads = max(1, math.ceil(rollout.max_in_flight / max(1, rollout.drivers)))
+    renew_every = lease.lease_seconds() / 3
+    renewed = time.monotonic()
+    running: set[Future[None]] = set()
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"rollout{rollout_id}")
+    try:
+        while True:
+            if time.monotonic() - renewed > renew_every:
+                if not _renew_slot(rollout_id, slot, owner):
+                    log.warning("rollout %s: driver %s lost its slot", rollout_id, slot)
+                    break
+                renewed = time.monotonic()
+                revive_dead_drivers(rollout_id)
+            deploy.reap_now_and_then()
+            status, claimed = claim(rollout_id, threads - len(running), owner)
+            for deployment in claimed:
+                running.add(pool.submit(_run_in_thread, deployment, owner))
+            if running:
+                done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+                running -= done
+                for future in done:
+                    future.result()  # a bug in our code should not be silent
+            elif status != RolloutStatus.RUNNING:
+                break
+            else:
+                time.sleep(IDLE_SECONDS)
+    finally:
+        pool.shutdown(wait=True)
+        _release_slot(rollout_id, slot, owner)
+
+
+def _run_in_thread(deployment: Deployment, owner: str) -> None:
+    close_old_connections()
+    try:
+        deploy.carry_on(deployment, owner)
+    except Exception:  # recorded on the row as internal_error by the deploy service
+        log.exception("rollout deploy %s raised", deployment.pk)
+    finally:
+        connections.close_all()  # this thread's connections only
+
+
+# --- claiming --------------------------------------------------------------------------------
+
+
+def claim(rollout_id: int, want: int, owner: str) -> tuple[str, list[Deployment]]:
+    """Start up to `want` deploys of the rollout within its in-flight limit; returns the
+    rollout's status and the deploys started (running, leases held by `owner`)."""
+    with transaction.atomic():
+        rollout = Rollout.objects.select_for_update().filter(pk=rollout_id).first()
+        if rollout is None:
+            return RolloutStatus.ABORTED, []
+        if rollout.status != RolloutStatus.RUNNING or want < 1:
+            return rollout.status, []
+        mine = Deployment.objects.filter(rollout_id=rollout_id)
+        active = mine.filter(status__in=ACTIVE_DEPLOYMENT_STATUSES).aggregate(
+            running=Count("pk", filter=Q(status=DeploymentStatus.RUNNING)),
+            queued=Count("pk", filter=Q(status=DeploymentStatus.QUEUED)),
+            lowest=Min("wave"),
+        )
+        free = min(want, rollout.max_in_flight - active["running"])
+        if free < 1:
+            return rollout.status, []
+        if _stop_rule_hit(rollout):
+            return rollout.status, []
+        started = _due_retries(rollout, free, owner) if active["queued"] else []
+        free -= len(started)
+        if free > 0:
+            started += _next_members(rollout, free, owner, active["lowest"])
+        if not started and not active["running"] and not active["queued"]:
+            if not RolloutMember.objects.filter(
+                rollout_id=rollout_id, state=MemberState.PENDING
+            ).exists():
+                transitions.rollout_completed(rollout)
+        return rollout.status, started
+
+
+def _due_retries(rollout: Rollout, free: int, owner: str) -> list[Deployment]:
+    now = timezone.now()
+    due = (
+        Deployment.objects.filter(rollout=rollout, status=DeploymentStatus.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .select_related("connection__user")
+        .order_by("wave", "pk")[:free]
+    )
+    return [d for d in due if deploy.begin(d, owner)]
+
+
+def _next_members(
+    rollout: Rollout, free: int, owner: str, lowest_active: int | None
+) -> list[Deployment]:
+    pending = RolloutMember.objects.filter(rollout=rollout, state=MemberState.PENDING)
+    wave = pending.aggregate(wave=Min("wave"))["wave"]
+    if wave is None or (lowest_active is not None and lowest_active < wave):
+        return []  # nothing left, or the earlier wave still has deploys queued or running
+    if wave > rollout.current_wave:
+        transitions.wave_reached(rollout, wave)
+    members = (
+        pending.filter(wave=wave)
+        .exclude(connection__deployments__status__in=ACTIVE_DEPLOYMENT_STATUSES)
+        .select_related("connection__user")
+        .order_by("position")[:free]
+    )
+    started: list[Deployment] = []
+    for member in members:
+        connection = member.connection
+        if (
+            connection.deployed_version == rollout.version
+            and connection.deployed_package_hash == rollout.package_hash
+        ):
+            member.state = MemberState.SKIPPED
+            member.save(update_fields=["state"])
+            continue
+        try:
+            deployment = deploy.request_deploy(
+                connection,
+                trigger=DeploymentTrigger.ROLLOUT,
+                version=rollout.version,
+                rollout=rollout,
+                wave=wave,
+            )
+        except ByodError as error:  # disconnected meanwhile: nothing to deploy to
+            log.info("rollout %s: skipping connection %s: %s", rollout.pk, connection.pk, error)
+            member.state = MemberState.SKIPPED
+            member.save(update_fields=["state"])
+            continue
+        member.state = MemberState.STARTED
+        member.deployment = deployment
+        member.save(update_fields=["state", "deployment"])
+        if deployment.rollout_id == rollout.pk and deploy.begin(deployment, owner):
+            started.append(deployment)
+    return started
+
+
+def _stop_rule_hit(rollout: Rollout) -> bool:
+    """Pause the rollout if its current wave's failures reached the stop rule."""
+    if rollout.stop_failures is None and rollout.stop_failure_percent is None:
+        return False
+    wave = rollout.current_wave
+    failed = Deployment.objects.filter(
+        rollout=rollout, wave=wave, status=DeploymentStatus.FAILED
+    ).count()
+    if rollout.accepted_wave == wave:
+        failed -= rollout.accepted_failures
+    if failed <= 0:
+        return False
+    planned = (
+        RolloutMember.objects.filter(rollout=rollout, wave=wave)
+        .exclude(state=MemberState.SKIPPED)
+        .count()
+    )
+    by_count = rollout.stop_failures is not None and failed >= rollout.stop_failures
+    by_rate = rollout.stop_failure_percent is not None and (
+        failed * 100 >= rollout.stop_failure_percent * max(1, planned)
+    )
+    if not (by_count or by_rate):
+        return False
+    name = "the canary" if wave == 0 else f"wave {wave}"
+    transitions.rollout_paused(
+        rollout, reason=f"stop rule: {failed} of {planned} deploys of {name} failed"
+    )
+    return True
+
+
+# --- the watchdog ----------------------------------------------------------------------------
+
+
+def _watch_time() -> datetime:
+    return timezone.now() + timedelta(seconds=lease.lease_seconds())
+
+
+def watch_rollout(rollout_id: int) -> None:
+    """Reap deploys of dead workers, replace dead drivers, look again later while needed."""
+    deploy.reap_and_retry()
+    rollout = Rollout.objects.filter(pk=rollout_id).first()
+    if rollout is None or rollout.is_finished:
+        return
+    if rollout.status == RolloutStatus.RUNNING:
+        revive_dead_drivers(rollout_id)
+    elif not rollout.deployments.filter(status=DeploymentStatus.RUNNING).exists():
+        return  # paused and quiet: resuming starts drivers and a watchdog again
+    watch_rollout_task.using(run_after=_watch_time()).enqueue(rollout_id)
+
+
+# --- tasks -----------------------------------------------------------------------------------
+
+
+@task()
+def drive_task(rollout_id: int, slot: int) -> None:
+    """Run one driver slot of a rollout until the rollout stops needing it."""
+    drive(rollout_id, slot)
+
+
+@task()
+def watch_rollout_task(rollout_id: int) -> None:
+    """Now and then while a rollout runs: reap dead workers' deploys, replace dead drivers."""
+    watch_rollout(rollout_id)
