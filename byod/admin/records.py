@@ -46,7 +46,7 @@ class DeploymentAdmin(ReadOnlyAdmin):
         "created_at",
         "duration_display",
     )
-    list_filter = ("status", "trigger", "dry_run", "to_version", "error_category")
+    list_filter = ("status", "trigger", "dry_run", "to_version", "error_category", "rollout")
     list_select_related = ("connection__user",)
     search_fields = ("connection__user__username", "connection__deployment_name")
     ordering = ("-created_at", "-id")

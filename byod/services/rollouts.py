@@ -277,3 +277,26 @@ def latest_unfinished() -> Rollout | None:
 
 
 STATUS_WORDS = dict(RolloutStatus.choices)
+
+
+def aborted_note(connection: Connection) -> str:
+    """A plain note for a user whom an aborted rollout did not update ("" if none applies)."""
+    member = (
+        RolloutMember.objects.filter(connection=connection)
+        .select_related("rollout")
+        .order_by("-rollout_id")
+        .first()
+    )
+    if member is None or member.rollout.status != RolloutStatus.ABORTED:
+        return ""
+    target = member.rollout.version
+    if connection.deployed_version is not None and connection.deployed_version >= target:
+        return ""
+    if member.state not in (MemberState.PENDING, MemberState.CANCELLED):
+        return ""  # its deploy ran: the deploy's own outcome says what happened
+    stays = (
+        f"You stay on version {connection.deployed_version}, which keeps working"
+        if connection.deployed_version is not None
+        else "Nothing was changed in your database"
+    )
+    return f"The update to version {target} was stopped before it reached your database. {stays}."
