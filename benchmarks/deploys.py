@@ -112,13 +112,14 @@ def bench(options: argparse.Namespace) -> None:
         emulator.stop()
 
 
-def official_cli(deployments: list[Any], latency_ms: int, ours: list[float]) -> None:
-    """`npx convex deploy` to each deployment, one after another, with the same latency."""
+def official_cli(deployments: list[Any], latency_ms: int, ours: list[float]) -> float | None:
+    """`npx convex deploy` to each deployment, one after another, with the same latency; the
+    mean seconds per deploy (None when the CLI could not run)."""
     project = ROOT / "byod" / "convex_project"
     npx = shutil.which("npx")
     if npx is None or not (project / "node_modules" / "convex").is_dir():
         print("== official CLI: skipped (needs npx and npm ci in byod/convex_project) ==")
-        return
+        return None
     print()
     print(f"== official CLI (npx convex deploy), sequential, {len(deployments)} deployments ==")
     times: list[float] = []
@@ -144,11 +145,13 @@ def official_cli(deployments: list[Any], latency_ms: int, ours: list[float]) -> 
         print(f"  {dep.name}: {took:.2f} s ({status})")
         if done.returncode == 0:
             times.append(took)
-    if times:
-        mean = statistics.mean(times)
-        print(f"  mean per deploy  {mean:.2f} s (sequential: N deploys take N x that)")
-        if ours:
-            print(f"  ours per deploy  {statistics.median(ours):.2f} s (median, under load)")
+    if not times:
+        return None
+    mean = statistics.mean(times)
+    print(f"  mean per deploy  {mean:.2f} s (sequential: N deploys take N x that)")
+    if ours:
+        print(f"  ours per deploy  {statistics.median(ours):.2f} s (median, under load)")
+    return mean
 
 
 if __name__ == "__main__":
