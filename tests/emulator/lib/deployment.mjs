@@ -8,6 +8,7 @@ import { pathToFileURL } from "node:url";
 import { newAdminKey } from "./auth.mjs";
 import { createRuntime } from "./convex_test_internals.mjs";
 import { HttpError } from "./http.mjs";
+import { importOnce } from "./module_cache.mjs";
 
 // The Convex version we claim (GET /version) and the default udfServerVersion of a push.
 export const SERVER_VERSION = "1.48.0";
@@ -154,11 +155,11 @@ class Deployment {
     if (this.active) {
       for (const modulePath of this.active.modules.keys()) {
         const file = pathToFileURL(path.join(this.active.dir, modulePath)).href;
-        modules["./" + modulePath] = () => import(file);
+        modules["./" + modulePath] = () => importOnce(file);
       }
       if (this.active.schema !== null && this.active.schemaPath) {
         const file = pathToFileURL(path.join(this.active.dir, this.active.schemaPath)).href;
-        schemaDefinition = (await import(file)).default;
+        schemaDefinition = (await importOnce(file)).default;
       }
     }
     if (this.runtime) return this.runtime; // a concurrent request got there first

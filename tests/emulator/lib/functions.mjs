@@ -7,6 +7,7 @@ import { pathToFileURL } from "node:url";
 import util from "node:util";
 import { makeFunctionReference } from "convex/server";
 import { ConvexError, convexToJson, jsonToConvex } from "convex/values";
+import { importOnce } from "./module_cache.mjs";
 
 const PAUSED_ERROR_MESSAGE =
   "Cannot run functions while this deployment is paused. Resume the deployment in the dashboard " +
@@ -96,7 +97,7 @@ async function runFunctionInner(dep, { path: fnPath, args, kind, isAdmin, paused
   const file = pathToFileURL(path.join(dep.active.dir, parsed.modulePath + ".js")).href;
   let fn;
   try {
-    fn = (await import(file))[parsed.name];
+    fn = (await importOnce(file))[parsed.name];
   } catch (e) {
     return {
       status: "error",

@@ -9,6 +9,7 @@ import { SERVER_VERSION } from "./deployment.mjs";
 import { HttpError } from "./http.mjs";
 import { indexDiff } from "./index_diff.mjs";
 import { validateSchemaRules } from "./schema_rules.mjs";
+import { importOnce } from "./module_cache.mjs";
 
 function sha256(bundle) {
   return crypto
@@ -57,7 +58,8 @@ export async function evaluatePush(dep, body) {
   for (const [p, source] of [...sources].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     key.update(p).update("\0").update(crypto.createHash("sha256").update(source).digest("hex"));
   }
-  const dir = path.join(dep.workdir, "bundles", key.digest("hex").slice(0, 40));
+  const contentKey = key.digest("hex").slice(0, 40);
+  const dir = path.join(dep.workdir, "bundles", contentKey);
   if (!fs.existsSync(path.join(dir, "package.json"))) {
     for (const [modulePath, source] of sources) {
       const target = path.resolve(dir, modulePath);
@@ -74,24 +76,16 @@ export async function evaluatePush(dep, body) {
     // Written last: its presence marks a complete bundle directory.
     fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ type: "module" }));
   }
-  let schema = null;
-  if (schemaPath) {
-    let exported;
-    try {
-      const mod = await import(pathToFileURL(path.join(dir, schemaPath)).href);
-      exported = mod.default.export();
-    } catch (e) {
-      throw new HttpError(
-        400,
-        "SchemaDefinitionError",
-        `Failed to analyze ${schemaPath}: ${e?.message ?? e}`,
-      );
-    }
-    schema = typeof exported === "string" ? JSON.parse(exported) : exported;
-    validateSchemaRules(schema);
+  // What a module set evaluates to depends on its content only: evaluated once per content
+  // hash (and schema path), then reused by every deployment it is pushed to.
+  const memoKey = `${dep.workdir}\0${contentKey}\0${schemaPath}\0${[...modules.keys()].sort()}`;
+  let evaluated = EVALUATED.get(memoKey);
+  if (!evaluated) {
+    evaluated = await evaluateBundle(dir, modules, schemaPath);
+    EVALUATED.set(memoKey, evaluated);
   }
+  const { schema, analysis } = evaluated;
   const diff = indexDiff(dep.active?.schema ?? null, schema);
-  const analysis = await analyzeModules(dir, modules, schemaPath);
   return {
     pushId,
     dir,
@@ -104,6 +98,30 @@ export async function evaluatePush(dep, body) {
   };
 }
 
+// Content key -> {schema, analysis}: both are read, never changed, by whoever pushes them.
+const EVALUATED = new Map();
+
+async function evaluateBundle(dir, modules, schemaPath) {
+  let schema = null;
+  if (schemaPath) {
+    let exported;
+    try {
+      const mod = await importOnce(pathToFileURL(path.join(dir, schemaPath)).href);
+      exported = mod.default.export();
+    } catch (e) {
+      throw new HttpError(
+        400,
+        "SchemaDefinitionError",
+        `Failed to analyze ${schemaPath}: ${e?.message ?? e}`,
+      );
+    }
+    schema = typeof exported === "string" ? JSON.parse(exported) : exported;
+    validateSchemaRules(schema);
+  }
+  const analysis = await analyzeModules(dir, modules, schemaPath);
+  return { schema, analysis };
+}
+
 // What the backend reports about each module's functions (the CLI's codegen reads it).
 async function analyzeModules(dir, modules, schemaPath) {
   const functions = {};
@@ -112,7 +130,7 @@ async function analyzeModules(dir, modules, schemaPath) {
       continue;
     let exports;
     try {
-      exports = await import(pathToFileURL(path.join(dir, modulePath)).href);
+      exports = await importOnce(pathToFileURL(path.join(dir, modulePath)).href);
     } catch (e) {
       throw new HttpError(
         400,
