@@ -99,6 +99,32 @@ class HealthFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ErrorCategoryFilter(admin.SimpleListFilter):
+    """Last error by category, each choice labelled (no empty link for "no error")."""
+
+    title = "last error category"
+    parameter_name = "error"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        codes = (
+            Connection.objects.exclude(last_error_category="")
+            .order_by("last_error_category")
+            .values_list("last_error_category", flat=True)
+            .distinct()
+        )
+        return [("none", "No error"), *[(c, f"{_label(c)} ({c})") for c in codes]]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[Connection]
+    ) -> QuerySet[Connection]:
+        value = self.value()
+        if value == "none":
+            return queryset.filter(last_error_category="")
+        if value:
+            return queryset.filter(last_error_category=value)
+        return queryset
+
+
 def _label(reason: str) -> str:
     kind = CATEGORIES.get(reason)
     return kind.label if kind else reason

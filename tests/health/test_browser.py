@@ -31,7 +31,7 @@ STATES: dict[str, dict[str, Any]] = {
         "health": Health.UNHEALTHY,
         "health_reason": "paused",
         "health_message": "Your deployment is paused, so it refuses to run functions. Resume it "
-        "in the Convex dashboard (Settings > Pause deployment), then deploy again.",
+        "in the Convex dashboard (Settings → Pause Deployment), then deploy again.",
         "consecutive_failures": 1,
     },
     "drift": {

@@ -107,7 +107,8 @@ def test_its_query_count_does_not_grow_with_the_number_of_connections(
     ("params", "expected"),
     [
         ("?status__exact=error", {"deploy-0001"}),
-        ("?last_error_category__exact=timeout", {"deploy-0001"}),
+        ("?error=timeout", {"deploy-0001"}),
+        ("?error=none", {"deploy-0000", "deploy-0002"}),
         ("?outdated=yes", {"deploy-0000", "deploy-0002"}),
         (f"?version={package.current_version()}", {"deploy-0001"}),
         ("?version=none", {"deploy-0000", "deploy-0002"}),
