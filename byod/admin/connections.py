@@ -20,7 +20,7 @@ from byod.admin.filters import (
     OutdatedFilter,
 )
 from byod.admin.inlines import DeploymentInline, EventInline
-from byod.admin.words import clipped
+from byod.admin.words import clipped, when
 from byod.errors import DRIFT
 from byod.models import (
     Connection,
@@ -44,9 +44,9 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
         "version_display",
         "health_display",
         "last_error_display",
-        "consecutive_failures",
-        "last_deploy_at",
-        "last_check_at",
+        "failures_display",
+        "last_deploy_display",
+        "last_check_display",
     )
     list_display_links = ("user",)
     list_filter = (
@@ -115,6 +115,19 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
     def version_display(self, obj: Connection) -> str:
         # Words, not a ✓/✗: a sea of red icons on up-to-date rows said the opposite.
         return _version_words(obj)
+
+    @admin.display(description="last deploy", ordering="last_deploy_at")
+    def last_deploy_display(self, obj: Connection) -> str:
+        # The last successful deploy (a failure does not move it).
+        return when(obj.last_deploy_at)
+
+    @admin.display(description="last check", ordering="last_check_at")
+    def last_check_display(self, obj: Connection) -> str:
+        return when(obj.last_check_at)
+
+    @admin.display(description="failures", ordering="consecutive_failures")
+    def failures_display(self, obj: Connection) -> int:
+        return obj.consecutive_failures
 
     @admin.display(description="last error", ordering="last_error_category")
     def last_error_display(self, obj: Connection) -> str:

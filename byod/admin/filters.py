@@ -104,25 +104,25 @@ class ErrorCategoryFilter(admin.SimpleListFilter):
 
     title = "last error category"
     parameter_name = "error"
+    field_name = "last_error_category"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        codes = (
-            Connection.objects.exclude(last_error_category="")
-            .order_by("last_error_category")
-            .values_list("last_error_category", flat=True)
-            .distinct()
-        )
+        rows = model_admin.model.objects.exclude(**{self.field_name: ""})
+        codes = rows.order_by(self.field_name).values_list(self.field_name, flat=True).distinct()
         return [("none", "No error"), *[(c, f"{_label(c)} ({c})") for c in codes]]
 
-    def queryset(
-        self, request: HttpRequest, queryset: QuerySet[Connection]
-    ) -> QuerySet[Connection]:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
         if value == "none":
-            return queryset.filter(last_error_category="")
+            return queryset.filter(**{self.field_name: ""})
         if value:
-            return queryset.filter(last_error_category=value)
+            return queryset.filter(**{self.field_name: value})
         return queryset
+
+
+class DeploymentErrorFilter(ErrorCategoryFilter):
+    title = "error category"
+    field_name = "error_category"
 
 
 def _label(reason: str) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from byod.admin.filters import DeploymentErrorFilter
 from byod.admin.words import clipped
 from byod.models import (
     Deployment,
@@ -45,7 +46,7 @@ class DeploymentAdmin(ReadOnlyAdmin):
         "created_at",
         "duration_display",
     )
-    list_filter = ("status", "trigger", "dry_run", "to_version", "error_category")
+    list_filter = ("status", "trigger", "dry_run", "to_version", DeploymentErrorFilter)
     list_select_related = ("connection__user",)
     search_fields = ("connection__user__username", "connection__deployment_name")
     ordering = ("-created_at", "-id")

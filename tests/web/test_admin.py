@@ -183,7 +183,7 @@ def test_its_deployment_list_is_read_only_and_newest_first(staff: User, owner: U
     client = client_for(staff)
     response = client.get(reverse("admin:byod_deployment_changelist"))
     assert [d.pk for d in response.context["cl"].result_list] == [second.pk, first.pk]
-    filtered = client.get(reverse("admin:byod_deployment_changelist") + "?error_category=timeout")
+    filtered = client.get(reverse("admin:byod_deployment_changelist") + "?error=timeout")
     assert [d.pk for d in filtered.context["cl"].result_list] == [second.pk]
     change = client.post(
         reverse("admin:byod_deployment_change", args=[first.pk]), {"status": "failed"}
