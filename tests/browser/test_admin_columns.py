@@ -26,7 +26,8 @@ LONG = (
 
 COLUMNS_FIT = """() => {
   const box = document.querySelector('#changelist .results');
-  const cells = [...document.querySelectorAll('#result_list thead th, #result_list tbody tr:first-child td')];
+  const cells = [...document.querySelectorAll(
+    '#result_list thead th, #result_list tbody tr:first-child td')];
   const width = document.documentElement.clientWidth;
   return {
     scroll: box.scrollWidth - box.clientWidth,

@@ -101,8 +101,8 @@ def test_every_state_fits_at_390px_and_passes_axe(
     show(page, base, "05-connected", "Connected")
     assert "up to date" in page.inner_text(".connection-panel")
 
-    fresh(owner, deployed_version=CURRENT - 1) if CURRENT > 1 else None
     if CURRENT > 1:
+        fresh(owner, deployed_version=CURRENT - 1)
         show(page, base, "06-update-available", "Connected")
         assert f"Version {CURRENT - 1} → {CURRENT} available" in page.inner_text(".update-banner")
 
@@ -140,7 +140,7 @@ def test_every_state_fits_at_390px_and_passes_axe(
     show(page, base, "11-drift", "Connected")
 
     c = fresh(owner, health="degraded", health_reason="timeout", consecutive_failures=1)
-    for i in range(25):
+    for _ in range(25):
         record(c, "health.degraded", "x", data={"reason": "timeout", "to": "degraded"})
     show(page, base, "12-degraded-with-history", "Connected")
     page.click("#history >> text=Show more")
