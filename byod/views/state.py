@@ -170,6 +170,11 @@ class PageState:
         return a is not None and a.status != "succeeded" and (s is None or a.pk != s.pk)
 
     @property
+    def last_attempt_at(self) -> datetime | None:
+        a = self.last_attempt
+        return (a.finished_at or a.created_at) if a is not None else None
+
+    @property
     def retry_at(self) -> datetime | None:
         """When the running deploy tries again on its own, if it waits for a retry."""
         a = self.active
@@ -212,8 +217,8 @@ class PageState:
         if self.retry_helps:
             n = self.attempts_made
             tried = f"We tried {n} time{'s' if n != 1 else ''} and stopped: no more retries. "
-            return tried + "When the problem above is fixed, press Retry now."
-        return "We will not retry on our own. Once you have fixed this, press Deploy again."
+            return tried + "When the problem above is fixed, try again with the button below."
+        return "We will not retry on our own. Once you have fixed this, deploy again below."
 
     @property
     def update_available(self) -> bool:

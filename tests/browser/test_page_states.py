@@ -109,7 +109,7 @@ def test_every_state_fits_at_390px_and_passes_axe(
     for name, category, title in [
         ("07-error-retryable", "timeout", "no more retries"),
         ("08-error-key-refused", "bad_credentials", "Save a working deploy key"),
-        ("09-error-final", "schema_rejected", "Deploy again"),
+        ("09-error-final", "schema_rejected", "deploy again below"),
     ]:
         c = fresh(
             owner,
