@@ -74,7 +74,7 @@ _TABLE = [
         BAD_CREDENTIALS,
         "Deploy key refused",
         "Your deployment refused the deploy key. Create a new deploy key in the Convex "
-        "dashboard (Settings > URL & Deploy Key) and save it here.",
+        "dashboard (Settings → URL & Deploy Key) and save it here.",
         retryable=False,
         field="deploy_key",
     ),
@@ -82,7 +82,7 @@ _TABLE = [
         DEPLOYMENT_NOT_FOUND,
         "Deployment not found",
         "No Convex deployment answers at this URL. Copy the deployment URL from the Convex "
-        "dashboard (Settings > URL & Deploy Key) and save it here.",
+        "dashboard (Settings → URL & Deploy Key) and save it here.",
         retryable=False,
         field="url",
     ),
@@ -145,7 +145,7 @@ _TABLE = [
         PAUSED,
         "Deployment paused",
         "Your deployment is paused, so it refuses to run functions. Resume it in the Convex "
-        "dashboard (Settings > Pause deployment), then deploy again.",
+        "dashboard (Settings → Pause Deployment), then deploy again.",
         retryable=False,
     ),
     Category(
@@ -188,7 +188,7 @@ _TABLE = [
         KEY_UNREADABLE,
         "Stored key unreadable",
         "We can no longer read the deploy key we stored for you. Enter your deploy key "
-        "again (Convex dashboard > Settings > URL & Deploy Key).",
+        "again (Convex dashboard, Settings → URL & Deploy Key).",
         retryable=False,
         field="deploy_key",
     ),

@@ -152,7 +152,7 @@ def _is_allow_listed(scheme: str, host: str, port: int) -> bool:
 # --- URL -------------------------------------------------------------------------------------
 
 _URL_HELP = (
-    "Copy the deployment URL from your Convex dashboard (Settings → URL & deploy key); "
+    "Copy the deployment URL from your Convex dashboard (Settings → URL & Deploy Key); "
     "it looks like https://happy-otter-123.convex.cloud."
 )
 
@@ -241,15 +241,15 @@ def parse_url(raw: str) -> DeploymentUrl:
     if scheme == "http":
         raise InputError(
             "url",
-            "Plain http:// is refused: use https://. (An operator can allow http for a "
-            "self-hosted deployment by adding http://<host>:<port> to BYOD_ALLOWED_HOSTS.)",
+            "Plain http:// is refused: use https://. (For a self-hosted deployment served over "
+            "http, ask this site's operator to allow its address.)",
         )
     raise InputError(
         "url",
         f"{display_host(host)}{_port_suffix(port)} is not a Convex cloud deployment "
         "(https://<name>.convex.cloud) and is not on this site's list of allowed "
-        "self-hosted deployments. Use your cloud deployment URL, or ask the operator to add "
-        "your host to BYOD_ALLOWED_HOSTS.",
+        "self-hosted deployments. Use your cloud deployment URL, or ask this site's operator "
+        "to allow your host.",
     )
 
 
@@ -269,7 +269,7 @@ def _format_url(scheme: str, host: str, port: int) -> str:
 # --- deploy key ------------------------------------------------------------------------------
 
 _KEY_HELP = (
-    "In the Convex dashboard open Settings → URL & deploy key and generate a production "
+    "In the Convex dashboard open Settings → URL & Deploy Key and generate a production "
     "deploy key; it looks like prod:<deployment-name>|<token>."
 )
 
@@ -324,7 +324,8 @@ def parse_deploy_key(raw: str, url: DeploymentUrl) -> DeployKey:
         raise InputError(
             "deploy_key",
             "That is not a valid admin key. A self-hosted admin key looks like "
-            "<instance-name>|<hex>; generate one with the backend's generate_admin_key.sh.",
+            "<instance-name>|<hex> (at least 16 hex digits). Your self-hosted backend prints one "
+            "when you generate an admin key for it.",
         )
     raise InputError(
         "deploy_key",

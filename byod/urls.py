@@ -12,6 +12,7 @@ app_name = "byod"
 urlpatterns = [
     path("", views.settings_page, name="settings"),
     path("progress/", views.progress, name="progress"),
+    path("history/", views.history, name="history"),
     path("check/", views.check, name="check"),
     path("connect/", views.connect, name="connect"),
     path("redeploy/", views.redeploy, name="redeploy"),

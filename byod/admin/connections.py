@@ -13,8 +13,14 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from byod import package
-from byod.admin.filters import DeployedVersionFilter, HealthFilter, OutdatedFilter
+from byod.admin.filters import (
+    DeployedVersionFilter,
+    ErrorCategoryFilter,
+    HealthFilter,
+    OutdatedFilter,
+)
 from byod.admin.inlines import DeploymentInline, EventInline
+from byod.admin.words import clipped, when
 from byod.errors import DRIFT
 from byod.models import (
     Connection,
@@ -35,19 +41,19 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
         "user",
         "deployment_name",
         "status",
-        "deployed_version",
-        "current_version_display",
-        "outdated_display",
+        "version_display",
         "health_display",
-        "last_check_at",
-        "last_error_category",
-        "last_deploy_at",
+        "last_error_display",
+        "failures_display",
+        "last_deploy_display",
+        "last_check_display",
     )
+    list_display_links = ("user",)
     list_filter = (
         "status",
         HealthFilter,
         OutdatedFilter,
-        "last_error_category",
+        ErrorCategoryFilter,
         DeployedVersionFilter,
     )
     list_select_related = ("user",)
@@ -101,9 +107,33 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
     def current_version_display(self, obj: Connection) -> int:
         return package.current_version()
 
-    @admin.display(description="outdated", boolean=True)
-    def outdated_display(self, obj: Connection) -> bool:
-        return obj.is_outdated
+    @admin.display(description="outdated")
+    def outdated_display(self, obj: Connection) -> str:
+        return _version_words(obj)
+
+    @admin.display(description="version", ordering="deployed_version")
+    def version_display(self, obj: Connection) -> str:
+        # Words, not a ✓/✗: a sea of red icons on up-to-date rows said the opposite.
+        return _version_words(obj)
+
+    @admin.display(description="last deploy", ordering="last_deploy_at")
+    def last_deploy_display(self, obj: Connection) -> str:
+        # The last successful deploy (a failure does not move it).
+        return when(obj.last_deploy_at)
+
+    @admin.display(description="last check", ordering="last_check_at")
+    def last_check_display(self, obj: Connection) -> str:
+        return when(obj.last_check_at)
+
+    @admin.display(description="failures", ordering="consecutive_failures")
+    def failures_display(self, obj: Connection) -> int:
+        return obj.consecutive_failures
+
+    @admin.display(description="last error", ordering="last_error_category")
+    def last_error_display(self, obj: Connection) -> str:
+        if not obj.last_error_category:
+            return "—"
+        return clipped(f"{obj.last_error_category}: {obj.last_error_message}", 60)
 
     @admin.display(description="health", ordering="health")
     def health_display(self, obj: Connection) -> str:
@@ -111,9 +141,9 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
             return f"{obj.get_health_display()}: {obj.health_reason_label}"
         return obj.get_health_display()
 
-    @admin.display(description="deploy key stored", boolean=True)
-    def has_key_display(self, obj: Connection) -> bool:
-        return obj.has_key
+    @admin.display(description="deploy key")
+    def has_key_display(self, obj: Connection) -> str:
+        return "Stored (encrypted)" if obj.has_key else "None stored"
 
     # --- the summary shown above the list ---------------------------------------------------
 
@@ -156,6 +186,17 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
         if skipped:
             said += f" {skipped} skipped (disconnected, no key, or being deployed)."
         self.message_user(request, said, messages.SUCCESS if queued else messages.WARNING)
+
+
+def _version_words(obj: Connection) -> str:
+    current = package.current_version()
+    if obj.status == ConnectionStatus.DISCONNECTED:
+        return f"v{obj.deployed_version} (disconnected)" if obj.deployed_version else "—"
+    if obj.deployed_version is None:
+        return f"None yet (current v{current})"
+    if obj.deployed_version < current:
+        return f"Outdated (v{obj.deployed_version} → v{current})"
+    return f"v{obj.deployed_version}, up to date"
 
 
 def _counts(counts: Counter[str]) -> str:

@@ -99,6 +99,32 @@ class HealthFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ErrorCategoryFilter(admin.SimpleListFilter):
+    """Last error by category, each choice labelled (no empty link for "no error")."""
+
+    title = "last error category"
+    parameter_name = "error"
+    field_name = "last_error_category"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        rows = model_admin.model.objects.exclude(**{self.field_name: ""})
+        codes = rows.order_by(self.field_name).values_list(self.field_name, flat=True).distinct()
+        return [("none", "No error"), *[(c, f"{_label(c)} ({c})") for c in codes]]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value == "none":
+            return queryset.filter(**{self.field_name: ""})
+        if value:
+            return queryset.filter(**{self.field_name: value})
+        return queryset
+
+
+class DeploymentErrorFilter(ErrorCategoryFilter):
+    title = "error category"
+    field_name = "error_category"
+
+
 def _label(reason: str) -> str:
     kind = CATEGORIES.get(reason)
     return kind.label if kind else reason

@@ -244,7 +244,6 @@ def mark_deploy_failed(
             connection,
             allowed_from=(CS.PENDING, CS.DEPLOYING, CS.CONNECTED, CS.ERROR),
             to=CS.ERROR,
-            last_deploy_at=now,
             **_error_fields(category, message, now),
         )
     record(

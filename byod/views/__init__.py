@@ -8,6 +8,15 @@
 from __future__ import annotations
 
 from byod.views.actions import check, connect, credentials, disconnect, redeploy
-from byod.views.page import progress, settings_page
+from byod.views.page import history, progress, settings_page
 
-__all__ = ["check", "connect", "credentials", "disconnect", "progress", "redeploy", "settings_page"]
+__all__ = [
+    "check",
+    "connect",
+    "credentials",
+    "disconnect",
+    "history",
+    "progress",
+    "redeploy",
+    "settings_page",
+]

@@ -130,6 +130,14 @@ def _save_credentials(request: HtmxHttpRequest, *, template: str) -> HttpRespons
             confirm_foreign=form.cleaned_data["confirm_foreign"],
         )
     except ForeignTablesError as exc:
+        if request.POST.get("foreign_shown"):
+            # The warning was on screen and the box left unticked: say why nothing happened.
+            form.add_error(
+                "confirm_foreign",
+                "Nothing was deployed: tick this box to confirm that our schema may go into "
+                "this deployment beside the other project's tables, or connect an empty "
+                "deployment instead.",
+            )
         return _form_response(
             request, form, template=template, status=409, foreign_tables=exc.tables
         )

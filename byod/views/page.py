@@ -15,7 +15,7 @@ from django_htmx.middleware import HtmxDetails
 from accounts.models import User
 from byod.forms import ConnectForm
 from byod.views.access import login_required
-from byod.views.state import DEPLOYING, PageState, page_state
+from byod.views.state import DEPLOYING, NOT_CONNECTED, PageState, history_length, page_state
 
 TEMPLATE = "byod/settings.html"
 
@@ -28,10 +28,14 @@ class HtmxHttpRequest(HttpRequest):
 
 
 def page_context(request: HtmxHttpRequest, **extra: Any) -> dict[str, Any]:
-    state: PageState = extra.pop("page", None) or page_state(request.user)
+    state: PageState = extra.pop("page", None) or page_state(
+        request.user, history_length(request.GET.get("history"))
+    )
     context: dict[str, Any] = {"page": state, "form": None, "notice": "", "check": None}
-    if state.state == "not_connected":
-        context["form"] = ConnectForm()
+    if state.state == NOT_CONNECTED:
+        # After a disconnect, offer the last URL again: the data is still there.
+        last_url = state.connection.url if state.connection is not None else ""
+        context["form"] = ConnectForm(initial={"url": last_url} if last_url else None)
     elif state.fix_credentials and state.connection is not None:
         # The deploy cannot succeed until the user gives us a working key or URL: ask now.
         context["form"] = ConnectForm(initial={"url": state.connection.url})
@@ -58,6 +62,18 @@ def render_state(request: HtmxHttpRequest, status: int = 200, **extra: Any) -> H
 @login_required
 def settings_page(request: HtmxHttpRequest) -> HttpResponse:
     return render_state(request)
+
+
+@require_GET
+@login_required
+def history(request: HtmxHttpRequest) -> HttpResponse:
+    """More of the history: the history panel with ``?history=N`` rows for htmx ("Show
+    more"); without JavaScript the page itself takes ``?history=N``."""
+    wanted = history_length(request.GET.get("history"))
+    if not request.htmx:
+        return redirect(f"{reverse('byod:settings')}?history={wanted}#history")
+    state = page_state(request.user, wanted)
+    return render(request, TEMPLATE + "#history", page_context(request, page=state))
 
 
 @require_GET

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.db.models import Q
 from django.utils import timezone
 
 from byod import package
 from byod.errors import CATEGORIES, Category
-from byod.models import Connection, ConnectionStatus, Deployment, MigrationRun
+from byod.models import Connection, ConnectionStatus, Deployment, Event, MigrationRun
+from byod.views import contents, words
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -22,7 +24,17 @@ PENDING = "pending"
 ERROR = "error"
 
 HISTORY_LENGTH = 10
+HISTORY_STEP = 20
+HISTORY_MAX = 1000
 DETAIL_LINES = 12
+
+TITLES = {
+    NOT_CONNECTED: "Connect your database",
+    DEPLOYING: "Deploying…",
+    CONNECTED: "Connected",
+    PENDING: "Not deployed yet",
+    ERROR: "Action needed",
+}
 
 
 @dataclass
@@ -46,11 +58,85 @@ def duration_text(value: timedelta | None) -> str:
 
 @dataclass
 class HistoryRow:
-    deployment: Deployment
+    """One thing the user did or that happened to their deployment, in plain words."""
+
+    event: Event
+
+    @property
+    def when(self) -> datetime:
+        return self.event.created_at
+
+    @property
+    def kind(self) -> str:
+        return self.event.kind.replace(".", "-")
+
+    @property
+    def sentence(self) -> str:
+        return words.event_sentence(self.event.kind)
+
+    @property
+    def deployment(self) -> Deployment | None:
+        return self.event.deployment
+
+    @property
+    def versions(self) -> str:
+        d = self.deployment
+        if d is None or not self.event.kind.startswith("deploy."):
+            return ""
+        if d.from_version and d.from_version != d.to_version:
+            return f"v{d.from_version} → v{d.to_version}"
+        return f"v{d.to_version}"
 
     @property
     def duration_text(self) -> str:
-        return duration_text(self.deployment.duration)
+        d = self.deployment
+        if d is None or self.event.kind not in ("deploy.succeeded", "deploy.failed"):
+            return ""
+        return duration_text(d.duration)
+
+    @property
+    def detail(self) -> str:
+        """Why, in the user's words: the failure's title (never its code)."""
+        data = self.event.data or {}
+        code = data.get("category") or ""
+        if self.event.kind.startswith("health.") and data.get("to") != "healthy":
+            code = data.get("reason") or ""
+        if not code and self.event.kind == "migration.failed" and self.deployment is not None:
+            code = self.deployment.error_category
+        return words.error_title(code) if code else ""
+
+    @property
+    def tone(self) -> str:
+        kind = self.event.kind
+        if kind in ("deploy.failed", "health.unhealthy", "health.drift", "migration.failed"):
+            return "bad"
+        if kind in ("deploy.retry_scheduled", "health.degraded", "health.reason_changed"):
+            return "warn"
+        if kind in ("deploy.succeeded", "health.healthy", "health.recovered"):
+            return "ok"
+        return "info"
+
+
+def history_rows(connection: Connection, limit: int) -> tuple[list[HistoryRow], bool]:
+    """The newest `limit` events the user caused or suffered (operators' dry runs left out),
+    and whether there are more."""
+    events = (
+        connection.events.filter(kind__in=words.SHOWN_EVENTS)
+        .filter(Q(deployment__isnull=True) | Q(deployment__dry_run=False))
+        .select_related("deployment")
+        .order_by("-created_at", "-id")[: limit + 1]
+    )
+    rows = [HistoryRow(e) for e in events]
+    return rows[:limit], len(rows) > limit
+
+
+def history_length(raw: str | None) -> int:
+    """``?history=N``: how many rows to show (at least the default, at most HISTORY_MAX)."""
+    try:
+        wanted = int(raw or HISTORY_LENGTH)
+    except ValueError:
+        wanted = HISTORY_LENGTH
+    return max(HISTORY_LENGTH, min(wanted, HISTORY_MAX))
 
 
 @dataclass
@@ -62,8 +148,77 @@ class PageState:
     current_version: int
     active: Deployment | None = None
     latest: Deployment | None = None
-    history: list[Deployment] = field(default_factory=list)
+    history: list[HistoryRow] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    history_more: bool = False
+    history_length: int = HISTORY_LENGTH
+    last_success: Deployment | None = None
+    last_attempt: Deployment | None = None
+
+    @property
+    def title(self) -> str:
+        return TITLES.get(self.state, "Database")
+
+    @property
+    def next_history_length(self) -> int:
+        return min(self.history_length + HISTORY_STEP, HISTORY_MAX)
+
+    @property
+    def last_attempt_failed(self) -> bool:
+        """The latest finished attempt is not the latest success: show both apart."""
+        a, s = self.last_attempt, self.last_success
+        return a is not None and a.status != "succeeded" and (s is None or a.pk != s.pk)
+
+    @property
+    def last_attempt_at(self) -> datetime | None:
+        a = self.last_attempt
+        return (a.finished_at or a.created_at) if a is not None else None
+
+    @property
+    def retry_at(self) -> datetime | None:
+        """When the running deploy tries again on its own, if it waits for a retry."""
+        a = self.active
+        return a.next_attempt_at if a is not None and a.status == "queued" else None
+
+    @property
+    def retry_error_title(self) -> str:
+        a = self.active
+        return words.error_title(a.error_category) if a is not None else ""
+
+    @property
+    def phase_text(self) -> str:
+        a = self.active
+        if a is None:
+            return words.phase_words("")
+        if a.status == "queued" and not a.next_attempt_at:
+            return words.phase_words("queued")
+        return words.phase_words(a.phase)
+
+    @property
+    def error_title(self) -> str:
+        c = self.connection
+        return words.error_title(c.last_error_category) if c is not None else ""
+
+    @property
+    def attempts_made(self) -> int:
+        return self.latest.attempt if self.latest is not None and self.latest.attempt else 1
+
+    @property
+    def next_step(self) -> str:
+        """What happens next after a failure for good: never "we will retry" (no retry is
+        coming), always what the user can do now."""
+        if self.state != ERROR:
+            return ""
+        if self.fix_credentials:
+            return (
+                "We will not retry on our own. Save a working deploy key (or URL) below: "
+                "we check it and deploy again at once."
+            )
+        if self.retry_helps:
+            n = self.attempts_made
+            tried = f"We tried {n} time{'s' if n != 1 else ''} and stopped: no more retries. "
+            return tried + "When the problem above is fixed, try again with the button below."
+        return "We will not retry on our own. Once you have fixed this, deploy again below."
 
     @property
     def update_available(self) -> bool:
@@ -74,6 +229,26 @@ class PageState:
             and c.deployed_version is not None
             and c.deployed_version < self.current_version
         )
+
+    @property
+    def update_notes(self) -> list[contents.VersionNotes]:
+        c = self.connection
+        if not self.update_available or c is None or c.deployed_version is None:
+            return []
+        return [
+            contents.version_notes(v)
+            for v in range(c.deployed_version + 1, self.current_version + 1)
+        ]
+
+    @property
+    def tables(self) -> list[contents.TableInfo]:
+        """The tables our package created in the deployment (of the version it runs)."""
+        c = self.connection
+        return contents.tables_of(c.deployed_version) if c is not None else []
+
+    @property
+    def version_notes(self) -> list[contents.VersionNotes]:
+        return contents.all_notes(self.current_version)
 
     @property
     def error_message(self) -> str:
@@ -120,10 +295,6 @@ class PageState:
         return duration_text(self.elapsed)
 
     @property
-    def rows(self) -> list[HistoryRow]:
-        return [HistoryRow(d) for d in self.history]
-
-    @property
     def migration(self) -> MigrationRun | None:
         """The data migration the running deploy is at, if any."""
         if self.active is None:
@@ -138,6 +309,14 @@ class PageState:
         return list(self.connection.migration_runs.order_by("-started_at", "-id")[:HISTORY_LENGTH])
 
     @property
+    def user_migration_history(self) -> list[MigrationRun]:
+        """The migration runs users see: operators' dry runs left out."""
+        if self.connection is None:
+            return []
+        runs = self.connection.migration_runs.filter(dry_run=False)
+        return list(runs.order_by("-started_at", "-id")[:HISTORY_LENGTH])
+
+    @property
     def index_percent(self) -> int | None:
         a = self.active
         if a is None or not a.indexes_total:
@@ -150,15 +329,17 @@ def own_connection(user: User) -> Connection | None:
     return Connection.objects.filter(user=user).first()
 
 
-def page_state(user: User) -> PageState:
+def page_state(user: User, history: int = HISTORY_LENGTH) -> PageState:
     current, changelog = package.current_version(), package.changelog()
     connection = own_connection(user)
     if connection is None:
         return PageState(NOT_CONNECTED, None, current)
-    history = list(connection.deployments.order_by("-created_at", "-id")[:HISTORY_LENGTH])
-    real = [d for d in history if not d.dry_run]
-    latest = real[0] if real else None
+    real = connection.deployments.real().order_by("-created_at", "-id")
+    latest = real.first()
     active = latest if latest is not None and latest.is_active else None
+    last_success = real.filter(status="succeeded").first()
+    last_attempt = real.finished().first()
+    rows, more = history_rows(connection, history)
     status = connection.status
     if status == ConnectionStatus.DISCONNECTED:
         state = NOT_CONNECTED
@@ -176,4 +357,16 @@ def page_state(user: User) -> PageState:
             Change(v, changelog.get(v, ""))
             for v in range(connection.deployed_version + 1, current + 1)
         ]
-    return PageState(state, connection, current, active, latest, history, changes)
+    return PageState(
+        state,
+        connection,
+        current,
+        active,
+        latest,
+        rows,
+        changes,
+        history_more=more,
+        history_length=history,
+        last_success=last_success,
+        last_attempt=last_attempt,
+    )

@@ -32,7 +32,7 @@ def test_an_update_banner_shows_the_changelog(
     make_connection(owner, deployed_version=current)
     page.goto(f"{live_server.url}/database/")
     banner = page.inner_text(".update-banner")
-    assert f"version {current} → {current + 1}" in banner
+    assert f"Version {current} → {current + 1} available" in banner
     assert "Notes get tags and search." in banner
     assert page.is_visible("text=Update now")
     screenshot(page, "14-update-available")

@@ -86,7 +86,7 @@ def test_a_user_connects_watches_the_deploy_redeploys_and_disconnects(
     page.wait_for_selector("#byod-progress")
     wait_for_state(page, "connected")
     assert page.evaluate("window.__noReload === true")
-    assert page.locator(".history tr.deploy-succeeded").count() == 2
+    assert page.locator(".history tr.event-deploy-succeeded").count() == 2
     screenshot(page, "05-redeployed")
     assert Deployment.objects.filter(status="succeeded").count() == 2
 

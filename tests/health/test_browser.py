@@ -31,7 +31,7 @@ STATES: dict[str, dict[str, Any]] = {
         "health": Health.UNHEALTHY,
         "health_reason": "paused",
         "health_message": "Your deployment is paused, so it refuses to run functions. Resume it "
-        "in the Convex dashboard (Settings > Pause deployment), then deploy again.",
+        "in the Convex dashboard (Settings → Pause Deployment), then deploy again.",
         "consecutive_failures": 1,
     },
     "drift": {
@@ -57,7 +57,7 @@ def test_the_page_shows_each_health_state(
     assert badge == {"healthy": "healthy", "degraded": "degraded"}.get(
         state, "drift" if state == "drift" else "unhealthy"
     )
-    assert "Last check" in panel and "ago" in panel
+    assert "Last check" in panel and "UTC (just now)" in panel
     if state != "healthy":
         assert STATES[state]["health_message"][:40] in panel
     screenshot(page, f"30-health-{state}")

@@ -107,7 +107,8 @@ def test_its_query_count_does_not_grow_with_the_number_of_connections(
     ("params", "expected"),
     [
         ("?status__exact=error", {"deploy-0001"}),
-        ("?last_error_category__exact=timeout", {"deploy-0001"}),
+        ("?error=timeout", {"deploy-0001"}),
+        ("?error=none", {"deploy-0000", "deploy-0002"}),
         ("?outdated=yes", {"deploy-0000", "deploy-0002"}),
         (f"?version={package.current_version()}", {"deploy-0001"}),
         ("?version=none", {"deploy-0000", "deploy-0002"}),
@@ -182,7 +183,7 @@ def test_its_deployment_list_is_read_only_and_newest_first(staff: User, owner: U
     client = client_for(staff)
     response = client.get(reverse("admin:byod_deployment_changelist"))
     assert [d.pk for d in response.context["cl"].result_list] == [second.pk, first.pk]
-    filtered = client.get(reverse("admin:byod_deployment_changelist") + "?error_category=timeout")
+    filtered = client.get(reverse("admin:byod_deployment_changelist") + "?error=timeout")
     assert [d.pk for d in filtered.context["cl"].result_list] == [second.pk]
     change = client.post(
         reverse("admin:byod_deployment_change", args=[first.pk]), {"status": "failed"}

@@ -11,12 +11,17 @@ from django.utils import timezone
 
 from accounts.models import User
 from byod.models import ConnectionStatus
+from byod.transitions import record
 from tests.fixtures.canary import assert_no_canary
 from tests.fixtures.connections import make_connection, make_deployment
 from tests.fixtures.people import client_for
 
 pytestmark = [pytest.mark.django_db]
 HTMX = {"HX-Request": "true"}
+
+
+def page_with(user: User, query: str) -> str:
+    return client_for(user).get(reverse("byod:settings") + query).content.decode()
 
 
 def page(user: User, **headers: str) -> str:
@@ -36,7 +41,9 @@ def test_it_explains_byod_and_shows_the_form_when_not_connected(owner: User) -> 
 
 def test_it_answers_htmx_with_the_state_panel_only(owner: User) -> None:
     html = page(owner, **HTMX)
-    assert html.lstrip().startswith('<section id="byod-state"')
+    # A root-level <title> first: htmx sets the page title from it, per state.
+    assert html.lstrip().startswith("<title>Connect your database · Database · BYOD</title>")
+    assert html.count('<section id="byod-state"') == 1
     assert "<html" not in html
 
 
@@ -49,13 +56,13 @@ def test_it_shows_a_connected_deployment_without_its_key(owner: User) -> None:
     html = page(owner)
     assert 'data-state="connected"' in html
     assert "quiet-lynx-417" in html and "https://quiet-lynx-417.convex.cloud" in html
-    assert "A key is stored, changed" in html
+    assert "Stored encrypted, saved" in html
     assert_no_canary(html)
     assert connection.key_ciphertext[:16] not in html  # not even the ciphertext
     assert f"version {current}" in html and "up to date" in html
     for button in ("Redeploy", "Update credentials", "Disconnect"):
         assert button in html
-    assert "Update available" not in html
+    assert "update-banner" not in html and ">Update now</button>" not in html
 
 
 def test_it_offers_an_update_with_the_changelog(
@@ -66,8 +73,9 @@ def test_it_offers_an_update_with_the_changelog(
     monkeypatch.setattr(package.version, "CHANGELOG", {2: "Adds notes.", 3: "Faster search."})
     make_connection(owner, deployed_version=1)
     html = page(owner)
-    assert "Update available: version 1 → 3." in html
-    assert "v2: Adds notes." in html and "v3: Faster search." in html
+    assert "Version 1 → 3 available" in html
+    assert "<strong>Version 2:</strong> Adds notes." in html
+    assert "<strong>Version 3:</strong> Faster search." in html
     assert "Update now" in html
 
 
@@ -76,7 +84,7 @@ def test_it_shows_progress_while_deploying_and_polls_for_it(owner: User) -> None
     make_deployment(
         connection,
         status="running",
-        phase="waiting for indexes",
+        phase="backfilling indexes",
         indexes_ready=2,
         indexes_total=5,
         attempt=1,
@@ -84,7 +92,7 @@ def test_it_shows_progress_while_deploying_and_polls_for_it(owner: User) -> None
     )
     html = page(owner)
     assert 'hx-get="/database/progress/" hx-trigger="every 1s"' in html
-    assert "waiting for indexes" in html
+    assert "Building indexes" in html and "backfilling" not in html  # words, not phases
     assert "2 of 5 ready" in html
     assert "42 s" in html or "43 s" in html
     poll = client_for(owner).get(reverse("byod:progress"), headers=HTMX)
@@ -114,7 +122,7 @@ def test_it_shows_a_retryable_error_with_a_retry_button_and_folded_details(owner
         owner,
         status=ConnectionStatus.ERROR,
         last_error_category="timeout",
-        last_error_message="Your deployment took too long to answer. We will retry on our own.",
+        last_error_message="Your deployment took too long to answer.",
         last_error_at=timezone.now(),
     )
     make_deployment(
@@ -126,6 +134,9 @@ def test_it_shows_a_retryable_error_with_a_retry_button_and_folded_details(owner
     html = page(owner)
     assert "took too long to answer" in html
     assert "Retry now" in html
+    # The deploy failed for good: the page must not promise a retry that is not coming.
+    assert "no more retries" in html and "will retry" not in html
+    assert "<title>Action needed · Database · BYOD</title>" in html
     details = html[html.index("<details>") : html.index("</details>")]
     assert "start_push: ReadTimeout" in details
 
@@ -145,13 +156,13 @@ def test_it_asks_for_new_credentials_instead_of_a_retry_for_a_refused_key(owner:
     assert "Save credentials" in html
 
 
-def test_it_lists_recent_attempts_with_versions_duration_and_error(owner: User) -> None:
+def test_it_lists_the_history_in_plain_words_with_versions_and_duration(owner: User) -> None:
     connection = make_connection(owner)
     start = timezone.now() - timedelta(minutes=5)
-    make_deployment(
+    done = make_deployment(
         connection, status="succeeded", started_at=start, finished_at=start + timedelta(seconds=7)
     )
-    make_deployment(
+    failed = make_deployment(
         connection,
         status="failed",
         from_version=1,
@@ -159,11 +170,58 @@ def test_it_lists_recent_attempts_with_versions_duration_and_error(owner: User) 
         error_category="existing_data_conflict",
         error_message="documents in messages fail",
     )
+    dry = make_deployment(connection, status="succeeded", dry_run=True, trigger="admin")
+    record(connection, "deploy.succeeded", "ok", deployment=done)
+    record(connection, "deploy.failed", "x", deployment=failed, data={"category": "server_error"})
+    record(connection, "deploy.succeeded", "dry", deployment=dry)
+    record(connection, "connection.credentials_changed", "new key", actor=owner)
     html = page(owner)
-    assert "Recent deploys" in html
-    assert "7 s" in html
-    assert "v1 → v2" in html
-    assert "existing_data_conflict" in html and "documents in messages fail" in html
+    history = html[html.index('id="history"') :]
+    assert "History" in html
+    assert "took 7 s" in history
+    assert "v1 → v2" in history
+    assert "Your deployment had an internal error" in history  # words, not the code
+    assert "server_error" not in history
+    assert "dry run" not in history.lower() and history.count("event-deploy-succeeded") == 1
+    assert "The deploy key or URL was changed." in history
+
+
+def test_it_shows_more_history_with_htmx_and_without_javascript(owner: User) -> None:
+    connection = make_connection(owner)
+    for _ in range(25):
+        record(connection, "health.degraded", "x", data={"reason": "timeout", "to": "degraded"})
+    html = page(owner)
+    assert html.count("event-health-degraded") == 10
+    assert 'href="/database/?history=30#history"' in html
+    assert 'hx-get="/database/history/?history=30"' in html
+    more = client_for(owner).get(reverse("byod:history") + "?history=30", headers=HTMX)
+    assert more.content.decode().count("event-health-degraded") == 25
+    assert "Show more" not in more.content.decode()
+    plain = client_for(owner).get(reverse("byod:history") + "?history=30")
+    assert plain["Location"] == "/database/?history=30#history"
+    assert page_with(owner, "?history=30").count("event-health-degraded") == 25
+
+
+def test_it_shows_the_last_success_and_a_later_failed_attempt_apart(owner: User) -> None:
+    connection = make_connection(
+        owner, status=ConnectionStatus.ERROR, deployed_version=None, last_error_category="timeout"
+    )
+    make_deployment(
+        connection, status="failed", error_category="timeout", finished_at=timezone.now()
+    )
+    html = page(owner)
+    assert "Nothing deployed yet" in html
+    assert 'class="last-success">none yet' in html
+    assert "Last attempt" in html
+
+
+def test_it_lists_the_tables_of_the_deployed_version_and_what_versions_mean(owner: User) -> None:
+    make_connection(owner, deployed_version=1)
+    html = page(owner)
+    assert "What is in your deployment" in html
+    assert "<code>conversations</code>" in html and "<code>byodMeta</code>" in html
+    assert "Version 1 is the first release" in html
+    assert "conversations.isArchived becomes required" in html  # v2's diff, in plain words
 
 
 def test_it_is_back_to_not_connected_after_a_disconnect(owner: User) -> None:
@@ -171,6 +229,7 @@ def test_it_is_back_to_not_connected_after_a_disconnect(owner: User) -> None:
     html = page(owner)
     assert 'data-state="not_connected"' in html
     assert "You disconnected" in html and "Your data is still in" in html
+    assert 'value="https://quiet-lynx-417.convex.cloud"' in html  # the last URL, prefilled
 
 
 def test_it_confirms_before_disconnecting_and_says_what_happens(owner: User) -> None:

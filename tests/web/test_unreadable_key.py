@@ -36,6 +36,6 @@ def test_an_unreadable_key_fails_at_once_and_asks_the_user_for_the_key(
     assert f'value="{connection.url}"' in page
     assert "Retry now" not in page
     listed = client_for(staff).get(
-        reverse("admin:byod_connection_changelist") + "?last_error_category=key_unreadable"
+        reverse("admin:byod_connection_changelist") + "?error=key_unreadable"
     )
     assert owner.username in listed.content.decode()

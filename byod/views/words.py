@@ -1,0 +1,138 @@
+"""The plain words users read on the settings page.
+
+Operators keep the codes (error categories, event kinds, phases) in the admin and the logs;
+users read sentences. Nothing here may name a setting, a script or a code: a test holds every
+sentence to that.
+"""
+
+from __future__ import annotations
+
+from byod.errors import CATEGORIES
+
+# What a running deploy is doing, by the phase the worker records (byod.services.push,
+# byod.client.http.SchemaProgress, byod.transitions). Unknown phases fall back to a prefix
+# match, then to "Working".
+PHASES: dict[str, str] = {
+    "": "Waiting for a worker to start",
+    "queued": "Waiting for a worker to start",
+    "uploading package": "Sending our functions and schema",
+    "uploading package again": "Sending our functions and schema again",
+    "waiting for schema": "Waiting for your deployment to accept the schema",
+    "backfilling indexes": "Building indexes",
+    "validating documents": "Checking your existing documents against the schema",
+    "finishing schema": "Finishing the schema",
+    "finishing push": "Switching your deployment to the new version",
+    "recording version": "Recording the version in your deployment",
+    "version recorded and verified": "Done: version recorded",
+    "waiting to retry": "Waiting to try again",
+    "evaluating push (dry run)": "Checking the new version without changing anything",
+    "dry run evaluated": "Check finished",
+    "done": "Done",
+}
+_PHASE_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("pushing the expanded schema", "Preparing your documents for the new version"),
+    ("counting ", "Counting the documents to upgrade"),
+    ("migrating again", "Upgrading documents that arrived meanwhile"),
+    ("migrating ", "Upgrading your documents"),
+    ("dry run ", "Counting what an upgrade would change"),
+)
+
+
+def phase_words(phase: str) -> str:
+    key = (phase or "").strip().lower()
+    if key in PHASES:
+        return PHASES[key]
+    for prefix, words in _PHASE_PREFIXES:
+        if key.startswith(prefix):
+            return words
+    return "Working"
+
+
+# Error categories in the user's words: a short title. The sentence that says what to do is
+# the category's message (byod.errors), which never names a setting.
+TITLES: dict[str, str] = {
+    "bad_credentials": "Your deploy key was refused",
+    "deployment_not_found": "No deployment at this URL",
+    "unreachable": "We could not reach your deployment",
+    "timeout": "Your deployment did not answer in time",
+    "rate_limited": "Your deployment asked us to slow down",
+    "schema_rejected": "Your deployment refused our schema",
+    "existing_data_conflict": "Existing documents do not fit the schema",
+    "push_race": "Someone else deployed at the same time",
+    "server_error": "Your deployment had an internal error",
+    "protocol_error": "Your deployment answered in an unexpected way",
+    "paused": "Your deployment is paused",
+    "over_quota": "Your deployment is over its plan's limits",
+    "drift": "Your deployment runs something else",
+    "invalid_input": "Something you entered is not right",
+    "destination_refused": "We cannot connect to that address",
+    "foreign_tables": "The deployment holds another project's tables",
+    "key_unreadable": "We can no longer read your stored key",
+    "key_missing": "No deploy key is stored",
+    "artifact_missing": "This version cannot be deployed right now",
+    "not_allowed": "That is not possible right now",
+    "worker_lost": "The deploy was interrupted on our side",
+    "internal_error": "An error on our side stopped the deploy",
+    "migration_failed": "Upgrading your documents stopped",
+    "downgrade_refused": "That older version cannot be deployed",
+}
+
+
+def error_title(code: str) -> str:
+    if code in TITLES:
+        return TITLES[code]
+    kind = CATEGORIES.get(code)
+    return kind.label if kind else "Something went wrong"
+
+
+def error_sentence(code: str, recorded: str = "") -> str:
+    """What went wrong and what to do: the message recorded with the failure, else the
+    category's own."""
+    if recorded:
+        return recorded
+    kind = CATEGORIES.get(code)
+    return kind.message_for() if kind else ""
+
+
+# One sentence per audit Event kind the user caused or suffered. Kinds not listed here
+# (e.g. "deploy.running", "deploy.queued" from a rollout) are operator detail.
+EVENTS: dict[str, str] = {
+    "connection.created": "You connected the deployment.",
+    "connection.credentials_changed": "The deploy key or URL was changed.",
+    "connection.disconnected": "You disconnected; we erased the deploy key.",
+    "connection.connected": "Connected and up to date.",
+    "connection.error": "The connection needs attention.",
+    "deploy.queued": "A deploy was requested.",
+    "deploy.succeeded": "Deploy finished.",
+    "deploy.failed": "Deploy failed.",
+    "deploy.retry_scheduled": "A deploy attempt failed; we scheduled another.",
+    "deploy.cancelled": "A deploy was cancelled.",
+    "deploy.superseded": "A deploy was replaced by a newer one.",
+    "health.healthy": "A health check passed.",
+    "health.degraded": "A health check failed; we check again soon.",
+    "health.unhealthy": "Your deployment became unhealthy.",
+    "health.recovered": "Your deployment is healthy again.",
+    "health.drift": "Your deployment runs something other than our version.",
+    "health.reason_changed": "The health problem changed.",
+    "migration.started": "Started upgrading your documents.",
+    "migration.succeeded": "Your documents were upgraded.",
+    "migration.failed": "Upgrading your documents stopped.",
+    "migration.interrupted": "Upgrading your documents paused; it goes on with the next attempt.",
+}
+SHOWN_EVENTS = tuple(k for k in EVENTS if k not in ("connection.connected", "connection.error"))
+
+
+def event_sentence(kind: str) -> str:
+    return EVENTS.get(kind, "")
+
+
+def status_words(status: str) -> str:
+    """A deploy attempt's status for users."""
+    return {
+        "queued": "Waiting",
+        "running": "In progress",
+        "succeeded": "Succeeded",
+        "failed": "Failed",
+        "cancelled": "Cancelled",
+        "superseded": "Replaced by a newer deploy",
+    }.get(status, status.capitalize())
