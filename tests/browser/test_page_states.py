@@ -145,6 +145,8 @@ def test_every_state_fits_at_390px_and_passes_axe(
     show(page, base, "12-degraded-with-history", "Connected")
     page.click("#history >> text=Show more")
     page.wait_for_function("document.querySelectorAll('#history tbody tr').length > 10")
+    # Keyboard users land on the first row they had not seen.
+    page.wait_for_function("document.activeElement.matches('#history tbody tr:nth-child(11)')")
     check_state(page, "13-history-more")
 
     show(page, base, "14-credentials", "Update credentials", "/database/credentials/")
