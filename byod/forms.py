@@ -7,7 +7,8 @@ from __future__ import annotations
 from django import forms
 
 URL_HELP = (
-    "In the Convex dashboard open your project, then <em>Settings → URL &amp; Deploy Key</em>. "
+    'In the <a href="https://dashboard.convex.dev" rel="noopener">Convex dashboard</a> open '
+    "your project, then <em>Settings → URL &amp; Deploy Key</em>. "
     "It looks like <code>https://happy-otter-123.convex.cloud</code>."
 )
 KEY_HELP = (

@@ -88,7 +88,7 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
         "last_check_ms",
         "next_check_at",
         "check_requested_at",
-        "email_notifications",
+        "email_notifications_display",
         "created_at",
         "updated_at",
     )
@@ -140,6 +140,10 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
         if obj.health in ("unhealthy", "degraded"):
             return f"{obj.get_health_display()}: {obj.health_reason_label}"
         return obj.get_health_display()
+
+    @admin.display(description="email notifications")
+    def email_notifications_display(self, obj: Connection) -> str:
+        return "On" if obj.email_notifications else "Off (the user opted out)"
 
     @admin.display(description="deploy key")
     def has_key_display(self, obj: Connection) -> str:

@@ -49,7 +49,7 @@ class DeploymentInline(ReadOnlyInline):
         "created_at",
         "status",
         "trigger",
-        "dry_run",
+        "kind_display",
         "from_version",
         "to_version",
         "phase",
@@ -58,6 +58,11 @@ class DeploymentInline(ReadOnlyInline):
         "error_message",
     )
     readonly_fields = fields
+
+    @admin.display(description="kind")
+    def kind_display(self, obj: Deployment) -> str:
+        # A word, not a red ✗ on every real deploy.
+        return "Dry run" if obj.dry_run else "Deploy"
 
 
 class EventFormSet(LatestFirstFormSet):

@@ -16,6 +16,21 @@
     var target = box(event);
     if (target) target.removeAttribute("aria-busy");
   });
+  // "Show more" replaces the history panel: keep keyboard users where they were, on the
+  // first row they had not seen yet.
+  var seenRows = 0;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (elt && elt.closest && elt.closest("#history .more")) {
+      seenRows = document.querySelectorAll("#history tbody tr").length;
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!seenRows || !event.detail || !event.detail.elt || event.detail.elt.id !== "history") return;
+    var row = document.querySelectorAll("#history tbody tr")[seenRows];
+    seenRows = 0;
+    if (row) { row.setAttribute("tabindex", "-1"); row.focus(); }
+  });
   // Without htmx (plain form posts), still refuse a second click while the page loads.
   document.addEventListener("submit", function (event) {
     var form = event.target;

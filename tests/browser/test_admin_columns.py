@@ -109,3 +109,4 @@ def test_the_admin_lists_show_every_column_at_1440px(
     assert all(text.strip() for text in links), links
     page.goto(f"{live_server.url}/admin/byod/connection/{first}/change/")
     check_state(page, "admin-connection-change", widths=(WIDTH,))
+    assert page.locator("img[src*='icon-yes'], img[src*='icon-no']").count() == 0

@@ -144,7 +144,10 @@ def test_every_state_fits_at_390px_and_passes_axe(
         record(c, "health.degraded", "x", data={"reason": "timeout", "to": "degraded"})
     show(page, base, "12-degraded-with-history", "Connected")
     page.click("#history >> text=Show more")
-    page.wait_for_function("document.querySelectorAll('#history tbody tr').length > 10")
+    # (CSS selectors, not wait_for_function: the page's CSP forbids eval.)
+    page.wait_for_selector("#history tbody tr:nth-child(11)")
+    # Keyboard users land on the first row they had not seen.
+    page.wait_for_selector("#history tbody tr:nth-child(11):focus")
     check_state(page, "13-history-more")
 
     show(page, base, "14-credentials", "Update credentials", "/database/credentials/")

@@ -1,0 +1,51 @@
+"""Users read plain sentences: no setting names, scripts or codes in what the page tells them;
+operators keep the codes in the admin."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from byod.errors import CATEGORIES
+from byod.views import words
+
+OPERATOR_WORDS = re.compile(r"BYOD_|DJANGO_|\.sh\b|manage\.py|[a-z]+_[a-z_]+")
+
+
+def user_sentences() -> list[str]:
+    return [
+        *words.PHASES.values(),
+        *words.TITLES.values(),
+        *words.EVENTS.values(),
+        *(c.message for c in CATEGORIES.values()),
+    ]
+
+
+@pytest.mark.parametrize("sentence", user_sentences())
+def test_it_never_names_a_setting_a_script_or_a_code(sentence: str) -> None:
+    assert not OPERATOR_WORDS.search(sentence), sentence
+
+
+def test_every_category_has_a_title_in_plain_words() -> None:
+    assert set(CATEGORIES) <= set(words.TITLES)
+
+
+def test_it_turns_every_phase_the_worker_records_into_words() -> None:
+    phases = [
+        "uploading package",
+        "waiting for schema",
+        "backfilling indexes",
+        "pushing the expanded schema of v2",
+        "counting conversations: 1,200",
+        "migrating conversations: 100 of about 1,200",
+        "recording version",
+    ]
+    for phase in phases:
+        assert words.phase_words(phase) != "Working", phase
+    assert words.phase_words("something new") == "Working"
+
+
+def test_dashboard_paths_are_written_one_way() -> None:
+    for sentence in user_sentences():
+        assert "Settings >" not in sentence and "URL & deploy key" not in sentence
