@@ -7,6 +7,7 @@ import { pathToFileURL } from "node:url";
 import util from "node:util";
 import { makeFunctionReference } from "convex/server";
 import { ConvexError, convexToJson, jsonToConvex } from "convex/values";
+import { badKey } from "./auth.mjs";
 import { importOnce } from "./module_cache.mjs";
 
 const PAUSED_ERROR_MESSAGE =
@@ -141,6 +142,29 @@ async function runFunctionInner(dep, { path: fnPath, args, kind, isAdmin, paused
   }
 }
 
+// The backend's own queries under _system/ that the CLI and the dashboard call with the admin key
+// (npm convex src/cli/lib/run.ts and data.ts). Each takes the deployment and the call's args.
+const SYSTEM_QUERIES = {
+  // The backend's version is `db.query(tableName).count()`: 0 for a table that does not exist.
+  "_system/cli/tableSize": (dep, args) => dep.documentsOf(String(args?.tableName ?? "")).length,
+};
+
+function runSystemQuery(dep, { path: fnPath, args, kind, isAdmin, paused }) {
+  // An admin-only path: without the deployment's key it is refused like the admin endpoints.
+  if (!isAdmin) throw badKey(dep);
+  if (paused) return { status: "error", errorMessage: PAUSED_ERROR_MESSAGE };
+  const parsed = parseFunctionPath(fnPath);
+  const query = SYSTEM_QUERIES[parsed.modulePath];
+  if (!query || parsed.name !== "default" || !["query", "any"].includes(kind)) {
+    return {
+      status: "error",
+      errorMessage: `Could not find public function for '${parsed.modulePath}:${parsed.name}'.`,
+    };
+  }
+  const rawArgs = Array.isArray(args) ? (args[0] ?? {}) : (args ?? {});
+  return { status: "success", value: query(dep, rawArgs) };
+}
+
 // The route handler. A function path comes from the body ({path: "module:function"}) or, for
 // /api/run/<module path>/<function>, from the URL, which runs whatever kind the function is.
 export async function callFunction({ dep, body, params, kind, isAdmin, paused }) {
@@ -150,5 +174,9 @@ export async function callFunction({ dep, body, params, kind, isAdmin, paused })
     const name = segments.pop();
     fnPath = `${segments.join("/")}:${name}`;
   }
-  return runFunction(dep, { path: fnPath, args: body.args, kind, isAdmin, paused });
+  const call = { path: fnPath, args: body.args, kind, isAdmin, paused };
+  if (typeof fnPath === "string" && fnPath.startsWith("_system/")) {
+    return runSystemQuery(dep, call);
+  }
+  return runFunction(dep, call);
 }
