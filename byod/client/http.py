@@ -40,6 +40,8 @@ COMPRESS_ABOVE = 16 * 1024
 # Quality 1 compresses a push body about as well as the CLI's 4 for a fraction of the CPU.
 BROTLI_QUALITY = 1
 USER_AGENT = "byod-control-plane"
+# The backend's own query counting one table's documents (what `npx convex data` shows).
+TABLE_SIZE_QUERY = "_system/cli/tableSize:default"
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,17 @@ class ConvexClient:
     def query(self, path: str, args: dict[str, Any] | None = None) -> Any:
         """Run a query (public or internal: the admin key may call both); returns its value."""
         return self._function("query", path, args)
+
+    def table_size(self, table: str) -> int:
+        """How many documents `table` holds (0 for a table that does not exist): the system
+        query the Convex CLI and dashboard count with, `_system/cli/tableSize`, which the
+        backend answers with `db.query(table).count()`. Needs the admin key."""
+        value = self.query(TABLE_SIZE_QUERY, {"tableName": table})
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConvexError(PROTOCOL_ERROR, f"{TABLE_SIZE_QUERY}: answer is not a count")
+        if value != int(value):
+            raise ConvexError(PROTOCOL_ERROR, f"{TABLE_SIZE_QUERY}: answer is not a whole number")
+        return int(value)
 
     def mutation(self, path: str, args: dict[str, Any] | None = None) -> Any:
         """Run a mutation (public or internal); returns its value."""
