@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from byod import package
 from byod.errors import CATEGORIES
 from byod.models.health import Health, HealthQuerySet
+
+# A count of documents not finished after this lost its worker: given up, the user may ask again.
+COUNT_STALE_AFTER = timedelta(minutes=10)
 
 
 class ConnectionStatus(models.TextChoices):
@@ -28,6 +34,12 @@ def outdated_q(version: int | None = None) -> Q:
     )
 
 
+def counting_q() -> Q:
+    """Connections whose documents are being counted: asked for, not finished, not given up
+    (``Connection.count_is_pending`` applies the same rule to one row)."""
+    return Q(count_requested_at__gte=timezone.now() - COUNT_STALE_AFTER)
+
+
 class ConnectionQuerySet(HealthQuerySet):
     def usable(self) -> ConnectionQuerySet:
         """Connections we can deploy to: not disconnected, with a stored key."""
@@ -44,6 +56,10 @@ class ConnectionQuerySet(HealthQuerySet):
     def active(self) -> ConnectionQuerySet:
         """Every connection that is not disconnected."""
         return self.exclude(status=ConnectionStatus.DISCONNECTED)
+
+    def counting(self) -> ConnectionQuerySet:
+        """Connections whose documents are being counted (``counting_q``)."""
+        return self.filter(counting_q())
 
 
 class Connection(models.Model):
@@ -94,6 +110,13 @@ class Connection(models.Model):
     check_claim = models.CharField(max_length=32, blank=True, default="", editable=False)
     check_requested_at = models.DateTimeField(null=True, blank=True)  # "Check now"
     email_notifications = models.BooleanField(default=True)
+    # "What is in my deployment": documents per table of ours, as last counted on the worker
+    # (byod.services.contents), and when. A count asked for and not finished yet holds
+    # count_requested_at; a count that failed keeps the previous counts and says why.
+    table_counts = models.JSONField(default=dict, blank=True)
+    table_counts_at = models.DateTimeField(null=True, blank=True)
+    count_requested_at = models.DateTimeField(null=True, blank=True)
+    count_error = models.CharField(max_length=32, blank=True, default="")  # error category
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -142,6 +165,12 @@ class Connection(models.Model):
         """Someone asked for a check ("Check now") that has not run yet."""
         asked, done = self.check_requested_at, self.last_check_at
         return asked is not None and (done is None or done < asked)
+
+    @property
+    def count_is_pending(self) -> bool:
+        """``counting_q()`` for this row: a count asked for is under way."""
+        asked = self.count_requested_at
+        return asked is not None and asked >= timezone.now() - COUNT_STALE_AFTER
 
     @property
     def health_reason_label(self) -> str:
