@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from byod import views
-from byod.views import health
+from byod.views import counts, health
 
 app_name = "byod"
 
@@ -21,4 +21,6 @@ urlpatterns = [
     path("health/", health.panel, name="health"),
     path("health/check/", health.check_now, name="check_health"),
     path("notifications/", health.notifications, name="notifications"),
+    path("contents/counts/", counts.panel, name="counts"),
+    path("contents/count/", counts.count_now, name="count"),
 ]

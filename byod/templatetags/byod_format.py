@@ -61,3 +61,11 @@ def duration(value: timedelta | None) -> str:
         return f"{minutes} min {secs} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min"
+
+
+@register.filter
+def count(value: int | None) -> str:
+    """A count with thousands separators: "12,345"; empty for None."""
+    if value is None:
+        return ""
+    return f"{value:,}"

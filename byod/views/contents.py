@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from byod import package
+from byod.models import Connection
 from byod.schema.diff import EMPTY_EXPORT, Change, diff_exports
 from byod.schema.versioning import locked_export
+from byod.views import words
 
 # Tables the package keeps for itself, described for users.
 OWN_TABLES = {
@@ -55,6 +58,45 @@ def tables_of(version: int | None) -> list[TableInfo]:
         name = table["tableName"]
         infos.append(TableInfo(name, len(fields or {}), indexes, OWN_TABLES.get(name, "")))
     return sorted(infos, key=lambda t: (bool(t.note), t.name))
+
+
+@dataclass(frozen=True)
+class CountRow:
+    table: TableInfo
+    count: int | None  # None: not counted (a table newer than the last count)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The documents in our tables, as last counted on the worker, and the count under way."""
+
+    rows: list[CountRow]
+    counted_at: datetime | None
+    requested_at: datetime | None
+    pending: bool
+    failure: str  # why the last count failed, in words; empty when it did not
+
+    @property
+    def total(self) -> int:
+        return sum(row.count for row in self.rows if row.count is not None)
+
+
+def counts_of(connection: Connection) -> Counts:
+    """The connection's tables (of the version it runs) with their last counts."""
+    counted = connection.table_counts if isinstance(connection.table_counts, dict) else {}
+    rows = []
+    for table in tables_of(connection.deployed_version):
+        value = counted.get(table.name)
+        rows.append(CountRow(table, value if isinstance(value, int) else None))
+    pending = connection.count_is_pending
+    failure = words.count_failure(connection.count_error) if connection.count_error else ""
+    return Counts(
+        rows,
+        connection.table_counts_at,
+        connection.count_requested_at if pending else None,
+        pending,
+        "" if pending else failure,
+    )
 
 
 def plain(change: Change) -> str:

@@ -247,6 +247,12 @@ class PageState:
         return contents.tables_of(c.deployed_version) if c is not None else []
 
     @property
+    def counts(self) -> contents.Counts | None:
+        """The documents in those tables, as last counted."""
+        c = self.connection
+        return contents.counts_of(c) if c is not None else None
+
+    @property
     def version_notes(self) -> list[contents.VersionNotes]:
         return contents.all_notes(self.current_version)
 

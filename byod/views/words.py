@@ -94,6 +94,19 @@ def error_sentence(code: str, recorded: str = "") -> str:
     return kind.message_for() if kind else ""
 
 
+def count_failure(code: str) -> str:
+    """Why counting the documents failed, and what to do: the category's title, then its
+    advice (which speaks of deploys only where the advice is the same for a count)."""
+    kind = CATEGORIES.get(code)
+    if kind is None or code == "internal_error":
+        return "An error on our side stopped the count; the operators have the details."
+    if kind.retryable:
+        return f"{error_title(code)}. Try counting again in a few minutes."
+    if code == "paused":
+        return f"{error_title(code)}. Resume it in the Convex dashboard, then count again."
+    return f"{error_title(code)}. {kind.message_for()}"
+
+
 # One sentence per audit Event kind the user caused or suffered. Kinds not listed here
 # (e.g. "deploy.running", "deploy.queued" from a rollout) are operator detail.
 EVENTS: dict[str, str] = {

@@ -19,6 +19,7 @@ def user_sentences() -> list[str]:
         *words.TITLES.values(),
         *words.EVENTS.values(),
         *(c.message for c in CATEGORIES.values()),
+        *(words.count_failure(code) for code in [*CATEGORIES, "unknown"]),
     ]
 
 
