@@ -15,7 +15,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseStopPolling
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 from byod.models import Connection
 from byod.services import contents as counting
@@ -51,8 +51,12 @@ def panel(request: HtmxHttpRequest) -> HttpResponse:
     """The counts, polled while a count is under way; once it has ended, answered with status
     286 so htmx swaps them in (the table list open) and stops polling."""
     connection = _countable(request)
-    if connection is None or not request.htmx:
-        return redirect(reverse("byod:settings") + "#contents")
+    back = reverse("byod:settings") + "#contents"
+    if not request.htmx:
+        return redirect(back)
+    if connection is None:
+        # Disconnected meanwhile: reload the page rather than swap it into the panel.
+        return HttpResponseClientRedirect(back)
     if connection.count_is_pending:
         return _partial(request, connection)
     return HttpResponseStopPolling(_partial(request, connection, open_tables=True).content)

@@ -114,6 +114,15 @@ def test_a_failed_count_is_said_in_words_without_codes(
     assert_no_canary(html)
 
 
+def test_a_poll_after_a_disconnect_reloads_the_page(
+    deployed_connection: Connection, owner_client: Client
+) -> None:
+    owner_client.post(COUNT, headers=HTMX)
+    Connection.objects.filter(pk=deployed_connection.pk).update(key_ciphertext="", key_id="")
+    polled = owner_client.get(POLL, headers=HTMX)
+    assert polled["HX-Redirect"] == "/database/#contents"
+
+
 def test_nothing_to_count_before_the_first_deploy(
     connected: tuple[Connection, Any], owner_client: Client
 ) -> None:
