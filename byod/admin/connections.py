@@ -88,6 +88,8 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
         "last_check_ms",
         "next_check_at",
         "check_requested_at",
+        "table_counts_at",
+        "count_error",
         "email_notifications_display",
         "created_at",
         "updated_at",
