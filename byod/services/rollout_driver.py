@@ -27,18 +27,17 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 
-from django.db import close_old_connections, connections, transaction
+from django.conf import settings
+from django.db import IntegrityError, close_old_connections, connections, transaction
 from django.db.models import Count, Min, Q
 from django.tasks import task
 from django.utils import timezone
 
 from byod import transitions
-from byod.errors import ByodError
 from byod.models import (
     ACTIVE_DEPLOYMENT_STATUSES,
     Deployment,
     DeploymentStatus,
-    DeploymentTrigger,
     MemberState,
     Rollout,
     RolloutDriver,
@@ -129,6 +128,8 @@ def drive(rollout_id: int, slot: int) -> None:
     if rollout is None:
         return
     threads = max(1, math.ceil(rollout.max_in_flight / max(1, rollout.drivers)))
+    batch = max(1, threads // 4)
+    status: str = rollout.status
     renew_every = lease.lease_seconds() / 3
     renewed = time.monotonic()
     running: set[Future[None]] = set()
@@ -142,7 +143,12 @@ def drive(rollout_id: int, slot: int) -> None:
                 renewed = time.monotonic()
                 revive_dead_drivers(rollout_id)
             deploy.reap_now_and_then()
-            status, claimed = claim(rollout_id, threads - len(running), owner)
+            free = threads - len(running)
+            # Claim in batches (a claim costs a few statements however many it starts).
+            if free >= batch or not running:
+                status, claimed = claim(rollout_id, free, owner)
+            else:
+                claimed = []
             for deployment in claimed:
                 running.add(pool.submit(_run_in_thread, deployment, owner))
             if running:
@@ -218,46 +224,49 @@ def _due_retries(rollout: Rollout, free: int, owner: str) -> list[Deployment]:
 def _next_members(
     rollout: Rollout, free: int, owner: str, lowest_active: int | None
 ) -> list[Deployment]:
+    """Start the next connections of the lowest wave still waiting, in order."""
     pending = RolloutMember.objects.filter(rollout=rollout, state=MemberState.PENDING)
-    wave = pending.aggregate(wave=Min("wave"))["wave"]
-    if wave is None or (lowest_active is not None and lowest_active < wave):
-        return []  # nothing left, or the earlier wave still has deploys queued or running
+    members = list(
+        pending.exclude(connection__deployments__status__in=ACTIVE_DEPLOYMENT_STATUSES)
+        .select_related("connection__user")
+        .order_by("wave", "position")[:free]
+    )
+    if not members:
+        return []
+    wave = members[0].wave
+    if lowest_active is not None and lowest_active < wave:
+        return []  # the wave before still has deploys queued or running
+    members = [m for m in members if m.wave == wave]
     if wave > rollout.current_wave:
         transitions.wave_reached(rollout, wave)
-    members = (
-        pending.filter(wave=wave)
-        .exclude(connection__deployments__status__in=ACTIVE_DEPLOYMENT_STATUSES)
-        .select_related("connection__user")
-        .order_by("position")[:free]
-    )
-    started: list[Deployment] = []
-    for member in members:
-        connection = member.connection
-        if (
-            connection.deployed_version == rollout.version
-            and connection.deployed_package_hash == rollout.package_hash
-        ):
-            member.state = MemberState.SKIPPED
-            member.save(update_fields=["state"])
-            continue
-        try:
-            deployment = deploy.request_deploy(
-                connection,
-                trigger=DeploymentTrigger.ROLLOUT,
-                version=rollout.version,
-                rollout=rollout,
-                wave=wave,
-            )
-        except ByodError as error:  # disconnected meanwhile: nothing to deploy to
-            log.info("rollout %s: skipping connection %s: %s", rollout.pk, connection.pk, error)
-            member.state = MemberState.SKIPPED
-            member.save(update_fields=["state"])
-            continue
-        member.state = MemberState.STARTED
-        member.deployment = deployment
-        member.save(update_fields=["state", "deployment"])
-        if deployment.rollout_id == rollout.pk and deploy.begin(deployment, owner):
-            started.append(deployment)
+    on_target = [
+        m
+        for m in members
+        if m.connection.deployed_version == rollout.version
+        and m.connection.deployed_package_hash == rollout.package_hash
+    ]
+    if on_target:  # deployed meanwhile (by a person, or an earlier rollout): nothing to do
+        RolloutMember.objects.filter(pk__in=[m.pk for m in on_target]).update(
+            state=MemberState.SKIPPED
+        )
+        members = [m for m in members if m not in on_target]
+    held = lease.take_many([m.connection_id for m in members], owner) if members else set()
+    members = [m for m in members if m.connection_id in held]
+    if not members:
+        return []
+    try:
+        started = transitions.deploys_started(
+            rollout,
+            [m.connection for m in members],
+            wave=wave,
+            worker=owner,
+            max_attempts=settings.BYOD_DEPLOY_MAX_ATTEMPTS,
+        )
+    except IntegrityError:  # one got another deploy meanwhile: let go, try again next round
+        for member in members:
+            lease.release(member.connection_id, owner)
+        return []
+    RolloutMember.objects.filter(pk__in=[m.pk for m in members]).update(state=MemberState.STARTED)
     return started
 
 
