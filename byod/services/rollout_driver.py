@@ -191,6 +191,15 @@ def _close_connections() -> None:
 def claim(rollout_id: int, want: int, owner: str) -> tuple[str, list[Deployment]]:
     """Start up to `want` deploys of the rollout within its in-flight limit; returns the
     rollout's status and the deploys started (running, leases held by `owner`)."""
+    try:
+        return _claim(rollout_id, want, owner)
+    except IntegrityError:
+        # A connection got another deploy (a person's) between our read and our insert: the
+        # whole claim, leases included, was rolled back; the next round tries again.
+        return RolloutStatus.RUNNING, []
+
+
+def _claim(rollout_id: int, want: int, owner: str) -> tuple[str, list[Deployment]]:
     with transaction.atomic():
         rollout = Rollout.objects.select_for_update().filter(pk=rollout_id).first()
         if rollout is None:
@@ -264,18 +273,13 @@ def _next_members(
     members = [m for m in members if m.connection_id in held]
     if not members:
         return []
-    try:
-        started = transitions.deploys_started(
-            rollout,
-            [m.connection for m in members],
-            wave=wave,
-            worker=owner,
-            max_attempts=settings.BYOD_DEPLOY_MAX_ATTEMPTS,
-        )
-    except IntegrityError:  # one got another deploy meanwhile: let go, try again next round
-        for member in members:
-            lease.release(member.connection_id, owner)
-        return []
+    started = transitions.deploys_started(
+        rollout,
+        [m.connection for m in members],
+        wave=wave,
+        worker=owner,
+        max_attempts=settings.BYOD_DEPLOY_MAX_ATTEMPTS,
+    )
     RolloutMember.objects.filter(pk__in=[m.pk for m in members]).update(state=MemberState.STARTED)
     return started
 

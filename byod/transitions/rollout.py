@@ -91,8 +91,9 @@ def deploys_started(
     a driver starts them in the transaction that counted what runs. Their connections move to
     deploying; one Event each. A few statements for the whole batch, not a few per deploy.
 
-    Called inside the driver's claim transaction. Raises IntegrityError (and creates nothing)
-    when one of the connections got another deploy meanwhile: one active deploy per connection.
+    Called inside the driver's claim transaction. Raises IntegrityError when one of the
+    connections got another deploy meanwhile (one active deploy per connection): the caller
+    rolls the whole claim back.
     """
     now = timezone.now()
     made = [
@@ -114,8 +115,7 @@ def deploys_started(
         )
         for c in connections
     ]
-    with transaction.atomic():
-        Deployment.objects.bulk_create(made)
+    Deployment.objects.bulk_create(made)
     movable = (CS.PENDING, CS.CONNECTED, CS.ERROR, CS.DEPLOYING)
     Connection.objects.filter(pk__in=[c.pk for c in connections], status__in=movable).update(
         status=CS.DEPLOYING, updated_at=now
