@@ -48,7 +48,9 @@ from byod.services import deploy, lease
 
 log = logging.getLogger(__name__)
 
-IDLE_SECONDS = 0.2  # how often a driver with nothing running looks for work again
+# How often a driver with nothing running looks for work again: soon at first, then less and
+# less often while there is none (e.g. only retries waiting for their time), up to the cap.
+IDLE_SECONDS, IDLE_CAP_SECONDS = 0.2, 2.0
 
 
 # --- starting drivers ------------------------------------------------------------------------
@@ -129,6 +131,7 @@ def drive(rollout_id: int, slot: int) -> None:
         return
     threads = max(1, math.ceil(rollout.max_in_flight / max(1, rollout.drivers)))
     batch = max(1, threads // 4)
+    idle = IDLE_SECONDS
     status: str = rollout.status
     renew_every = lease.lease_seconds() / 3
     renewed = time.monotonic()
@@ -151,6 +154,7 @@ def drive(rollout_id: int, slot: int) -> None:
                 claimed = []
             for deployment in claimed:
                 running.add(pool.submit(_run_in_thread, deployment, owner))
+            idle = IDLE_SECONDS if claimed else idle
             if running:
                 done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
                 running -= done
@@ -159,7 +163,8 @@ def drive(rollout_id: int, slot: int) -> None:
             elif status != RolloutStatus.RUNNING:
                 break
             else:
-                time.sleep(IDLE_SECONDS)
+                time.sleep(idle)
+                idle = min(idle * 2, IDLE_CAP_SECONDS)
     finally:
         # Each thread closes its database connection as the pool winds down.
         for _ in range(threads):
