@@ -107,14 +107,19 @@ def bench(options: argparse.Namespace) -> None:
             print(f"  failed: {o.user}: {o.error}")
         subset = min(options.cli_subset, n)
         if subset:
-            official_cli(deployments[:subset], latency_ms, per_deploy)
+            official_cli(deployments[:subset], latency_ms, per_deploy, endpoint)
     finally:
         emulator.stop()
 
 
-def official_cli(deployments: list[Any], latency_ms: int, ours: list[float]) -> float | None:
-    """`npx convex deploy` to each deployment, one after another, with the same latency; the
-    mean seconds per deploy (None when the CLI could not run)."""
+def official_cli(
+    deployments: list[Any],
+    latency_ms: int,
+    ours: list[float],
+    endpoint: str = "deploy2/start_push",
+) -> float | None:
+    """`npx convex deploy` to each deployment, one after another, with the same latency (on
+    `endpoint`); the mean seconds per deploy (None when the CLI could not run)."""
     project = ROOT / "byod" / "convex_project"
     npx = shutil.which("npx")
     if npx is None or not (project / "node_modules" / "convex").is_dir():
@@ -125,7 +130,7 @@ def official_cli(deployments: list[Any], latency_ms: int, ours: list[float]) -> 
     times: list[float] = []
     for dep in deployments:
         dep.clear_faults()
-        dep.set_fault("deploy2/start_push", latency_ms=latency_ms)
+        dep.set_fault(endpoint, latency_ms=latency_ms)
         env = {
             **os.environ,
             "CONVEX_SELF_HOSTED_URL": dep.url,

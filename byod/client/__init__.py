@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from byod.client.http import ConvexClient, SchemaProgress
+from byod.client.http import ConvexClient, PushBody, SchemaProgress
 
-__all__ = ["ConvexClient", "SchemaProgress"]
+__all__ = ["ConvexClient", "PushBody", "SchemaProgress"]

@@ -1,10 +1,10 @@
 """Rollouts: one version deployed across the fleet, canary first, then waves.
 
 A Rollout is the record of the whole: its plan, its in-flight limit, its stop rule, its status.
-Each connection it covers is a RolloutMember (its wave, whether it still waits, and the
-deploy attempt that serves it); the deploys themselves are ordinary Deployment rows with
-trigger ``rollout`` linked to the rollout. Counts by outcome are read from those rows, never
-kept as counters that racing workers would have to agree on.
+Each connection it covers is a RolloutMember (its wave, and whether it still waits); the
+deploys themselves are ordinary Deployment rows with trigger ``rollout`` linked to the
+rollout. Counts by outcome are read from those rows, never kept as counters that racing
+workers would have to agree on.
 
 The task workers that run a rollout ("drivers") hold a lease each, one RolloutDriver row per
 slot, so a driver whose process died is noticed and replaced.
@@ -101,7 +101,7 @@ class MemberState(models.TextChoices):
 
 
 class RolloutMember(models.Model):
-    """One connection in a rollout's plan: its wave and the deploy attempt that serves it."""
+    """One connection in a rollout's plan: its wave, its place, whether it was reached."""
 
     rollout = models.ForeignKey(Rollout, on_delete=models.CASCADE, related_name="members")
     connection = models.ForeignKey(
@@ -109,11 +109,9 @@ class RolloutMember(models.Model):
     )
     wave = models.PositiveIntegerField()  # 0 is the canary
     position = models.PositiveIntegerField()
+    # Its deploys are the rollout's Deployments of this connection (a retry is the same row).
     state = models.CharField(
         max_length=16, choices=MemberState.choices, default=MemberState.PENDING
-    )
-    deployment = models.ForeignKey(
-        "byod.Deployment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
     class Meta:

@@ -29,7 +29,7 @@ from django_tasks_db.models import DBTaskResult
 from byod import builds, keys, package, transitions
 from byod.errors import INTERNAL_ERROR, ByodError, LeaseLost
 from byod.inputs import parse_url
-from byod.models import Connection, Deployment, DeploymentStatus, DeploymentTrigger, Rollout
+from byod.models import Connection, Deployment, DeploymentStatus, DeploymentTrigger
 from byod.services import attempts, lease, reaper
 from byod.services.push import Stopped, push_package
 
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REAP_EVERY_SECONDS = 5.0
+NO_LEASE = {"lease_owner": "", "lease_expires_at": None}
 
 
 # --- requesting ----------------------------------------------------------------------------
@@ -56,8 +57,6 @@ def request_deploy(
     version: int | None = None,
     dry_run: bool = False,
     supersede: bool = False,
-    rollout: Rollout | None = None,
-    wave: int | None = None,
 ) -> Deployment:
     """Queue a deploy of `version` (default: the package's current one) to `connection`.
 
@@ -66,8 +65,8 @@ def request_deploy(
     is set (the destination changed) or when a person asks while a retry waits for its time.
     The task is enqueued once the transaction commits. Raises `TransitionError` for a
     disconnected connection and `ArtifactError` for a version that has no build (both
-    kinds of `ByodError`). A deploy of a `rollout` is not enqueued: the rollout's drivers
-    start it themselves (`begin`), so that they can count what runs.
+    kinds of `ByodError`). (A rollout's deploys are created by its drivers, who count what
+    runs: `byod.services.rollout_driver`.)
     """
     if trigger not in DeploymentTrigger.values:
         raise ValueError(f"unknown deploy trigger {trigger!r}")
@@ -96,8 +95,6 @@ def request_deploy(
                     dry_run=dry_run,
                     requested_by=actor,
                     max_attempts=settings.BYOD_DEPLOY_MAX_ATTEMPTS,
-                    rollout=rollout,
-                    wave=wave,
                 )
         except IntegrityError:
             # Another request queued one between our read and our insert.
@@ -106,9 +103,8 @@ def request_deploy(
                 raise
             return existing
         transitions.deploy_queued(deployment, actor=actor)
-        if rollout is None:
-            deployment_id = deployment.pk
-            transaction.on_commit(lambda: enqueue_deploy(deployment_id))
+        deployment_id = deployment.pk
+        transaction.on_commit(lambda: enqueue_deploy(deployment_id))
     return deployment
 
 
@@ -133,17 +129,18 @@ def run_deploy(deployment_id: int) -> None:
     if found is None or found.status != DeploymentStatus.QUEUED:
         return
     if found.rollout_id is not None:
-        return  # the rollout's drivers run it (an old task row from before it joined one)
+        return  # a rollout's deploy: its drivers run it (and count it), never this task
     now = timezone.now()
     if found.next_attempt_at is not None and found.next_attempt_at > now:
         return  # an early duplicate: the task enqueued for next_attempt_at will run it
     connection_id = found.connection_id
     owner = lease.new_owner()
+    held = lease.Lease(connection_id, owner)
     if not lease.take(connection_id, owner):
-        held = Connection.objects.filter(pk=connection_id).values_list(
+        expiry = Connection.objects.filter(pk=connection_id).values_list(
             "lease_expires_at", flat=True
         )
-        until = held.first() or now
+        until = expiry.first() or now
         enqueue_deploy(deployment_id, run_after=until + timedelta(seconds=1))
         return
     try:
@@ -152,9 +149,10 @@ def run_deploy(deployment_id: int) -> None:
         except transitions.TransitionError:
             return  # claimed elsewhere, or cancelled meanwhile
         watch_deploy_task.using(run_after=_watch_time()).enqueue(deployment_id)
-        stopped = _attempt(found, lease.Lease(connection_id, owner))
+        stopped = _attempt(found, held)
     finally:
-        lease.release(connection_id, owner)
+        if not held.released:
+            lease.release(connection_id, owner)
     if stopped:
         _hand_over(connection_id)
 
@@ -174,10 +172,12 @@ def begin(deployment: Deployment, owner: str) -> bool:
 
 def carry_on(deployment: Deployment, owner: str) -> None:
     """Run the attempt of a deploy `begin` started, and let go of the lease."""
+    held = lease.Lease(deployment.connection_id, owner)
     try:
-        stopped = _attempt(deployment, lease.Lease(deployment.connection_id, owner))
+        stopped = _attempt(deployment, held)
     finally:
-        lease.release(deployment.connection_id, owner)
+        if not held.released:
+            lease.release(deployment.connection_id, owner)
     if stopped:
         _hand_over(deployment.connection_id)
 
@@ -222,7 +222,13 @@ def _attempt(deployment: Deployment, held: lease.Lease) -> bool:
         attempts.record_failure(deployment, ByodError(INTERNAL_ERROR, "unexpected error"))
         raise
     try:
-        transitions.mark_deploy_succeeded(deployment, diff_summary=summary)
+        # The last progress line goes with the success: one UPDATE fewer per deploy.
+        last = None if deployment.dry_run else "version recorded and verified"
+        # The lease is let go in the connection's UPDATE of the success: one statement fewer.
+        transitions.mark_deploy_succeeded(
+            deployment, diff_summary=summary, log_line=last, connection_also=NO_LEASE
+        )
+        held.released = not deployment.dry_run
     except transitions.TransitionError as error:
         # Cancelled (e.g. the user disconnected) or reaped while we worked: theirs wins.
         log.warning("deploy %s: not recorded, status changed meanwhile: %s", deployment.pk, error)

@@ -43,6 +43,21 @@ def take(connection_id: int, owner: str) -> bool:
     return taken == 1
 
 
+def take_many(connection_ids: list[int], owner: str) -> set[int]:
+    """Claim each connection nobody holds a live lease on, in one UPDATE; the ids taken."""
+    now = timezone.now()
+    free = Q(lease_owner="") | Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
+    taken = (
+        Connection.objects.filter(pk__in=connection_ids)
+        .filter(free)
+        .update(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds()))
+    )
+    if taken == len(connection_ids):
+        return set(connection_ids)
+    held = Connection.objects.filter(pk__in=connection_ids, lease_owner=owner)
+    return set(held.values_list("pk", flat=True))
+
+
 def renew(connection_id: int, owner: str) -> None:
     """Extend our lease; raises LeaseLost when it is no longer ours."""
     renewed = Connection.objects.filter(pk=connection_id, lease_owner=owner).update(
@@ -65,6 +80,8 @@ class Lease:
         self.connection_id = connection_id
         self.owner = owner
         self._renewed_at = timezone.now()
+        # Set when the lease was let go with another write (a deploy's success).
+        self.released = False
 
     def keep_alive(self, *, force: bool = False) -> None:
         now = timezone.now()

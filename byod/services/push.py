@@ -28,13 +28,15 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from byod import builds, transitions
-from byod.client import ConvexClient, SchemaProgress
+from byod.client import ConvexClient, PushBody, SchemaProgress
 from byod.errors import EXISTING_DATA_CONFLICT, PROTOCOL_ERROR, ConvexError
 from byod.inputs import DeploymentUrl
 from byod.models import Deployment
 from byod.services import migrate
 from byod.services.lease import Lease
 from byod.services.migration_plan import Plan
+
+UPLOADING = "uploading package"
 
 
 class Stopped(Exception):
@@ -51,6 +53,21 @@ def _artifact(version: int, expanded: bool = False) -> dict[str, Any]:
     return builds.load_artifact(version, expanded=expanded)
 
 
+_ENCODED: dict[tuple[int, bool], tuple[dict[str, Any], PushBody]] = {}
+
+
+def _encoded(version: int, expanded: bool, dry_run: bool) -> PushBody:
+    """The artifact serialized once per process: each deploy only appends its key. Keyed by
+    the parsed artifact itself, so clearing `_artifact`'s cache clears this one too."""
+    artifact = _artifact(version, expanded)
+    key = (id(artifact), dry_run)
+    found = _ENCODED.get(key)
+    if found is None or found[0] is not artifact:
+        found = (artifact, PushBody(artifact, dry_run=dry_run))
+        _ENCODED[key] = found
+    return found[1]
+
+
 @sensitive_variables("key", "body")
 def push_package(
     deployment: Deployment, url: DeploymentUrl, key: str, lease: Lease
@@ -59,10 +76,16 @@ def push_package(
     documents need them; returns the diff summary."""
     version = deployment.to_version
     body = {**_artifact(version), "adminKey": key, "dryRun": deployment.dry_run}
+    encoded = _encoded(version, False, deployment.dry_run)
+    # A deploy started a moment ago already in this phase (a rollout's drivers save it when
+    # they start it) needs no second write of it before its first push.
+    preset = deployment.phase == UPLOADING and deployment.attempt == 1
 
-    def step(phase: str) -> None:
+    def step(phase: str, **also: Any) -> None:
+        # One UPDATE: the phase, the log line, anything else to save, and the check that the
+        # deploy still runs (else it stops here, before the next call that changes anything).
         lease.keep_alive()
-        if not transitions.save_progress(deployment, phase=phase, log_line=phase):
+        if not transitions.save_progress(deployment, phase=phase, log_line=phase, also=also):
             raise Stopped(f"before {phase}")
 
     def keep_going(phase: str) -> None:
@@ -81,14 +104,15 @@ def push_package(
             expanded = todo.expanded_version or version
             step(f"pushing the expanded schema of v{expanded}")
             transitions.save_progress(deployment, log_line=todo.describe())
-            wide = {**_artifact(expanded, True), "adminKey": key, "dryRun": False}
+            wide = _encoded(expanded, True, False)
             expanded_summary = _push(client, wide, deployment, lease, step)
             transitions.mark_expanded(deployment, expanded)
             outcomes = migrate.run_steps(client, deployment, todo, keep_going)
             migrations = [asdict(o) for o in outcomes]
-        step("uploading package")
+        if todo.migrates or not preset:
+            step(UPLOADING)
         try:
-            summary = _push(client, body, deployment, lease, step)
+            summary = _push(client, encoded, deployment, lease, step)
         except ConvexError as error:
             if not todo.migrates or error.category != EXISTING_DATA_CONFLICT:
                 raise
@@ -101,13 +125,13 @@ def push_package(
             outcomes = migrate.run_steps(client, deployment, todo, keep_going)
             migrations += [asdict(o) for o in outcomes]
             step("uploading package again")
-            summary = _push(client, body, deployment, lease, step)
-        transitions.mark_pushed(deployment)
-        transitions.mark_contracted(deployment)
-        step("recording version")
-        lease.keep_alive(force=True)
+            summary = _push(client, encoded, deployment, lease, step)
+        pushed_at = transitions.mark_pushed(deployment, save=False)
+        if todo.migrates or deployment.connection.migrating_version is not None:
+            transitions.mark_contracted(deployment)
+        # The step's UPDATE also says whether the deploy still runs (not reaped, not stopped).
+        step("recording version", pushed_at=pushed_at)
         _record_version(client, version, deployment.package_hash)
-        step("version recorded and verified")
         if expanded_summary is not None:
             summary = _merged(expanded_summary, summary)
         if migrations:
@@ -118,23 +142,18 @@ def push_package(
 @sensitive_variables("body")
 def _push(
     client: ConvexClient,
-    body: dict[str, Any],
+    body: PushBody,
     deployment: Deployment,
     lease: Lease,
-    step: Callable[[str], None],
+    step: Callable[..., None],
 ) -> dict[str, Any]:
-    """start_push -> wait_for_schema (progress saved) -> finish_push; the diff summary."""
+    """start_push -> wait_for_schema (progress saved while it is in progress) -> finish_push;
+    the diff summary."""
     started = client.start_push(body)
     summary = diff_summary(started.get("schemaChange"))
-    step("waiting for schema")
     client.wait_for_schema(started, on_progress=_progress_saver(deployment, lease))
-    if summary["indexes_total"]:
-        transitions.save_progress(
-            deployment,
-            indexes_ready=summary["indexes_total"],
-            indexes_total=summary["indexes_total"],
-        )
-    step("finishing push")
+    done = summary["indexes_total"]
+    step("finishing push", **({"indexes_ready": done, "indexes_total": done} if done else {}))
     client.finish_push(started)
     return summary
 

@@ -27,18 +27,17 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 
-from django.db import close_old_connections, connections, transaction
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.db.models import Count, Min, Q
 from django.tasks import task
 from django.utils import timezone
 
 from byod import transitions
-from byod.errors import ByodError
 from byod.models import (
     ACTIVE_DEPLOYMENT_STATUSES,
     Deployment,
     DeploymentStatus,
-    DeploymentTrigger,
     MemberState,
     Rollout,
     RolloutDriver,
@@ -49,7 +48,9 @@ from byod.services import deploy, lease
 
 log = logging.getLogger(__name__)
 
-IDLE_SECONDS = 0.2  # how often a driver with nothing running looks for work again
+# How often a driver with nothing running looks for work again: soon at first, then less and
+# less often while there is none (e.g. only retries waiting for their time), up to the cap.
+IDLE_SECONDS, IDLE_CAP_SECONDS = 0.2, 2.0
 
 
 # --- starting drivers ------------------------------------------------------------------------
@@ -129,6 +130,9 @@ def drive(rollout_id: int, slot: int) -> None:
     if rollout is None:
         return
     threads = max(1, math.ceil(rollout.max_in_flight / max(1, rollout.drivers)))
+    batch = max(1, threads // 4)
+    idle = IDLE_SECONDS
+    status: str = rollout.status
     renew_every = lease.lease_seconds() / 3
     renewed = time.monotonic()
     running: set[Future[None]] = set()
@@ -142,9 +146,15 @@ def drive(rollout_id: int, slot: int) -> None:
                 renewed = time.monotonic()
                 revive_dead_drivers(rollout_id)
             deploy.reap_now_and_then()
-            status, claimed = claim(rollout_id, threads - len(running), owner)
+            free = threads - len(running)
+            # Claim in batches (a claim costs a few statements however many it starts).
+            if free >= batch or not running:
+                status, claimed = claim(rollout_id, free, owner)
+            else:
+                claimed = []
             for deployment in claimed:
                 running.add(pool.submit(_run_in_thread, deployment, owner))
+            idle = IDLE_SECONDS if claimed else idle
             if running:
                 done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
                 running -= done
@@ -153,20 +163,31 @@ def drive(rollout_id: int, slot: int) -> None:
             elif status != RolloutStatus.RUNNING:
                 break
             else:
-                time.sleep(IDLE_SECONDS)
+                time.sleep(idle)
+                idle = min(idle * 2, IDLE_CAP_SECONDS)
     finally:
+        # Each thread closes its database connection as the pool winds down.
+        for _ in range(threads):
+            pool.submit(_close_connections)
         pool.shutdown(wait=True)
         _release_slot(rollout_id, slot, owner)
 
 
 def _run_in_thread(deployment: Deployment, owner: str) -> None:
-    close_old_connections()
+    # The thread keeps its database connection from one deploy to the next (opening one per
+    # deploy cost more CPU than the deploy's queries); one that failed is closed, and the
+    # rest close when the driver's threads end.
     try:
         deploy.carry_on(deployment, owner)
+    except DatabaseError:
+        log.exception("rollout deploy %s: database error", deployment.pk)
+        connections.close_all()  # this thread's connections only
     except Exception:  # recorded on the row as internal_error by the deploy service
         log.exception("rollout deploy %s raised", deployment.pk)
-    finally:
-        connections.close_all()  # this thread's connections only
+
+
+def _close_connections() -> None:
+    connections.close_all()  # the calling thread's
 
 
 # --- claiming --------------------------------------------------------------------------------
@@ -175,6 +196,15 @@ def _run_in_thread(deployment: Deployment, owner: str) -> None:
 def claim(rollout_id: int, want: int, owner: str) -> tuple[str, list[Deployment]]:
     """Start up to `want` deploys of the rollout within its in-flight limit; returns the
     rollout's status and the deploys started (running, leases held by `owner`)."""
+    try:
+        return _claim(rollout_id, want, owner)
+    except IntegrityError:
+        # A connection got another deploy (a person's) between our read and our insert: the
+        # whole claim, leases included, was rolled back; the next round tries again.
+        return RolloutStatus.RUNNING, []
+
+
+def _claim(rollout_id: int, want: int, owner: str) -> tuple[str, list[Deployment]]:
     with transaction.atomic():
         rollout = Rollout.objects.select_for_update().filter(pk=rollout_id).first()
         if rollout is None:
@@ -218,46 +248,44 @@ def _due_retries(rollout: Rollout, free: int, owner: str) -> list[Deployment]:
 def _next_members(
     rollout: Rollout, free: int, owner: str, lowest_active: int | None
 ) -> list[Deployment]:
+    """Start the next connections of the lowest wave still waiting, in order."""
     pending = RolloutMember.objects.filter(rollout=rollout, state=MemberState.PENDING)
-    wave = pending.aggregate(wave=Min("wave"))["wave"]
-    if wave is None or (lowest_active is not None and lowest_active < wave):
-        return []  # nothing left, or the earlier wave still has deploys queued or running
+    members = list(
+        pending.exclude(connection__deployments__status__in=ACTIVE_DEPLOYMENT_STATUSES)
+        .select_related("connection__user")
+        .order_by("wave", "position")[:free]
+    )
+    if not members:
+        return []
+    wave = members[0].wave
+    if lowest_active is not None and lowest_active < wave:
+        return []  # the wave before still has deploys queued or running
+    members = [m for m in members if m.wave == wave]
     if wave > rollout.current_wave:
         transitions.wave_reached(rollout, wave)
-    members = (
-        pending.filter(wave=wave)
-        .exclude(connection__deployments__status__in=ACTIVE_DEPLOYMENT_STATUSES)
-        .select_related("connection__user")
-        .order_by("position")[:free]
+    on_target = [
+        m
+        for m in members
+        if m.connection.deployed_version == rollout.version
+        and m.connection.deployed_package_hash == rollout.package_hash
+    ]
+    if on_target:  # deployed meanwhile (by a person, or an earlier rollout): nothing to do
+        RolloutMember.objects.filter(pk__in=[m.pk for m in on_target]).update(
+            state=MemberState.SKIPPED
+        )
+        members = [m for m in members if m not in on_target]
+    held = lease.take_many([m.connection_id for m in members], owner) if members else set()
+    members = [m for m in members if m.connection_id in held]
+    if not members:
+        return []
+    started = transitions.deploys_started(
+        rollout,
+        [m.connection for m in members],
+        wave=wave,
+        worker=owner,
+        max_attempts=settings.BYOD_DEPLOY_MAX_ATTEMPTS,
     )
-    started: list[Deployment] = []
-    for member in members:
-        connection = member.connection
-        if (
-            connection.deployed_version == rollout.version
-            and connection.deployed_package_hash == rollout.package_hash
-        ):
-            member.state = MemberState.SKIPPED
-            member.save(update_fields=["state"])
-            continue
-        try:
-            deployment = deploy.request_deploy(
-                connection,
-                trigger=DeploymentTrigger.ROLLOUT,
-                version=rollout.version,
-                rollout=rollout,
-                wave=wave,
-            )
-        except ByodError as error:  # disconnected meanwhile: nothing to deploy to
-            log.info("rollout %s: skipping connection %s: %s", rollout.pk, connection.pk, error)
-            member.state = MemberState.SKIPPED
-            member.save(update_fields=["state"])
-            continue
-        member.state = MemberState.STARTED
-        member.deployment = deployment
-        member.save(update_fields=["state", "deployment"])
-        if deployment.rollout_id == rollout.pk and deploy.begin(deployment, owner):
-            started.append(deployment)
+    RolloutMember.objects.filter(pk__in=[m.pk for m in members]).update(state=MemberState.STARTED)
     return started
 
 

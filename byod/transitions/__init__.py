@@ -10,7 +10,8 @@ Rules of this module:
   and ``message``; when: ``created_at``). Messages never hold a deploy key.
 - Functions open their own ``transaction.atomic()`` block, so they nest inside a caller's.
 - Lease fields (``lease_owner``, ``lease_expires_at``) belong to the deploy service; no
-  transition touches them.
+  transition decides them (``mark_deploy_succeeded`` writes the ones the service hands it, to
+  let go of the lease in the same UPDATE).
 
 Connection statuses: pending -> deploying -> connected | error; any -> disconnected;
 disconnected -> pending (reconnect). Deployment statuses: queued -> running -> succeeded |
@@ -55,6 +56,7 @@ from byod.transitions.migration import (
     save_migration_progress,
 )
 from byod.transitions.rollout import (
+    deploys_started,
     rollout_aborted,
     rollout_completed,
     rollout_paused,
@@ -69,6 +71,7 @@ __all__ = [
     "close_interrupted",
     "connection_created",
     "deploy_queued",
+    "deploys_started",
     "event",
     "mark_connected",
     "mark_contracted",

@@ -91,6 +91,31 @@ def _move(
     return previous
 
 
+def _move_known(
+    obj: Connection | Deployment | Rollout,
+    *,
+    allowed_from: tuple[str, ...],
+    to: str,
+    **fields: Any,
+) -> str:
+    """Like `_move`, in one conditional UPDATE, without reading the row first: for the hot
+    path, where the status in hand is recent. Returns the status the object held (the one in
+    hand; the UPDATE's condition is what makes the move safe)."""
+    model = type(obj)
+    values = {"status": to, **fields}
+    if model is Connection:
+        values["updated_at"] = timezone.now()
+    updated = model.objects.filter(pk=obj.pk, status__in=allowed_from).update(**values)
+    if updated != 1:
+        current = model.objects.filter(pk=obj.pk).values_list("status", flat=True).first()
+        if current is not None:
+            obj.status = current
+        raise TransitionError(obj, to, allowed_from)
+    previous = str(obj.status) if obj.status in allowed_from else "?"
+    _mirror(obj, values)
+    return previous
+
+
 def _update_connection(connection: Connection, **fields: Any) -> None:
     fields["updated_at"] = timezone.now()
     Connection.objects.filter(pk=connection.pk).update(**fields)

@@ -16,6 +16,7 @@ from byod.transitions.base import (
     _error_fields,
     _mirror,
     _move,
+    _move_known,
     record,
 )
 
@@ -25,6 +26,21 @@ if TYPE_CHECKING:
 CS = ConnectionStatus
 DS = DeploymentStatus
 LOG_LIMIT = 20_000
+# What a running deploy may save besides its phase and log (never its status).
+PROGRESS_FIELDS = ("pushed_at", "indexes_ready", "indexes_total")
+
+
+def _move_running(deployment: Deployment, *, to: str, **fields: Any) -> None:
+    """running -> `to` with one conditional UPDATE (no row lock first: the condition decides
+    between racing workers); TransitionError when the deploy no longer runs."""
+    updated = Deployment.objects.filter(pk=deployment.pk, status=DS.RUNNING).update(
+        status=to, **fields
+    )
+    if updated != 1:
+        current = Deployment.objects.filter(pk=deployment.pk).values_list("status", flat=True)
+        deployment.status = current.first() or deployment.status
+        raise TransitionError(deployment, to, (DS.RUNNING,))
+    _mirror(deployment, {"status": to, **fields})
 
 
 @transaction.atomic
@@ -88,13 +104,17 @@ def save_progress(
     indexes_ready: int | None = None,
     indexes_total: int | None = None,
     log_line: str | None = None,
+    also: dict[str, Any] | None = None,
 ) -> bool:
-    """Persist progress of a running deploy. Not a status move, so no Event.
+    """Persist progress of a running deploy (and the progress fields in `also`, e.g.
+    ``pushed_at``: coalesced into the same UPDATE). Not a status move, so no Event.
 
     Returns False, and saves nothing, when the deploy is no longer running (cancelled,
     superseded or reaped meanwhile): how a worker learns that it must stop.
     """
     fields = _progress_fields(deployment, phase, indexes_ready, indexes_total, log_line)
+    if also:
+        fields.update({k: v for k, v in also.items() if k in PROGRESS_FIELDS})
     if not fields:
         return Deployment.objects.filter(pk=deployment.pk, status=DS.RUNNING).exists()
     updated = Deployment.objects.filter(pk=deployment.pk, status=DS.RUNNING).update(**fields)
@@ -130,19 +150,22 @@ def _progress_fields(
     return fields
 
 
-def mark_pushed(deployment: Deployment) -> None:
+def mark_pushed(deployment: Deployment, *, save: bool = True) -> datetime:
     """finish_push succeeded: the deployment now runs this version, verified or not yet.
 
     Recorded on the deploy and (for a real deploy) on its connection, apart from the verified
-    ``deployed_version``. Not a status move, so no Event.
+    ``deployed_version``. Not a status move, so no Event. With ``save=False`` the caller
+    saves the returned ``pushed_at`` on the deploy with its next progress.
     """
     now = timezone.now()
-    Deployment.objects.filter(pk=deployment.pk).update(pushed_at=now)
-    deployment.pushed_at = now
+    if save:
+        Deployment.objects.filter(pk=deployment.pk).update(pushed_at=now)
+        deployment.pushed_at = now
     if not deployment.dry_run:
         Connection.objects.filter(pk=deployment.connection_id).update(
             pushed_version=deployment.to_version, pushed_package_hash=deployment.package_hash
         )
+    return now
 
 
 @transaction.atomic
@@ -176,10 +199,16 @@ def mark_deploy_retrying(
 
 @transaction.atomic
 def mark_deploy_succeeded(
-    deployment: Deployment, *, diff_summary: dict[str, Any] | None = None
+    deployment: Deployment,
+    *,
+    diff_summary: dict[str, Any] | None = None,
+    log_line: str | None = None,
+    connection_also: dict[str, Any] | None = None,
 ) -> None:
     """running -> succeeded. A real deploy records the version and package hash on the
-    connection and marks it connected."""
+    connection and marks it connected. `log_line` is the deploy's last progress line;
+    `connection_also` are fields of the deploy service (its lease) written in the same UPDATE
+    of the connection."""
     now = timezone.now()
     fields: dict[str, Any] = {
         "finished_at": now,
@@ -191,11 +220,12 @@ def mark_deploy_succeeded(
     }
     if diff_summary is not None:
         fields["diff_summary"] = diff_summary
-    _move(deployment, allowed_from=(DS.RUNNING,), to=DS.SUCCEEDED, **fields)
+    fields.update(_progress_fields(deployment, None, None, None, log_line))
+    _move_running(deployment, to=DS.SUCCEEDED, **fields)
     connection = deployment.connection
     data: dict[str, Any] = {"to_version": deployment.to_version, "dry_run": deployment.dry_run}
     if not deployment.dry_run:
-        previous = _move(
+        previous = _move_known(
             connection,
             allowed_from=(CS.PENDING, CS.DEPLOYING, CS.CONNECTED, CS.ERROR),
             to=CS.CONNECTED,
@@ -204,6 +234,7 @@ def mark_deploy_succeeded(
             last_deploy_at=now,
             consecutive_failures=0,
             **_NO_ERROR,
+            **(connection_also or {}),
         )
         data["connection_from_status"] = previous
     record(

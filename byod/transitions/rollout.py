@@ -11,13 +11,23 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
-from byod.models import Rollout, RolloutStatus
-from byod.transitions.base import _move
+from byod.models import (
+    Connection,
+    ConnectionStatus,
+    Deployment,
+    DeploymentStatus,
+    DeploymentTrigger,
+    Event,
+    Rollout,
+    RolloutStatus,
+)
+from byod.transitions.base import _move, event
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 RS = RolloutStatus
+CS = ConnectionStatus
 
 
 def log_line(rollout: Rollout, line: str, *, actor: User | None = None) -> None:
@@ -72,3 +82,56 @@ def wave_reached(rollout: Rollout, wave: int) -> bool:
         rollout.current_wave = wave
         log_line(rollout, "canary done" if wave == 1 else f"wave {wave} started")
     return moved == 1
+
+
+def deploys_started(
+    rollout: Rollout, connections: list[Connection], *, wave: int, worker: str, max_attempts: int
+) -> list[Deployment]:
+    """The rollout's deploys of `connections` (whose leases `worker` holds), created running:
+    a driver starts them in the transaction that counted what runs. Their connections move to
+    deploying; one Event each. A few statements for the whole batch, not a few per deploy.
+
+    Called inside the driver's claim transaction. Raises IntegrityError when one of the
+    connections got another deploy meanwhile (one active deploy per connection): the caller
+    rolls the whole claim back.
+    """
+    now = timezone.now()
+    made = [
+        Deployment(
+            connection=c,
+            from_version=c.deployed_version,
+            to_version=rollout.version,
+            package_hash=rollout.package_hash,
+            trigger=DeploymentTrigger.ROLLOUT,
+            status=DeploymentStatus.RUNNING,
+            attempt=1,
+            max_attempts=max_attempts,
+            started_at=now,
+            # The first phase of the push, saved now: the worker's first write is then later.
+            phase="uploading package",
+            log=f"{now:%H:%M:%S} uploading package\n",
+            rollout=rollout,
+            wave=wave,
+        )
+        for c in connections
+    ]
+    Deployment.objects.bulk_create(made)
+    movable = (CS.PENDING, CS.CONNECTED, CS.ERROR, CS.DEPLOYING)
+    Connection.objects.filter(pk__in=[c.pk for c in connections], status__in=movable).update(
+        status=CS.DEPLOYING, updated_at=now
+    )
+    name = "the canary" if wave == 0 else f"wave {wave}"
+    events = []
+    for deployment in made:
+        connection = deployment.connection
+        if connection.status in movable:
+            connection.status = CS.DEPLOYING
+        start = f"v{deployment.from_version}" if deployment.from_version is not None else "nothing"
+        said = (
+            f"Deploy of {start} -> v{deployment.to_version} started by rollout #{rollout.pk} "
+            f"({name}; attempt 1 of {max_attempts})."
+        )
+        data = {"attempt": 1, "worker": worker, "trigger": "rollout", "rollout": rollout.pk}
+        events.append(event(connection, "deploy.running", said, deployment=deployment, data=data))
+    Event.objects.bulk_create(events)
+    return made

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("byod", "0005_rollouts"),
+        ("byod", "0006_rollout_member_without_deployment"),
     ]
 
     operations = [

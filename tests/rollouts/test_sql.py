@@ -1,0 +1,41 @@
+"""What one deploy of a rollout costs in SQL statements: counted, not timed.
+
+Counted as a worker runs it (no test transaction around it, so no savepoints that a worker
+would not send): the driver's claim of a batch, then each deploy's attempt."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from byod.services import lease, rollout_driver, rollouts
+from byod.services.deploy import carry_on
+from tests.rollouts.conftest import Fleet
+
+BATCH = 6  # what a driver with 25 threads claims at a time (a quarter of them)
+MAX_STATEMENTS_PER_DEPLOY = 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rollout_deploy_takes_at_most_ten_sql_statements(fleet: Fleet) -> None:
+    fleet(BATCH * 2)
+    plan = rollouts.PlanOptions(wave_size=100, max_in_flight=BATCH, drivers=1)
+    rollout = rollouts.start(plan)
+    owner = lease.new_owner()
+    deployed = 0
+    with CaptureQueriesContext(connection) as seen:
+        for _ in range(2):
+            _, started = rollout_driver.claim(rollout.pk, BATCH, owner)
+            for deployment in started:
+                carry_on(deployment, owner)
+            deployed += len(started)
+    assert deployed == BATCH * 2
+    rollout.refresh_from_db()
+    assert rollout.deployments.filter(status="succeeded").count() == deployed
+    per_deploy = len(seen.captured_queries) / deployed
+    kinds = Counter(q["sql"].split(" ", 3)[0] for q in seen.captured_queries)
+    assert per_deploy <= MAX_STATEMENTS_PER_DEPLOY, (per_deploy, kinds)
+    print(f"{per_deploy:.1f} SQL statements per deploy: {dict(kinds)}")
