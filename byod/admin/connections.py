@@ -29,7 +29,7 @@ from byod.models import (
     Health,
     outdated_q,
 )
-from byod.services import health, rollout
+from byod.services import batch, health
 from byodsite.admin_lists import SafeListsMixin
 
 SECRET_FIELDS = ("key_ciphertext",)
@@ -174,7 +174,7 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
     def _request(
         self, request: HttpRequest, queryset: QuerySet[Connection], *, dry_run: bool
     ) -> None:
-        counts = rollout.queue_deploys(
+        counts = batch.queue_deploys(
             queryset.select_related("user"),
             trigger=DeploymentTrigger.ADMIN,
             actor=request.user,  # type: ignore[arg-type]

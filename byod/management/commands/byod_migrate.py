@@ -19,8 +19,8 @@ from byod.errors import ByodError
 from byod.management.reporting import ProgressBar, find_users, table
 from byod.models import Connection, MigrationRun
 from byod.services import migrate
+from byod.services.batch import deploy_now
 from byod.services.migration_plan import recorded_plan
-from byod.services.rollout import deploy_now
 
 
 class Command(BaseCommand):
