@@ -74,11 +74,11 @@ class StartForm(forms.Form):
 class RolloutAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("__str__", "status", "current_wave", "waves", "created_by", "created_at")
     list_filter = ("status", "version")
+    # The plan, which never changes once started. What does change (status, wave, times, the
+    # log) is in the progress panel above the form, which polls: fields here would go stale.
     readonly_fields = (
         "version",
         "package_hash",
-        "status",
-        "paused_reason",
         "canary_count",
         "canary_percent",
         "wave_size",
@@ -87,12 +87,8 @@ class RolloutAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
         "stop_failures",
         "stop_failure_percent",
         "waves",
-        "current_wave",
         "created_by",
         "created_at",
-        "started_at",
-        "finished_at",
-        "log",
     )
     fields = readonly_fields
     change_form_template = "byod/admin/rollout_change_form.html"
@@ -122,7 +118,16 @@ class RolloutAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         rollout = get_object_or_404(Rollout, pk=object_id)
-        extra = {**(extra_context or {}), "progress": progress(rollout), "rollout": rollout}
+        extra = {
+            **(extra_context or {}),
+            "progress": progress(rollout),
+            "rollout": rollout,
+            "title": f"Rollout #{rollout.pk} to v{rollout.version}",
+            # A rollout is acted on with its controls; the form itself has nothing to save.
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
         return super().change_view(request, object_id, form_url, extra)
 
     def progress_view(self, request: HttpRequest, pk: int) -> HttpResponse:

@@ -86,7 +86,7 @@ class Rollout(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"rollout #{self.pk} to v{self.version} ({self.status})"
+        return f"rollout #{self.pk} to v{self.version}"  # its status changes: shown beside it
 
     @property
     def is_finished(self) -> bool:
