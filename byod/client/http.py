@@ -129,7 +129,7 @@ class ConvexClient:
         self._admin_key = admin_key
         self._secret = secret_of(admin_key)
         self._timeout = default_timeout() if timeout is None else httpx.Timeout(timeout)
-        self._http: httpx.Client | None = None
+        self._http: PinnedTransport | None = None
 
     def __repr__(self) -> str:
         return f"ConvexClient({self.url.url!r})"
@@ -357,7 +357,7 @@ class ConvexClient:
                 content = brotli.compress(content, mode=brotli.MODE_TEXT, quality=BROTLI_QUALITY)
                 headers["Content-Encoding"] = "br"
         try:
-            response = http.request(method, path, content=content, headers=headers)
+            response = http.send(method, path, headers, content, self._timeout)
         except httpx.HTTPError as exc:
             raise classify(operation=operation, exception=exc, redact=self._redact) from None
         if not 200 <= response.status_code < 300:
@@ -370,18 +370,18 @@ class ConvexClient:
             unreadable = ValueError(type(exc).__name__)
             raise classify(operation=operation, exception=unreadable, redact=self._redact) from None
 
-    def _connection(self) -> httpx.Client:
-        """The HTTP client, made at the first call: check the destination with the SSRF guard,
-        then connect only to the addresses it checked."""
+    def _connection(self) -> PinnedTransport:
+        """The HTTP transport, made at the first call: check the destination with the SSRF
+        guard, then connect only to the addresses it checked. No proxies or netrc from the
+        environment, no redirects followed (`PinnedTransport.send`)."""
         if self._http is None:
             addresses = guard_destination(self.url)
-            self._http = httpx.Client(
+            self._http = PinnedTransport(
+                self.url.host,
+                addresses,
+                _tls_context(),
                 base_url=self.url.url.rstrip("/"),
-                timeout=self._timeout,
-                follow_redirects=False,
-                trust_env=False,  # no proxies or netrc from the environment
-                transport=PinnedTransport(self.url.host, addresses, _tls_context()),
-                headers={"User-Agent": USER_AGENT},
+                user_agent=USER_AGENT,
             )
         return self._http
 
