@@ -16,6 +16,7 @@ from typing import Any
 
 import httpcore
 import httpx
+from httpx._transports.default import map_httpcore_exceptions
 
 
 class PinnedBackend(httpcore.SyncBackend):
@@ -65,7 +66,8 @@ class PinnedTransport(httpx.HTTPTransport):
         user_agent: str = "",
     ) -> None:
         super().__init__(verify=ssl_context, trust_env=False)
-        self.base_url = base_url
+        self._base = httpx.URL(base_url or "http://invalid")
+        self._base_path = self._base.raw_path.rstrip(b"/")
         # What an httpx.Client sends by default (with brotli installed), our user agent.
         self.headers = {
             "Accept": "*/*",
@@ -92,18 +94,22 @@ class PinnedTransport(httpx.HTTPTransport):
         timeout: httpx.Timeout,
     ) -> httpx.Response:
         """`method` `base_url + path`, answer read whole; never follows a redirect. Raises
-        httpx's exceptions, as an `httpx.Client` would."""
-        request = httpx.Request(
-            method,
-            self.base_url + path,
-            headers={**self.headers, **headers},
-            content=content,
-            extensions={"timeout": timeout.as_dict()},
+        httpx's exceptions, as an `httpx.Client` would. Straight to the connection pool: an
+        httpx.Request and the transport's streamed response cost a fifth of a deploy's CPU."""
+        url = httpcore.URL(
+            scheme=self._base.raw_scheme,
+            host=self._base.raw_host,
+            port=self._base.port,
+            target=self._base_path + path.encode("ascii"),
         )
-        response = self.handle_request(request)
-        response.request = request
-        try:
-            response.read()
-        finally:
-            response.close()
-        return response
+        sent = [*self.headers.items(), *headers.items()]
+        with map_httpcore_exceptions():
+            answer = self._pool.request(
+                method,
+                url,
+                headers=sent,
+                content=content,
+                extensions={"timeout": timeout.as_dict()},
+            )
+        # Decodes a compressed answer (an unreadable one raises httpx.DecodingError).
+        return httpx.Response(answer.status, headers=answer.headers, content=answer.content)
