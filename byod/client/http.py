@@ -24,6 +24,7 @@ from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
 from byod.client.classify import classify
+from byod.client.push_body import BROTLI_QUALITY, PushBody, StartedPush
 from byod.client.transport import PinnedTransport
 from byod.errors import PROTOCOL_ERROR, TIMEOUT, ConvexError
 from byod.guard import guard_destination
@@ -39,8 +40,6 @@ POLL_PAUSE_FIRST, POLL_PAUSE_MAX = 0.25, 5.0
 # itself (~450 kB, ~110 kB compressed). Smaller ones (finish_push echoes a ~40 kB start_push
 # answer) cost more CPU to compress than their bytes cost to send.
 COMPRESS_ABOVE = 64 * 1024
-# Quality 1 compresses a push body about as well as the CLI's 4 for a fraction of the CPU.
-BROTLI_QUALITY = 1
 USER_AGENT = "byod-control-plane"
 # The backend's own query counting one table's documents (what `npx convex data` shows).
 TABLE_SIZE_QUERY = "_system/cli/tableSize:default"
@@ -64,41 +63,6 @@ class SchemaProgress:
 
 
 ProgressCallback = Callable[[SchemaProgress], None]
-
-
-class PushBody:
-    """A push request serialized and compressed once: the artifact's JSON with the key and
-    the dry-run flag appended per use. Serializing a 450 kB artifact for each of a thousand
-    deploys was the larger part of a deploy's CPU; compressing it, 1.7 ms of the rest."""
-
-    def __init__(self, artifact: dict[str, Any], *, dry_run: bool) -> None:
-        fields = {k: v for k, v in artifact.items() if k not in ("adminKey", "dryRun")}
-        text = json.dumps(fields, separators=(",", ":"))
-        if not text.endswith("}") or text == "{}":
-            raise ValueError("a push request is a non-empty JSON object")
-        flag = "true" if dry_run else "false"
-        self._head = (text[:-1] + f',"dryRun":{flag},"adminKey":').encode()
-        # The head as a brotli stream left open: flushed, so it ends on a byte boundary where
-        # each use appends its key as an uncompressed meta-block and the stream's last block.
-        compressor = brotli.Compressor(mode=brotli.MODE_TEXT, quality=BROTLI_QUALITY)
-        self._head_br: bytes = compressor.process(self._head) + compressor.flush()
-
-    @sensitive_variables("admin_key")
-    def encode(self, admin_key: str) -> bytes:
-        return self._head + json.dumps(admin_key).encode() + b"}"
-
-    @sensitive_variables("admin_key", "tail")
-    def encode_brotli(self, admin_key: str) -> bytes:
-        """`encode(admin_key)` brotli-compressed (RFC 7932): the head compressed once, then
-        the key's bytes stored as they are (an uncompressed meta-block), then an empty last
-        meta-block."""
-        tail = json.dumps(admin_key).encode() + b"}"
-        if len(tail) > 1 << 16:  # more than a 4-nibble length says; never for a real key
-            whole: bytes = brotli.compress(self.encode(admin_key), quality=BROTLI_QUALITY)
-            return whole
-        # ISLAST=0, MNIBBLES=4 (code 0), MLEN-1 in 16 bits, ISUNCOMPRESSED=1, padded to a byte.
-        header = (((len(tail) - 1) << 3) | (1 << 19)).to_bytes(3, "little")
-        return self._head_br + header + tail + b"\x03"  # ISLAST=1, ISLASTEMPTY=1
 
 
 @functools.cache
@@ -235,16 +199,17 @@ class ConvexClient:
         `body` may be a `PushBody`: serialized once, with only the key and flags filled in."""
         if isinstance(body, PushBody):
             encoded = body.encode_brotli(self._admin_key)
-            answer = self._call(
+            answer, raw = self._call(
                 "POST",
                 "/api/deploy2/start_push",
                 operation="start_push",
                 encoded=encoded,
                 content_encoding="br",
+                keep_raw=True,
             )
             if not isinstance(answer, dict):
                 raise ConvexError(PROTOCOL_ERROR, "start_push: answer is not an object")
-            return answer
+            return StartedPush(answer, raw)
         return self._push_call("/api/deploy2/start_push", "start_push", body)
 
     @sensitive_variables("request")
@@ -312,6 +277,14 @@ class ConvexClient:
         self, start_response: dict[str, Any], *, dry_run: bool = False
     ) -> dict[str, Any]:
         """Commit a started push (`finish_push`); returns the diff Convex reports."""
+        if isinstance(start_response, StartedPush):  # its answer echoed as it came
+            encoded = start_response.finish_request(self._admin_key, dry_run=dry_run)
+            answer = self._call(
+                "POST", "/api/deploy2/finish_push", operation="finish_push", encoded=encoded
+            )
+            if not isinstance(answer, dict):
+                raise ConvexError(PROTOCOL_ERROR, "finish_push: answer is not an object")
+            return answer
         request = {
             "adminKey": self._admin_key,
             "startPush": start_response,
@@ -341,7 +314,9 @@ class ConvexClient:
         encoded: bytes | None = None,
         content_encoding: str | None = None,
         auth: bool = True,
+        keep_raw: bool = False,
     ) -> Any:
+        """The parsed answer (with `keep_raw`: the parsed answer and its bytes)."""
         http = self._connection()
         headers: dict[str, str] = {"Accept": "application/json"}
         if auth:
@@ -365,10 +340,11 @@ class ConvexClient:
         if operation == "instance_name":
             return response.text
         try:
-            return response.json()
+            answer = response.json()
         except (ValueError, httpx.HTTPError) as exc:
             unreadable = ValueError(type(exc).__name__)
             raise classify(operation=operation, exception=unreadable, redact=self._redact) from None
+        return (answer, response.content) if keep_raw else answer
 
     def _connection(self) -> PinnedTransport:
         """The HTTP transport, made at the first call: check the destination with the SSRF

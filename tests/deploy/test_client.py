@@ -268,3 +268,21 @@ def test_push_body_compressed_once_decodes_to_the_same_request(key: str) -> None
     plain = body.encode(key)
     assert brotli.decompress(body.encode_brotli(key)) == plain
     assert json.loads(plain) == {**artifact, "dryRun": False, "adminKey": key}
+
+
+def test_finish_push_echoes_the_start_push_answer_as_it_came() -> None:
+    import json
+
+    from byod.client.push_body import StartedPush
+
+    raw = b'{"schemaChange": {"schemaIds": {"": "push-1"}}, "analysis": {"x": [1, 2.50]}}'
+    started = StartedPush(json.loads(raw), raw)
+    assert started["schemaChange"] == {"schemaIds": {"": "push-1"}}
+    request = started.finish_request('k"1', dry_run=True)
+    assert raw in request
+    assert json.loads(request) == {
+        "adminKey": 'k"1',
+        "startPush": json.loads(raw),
+        "dryRun": True,
+        "message": None,
+    }
