@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,10 +66,19 @@ class SchemaProgress:
 ProgressCallback = Callable[[SchemaProgress], None]
 
 
+_TLS_LOCK = threading.Lock()
+
+
 @functools.cache
-def _tls_context() -> ssl.SSLContext:
-    # Loading the CA bundle costs ~50 ms of CPU; do it once per process, not per client.
+def _make_tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
+
+
+def _tls_context() -> ssl.SSLContext:
+    # Loading the CA bundle costs ~50 ms of CPU; do it once per process, not per client, and
+    # not once per thread either: a driver's threads all start their first deploy at once.
+    with _TLS_LOCK:
+        return _make_tls_context()
 
 
 def default_timeout() -> httpx.Timeout:
