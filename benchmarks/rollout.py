@@ -102,6 +102,12 @@ def sql_per_deploy(emulator: Any, n: int, batch: int) -> float:
     return len(seen.captured_queries) / max(1, done)
 
 
+def claim_batch(threads: int) -> int:
+    from byod.services.rollout_driver import claim_batch as drivers_batch
+
+    return drivers_batch(threads)
+
+
 def bench(options: argparse.Namespace) -> None:
     from byod.models import Rollout
     from byod.services import rollouts
@@ -112,8 +118,8 @@ def bench(options: argparse.Namespace) -> None:
     emulator = start_emulator()
     workers: list[subprocess.Popen[bytes]] = []
     try:
-        # What each driver claims at a time: a quarter of its threads (rollout_driver.drive).
-        batch = max(1, math.ceil(k / m) // 4)
+        # What each driver claims at a time (rollout_driver.drive).
+        batch = claim_batch(math.ceil(k / m))
         sql = sql_per_deploy(emulator, options.sql_sample, batch) if options.sql_sample else None
         print(f"Setting up {n} deployments ...")
         t0 = time.monotonic()
@@ -192,7 +198,7 @@ def report(
     print(f"  our CPU          {ours / n * 1000:.1f} ms per deploy (workers + this process)")
     print(f"  emulator CPU     {emu_cpu / n * 1000:.1f} ms per push (Node, one process)")
     if sql is not None:
-        batch = max(1, math.ceil(k / options.workers) // 4)
+        batch = claim_batch(math.ceil(k / options.workers))
         print(f"  SQL statements   {sql:.1f} per deploy (claims of {batch}, BEGIN/COMMIT counted)")
     slow = [s.seconds for s in seen.slowest]
     if slow:

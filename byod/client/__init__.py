@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from byod.client.http import ConvexClient, PushBody, SchemaProgress
+from byod.client.http import ConvexClient, SchemaProgress
+from byod.client.push_body import PushBody
 
 __all__ = ["ConvexClient", "PushBody", "SchemaProgress"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
 from byod.client.classify import classify
+from byod.client.push_body import BROTLI_QUALITY, PushBody, StartedPush
 from byod.client.transport import PinnedTransport
 from byod.errors import PROTOCOL_ERROR, TIMEOUT, ConvexError
 from byod.guard import guard_destination
@@ -39,8 +41,6 @@ POLL_PAUSE_FIRST, POLL_PAUSE_MAX = 0.25, 5.0
 # itself (~450 kB, ~110 kB compressed). Smaller ones (finish_push echoes a ~40 kB start_push
 # answer) cost more CPU to compress than their bytes cost to send.
 COMPRESS_ABOVE = 64 * 1024
-# Quality 1 compresses a push body about as well as the CLI's 4 for a fraction of the CPU.
-BROTLI_QUALITY = 1
 USER_AGENT = "byod-control-plane"
 # The backend's own query counting one table's documents (what `npx convex data` shows).
 TABLE_SIZE_QUERY = "_system/cli/tableSize:default"
@@ -66,28 +66,19 @@ class SchemaProgress:
 ProgressCallback = Callable[[SchemaProgress], None]
 
 
-class PushBody:
-    """A push request serialized once: the artifact's JSON with the key and the dry-run flag
-    appended per use. Serializing a 450 kB artifact for each of a thousand deploys was the
-    larger part of a deploy's CPU."""
-
-    def __init__(self, artifact: dict[str, Any], *, dry_run: bool) -> None:
-        fields = {k: v for k, v in artifact.items() if k not in ("adminKey", "dryRun")}
-        text = json.dumps(fields, separators=(",", ":"))
-        if not text.endswith("}") or text == "{}":
-            raise ValueError("a push request is a non-empty JSON object")
-        flag = "true" if dry_run else "false"
-        self._head = (text[:-1] + f',"dryRun":{flag},"adminKey":').encode()
-
-    @sensitive_variables("admin_key")
-    def encode(self, admin_key: str) -> bytes:
-        return self._head + json.dumps(admin_key).encode() + b"}"
+_TLS_LOCK = threading.Lock()
 
 
 @functools.cache
-def _tls_context() -> ssl.SSLContext:
-    # Loading the CA bundle costs ~50 ms of CPU; do it once per process, not per client.
+def _make_tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
+
+
+def _tls_context() -> ssl.SSLContext:
+    # Loading the CA bundle costs ~50 ms of CPU; do it once per process, not per client, and
+    # not once per thread either: a driver's threads all start their first deploy at once.
+    with _TLS_LOCK:
+        return _make_tls_context()
 
 
 def default_timeout() -> httpx.Timeout:
@@ -112,7 +103,7 @@ class ConvexClient:
         self._admin_key = admin_key
         self._secret = secret_of(admin_key)
         self._timeout = default_timeout() if timeout is None else httpx.Timeout(timeout)
-        self._http: httpx.Client | None = None
+        self._http: PinnedTransport | None = None
 
     def __repr__(self) -> str:
         return f"ConvexClient({self.url.url!r})"
@@ -217,13 +208,18 @@ class ConvexClient:
         """Start a push: upload modules and stage the schema; returns the start_push answer.
         `body` may be a `PushBody`: serialized once, with only the key and flags filled in."""
         if isinstance(body, PushBody):
-            encoded = body.encode(self._admin_key)
-            answer = self._call(
-                "POST", "/api/deploy2/start_push", operation="start_push", encoded=encoded
+            encoded = body.encode_brotli(self._admin_key)
+            answer, raw = self._call(
+                "POST",
+                "/api/deploy2/start_push",
+                operation="start_push",
+                encoded=encoded,
+                content_encoding="br",
+                keep_raw=True,
             )
             if not isinstance(answer, dict):
                 raise ConvexError(PROTOCOL_ERROR, "start_push: answer is not an object")
-            return answer
+            return StartedPush(answer, raw)
         return self._push_call("/api/deploy2/start_push", "start_push", body)
 
     @sensitive_variables("request")
@@ -291,6 +287,14 @@ class ConvexClient:
         self, start_response: dict[str, Any], *, dry_run: bool = False
     ) -> dict[str, Any]:
         """Commit a started push (`finish_push`); returns the diff Convex reports."""
+        if isinstance(start_response, StartedPush):  # its answer echoed as it came
+            encoded = start_response.finish_request(self._admin_key, dry_run=dry_run)
+            answer = self._call(
+                "POST", "/api/deploy2/finish_push", operation="finish_push", encoded=encoded
+            )
+            if not isinstance(answer, dict):
+                raise ConvexError(PROTOCOL_ERROR, "finish_push: answer is not an object")
+            return answer
         request = {
             "adminKey": self._admin_key,
             "startPush": start_response,
@@ -318,8 +322,11 @@ class ConvexClient:
         operation: str,
         json_body: dict[str, Any] | None = None,
         encoded: bytes | None = None,
+        content_encoding: str | None = None,
         auth: bool = True,
+        keep_raw: bool = False,
     ) -> Any:
+        """The parsed answer (with `keep_raw`: the parsed answer and its bytes)."""
         http = self._connection()
         headers: dict[str, str] = {"Accept": "application/json"}
         if auth:
@@ -329,11 +336,13 @@ class ConvexClient:
             content = json.dumps(json_body, separators=(",", ":")).encode()
         if content is not None:
             headers["Content-Type"] = "application/json"
-            if len(content) > COMPRESS_ABOVE:
+            if content_encoding is not None:
+                headers["Content-Encoding"] = content_encoding
+            elif len(content) > COMPRESS_ABOVE:
                 content = brotli.compress(content, mode=brotli.MODE_TEXT, quality=BROTLI_QUALITY)
                 headers["Content-Encoding"] = "br"
         try:
-            response = http.request(method, path, content=content, headers=headers)
+            response = http.send(method, path, headers, content, self._timeout)
         except httpx.HTTPError as exc:
             raise classify(operation=operation, exception=exc, redact=self._redact) from None
         if not 200 <= response.status_code < 300:
@@ -341,23 +350,24 @@ class ConvexClient:
         if operation == "instance_name":
             return response.text
         try:
-            return response.json()
+            answer = response.json()
         except (ValueError, httpx.HTTPError) as exc:
             unreadable = ValueError(type(exc).__name__)
             raise classify(operation=operation, exception=unreadable, redact=self._redact) from None
+        return (answer, response.content) if keep_raw else answer
 
-    def _connection(self) -> httpx.Client:
-        """The HTTP client, made at the first call: check the destination with the SSRF guard,
-        then connect only to the addresses it checked."""
+    def _connection(self) -> PinnedTransport:
+        """The HTTP transport, made at the first call: check the destination with the SSRF
+        guard, then connect only to the addresses it checked. No proxies or netrc from the
+        environment, no redirects followed (`PinnedTransport.send`)."""
         if self._http is None:
             addresses = guard_destination(self.url)
-            self._http = httpx.Client(
+            self._http = PinnedTransport(
+                self.url.host,
+                addresses,
+                _tls_context(),
                 base_url=self.url.url.rstrip("/"),
-                timeout=self._timeout,
-                follow_redirects=False,
-                trust_env=False,  # no proxies or netrc from the environment
-                transport=PinnedTransport(self.url.host, addresses, _tls_context()),
-                headers={"User-Agent": USER_AGENT},
+                user_agent=USER_AGENT,
             )
         return self._http
 

@@ -11,6 +11,7 @@ import os
 import socket
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
@@ -43,14 +44,21 @@ def take(connection_id: int, owner: str) -> bool:
     return taken == 1
 
 
-def take_many(connection_ids: list[int], owner: str) -> set[int]:
-    """Claim each connection nobody holds a live lease on, in one UPDATE; the ids taken."""
+def take_many(
+    connection_ids: list[int], owner: str, also: dict[str, Any] | None = None
+) -> set[int]:
+    """Claim each connection nobody holds a live lease on, in one UPDATE (which also sets the
+    fields of `also` on the connections taken); the ids taken."""
     now = timezone.now()
     free = Q(lease_owner="") | Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
     taken = (
         Connection.objects.filter(pk__in=connection_ids)
         .filter(free)
-        .update(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds()))
+        .update(
+            lease_owner=owner,
+            lease_expires_at=now + timedelta(seconds=lease_seconds()),
+            **(also or {}),
+        )
     )
     if taken == len(connection_ids):
         return set(connection_ids)

@@ -20,6 +20,7 @@ there, and its log says where.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
@@ -47,10 +48,20 @@ class Stopped(Exception):
         self.where = where
 
 
+# A driver's threads all start their first deploy at once: one of them parses and encodes
+# the artifact while the others wait, rather than each doing it (~0.5 s of CPU per process).
+_ONCE = threading.RLock()
+
+
 @functools.lru_cache(maxsize=8)
+def _load_artifact(version: int, expanded: bool = False) -> dict[str, Any]:
+    return builds.load_artifact(version, expanded=expanded)
+
+
 def _artifact(version: int, expanded: bool = False) -> dict[str, Any]:
     # Parsed once per process; callers copy the top level and never change nested values.
-    return builds.load_artifact(version, expanded=expanded)
+    with _ONCE:
+        return _load_artifact(version, expanded)
 
 
 _ENCODED: dict[tuple[int, bool], tuple[dict[str, Any], PushBody]] = {}
@@ -59,13 +70,14 @@ _ENCODED: dict[tuple[int, bool], tuple[dict[str, Any], PushBody]] = {}
 def _encoded(version: int, expanded: bool, dry_run: bool) -> PushBody:
     """The artifact serialized once per process: each deploy only appends its key. Keyed by
     the parsed artifact itself, so clearing `_artifact`'s cache clears this one too."""
-    artifact = _artifact(version, expanded)
-    key = (id(artifact), dry_run)
-    found = _ENCODED.get(key)
-    if found is None or found[0] is not artifact:
-        found = (artifact, PushBody(artifact, dry_run=dry_run))
-        _ENCODED[key] = found
-    return found[1]
+    with _ONCE:
+        artifact = _artifact(version, expanded)
+        key = (id(artifact), dry_run)
+        found = _ENCODED.get(key)
+        if found is None or found[0] is not artifact:
+            found = (artifact, PushBody(artifact, dry_run=dry_run))
+            _ENCODED[key] = found
+        return found[1]
 
 
 @sensitive_variables("key", "body")

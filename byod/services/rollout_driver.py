@@ -130,7 +130,7 @@ def drive(rollout_id: int, slot: int) -> None:
     if rollout is None:
         return
     threads = max(1, math.ceil(rollout.max_in_flight / max(1, rollout.drivers)))
-    batch = max(1, threads // 4)
+    batch = claim_batch(threads)
     idle = IDLE_SECONDS
     status: str = rollout.status
     renew_every = lease.lease_seconds() / 3
@@ -171,6 +171,14 @@ def drive(rollout_id: int, slot: int) -> None:
             pool.submit(_close_connections)
         pool.shutdown(wait=True)
         _release_slot(rollout_id, slot, owner)
+
+
+def claim_batch(threads: int) -> int:
+    """How many free threads a driver waits for before it claims again: a claim costs 9
+    statements however many it starts, a deploy 8; a third of the threads keeps a claim's
+    share at or under 2 statements per deploy (at 13 threads: claims of 5) while the threads
+    waiting for the batch to fill stay few."""
+    return max(1, math.ceil(threads / 3))
 
 
 def _run_in_thread(deployment: Deployment, owner: str) -> None:
@@ -274,7 +282,9 @@ def _next_members(
             state=MemberState.SKIPPED
         )
         members = [m for m in members if m not in on_target]
-    held = lease.take_many([m.connection_id for m in members], owner) if members else set()
+    ids = [m.connection_id for m in members]
+    moved = transitions.deploying_fields(timezone.now())
+    held = lease.take_many(ids, owner, also=moved) if members else set()
     members = [m for m in members if m.connection_id in held]
     if not members:
         return []

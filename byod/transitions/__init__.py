@@ -56,6 +56,7 @@ from byod.transitions.migration import (
     save_migration_progress,
 )
 from byod.transitions.rollout import (
+    deploying_fields,
     deploys_started,
     rollout_aborted,
     rollout_completed,
@@ -71,6 +72,7 @@ __all__ = [
     "close_interrupted",
     "connection_created",
     "deploy_queued",
+    "deploying_fields",
     "deploys_started",
     "event",
     "mark_connected",

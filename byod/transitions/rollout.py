@@ -4,10 +4,11 @@ rollout's history is not one connection's (the Events of its deploys stay per co
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Concat
 from django.utils import timezone
 
@@ -84,12 +85,28 @@ def wave_reached(rollout: Rollout, wave: int) -> bool:
     return moved == 1
 
 
+# The connection statuses a rollout's deploy moves to deploying as it starts.
+MOVABLE = (CS.PENDING, CS.CONNECTED, CS.ERROR, CS.DEPLOYING)
+
+
+def deploying_fields(now: datetime) -> dict[str, Any]:
+    """What starting a rollout's deploy changes on its connection, as UPDATE expressions: the
+    driver sets them in the UPDATE that takes the connections' leases (one statement fewer
+    per claim). A connection in another status (e.g. disconnected) keeps it."""
+    movable = Q(status__in=MOVABLE)
+    return {
+        "status": Case(When(movable, then=Value(CS.DEPLOYING)), default=F("status")),
+        "updated_at": Case(When(movable, then=Value(now)), default=F("updated_at")),
+    }
+
+
 def deploys_started(
     rollout: Rollout, connections: list[Connection], *, wave: int, worker: str, max_attempts: int
 ) -> list[Deployment]:
-    """The rollout's deploys of `connections` (whose leases `worker` holds), created running:
-    a driver starts them in the transaction that counted what runs. Their connections move to
-    deploying; one Event each. A few statements for the whole batch, not a few per deploy.
+    """The rollout's deploys of `connections` (whose leases `worker` holds and whose statuses
+    its lease UPDATE moved with `deploying_fields`), created running: a driver starts them in
+    the transaction that counted what runs. One Event each. A few statements for the whole
+    batch, not a few per deploy.
 
     Called inside the driver's claim transaction. Raises IntegrityError when one of the
     connections got another deploy meanwhile (one active deploy per connection): the caller
@@ -116,15 +133,11 @@ def deploys_started(
         for c in connections
     ]
     Deployment.objects.bulk_create(made)
-    movable = (CS.PENDING, CS.CONNECTED, CS.ERROR, CS.DEPLOYING)
-    Connection.objects.filter(pk__in=[c.pk for c in connections], status__in=movable).update(
-        status=CS.DEPLOYING, updated_at=now
-    )
     name = "the canary" if wave == 0 else f"wave {wave}"
     events = []
     for deployment in made:
         connection = deployment.connection
-        if connection.status in movable:
+        if connection.status in MOVABLE:
             connection.status = CS.DEPLOYING
         start = f"v{deployment.from_version}" if deployment.from_version is not None else "nothing"
         said = (

@@ -253,3 +253,36 @@ def test_the_key_never_shows_in_errors_or_repr(canary_deployment: EmulatorDeploy
     client = convex_client(canary_deployment)
     error = category_of(lambda: client.start_push(push_body()))
     assert_no_canary(str(error), repr(error), error.detail, error.user_message, repr(client))
+
+
+@pytest.mark.parametrize("key", ["prod:abc|" + "k" * 40, 'ünïcode "quoted" key', "x" * 70000])
+def test_push_body_compressed_once_decodes_to_the_same_request(key: str) -> None:
+    import json
+
+    import brotli
+
+    from byod.client import PushBody
+
+    artifact = load_artifact(package.current_version())
+    body = PushBody(artifact, dry_run=False)
+    plain = body.encode(key)
+    assert brotli.decompress(body.encode_brotli(key)) == plain
+    assert json.loads(plain) == {**artifact, "dryRun": False, "adminKey": key}
+
+
+def test_finish_push_echoes_the_start_push_answer_as_it_came() -> None:
+    import json
+
+    from byod.client.push_body import StartedPush
+
+    raw = b'{"schemaChange": {"schemaIds": {"": "push-1"}}, "analysis": {"x": [1, 2.50]}}'
+    started = StartedPush(json.loads(raw), raw)
+    assert started["schemaChange"] == {"schemaIds": {"": "push-1"}}
+    request = started.finish_request('k"1', dry_run=True)
+    assert raw in request
+    assert json.loads(request) == {
+        "adminKey": 'k"1',
+        "startPush": json.loads(raw),
+        "dryRun": True,
+        "message": None,
+    }

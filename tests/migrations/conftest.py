@@ -16,7 +16,7 @@ from tests.migrations.sample import build_sample
 def _clear_caches() -> None:
     builds.manifest.cache_clear()
     builds._raw.cache_clear()
-    push._artifact.cache_clear()
+    push._load_artifact.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 // HTTP plumbing shared by the deployment servers and the control server: Convex-style JSON errors
 // ({code, message}), replies, and request bodies, which the CLI sends brotli-compressed.
 import zlib from "node:zlib";
+import { parseKeyedBody } from "./push_body_cache.mjs";
 
 export class HttpError extends Error {
   constructor(status, code, message) {
@@ -56,8 +57,14 @@ function readBody(req) {
 }
 
 export async function readJson(req) {
-  let raw = await readBody(req);
+  const raw = await readBody(req);
   const encoding = (req.headers["content-encoding"] ?? "").toLowerCase();
+  // A push body the control plane compressed once for many deployments: decoded once.
+  if (encoding === "br") return parseKeyedBody(req, raw, (r) => decodeJson(r, encoding));
+  return decodeJson(raw, encoding);
+}
+
+function decodeJson(raw, encoding) {
   try {
     if (encoding === "br") raw = zlib.brotliDecompressSync(raw);
     else if (encoding === "gzip") raw = zlib.gunzipSync(raw);
