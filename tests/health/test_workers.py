@@ -76,6 +76,11 @@ def test_a_sweep_over_three_workers_probes_each_connection_once(
         claims = sandbox.python(SWEEP)
         assert len(claims) == total // 5
         assert sandbox.python(SWEEP) == []
+        # Slow probes (each batch takes seconds), so that the batches spread over the workers
+        # whatever the order they start in: with quick probes the first worker to start could
+        # finish them all before the others poll.
+        for copy in copies:
+            copy.set_fault("*", latency_ms=300)
         workers = [
             sandbox.popen("db_worker", "--interval", "0.1", "--no-startup-delay") for _ in range(3)
         ]
