@@ -33,6 +33,7 @@ from byod.models.rollout import (
     RolloutMember,
     RolloutQuerySet,
     RolloutStatus,
+    wave_name,
 )
 
 __all__ = [
@@ -62,4 +63,5 @@ __all__ = [
     "RolloutQuerySet",
     "RolloutStatus",
     "outdated_q",
+    "wave_name",
 ]

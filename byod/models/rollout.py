@@ -19,6 +19,11 @@ from django.db.models import Q
 from byod.models.connection import Connection
 
 
+def wave_name(number: int) -> str:
+    """A wave as people read it: wave 0 is the canary (and only the canary); then wave 1, 2..."""
+    return "canary" if number == 0 else f"wave {number}"
+
+
 class RolloutStatus(models.TextChoices):
     PLANNED = "planned", "Planned"
     RUNNING = "running", "Running"

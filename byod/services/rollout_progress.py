@@ -17,6 +17,7 @@ from byod.models import (
     MemberState,
     Rollout,
     RolloutMember,
+    wave_name,
 )
 
 DS = DeploymentStatus
@@ -34,7 +35,7 @@ class Wave:
 
     @property
     def name(self) -> str:
-        return "canary" if self.number == 0 else f"wave {self.number}"
+        return wave_name(self.number)
 
     @property
     def finished(self) -> int:
@@ -147,5 +148,6 @@ def one_line(found: Progress) -> str:
     parts = [f"{found.succeeded} succeeded", f"{found.failed} failed", f"{found.running} running"]
     if found.queued:
         parts.append(f"{found.queued} retrying")
-    wave = "canary" if rollout.current_wave == 0 else f"wave {rollout.current_wave}"
-    return f"{', '.join(parts)}; {wave} of {rollout.waves}, {rollout.status}"
+    waves = sum(1 for wave in found.waves if wave.number > 0)  # the canary is not "of N"
+    where = wave_name(rollout.current_wave) + ("" if rollout.current_wave == 0 else f" of {waves}")
+    return f"{', '.join(parts)}; {where}, {rollout.status}"

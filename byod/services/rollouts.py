@@ -29,6 +29,7 @@ from byod.models import (
     Rollout,
     RolloutMember,
     RolloutStatus,
+    wave_name,
 )
 from byod.schema.diff import diff_exports
 from byod.schema.versioning import check, locked_export
@@ -86,7 +87,7 @@ class Preview:
     changelog: str
     targets: int
     skipped: int
-    waves: list[int]  # connections per wave; [0] is the canary
+    waves: list[tuple[str, int]]  # (name, connections) per wave, in order: "canary", "wave 1", ...
     groups: list[FromVersion]
     problems: list[str]
 
@@ -131,9 +132,9 @@ def _plan_waves(
     extra = options.canary_count or math.ceil(len(rest) * options.canary_percent / 100)
     canary += rest[:extra]
     rest = rest[extra:]
+    # Wave 0 is the canary and only the canary: waves are numbered from 1 with or without one.
     planned = [(c, 0) for c in canary]
-    first_wave = 1 if canary else 0
-    planned += [(c, first_wave + i // options.wave_size) for i, c in enumerate(rest)]
+    planned += [(c, 1 + i // options.wave_size) for i, c in enumerate(rest)]
     return planned, skipped
 
 
@@ -156,7 +157,7 @@ def preview(options: PlanOptions) -> Preview:
         changelog=package.changelog().get(version, ""),
         targets=len(planned),
         skipped=len(skipped),
-        waves=[per_wave[w] for w in sorted(per_wave)],
+        waves=[(wave_name(w), per_wave[w]) for w in sorted(per_wave)],
         groups=groups,
         problems=problems,
     )

@@ -9,7 +9,7 @@ import pytest
 
 from byod.models import Deployment, MemberState, Rollout
 from byod.services import rollouts
-from byod.services.rollout_progress import progress
+from byod.services.rollout_progress import one_line, progress
 from tests.rollouts.conftest import Fleet, run_to_the_end, step
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +42,19 @@ def test_it_deploys_the_canary_then_each_wave_in_order(fleet: Fleet) -> None:
         assert member.connection.deployments.get(status="succeeded").trigger == "rollout"
     seen = progress(rollout)
     assert (seen.succeeded, seen.failed, seen.total) == (7, 0, 7)
+
+
+def test_without_a_canary_the_waves_are_named_from_one(fleet: Fleet) -> None:
+    fleet(5)
+    seen = rollouts.preview(plan())
+    assert seen.waves == [("wave 1", 3), ("wave 2", 2)], "no wave is called the canary"
+    with_canary = rollouts.preview(plan(canary_count=1))
+    assert with_canary.waves == [("canary", 1), ("wave 1", 3), ("wave 2", 1)]
+    rollout = rollouts.start(plan())
+    step(rollout)
+    found = progress(rollout)
+    assert [w.name for w in found.waves] == ["wave 1", "wave 2"]
+    assert one_line(found).endswith("; wave 1 of 2, running")
 
 
 def test_a_wave_does_not_start_before_the_one_before_it_ended(fleet: Fleet) -> None:

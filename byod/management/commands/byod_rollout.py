@@ -105,10 +105,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Version v{seen.version} (package {seen.package_hash[:12] or '?'})")
         if seen.changelog:
             self.stdout.write(f"  changelog: {seen.changelog}")
-        waves = ", ".join(
-            f"{'canary' if i == 0 and len(seen.waves) > 1 else f'wave {i}'}: {n}"
-            for i, n in enumerate(seen.waves)
-        )
+        waves = ", ".join(f"{name}: {n}" for name, n in seen.waves)
         self.stdout.write(f"  {seen.targets} connection(s) to deploy ({waves or 'none'})")
         self.stdout.write(f"  {seen.skipped} already on v{seen.version} (skipped)")
         for group in seen.groups:
