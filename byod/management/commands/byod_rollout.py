@@ -14,6 +14,7 @@ until the rollout completes, pauses or is aborted. ID defaults to the latest unf
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any
 
@@ -92,6 +93,8 @@ class Command(BaseCommand):
             raise CommandError("Cannot start: " + "; ".join(seen.problems))
         if not options["yes"]:
             answer = input("Start this rollout? [y/N] ").strip().lower()
+            if not sys.stdin.isatty():  # a piped answer is not echoed: end the prompt's line
+                self.stdout.write("")
             if answer not in ("y", "yes"):
                 self.stdout.write("Not started.")
                 return None
