@@ -1,4 +1,5 @@
-"""What the management commands share: finding users, a progress bar, plain-text tables."""
+"""What the management commands share: finding users and their connections, a progress bar,
+plain-text tables."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError, OutputWrapper
+
+from byod.models import Connection, ConnectionQuerySet
 
 
 def find_users(names: Iterable[str]) -> list[Any]:
@@ -18,6 +21,22 @@ def find_users(names: Iterable[str]) -> list[Any]:
         if user is None:
             raise CommandError(f"No user {name!r} (give a username or an email address).")
         found.append(user)
+    return found
+
+
+def select_connections(names: Sequence[str] | None, fleet: ConnectionQuerySet) -> list[Connection]:
+    """The connection of each user in `names` (CommandError for one who has none), or, without
+    names, every connection of `fleet` in pk order. `fleet` is already narrowed to what the
+    command acts on (usable, outdated, due...)."""
+    fleet = fleet.select_related("user")
+    if not names:
+        return list(fleet.order_by("pk"))
+    found: list[Connection] = []
+    for user in find_users(names):
+        connection = fleet.filter(user=user).first()
+        if connection is None:
+            raise CommandError(f"User {user.get_username()!r} has no connected deployment.")
+        found.append(connection)
     return found
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from byod.management.reporting import ProgressBar, find_users, table
+from byod.management.reporting import ProgressBar, select_connections, table
 from byod.models import Connection
 from byod.services.batch import Outcome, deploy_now
 
@@ -42,7 +42,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["concurrency"] < 1:
             raise CommandError("--concurrency must be at least 1.")
-        selected = self._select(options)
+        selected = select_connections(
+            options["user"],
+            Connection.objects.usable().outdated()
+            if options["outdated"]
+            else Connection.objects.usable(),
+        )
         if not selected:
             self.stdout.write("No connections to deploy.")
             return
@@ -62,20 +67,6 @@ class Command(BaseCommand):
             raise CommandError(f"{len(failed)} of {len(outcomes)} deploys did not succeed.")
         done = "Dry run of" if options["dry_run"] else "Deployed"
         self.stdout.write(self.style.SUCCESS(f"{done} {len(outcomes)} connection(s)."))
-
-    def _select(self, options: dict[str, Any]) -> list[Connection]:
-        usable = Connection.objects.usable().select_related("user")
-        if options["user"]:
-            found: list[Connection] = []
-            for user in find_users(options["user"]):
-                connection = usable.filter(user=user).first()
-                if connection is None:
-                    raise CommandError(f"User {user.get_username()!r} has no connected deployment.")
-                found.append(connection)
-            return found
-        if options["outdated"]:
-            usable = usable.outdated()
-        return list(usable.order_by("pk"))
 
     def _summary(self, outcomes: list[Outcome]) -> None:
         rows = [("user", "deploy", "version", "status", "time", "tries", "error")]

@@ -16,7 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from byod.management.reporting import ProgressBar, find_users, table
+from byod.management.reporting import ProgressBar, select_connections, table
 from byod.models import Connection, Health
 from byod.services.health import check_in_process
 
@@ -34,7 +34,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["concurrency"] is not None and options["concurrency"] < 1:
             raise CommandError("--concurrency must be at least 1.")
-        selected = self._select(options)
+        selected = select_connections(
+            options["user"],
+            Connection.objects.usable().due_for_check(timezone.now())
+            if options["due"]
+            else Connection.objects.usable(),
+        )
         if not selected:
             self.stdout.write("No connections to check.")
             return
@@ -56,20 +61,6 @@ class Command(BaseCommand):
         unhealthy = [c for c in rows if c.health == Health.UNHEALTHY]
         if unhealthy:
             raise CommandError(f"{len(unhealthy)} of {len(rows)} connection(s) are unhealthy.")
-
-    def _select(self, options: dict[str, Any]) -> list[Connection]:
-        usable = Connection.objects.usable().select_related("user")
-        if options["user"]:
-            found: list[Connection] = []
-            for user in find_users(options["user"]):
-                connection = usable.filter(user=user).first()
-                if connection is None:
-                    raise CommandError(f"User {user.get_username()!r} has no connected deployment.")
-                found.append(connection)
-            return found
-        if options["due"]:
-            usable = usable.due_for_check(timezone.now())
-        return list(usable.order_by("pk"))
 
     def _summary(self, rows: list[Connection]) -> None:
         lines = [("user", "health", "reason", "last check", "ms", "what to do")]

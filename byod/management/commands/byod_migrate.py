@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from byod import package
 from byod.errors import ByodError
-from byod.management.reporting import ProgressBar, find_users, table
+from byod.management.reporting import ProgressBar, select_connections, table
 from byod.models import Connection, MigrationRun
 from byod.services import migrate
 from byod.services.batch import deploy_now
@@ -44,7 +44,7 @@ class Command(BaseCommand):
         if options["concurrency"] < 1:
             raise CommandError("--concurrency must be at least 1.")
         version = options["version"] or package.current_version()
-        selected = self._select(options)
+        selected = select_connections(options["user"], Connection.objects.usable())
         try:
             todo = [c for c in selected if recorded_plan(c, version).migrates]
         except ByodError as error:
@@ -63,18 +63,6 @@ class Command(BaseCommand):
             raise CommandError(f"{failed} of {len(todo)} connection(s) did not get through.")
         if not options["dry_run"]:
             self.stdout.write(self.style.SUCCESS(f"Migrated {len(todo)} connection(s)."))
-
-    def _select(self, options: dict[str, Any]) -> list[Connection]:
-        usable = Connection.objects.usable().select_related("user")
-        if options["user"]:
-            found: list[Connection] = []
-            for user in find_users(options["user"]):
-                connection = usable.filter(user=user).first()
-                if connection is None:
-                    raise CommandError(f"User {user.get_username()!r} has no connected deployment.")
-                found.append(connection)
-            return found
-        return list(usable.order_by("pk"))
 
     def _dry_run(self, todo: list[Connection], version: int) -> int:
         bar = ProgressBar(self.stdout, len(todo))
