@@ -117,17 +117,7 @@ def _run_one(
     keep_going(_phase(f"counting {step.table}"))
     total = count_documents(client, step.table, keep_going)
     resumed = _counts(saved)[0] if saved else 0
-    run = transitions.migration_started(
-        deployment.connection,
-        version=step.version,
-        migration_id=step.id,
-        name=step.name,
-        table=step.table,
-        direction=step.direction,
-        deployment=deployment,
-        total=total,
-        resumed_from=resumed,
-    )
+    run = _started(deployment.connection, step, deployment, total=total, resumed_from=resumed)
     _log(deployment, f"migration {step.name} on {step.table}: {run.progress_text} documents")
     try:
         while True:
@@ -203,18 +193,24 @@ def _record_done(deployment: Deployment, step: Step, saved: dict[str, Any]) -> N
     if history.real().filter(status=MigrationRunStatus.SUCCEEDED).exists():
         return
     processed, changed = _counts(saved)
-    run = transitions.migration_started(
-        deployment.connection,
+    run = _started(deployment.connection, step, deployment, total=processed, resumed_from=processed)
+    transitions.migration_succeeded(run, processed=processed, changed=changed)
+
+
+def _started(
+    connection: Connection, step: Step, deployment: Deployment | None, **counts: Any
+) -> MigrationRun:
+    """`step`'s row in the connection's migration history, now running."""
+    return transitions.migration_started(
+        connection,
         version=step.version,
         migration_id=step.id,
         name=step.name,
         table=step.table,
         direction=step.direction,
         deployment=deployment,
-        total=processed,
-        resumed_from=processed,
+        **counts,
     )
-    transitions.migration_succeeded(run, processed=processed, changed=changed)
 
 
 def count_documents(client: ConvexClient, table: str, keep_going: KeepGoing) -> int:
@@ -264,16 +260,7 @@ def _dry_run_one(
     deployment: Deployment | None,
     keep_going: KeepGoing,
 ) -> Outcome:
-    run = transitions.migration_started(
-        connection,
-        version=step.version,
-        migration_id=step.id,
-        name=step.name,
-        table=step.table,
-        direction=step.direction,
-        deployment=deployment,
-        dry_run=True,
-    )
+    run = _started(connection, step, deployment, dry_run=True)
     processed = changed = 0
     cursor: str | None = None
     size = max(DRY_RUN_BATCH, int(settings.BYOD_MIGRATION_BATCH_SIZE))
