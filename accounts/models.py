@@ -17,6 +17,13 @@ class User(AbstractUser):
     email = models.EmailField("email address", blank=True)
 
 
+def user_named(name: str) -> User | None:
+    """The user whose username is `name`, else the one whose email is (any case); None if none.
+    How operators name users, in the commands and in the admin."""
+    users = User.objects
+    return users.filter(username=name).first() or users.filter(email__iexact=name).first()
+
+
 class Throttle(models.Model):
     """How often one key (a hashed user or address) did one kind of thing in the current window.
 

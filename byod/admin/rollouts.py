@@ -8,13 +8,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django_htmx.http import HttpResponseStopPolling
 
+from accounts.models import user_named
 from byod import package
 from byod.errors import ByodError
 from byod.models import Rollout, RolloutStatus
@@ -46,10 +46,9 @@ class StartForm(forms.Form):
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def clean_canary_users(self) -> tuple[int, ...]:
-        users = get_user_model().objects
         found = []
         for name in filter(None, (n.strip() for n in self.cleaned_data["canary_users"].split(","))):
-            user = users.filter(username=name).first() or users.filter(email__iexact=name).first()
+            user = user_named(name)
             if user is None:
                 raise forms.ValidationError(f"No user {name!r}.")
             found.append(user.pk)

@@ -4,20 +4,18 @@ plain-text tables."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError, OutputWrapper
 
+from accounts.models import User, user_named
 from byod.models import Connection, ConnectionQuerySet
 
 
-def find_users(names: Iterable[str]) -> list[Any]:
+def find_users(names: Iterable[str]) -> list[User]:
     """The users named by username or email, in order; CommandError for one that is unknown."""
-    users = get_user_model().objects
     found = []
     for name in names:
-        user = users.filter(username=name).first() or users.filter(email__iexact=name).first()
+        user = user_named(name)
         if user is None:
             raise CommandError(f"No user {name!r} (give a username or an email address).")
         found.append(user)
