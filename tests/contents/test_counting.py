@@ -49,6 +49,8 @@ def test_it_counts_every_table_of_the_deployed_version_and_stores_the_counts(
 def test_a_deploy_counts_nothing(deployed_connection: Connection) -> None:
     assert deployed_connection.table_counts == {}
     assert deployed_connection.table_counts_at is None
+    # No count was asked for (set at once, not on commit as the task is).
+    assert deployed_connection.count_requested_at is None
     assert count_tasks() == []
 
 

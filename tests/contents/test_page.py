@@ -74,12 +74,15 @@ def test_count_documents_queues_the_count_and_the_panel_shows_the_counts(
 
 
 def test_a_second_click_while_counting_queues_nothing(
-    deployed_connection: Connection, owner_client: Client
+    deployed_connection: Connection, owner_client: Client, django_capture_on_commit_callbacks: Any
 ) -> None:
-    owner_client.post(COUNT, headers=HTMX)
-    again = owner_client.post(COUNT, headers=HTMX).content.decode()
+    # The task is queued on commit: run those callbacks, or nothing would ever be queued here.
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(COUNT, headers=HTMX)
+        again = owner_client.post(COUNT, headers=HTMX).content.decode()
     assert "A count is already under way" in again
     assert len(queued()) <= 1
+    assert queued() == [[deployed_connection.pk]]
     assert Connection.objects.get(pk=deployed_connection.pk).count_is_pending
 
 
@@ -124,21 +127,23 @@ def test_a_poll_after_a_disconnect_reloads_the_page(
 
 
 def test_nothing_to_count_before_the_first_deploy(
-    connected: tuple[Connection, Any], owner_client: Client
+    connected: tuple[Connection, Any], owner_client: Client, django_capture_on_commit_callbacks: Any
 ) -> None:
     html = owner_client.get(PAGE).content.decode()
     assert "Count documents" not in html
-    answer = owner_client.post(COUNT, follow=True).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = owner_client.post(COUNT, follow=True).content.decode()
     assert "There is nothing of ours to count yet." in answer
     assert queued() == []
 
 
 def test_another_user_cannot_count_the_owners_documents(
-    deployed_connection: Connection, other_user: Any
+    deployed_connection: Connection, other_user: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     from tests.fixtures.people import client_for
 
-    answer = client_for(other_user).post(COUNT, follow=True).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client_for(other_user).post(COUNT, follow=True).content.decode()
     assert "There is nothing of ours to count yet." in answer
     assert queued() == []
     assert not Connection.objects.get(pk=deployed_connection.pk).count_is_pending
