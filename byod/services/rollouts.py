@@ -116,9 +116,12 @@ def _candidates() -> list[Connection]:
     return list(Connection.objects.usable().select_related("user").order_by("pk"))
 
 
+Planned = list[tuple[Connection, int]]  # (connection, wave), in the order they are deployed
+
+
 def _plan_waves(
     connections: list[Connection], options: PlanOptions, digest: str, version: int
-) -> tuple[list[tuple[Connection, int]], list[Connection]]:
+) -> tuple[Planned, list[Connection]]:
     """(connection, wave) for each connection to deploy, in order; and those skipped."""
     skipped = [
         c
@@ -138,19 +141,26 @@ def _plan_waves(
     return planned, skipped
 
 
-def preview(options: PlanOptions) -> Preview:
-    """What starting a rollout with `options` would do, and what stands in the way."""
+def _plan(options: PlanOptions) -> tuple[int, str, Planned, list[Connection], list[str]]:
+    """The version, its package hash, the planned (connection, wave) pairs, those skipped, and
+    what stands in the way: what both the preview and the start need."""
     version = options.version if options.version is not None else package.current_version()
-    problems = list(options.problems())
-    problems += artifact_problems(version)
-    digest = ""
-    if not problems:
-        digest = builds.package_hash(version)
+    problems = options.problems()
+    if problems:  # a plan from impossible options (a wave of 0...) means nothing
+        return version, "", [], [], problems
+    problems = artifact_problems(version)
+    digest = "" if problems else builds.package_hash(version)
     planned, skipped = _plan_waves(_candidates(), options, digest, version)
-    per_wave = Counter(wave for _, wave in planned)
-    groups = _groups([c for c, _ in planned], version)
     if not planned and not problems:
         problems.append(f"every connection already runs v{version}: nothing to roll out")
+    return version, digest, planned, skipped, problems
+
+
+def preview(options: PlanOptions) -> Preview:
+    """What starting a rollout with `options` would do, and what stands in the way."""
+    version, digest, planned, skipped, problems = _plan(options)
+    per_wave = Counter(wave for _, wave in planned)
+    groups = _groups([c for c, _ in planned], version)
     return Preview(
         version=version,
         package_hash=digest,
@@ -186,17 +196,16 @@ def _groups(connections: list[Connection], version: int) -> list[FromVersion]:
 def start(options: PlanOptions, *, actor: User | None = None) -> Rollout:
     """Record the rollout's plan and hand it to the task workers. NotAllowed when it cannot
     start (the preview's problems)."""
-    seen = preview(options)
-    if not seen.can_start:
-        raise NotAllowed(
-            "rollout refused: " + "; ".join(seen.problems),
-            user_message="This rollout cannot start: " + "; ".join(seen.problems),
-        )
     with transaction.atomic():
-        planned, skipped = _plan_waves(_candidates(), options, seen.package_hash, seen.version)
+        version, digest, planned, skipped, problems = _plan(options)
+        if problems:
+            raise NotAllowed(
+                "rollout refused: " + "; ".join(problems),
+                user_message="This rollout cannot start: " + "; ".join(problems),
+            )
         rollout = Rollout.objects.create(
-            version=seen.version,
-            package_hash=seen.package_hash,
+            version=version,
+            package_hash=digest,
             canary_count=options.canary_count,
             canary_percent=options.canary_percent,
             wave_size=options.wave_size,

@@ -16,7 +16,7 @@ from tests.rollouts.conftest import Fleet, run_to_the_end
 pytestmark = pytest.mark.django_db
 
 
-def run(*args: str, answer: str = "") -> tuple[str, str]:
+def run(*args: str) -> tuple[str, str]:
     out, err = StringIO(), StringIO()
     call_command("byod_rollout", *args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
@@ -67,3 +67,10 @@ def test_a_version_without_an_artifact_is_refused(fleet: Fleet) -> None:
     fleet(1)
     with pytest.raises(CommandError, match="Cannot start: v99"):
         run("start", "--yes", "--version", "99")
+
+
+def test_impossible_options_are_refused_in_words(fleet: Fleet) -> None:
+    fleet(1)
+    with pytest.raises(CommandError, match="the wave size must be at least 1"):
+        run("start", "--yes", "--wave-size", "0")
+    assert not Rollout.objects.exists()
