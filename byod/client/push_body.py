@@ -35,7 +35,7 @@ class PushBody:
     def encode(self, admin_key: str) -> bytes:
         return self._head + json.dumps(admin_key).encode() + b"}"
 
-    @sensitive_variables("admin_key", "tail")
+    @sensitive_variables("admin_key", "tail", "whole")
     def encode_brotli(self, admin_key: str) -> bytes:
         """`encode(admin_key)` brotli-compressed (RFC 7932): the head compressed once, then
         the key's bytes stored as they are (an uncompressed meta-block), then an empty last

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpcore
 import httpx
+from django.views.decorators.debug import sensitive_variables
 from httpx._transports.default import map_httpcore_exceptions
 
 
@@ -85,6 +86,8 @@ class PinnedTransport(httpx.HTTPTransport):
             network_backend=PinnedBackend(host, addresses),
         )
 
+    # The headers carry the deploy key, and a push body ends with it.
+    @sensitive_variables("headers", "sent", "content")
     def send(
         self,
         method: str,
