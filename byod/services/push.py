@@ -109,7 +109,7 @@ def push_package(
     with ConvexClient(url, key) as client:
         todo = migrate.plan_for(deployment.connection, client, version)
         if deployment.dry_run:
-            return _dry_run(client, deployment, todo, body, step)
+            return _dry_run(client, deployment, todo, body, step, keep_going)
         migrations: list[dict[str, Any]] = []
         expanded_summary: dict[str, Any] | None = None
         if todo.migrates:
@@ -177,6 +177,7 @@ def _dry_run(
     todo: Plan,
     body: dict[str, Any],
     step: Callable[[str], None],
+    keep_going: Callable[[str], None],
 ) -> dict[str, Any]:
     """evaluate_push stages nothing, and counting migrations is a query: the deployment is
     left exactly as it was. With migrations, the expanded push is what would go first."""
@@ -186,7 +187,10 @@ def _dry_run(
         first = {**_artifact(expanded, True), "adminKey": body["adminKey"], "dryRun": True}
         summary = diff_summary(client.evaluate_push(first).get("schemaChange"))
         transitions.save_progress(deployment, log_line=todo.describe())
-        outcomes = migrate.dry_run_steps(client, deployment.connection, todo, deployment=deployment)
+        # Counting a big table takes many calls: each renews the lease, as a real run's batches do.
+        outcomes = migrate.dry_run_steps(
+            client, deployment.connection, todo, deployment=deployment, keep_going=keep_going
+        )
         summary["migrations"] = [asdict(o) for o in outcomes]
         for o in outcomes:
             said = f"{o.changed:,} of {o.processed:,} would change" if o.processed else o.note
