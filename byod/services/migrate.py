@@ -115,7 +115,7 @@ def _run_one(
         _record_done(deployment, step, saved)
         return Outcome(step.name, step.table, "already done", *_counts(saved)), size
     keep_going(_phase(f"counting {step.table}"))
-    total = count_documents(client, step.table, keep_going)
+    total = client.table_size(step.table)  # one call, as the dashboard counts
     resumed = _counts(saved)[0] if saved else 0
     run = _started(deployment.connection, step, deployment, total=total, resumed_from=resumed)
     _log(deployment, f"migration {step.name} on {step.table}: {run.progress_text} documents")
@@ -211,20 +211,6 @@ def _started(
         deployment=deployment,
         **counts,
     )
-
-
-def count_documents(client: ConvexClient, table: str, keep_going: KeepGoing) -> int:
-    """How many documents `table` holds (the runner counts a page per call)."""
-    total, cursor = 0, None
-    while True:
-        page = client.query("migrations:count", {"table": table, "cursor": cursor})
-        if not isinstance(page, dict) or not isinstance(page.get("count"), int | float):
-            raise ConvexError(PROTOCOL_ERROR, f"migrations:count answered {str(page)[:200]}")
-        total += int(page["count"])
-        if page.get("isDone"):
-            return total
-        cursor = page.get("cursor")
-        keep_going(_phase(f"counting {table}: {total:,}"))
 
 
 # --- dry runs -----------------------------------------------------------------------------------
