@@ -109,10 +109,6 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
     def current_version_display(self, obj: Connection) -> int:
         return package.current_version()
 
-    @admin.display(description="outdated")
-    def outdated_display(self, obj: Connection) -> str:
-        return _version_words(obj)
-
     @admin.display(description="version", ordering="deployed_version")
     def version_display(self, obj: Connection) -> str:
         # Words, not a ✓/✗: a sea of red icons on up-to-date rows said the opposite.
@@ -200,7 +196,7 @@ def _version_words(obj: Connection) -> str:
         return f"v{obj.deployed_version} (disconnected)" if obj.deployed_version else "—"
     if obj.deployed_version is None:
         return f"None yet (current v{current})"
-    if obj.deployed_version < current:
+    if obj.is_outdated:  # the one rule for "outdated"
         return f"Outdated (v{obj.deployed_version} → v{current})"
     return f"v{obj.deployed_version}, up to date"
 

@@ -286,9 +286,6 @@ def latest_unfinished() -> Rollout | None:
     return Rollout.objects.unfinished().order_by("-pk").first()
 
 
-STATUS_WORDS = dict(RolloutStatus.choices)
-
-
 def aborted_note(connection: Connection) -> str:
     """A plain note for a user whom an aborted rollout did not update ("" if none applies)."""
     member = (

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django import template
 from django.utils import timezone
@@ -46,21 +46,6 @@ def when(value: datetime | None, seconds: bool = False, empty: str = "—") -> S
         absolute(value, seconds=seconds),
         relative(value),
     )
-
-
-@register.filter
-def duration(value: timedelta | None) -> str:
-    """ "42 s", "3 min 5 s", "1 h 2 min"; empty for None."""
-    if value is None:
-        return ""
-    total = max(0, round(value.total_seconds()))
-    if total < 60:
-        return f"{total} s"
-    minutes, secs = divmod(total, 60)
-    if minutes < 60:
-        return f"{minutes} min {secs} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
 
 
 @register.filter

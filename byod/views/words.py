@@ -85,15 +85,6 @@ def error_title(code: str) -> str:
     return kind.label if kind else "Something went wrong"
 
 
-def error_sentence(code: str, recorded: str = "") -> str:
-    """What went wrong and what to do: the message recorded with the failure, else the
-    category's own."""
-    if recorded:
-        return recorded
-    kind = CATEGORIES.get(code)
-    return kind.message_for() if kind else ""
-
-
 def count_failure(code: str) -> str:
     """Why counting the documents failed, and what to do: the category's title, then its
     advice (which speaks of deploys only where the advice is the same for a count)."""
@@ -137,15 +128,3 @@ SHOWN_EVENTS = tuple(k for k in EVENTS if k not in ("connection.connected", "con
 
 def event_sentence(kind: str) -> str:
     return EVENTS.get(kind, "")
-
-
-def status_words(status: str) -> str:
-    """A deploy attempt's status for users."""
-    return {
-        "queued": "Waiting",
-        "running": "In progress",
-        "succeeded": "Succeeded",
-        "failed": "Failed",
-        "cancelled": "Cancelled",
-        "superseded": "Replaced by a newer deploy",
-    }.get(status, status.capitalize())
