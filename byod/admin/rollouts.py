@@ -17,7 +17,7 @@ from django_htmx.http import HttpResponseStopPolling
 from accounts.models import user_named
 from byod import package
 from byod.errors import ByodError
-from byod.models import Rollout, RolloutStatus
+from byod.models import Rollout
 from byod.services import rollouts
 from byod.services.rollout_progress import progress
 from byodsite.admin_lists import SafeListsMixin
@@ -135,7 +135,7 @@ class RolloutAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
         rollout = get_object_or_404(Rollout, pk=pk)
         found = progress(rollout)
         response = TemplateResponse(request, PARTIAL, {"progress": found, "rollout": rollout})
-        if found.rollout.status != RolloutStatus.RUNNING and not found.running:
+        if not found.live:
             stopped = HttpResponseStopPolling(response.rendered_content)
             return stopped
         return response

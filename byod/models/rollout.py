@@ -19,9 +19,12 @@ from django.db.models import Q
 from byod.models.connection import Connection
 
 
-def wave_name(number: int) -> str:
-    """A wave as people read it: wave 0 is the canary (and only the canary); then wave 1, 2..."""
-    return "canary" if number == 0 else f"wave {number}"
+def wave_name(number: int, *, in_a_sentence: bool = False) -> str:
+    """A wave as people read it: wave 0 is the canary (and only the canary); then wave 1, 2...
+    In a sentence the canary is "the canary"."""
+    if number == 0:
+        return "the canary" if in_a_sentence else "canary"
+    return f"wave {number}"
 
 
 class RolloutStatus(models.TextChoices):

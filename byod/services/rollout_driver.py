@@ -43,6 +43,7 @@ from byod.models import (
     RolloutDriver,
     RolloutMember,
     RolloutStatus,
+    wave_name,
 )
 from byod.services import deploy, lease
 
@@ -322,7 +323,7 @@ def _stop_rule_hit(rollout: Rollout) -> bool:
     )
     if not (by_count or by_rate):
         return False
-    name = "the canary" if wave == 0 else f"wave {wave}"
+    name = wave_name(wave, in_a_sentence=True)
     transitions.rollout_paused(
         rollout, reason=f"stop rule: {failed} of {planned} deploys of {name} failed"
     )

@@ -17,6 +17,7 @@ from byod.models import (
     MemberState,
     Rollout,
     RolloutMember,
+    RolloutStatus,
     wave_name,
 )
 
@@ -36,10 +37,6 @@ class Wave:
     @property
     def name(self) -> str:
         return wave_name(self.number)
-
-    @property
-    def finished(self) -> int:
-        return self.succeeded + self.failed + self.other
 
 
 @dataclass
@@ -65,6 +62,12 @@ class Progress:
     waves: list[Wave] = field(default_factory=list)
     failures: dict[str, int] = field(default_factory=dict)
     slowest: list[Slow] = field(default_factory=list)
+
+    @property
+    def live(self) -> bool:
+        """Worth watching: the rollout runs, or deploys of it still run (after a pause or an
+        abort, running deploys finish). What the page polls for and `--follow` waits on."""
+        return self.rollout.status == RolloutStatus.RUNNING or self.running > 0
 
     @property
     def done(self) -> int:

@@ -21,6 +21,7 @@ from byod.models import (
     Event,
     Rollout,
     RolloutStatus,
+    wave_name,
 )
 from byod.transitions.base import _move, event
 
@@ -76,13 +77,13 @@ def rollout_completed(rollout: Rollout) -> None:
     log_line(rollout, "completed")
 
 
-def wave_reached(rollout: Rollout, wave: int) -> bool:
-    """Move the rollout's current wave forward to `wave` (never back); True if this call did."""
+def wave_reached(rollout: Rollout, wave: int) -> None:
+    """Move the rollout's current wave forward to `wave` (never back)."""
     moved = Rollout.objects.filter(pk=rollout.pk, current_wave__lt=wave).update(current_wave=wave)
     if moved:
         rollout.current_wave = wave
-        log_line(rollout, "canary done" if wave == 1 else f"wave {wave} started")
-    return moved == 1
+        # Not "canary done": a rollout without a canary starts at wave 1 too.
+        log_line(rollout, f"{wave_name(wave)} started")
 
 
 # The connection statuses a rollout's deploy moves to deploying as it starts.
@@ -133,7 +134,7 @@ def deploys_started(
         for c in connections
     ]
     Deployment.objects.bulk_create(made)
-    name = "the canary" if wave == 0 else f"wave {wave}"
+    name = wave_name(wave, in_a_sentence=True)
     events = []
     for deployment in made:
         connection = deployment.connection

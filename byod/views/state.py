@@ -12,6 +12,7 @@ from django.utils import timezone
 from byod import package
 from byod.errors import CATEGORIES, Category
 from byod.models import Connection, ConnectionStatus, Deployment, Event, MigrationRun
+from byod.services.rollouts import aborted_note
 from byod.views import contents, words
 
 if TYPE_CHECKING:
@@ -35,12 +36,6 @@ TITLES = {
     PENDING: "Not deployed yet",
     ERROR: "Action needed",
 }
-
-
-@dataclass
-class Change:
-    version: int
-    text: str
 
 
 def duration_text(value: timedelta | None) -> str:
@@ -149,7 +144,6 @@ class PageState:
     active: Deployment | None = None
     latest: Deployment | None = None
     history: list[HistoryRow] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)
     history_more: bool = False
     history_length: int = HISTORY_LENGTH
     last_success: Deployment | None = None
@@ -308,11 +302,9 @@ class PageState:
         return self.active.migration_runs.real().running().order_by("-id").first()
 
     @property
-    def migration_history(self) -> list[MigrationRun]:
-        """The connection's latest data migration runs, newest first (queried when shown)."""
-        if self.connection is None:
-            return []
-        return list(self.connection.migration_runs.order_by("-started_at", "-id")[:HISTORY_LENGTH])
+    def rollout_note(self) -> str:
+        """What an aborted rollout that did not reach this user says to them ("" if nothing)."""
+        return aborted_note(self.connection) if self.connection is not None else ""
 
     @property
     def user_migration_history(self) -> list[MigrationRun]:
@@ -336,7 +328,7 @@ def own_connection(user: User) -> Connection | None:
 
 
 def page_state(user: User, history: int = HISTORY_LENGTH) -> PageState:
-    current, changelog = package.current_version(), package.changelog()
+    current = package.current_version()
     connection = own_connection(user)
     if connection is None:
         return PageState(NOT_CONNECTED, None, current)
@@ -357,12 +349,6 @@ def page_state(user: User, history: int = HISTORY_LENGTH) -> PageState:
         state = CONNECTED
     else:
         state = PENDING
-    changes = []
-    if connection.deployed_version is not None:
-        changes = [
-            Change(v, changelog.get(v, ""))
-            for v in range(connection.deployed_version + 1, current + 1)
-        ]
     return PageState(
         state,
         connection,
@@ -370,7 +356,6 @@ def page_state(user: User, history: int = HISTORY_LENGTH) -> PageState:
         active,
         latest,
         rows,
-        changes,
         history_more=more,
         history_length=history,
         last_success=last_success,

@@ -153,7 +153,7 @@ class Command(BaseCommand):
         bar = ProgressBar(self.stdout, found.total)
         while True:
             bar.show(found.done, one_line(found))
-            if found.rollout.status != RolloutStatus.RUNNING and not found.running:
+            if not found.live:
                 break
             time.sleep(FOLLOW_SECONDS)
             found = progress(rollout)
