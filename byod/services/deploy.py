@@ -135,7 +135,6 @@ def run_deploy(deployment_id: int) -> None:
         return  # an early duplicate: the task enqueued for next_attempt_at will run it
     connection_id = found.connection_id
     owner = lease.new_owner()
-    held = lease.Lease(connection_id, owner)
     if not lease.take(connection_id, owner):
         expiry = Connection.objects.filter(pk=connection_id).values_list(
             "lease_expires_at", flat=True
@@ -144,17 +143,12 @@ def run_deploy(deployment_id: int) -> None:
         enqueue_deploy(deployment_id, run_after=until + timedelta(seconds=1))
         return
     try:
-        try:
-            transitions.mark_deploy_running(found, worker=owner)
-        except transitions.TransitionError:
-            return  # claimed elsewhere, or cancelled meanwhile
-        watch_deploy_task.using(run_after=_watch_time()).enqueue(deployment_id)
-        stopped = _attempt(found, held)
-    finally:
-        if not held.released:
-            lease.release(connection_id, owner)
-    if stopped:
-        _hand_over(connection_id)
+        transitions.mark_deploy_running(found, worker=owner)
+    except transitions.TransitionError:
+        lease.release(connection_id, owner)
+        return  # claimed elsewhere, or cancelled meanwhile
+    watch_deploy_task.using(run_after=_watch_time()).enqueue(deployment_id)
+    carry_on(found, owner)
 
 
 def begin(deployment: Deployment, owner: str) -> bool:

@@ -30,19 +30,6 @@ LOG_LIMIT = 20_000
 PROGRESS_FIELDS = ("pushed_at", "indexes_ready", "indexes_total")
 
 
-def _move_running(deployment: Deployment, *, to: str, **fields: Any) -> None:
-    """running -> `to` with one conditional UPDATE (no row lock first: the condition decides
-    between racing workers); TransitionError when the deploy no longer runs."""
-    updated = Deployment.objects.filter(pk=deployment.pk, status=DS.RUNNING).update(
-        status=to, **fields
-    )
-    if updated != 1:
-        current = Deployment.objects.filter(pk=deployment.pk).values_list("status", flat=True)
-        deployment.status = current.first() or deployment.status
-        raise TransitionError(deployment, to, (DS.RUNNING,))
-    _mirror(deployment, {"status": to, **fields})
-
-
 @transaction.atomic
 def deploy_queued(deployment: Deployment, *, actor: User | None = None) -> None:
     """A Deployment row was just created as queued. A real (not dry-run) deploy moves the
@@ -221,7 +208,7 @@ def mark_deploy_succeeded(
     if diff_summary is not None:
         fields["diff_summary"] = diff_summary
     fields.update(_progress_fields(deployment, None, None, None, log_line))
-    _move_running(deployment, to=DS.SUCCEEDED, **fields)
+    _move_known(deployment, allowed_from=(DS.RUNNING,), to=DS.SUCCEEDED, **fields)
     connection = deployment.connection
     data: dict[str, Any] = {"to_version": deployment.to_version, "dry_run": deployment.dry_run}
     if not deployment.dry_run:
