@@ -15,17 +15,17 @@ BROTLI_QUALITY = 1
 
 
 class PushBody:
-    """A push request serialized and compressed once: the artifact's JSON with the key and
-    the dry-run flag appended per use. Serializing a 450 kB artifact for each of a thousand
+    """A push request serialized and compressed once: the artifact's JSON with the key
+    appended per use. Serializing a 450 kB artifact for each of a thousand
     deploys was the larger part of a deploy's CPU; compressing it, 1.7 ms of the rest."""
 
-    def __init__(self, artifact: dict[str, Any], *, dry_run: bool) -> None:
+    def __init__(self, artifact: dict[str, Any]) -> None:
         fields = {k: v for k, v in artifact.items() if k not in ("adminKey", "dryRun")}
         text = json.dumps(fields, separators=(",", ":"))
         if not text.endswith("}") or text == "{}":
             raise ValueError("a push request is a non-empty JSON object")
-        flag = "true" if dry_run else "false"
-        self._head = (text[:-1] + f',"dryRun":{flag},"adminKey":').encode()
+        # A real push: a dry run is an evaluate_push of the plain body (services/push.py).
+        self._head = (text[:-1] + ',"dryRun":false,"adminKey":').encode()
         # The head as a brotli stream left open: flushed, so it ends on a byte boundary where
         # each use appends its key as an uncompressed meta-block and the stream's last block.
         compressor = brotli.Compressor(mode=brotli.MODE_TEXT, quality=BROTLI_QUALITY)

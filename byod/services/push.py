@@ -67,28 +67,25 @@ def _artifact(version: int, expanded: bool = False) -> dict[str, Any]:
 _ENCODED: dict[tuple[int, bool], tuple[dict[str, Any], PushBody]] = {}
 
 
-def _encoded(version: int, expanded: bool, dry_run: bool) -> PushBody:
-    """The artifact serialized once per process: each deploy only appends its key. Keyed by
-    the parsed artifact itself, so clearing `_artifact`'s cache clears this one too."""
+def _encoded(version: int, expanded: bool) -> PushBody:
+    """The artifact serialized once per process: each deploy only appends its key. One entry
+    per build, remade when `_artifact`'s cache was cleared (another parsed artifact)."""
     with _ONCE:
         artifact = _artifact(version, expanded)
-        key = (id(artifact), dry_run)
-        found = _ENCODED.get(key)
+        found = _ENCODED.get((version, expanded))
         if found is None or found[0] is not artifact:
-            found = (artifact, PushBody(artifact, dry_run=dry_run))
-            _ENCODED[key] = found
+            found = (artifact, PushBody(artifact))
+            _ENCODED[version, expanded] = found
         return found[1]
 
 
-@sensitive_variables("key", "body")
+@sensitive_variables("key")
 def push_package(
     deployment: Deployment, url: DeploymentUrl, key: str, lease: Lease
 ) -> dict[str, Any]:
     """Push the deployment's version to `url` with `key`, with its data migrations when its
     documents need them; returns the diff summary."""
     version = deployment.to_version
-    body = {**_artifact(version), "adminKey": key, "dryRun": deployment.dry_run}
-    encoded = _encoded(version, False, deployment.dry_run)
     # A deploy started a moment ago already in this phase (a rollout's drivers save it when
     # they start it) needs no second write of it before its first push.
     preset = deployment.phase == UPLOADING and deployment.attempt == 1
@@ -109,14 +106,15 @@ def push_package(
     with ConvexClient(url, key) as client:
         todo = migrate.plan_for(deployment.connection, client, version)
         if deployment.dry_run:
-            return _dry_run(client, deployment, todo, body, step, keep_going)
+            return _dry_run(client, deployment, todo, key, step, keep_going)
+        encoded = _encoded(version, False)
         migrations: list[dict[str, Any]] = []
         expanded_summary: dict[str, Any] | None = None
         if todo.migrates:
             expanded = todo.expanded_version or version
             step(f"pushing the expanded schema of v{expanded}")
             transitions.save_progress(deployment, log_line=todo.describe())
-            wide = _encoded(expanded, True, False)
+            wide = _encoded(expanded, True)
             expanded_summary = _push(client, wide, deployment, lease, step)
             transitions.mark_expanded(deployment, expanded)
             outcomes = migrate.run_steps(client, deployment, todo, keep_going)
@@ -170,22 +168,23 @@ def _push(
     return summary
 
 
-@sensitive_variables("body")
+@sensitive_variables("key", "body")
 def _dry_run(
     client: ConvexClient,
     deployment: Deployment,
     todo: Plan,
-    body: dict[str, Any],
+    key: str,
     step: Callable[[str], None],
     keep_going: Callable[[str], None],
 ) -> dict[str, Any]:
     """evaluate_push stages nothing, and counting migrations is a query: the deployment is
     left exactly as it was. With migrations, the expanded push is what would go first."""
     step("evaluating push (dry run)")
+    # With migrations, what would be pushed first is the expanded schema.
+    version, expanded = todo.expanded_version or deployment.to_version, todo.migrates
+    body = {**_artifact(version, expanded), "adminKey": key, "dryRun": True}
+    summary = diff_summary(client.evaluate_push(body).get("schemaChange"))
     if todo.migrates:
-        expanded = todo.expanded_version or deployment.to_version
-        first = {**_artifact(expanded, True), "adminKey": body["adminKey"], "dryRun": True}
-        summary = diff_summary(client.evaluate_push(first).get("schemaChange"))
         transitions.save_progress(deployment, log_line=todo.describe())
         # Counting a big table takes many calls: each renews the lease, as a real run's batches do.
         outcomes = migrate.dry_run_steps(
@@ -195,8 +194,6 @@ def _dry_run(
         for o in outcomes:
             said = f"{o.changed:,} of {o.processed:,} would change" if o.processed else o.note
             transitions.save_progress(deployment, log_line=f"{o.name}: {o.status}: {said}")
-    else:
-        summary = diff_summary(client.evaluate_push(body).get("schemaChange"))
     step("dry run evaluated")
     return {**summary, "dry_run": True}
 

@@ -264,7 +264,7 @@ def test_push_body_compressed_once_decodes_to_the_same_request(key: str) -> None
     from byod.client import PushBody
 
     artifact = load_artifact(package.current_version())
-    body = PushBody(artifact, dry_run=False)
+    body = PushBody(artifact)
     plain = body.encode(key)
     assert brotli.decompress(body.encode_brotli(key)) == plain
     assert json.loads(plain) == {**artifact, "dryRun": False, "adminKey": key}
