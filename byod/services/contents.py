@@ -14,7 +14,9 @@ Counting is never part of a deploy: it costs one call per table, so it runs only
 
 from __future__ import annotations
 
+import functools
 import logging
+from typing import Any
 
 from django.db import transaction
 from django.tasks import task
@@ -32,13 +34,19 @@ from byod.schema.versioning import locked_export
 log = logging.getLogger(__name__)
 
 
+@functools.cache
+def package_export(version: int) -> dict[str, Any] | None:
+    """The schema version `version` of our package recorded (None for a version it lacks)."""
+    try:
+        return locked_export(version)
+    except (KeyError, FileNotFoundError, ValueError):
+        return None
+
+
 def table_names(version: int | None) -> list[str]:
     """The tables version `version` of our package defines, sorted (empty when unknown)."""
-    if not version:
-        return []
-    try:
-        export = locked_export(version)
-    except (KeyError, FileNotFoundError, ValueError):
+    export = package_export(version) if version else None
+    if export is None:
         return []
     return sorted(str(t["tableName"]) for t in export["tables"])
 

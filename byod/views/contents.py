@@ -4,15 +4,13 @@ changelog and the schema diff from the version before."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from byod import package
 from byod.models import Connection
 from byod.schema.diff import EMPTY_EXPORT, Change, diff_exports
-from byod.schema.versioning import locked_export
+from byod.services.contents import package_export
 from byod.views import words
 
 # Tables the package keeps for itself, described for users.
@@ -37,17 +35,9 @@ class VersionNotes:
     changes: list[str]
 
 
-@functools.cache
-def _export(version: int) -> dict[str, Any] | None:
-    try:
-        return locked_export(version)
-    except (KeyError, FileNotFoundError, ValueError):
-        return None
-
-
 def tables_of(version: int | None) -> list[TableInfo]:
     """The tables version `version` of our package defines (empty when unknown)."""
-    export = _export(version) if version else None
+    export = package_export(version) if version else None
     if export is None:
         return []
     infos = []
@@ -126,8 +116,8 @@ def plain(change: Change) -> str:
 
 
 def version_notes(version: int) -> VersionNotes:
-    before = _export(version - 1) if version > 1 else EMPTY_EXPORT
-    after = _export(version)
+    before = package_export(version - 1) if version > 1 else EMPTY_EXPORT
+    after = package_export(version)
     changes: list[str] = []
     if version > 1 and before is not None and after is not None:
         changes = [plain(c) for c in diff_exports(before, after)]
