@@ -102,15 +102,10 @@ def sql_per_deploy(emulator: Any, n: int, batch: int) -> float:
     return len(seen.captured_queries) / max(1, done)
 
 
-def claim_batch(threads: int) -> int:
-    from byod.services.rollout_driver import claim_batch as drivers_batch
-
-    return drivers_batch(threads)
-
-
 def bench(options: argparse.Namespace) -> None:
     from byod.models import Rollout
     from byod.services import rollouts
+    from byod.services.rollout_driver import claim_batch
     from byod.services.rollout_progress import progress
     from tests.fixtures.emulator import start_emulator
 
@@ -155,7 +150,7 @@ def bench(options: argparse.Namespace) -> None:
         emu_cpu = process_cpu(emu_pid) - emu0
         machine = machine_busy_seconds() - machine0
         seen = progress(rollout)
-        report(options, seen, wall, ours, emu_cpu, sql, machine)
+        report(options, seen, wall, ours, emu_cpu, sql, batch, machine)
         subset = min(options.cli_subset, n)
         if subset:
             cli = official_cli(deployments[:subset], latency_ms, [], endpoint)
@@ -176,6 +171,7 @@ def report(
     ours: float,
     emu_cpu: float,
     sql: float | None,
+    batch: int,
     machine: float,
 ) -> None:
     n, latency_ms, k = options.n, options.latency_ms, options.concurrency
@@ -198,7 +194,6 @@ def report(
     print(f"  our CPU          {ours / n * 1000:.1f} ms per deploy (workers + this process)")
     print(f"  emulator CPU     {emu_cpu / n * 1000:.1f} ms per push (Node, one process)")
     if sql is not None:
-        batch = claim_batch(math.ceil(k / options.workers))
         print(f"  SQL statements   {sql:.1f} per deploy (claims of {batch}, BEGIN/COMMIT counted)")
     slow = [s.seconds for s in seen.slowest]
     if slow:

@@ -6,20 +6,15 @@ from typing import Any
 
 import pytest
 
-from byod.models import Connection, Deployment
-from byod.services.deploy import run_deploy
+from byod.models import Connection
 from byod.services.health import check_in_process
 from tests.fixtures.people import client_for
 
 
 @pytest.fixture
-def deployed(connected: tuple[Connection, Deployment]) -> Connection:
-    """The owner's connection, with the package deployed to its emulated deployment."""
-    connection, deployment = connected
-    run_deploy(deployment.pk)
-    connection.refresh_from_db()
-    assert connection.deployed_version is not None, connection.last_error_message
-    return connection
+def deployed(deployed_connection: Connection) -> Connection:
+    """The shared ``deployed_connection`` (tests/fixtures), under the name these tests use."""
+    return deployed_connection
 
 
 def check(connection: Connection) -> Connection:

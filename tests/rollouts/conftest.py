@@ -37,7 +37,7 @@ def fleet(convex_emulator: Emulator, allow_emulator_hosts: None, db: None) -> It
 
     def make(n: int) -> list[Member]:
         members = []
-        for i in range(n):
+        for _ in range(n):
             name = f"ro-{secrets.token_hex(4)}"
             dep = convex_emulator.create_deployment(
                 name, admin_key=self_hosted_key(name), backfill_ms=0
@@ -48,7 +48,6 @@ def fleet(convex_emulator: Emulator, allow_emulator_hosts: None, db: None) -> It
             transitions.mark_deploy_cancelled(connection.deployments.get(), reason="test fleet")
             connection.refresh_from_db()
             members.append(Member(connection, dep))
-            del i
         return members
 
     yield make
