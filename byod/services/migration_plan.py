@@ -87,9 +87,13 @@ def plan(data_version: int | None, migrating_version: int | None, to_version: in
         reset = [s.name for v in versions for s in _down(v, strict=False)]
         expanded = to_version if steps else None
         return Plan(data_version, to_version, expanded, tuple(steps), tuple(reset))
+    # Going back. On an expanded schema the documents may also be older than the target (an
+    # upgrade past it stopped midway): bring those up to the target first, as going up would.
+    ups = range(_oldest() + 1, to_version + 1) if migrating_version is not None else range(0)
     versions = range(top, to_version, -1)
-    steps = [s for v in versions for s in _down(v)]
-    reset = [s.name for v in versions for s in _up(v)]
+    steps = [s for v in ups for s in _up(v)] + [s for v in versions for s in _down(v)]
+    reset = [s.name for v in ups for s in _down(v, strict=False)]
+    reset += [s.name for v in versions for s in _up(v)]
     return Plan(data_version, to_version, top if steps else None, tuple(steps), tuple(reset))
 
 

@@ -54,3 +54,13 @@ def test_on_an_expanded_schema_every_versions_migrations_run_again() -> None:
     assert names(plan(2, 2, 2)) == ["v2:message-shape"]
     # ... and going on down from there finishes the way back.
     assert names(plan(2, 2, 1)) == ["v2:down-messages"]
+
+
+@pytest.mark.usefixtures("sample_manifests")
+def test_going_back_from_a_stopped_upgrade_also_brings_older_documents_up() -> None:
+    # An upgrade v1 -> v3 stopped midway (pushed: v1, expanded: v3), then v2 is wanted: the
+    # documents still of v1's shape must reach v2 too, not only those already at v3.
+    todo = plan(1, 3, 2)
+    assert names(todo) == ["v2:message-shape", "v3:down-messages"]
+    assert todo.expanded_version == 3
+    assert [s.direction for s in todo.steps] == ["up", "down"]
