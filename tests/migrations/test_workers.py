@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +79,18 @@ def test_a_worker_killed_mid_migration_is_resumed_from_the_saved_cursor(
         first_err = stop(first, signal.SIGKILL)
     killed = running_run()
     assert killed is not None and killed["status"] == "running"
-    # What the deployment saved with its last committed batch: where a resume must start.
-    saved_at_kill = runner_state(canary_deployment, NAME)[NAME]["processed"]
+    # What the deployment saved with its last committed batch: where a resume must start. A
+    # batch sent just before the kill may still be committed by the deployment (the requests
+    # carry 40 ms of latency): read it once it has stopped moving.
+    saved_at_kill, previous = runner_state(canary_deployment, NAME)[NAME]["processed"], -1
+    for _ in range(20):
+        if saved_at_kill == previous:
+            break
+        time.sleep(0.3)
+        previous, saved_at_kill = (
+            saved_at_kill,
+            runner_state(canary_deployment, NAME)[NAME]["processed"],
+        )
     assert 1000 <= saved_at_kill < DOCUMENTS
     canary_deployment.clear_faults()
 
