@@ -4,7 +4,7 @@
                           [--latency-on push|all] [--cli-subset 3]
 
 Creates N users connected to N emulated deployments, injects latency, and deploys to all of
-them with `byod.services.batch.deploy_now` (K threads in this process, as `byod_deploy`
+them with `byod.services.deploys.batch.deploy_now` (K threads in this process, as `byod_deploy`
 does). Prints the wall time, the bound N x L / K, their ratio, and our CPU per deploy; then
 deploys the same package with the official CLI (`npx convex deploy`) once per deployment,
 sequentially, on a small subset, for comparison.
@@ -48,8 +48,8 @@ def main(argv: list[str] | None = None) -> None:
 def bench(options: argparse.Namespace) -> None:
     from accounts.models import User
     from byod.models import Connection
-    from byod.services.batch import deploy_now
     from byod.services.connections import connect
+    from byod.services.deploys.batch import deploy_now
     from tests.fixtures.emulator import start_emulator
 
     n, latency_ms, k = options.n, options.latency_ms, options.concurrency

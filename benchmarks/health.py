@@ -71,7 +71,7 @@ def setup(emulator: Any, n: int, drift: float) -> int:
     from byod.keys import seal_deploy_key
     from byod.models import Connection
     from byod.services.connections import connect
-    from byod.services.deploy import run_deploy
+    from byod.services.deploys.run import run_deploy
 
     template = emulator.create_deployment("bench-template", backfill_ms=0)
     owner = User.objects.create_user(username="bench0", password=None)

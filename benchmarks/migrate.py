@@ -85,7 +85,7 @@ def one_run(emulator: Any, documents: int, size: int, latency_ms: int) -> dict[s
     from accounts.models import User
     from byod.models import MigrationRun
     from byod.services.connections import connect
-    from byod.services.deploy import request_deploy, run_deploy
+    from byod.services.deploys.run import request_deploy, run_deploy
 
     dep = emulator.create_deployment(f"migrate-{size}-{time.monotonic_ns()}", backfill_ms=0)
     user = User.objects.create_user(username=dep.name[:150], password=None)

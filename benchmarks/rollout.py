@@ -64,7 +64,7 @@ def make_fleet(emulator: Any, n: int, prefix: str) -> list[Any]:
     from accounts.models import User
     from byod import transitions
     from byod.services.connections import connect
-    from byod.services.deploy import deploy_task
+    from byod.services.deploys.run import deploy_task
 
     deployments = [emulator.create_deployment(f"{prefix}-{i}", backfill_ms=0) for i in range(n)]
     for i, dep in enumerate(deployments):
@@ -83,8 +83,10 @@ def sql_per_deploy(emulator: Any, n: int, batch: int) -> float:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from byod.services import lease, rollout_driver, rollouts
-    from byod.services.deploy import carry_on
+    from byod.services.deploys import lease
+    from byod.services.deploys.run import carry_on
+    from byod.services.rollouts import control as rollouts
+    from byod.services.rollouts import driver as rollout_driver
 
     make_fleet(emulator, n, "sql")
     rollout = rollouts.start(rollouts.PlanOptions(wave_size=n, max_in_flight=n, drivers=1))
@@ -104,9 +106,9 @@ def sql_per_deploy(emulator: Any, n: int, batch: int) -> float:
 
 def bench(options: argparse.Namespace) -> None:
     from byod.models import Rollout
-    from byod.services import rollouts
-    from byod.services.rollout_driver import claim_batch
-    from byod.services.rollout_progress import progress
+    from byod.services.rollouts import control as rollouts
+    from byod.services.rollouts.driver import claim_batch
+    from byod.services.rollouts.progress import progress
     from tests.fixtures.emulator import start_emulator
 
     n, latency_ms, k, m = options.n, options.latency_ms, options.concurrency, options.workers

@@ -65,7 +65,7 @@ ARTIFACT_MISSING = "artifact_missing"
 NOT_ALLOWED = "not_allowed"
 WORKER_LOST = "worker_lost"
 INTERNAL_ERROR = "internal_error"
-# Data migrations (byod.services.migrate).
+# Data migrations (byod.services.migrations.run).
 MIGRATION_FAILED = "migration_failed"
 DOWNGRADE_REFUSED = "downgrade_refused"
 

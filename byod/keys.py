@@ -1,12 +1,12 @@
-"""Deploy keys at rest: the only place one is sealed, opened or rotated.
+"""Deploy keys at rest: the only place one is sealed or opened.
 
 - AES-256-GCM with a random 96-bit nonce per value, stored as base64(nonce + ciphertext-with-tag).
 - Associated data = ``byod:v1:<owner external id>:<field name>``: a ciphertext copied to another
   user's row, or moved to another field, fails authentication instead of decrypting.
 - The key ring is ``settings.BYOD_ENCRYPTION_KEYS`` (``(key_id, 32 bytes)`` pairs, validated in
   ``byodsite.env``): the first key seals, every key opens (by key id).
-- Rotation re-seals every stored key that is not on the first key of the ring, in batches,
-  writing one audit Event per connection, and reports rows it cannot open.
+- Rotation (re-sealing every stored key on the first key of the ring) is a workflow that writes
+  Events: `byod.services.key_rotation`, which seals and opens through this module.
 
 Errors never carry the plaintext or any key material.
 """
@@ -17,18 +17,15 @@ import base64
 import binascii
 import os
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
-from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
-from byod import transitions
 from byod.errors import KeyUnreadable, NoDeployKey
-from byod.models import Connection, Event
+from byod.models import Connection
 
 NONCE_BYTES = 12
 KEY_FIELD = "deploy_key"  # the field name bound into a deploy key's associated data
@@ -123,93 +120,3 @@ def open_deploy_key(connection: Connection) -> str:
         owner=connection.user.external_id,
         field=KEY_FIELD,
     )
-
-
-# --- rotation ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Rotation:
-    """What a rotation did (or, in a dry run, would do)."""
-
-    current_key_id: str
-    to_rotate: int = 0
-    on_current_key: int = 0
-    rotated: int = 0
-    unreadable: dict[int, str] = field(default_factory=dict)  # connection id -> reason
-
-
-def rotation_plan() -> Rotation:
-    """How many stored keys a rotation would re-seal, and how many are already current."""
-    current = current_key_id()
-    stored = Connection.objects.exclude(key_ciphertext="")
-    return Rotation(
-        current,
-        to_rotate=stored.exclude(key_id=current).count(),
-        on_current_key=stored.filter(key_id=current).count(),
-    )
-
-
-def rotate_keys(
-    *,
-    batch_size: int = 200,
-    dry_run: bool = False,
-    on_batch: Callable[[Rotation], None] | None = None,
-) -> Rotation:
-    """Re-seal every stored deploy key that is not on the current key; check all others.
-
-    Each batch commits on its own, so an interrupted run is resumed by running it again;
-    rows already on the current key are only opened (to report any that cannot be read),
-    so running it twice changes nothing. Writes a ``key.rotated`` Event per re-sealed row.
-    """
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
-    report = rotation_plan()
-    current = report.current_key_id
-    stored = Connection.objects.exclude(key_ciphertext="")
-    last_pk = 0
-    while True:
-        with transaction.atomic():
-            rows = list(
-                stored.select_for_update()
-                .select_related("user")
-                .filter(pk__gt=last_pk)
-                .order_by("pk")[:batch_size]
-            )
-            if not rows:
-                break
-            last_pk = rows[-1].pk
-            _rotate_batch(rows, current, report, dry_run=dry_run)
-        if on_batch is not None:
-            on_batch(report)
-    return report
-
-
-@sensitive_variables("plaintext")
-def _rotate_batch(rows: list[Connection], current: str, report: Rotation, *, dry_run: bool) -> None:
-    events: list[Event] = []
-    for row in rows:
-        try:
-            plaintext = open_deploy_key(row)
-        except KeyUnreadable as error:
-            report.unreadable[row.pk] = error.detail
-            continue
-        if row.key_id == current or dry_run:
-            continue
-        sealed = seal_deploy_key(plaintext, owner=row.user.external_id)
-        del plaintext
-        # Conditional: a row whose key changed meanwhile is left as it is.
-        updated = Connection.objects.filter(
-            pk=row.pk, key_id=row.key_id, key_ciphertext=row.key_ciphertext
-        ).update(key_ciphertext=sealed.ciphertext, key_id=sealed.key_id)
-        if updated:
-            report.rotated += 1
-            events.append(
-                transitions.event(
-                    row,
-                    "key.rotated",
-                    f"Deploy key re-encrypted with key {sealed.key_id} (was {row.key_id}).",
-                    data={"from_key_id": row.key_id, "to_key_id": sealed.key_id},
-                )
-            )
-    Event.objects.bulk_create(events)

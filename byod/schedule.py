@@ -18,7 +18,7 @@ from django.conf import settings
 from django.tasks import Task, task
 from django_periodic_tasks import schedule_registry
 
-from byod.services.deploy import reap_and_retry
+from byod.services.deploys.run import reap_and_retry
 from byod.services.health import sweep_task
 from byod.services.notify import outbox_task
 
@@ -26,7 +26,7 @@ from byod.services.notify import outbox_task
 @task()
 def reap_task() -> int:
     """Record deploys whose worker died and enqueue their retries (a safety net: every deploy
-    also watches itself). Here rather than in services/deploy.py, which only the deploy path
+    also watches itself). Here rather than in services/deploys/run.py, which only the deploy path
     changes; it runs `reap_and_retry` and nothing else."""
     return len(reap_and_retry())
 

@@ -1,8 +1,12 @@
-"""The shape of the code: imports flow one way (no cycles) and modules stay small."""
+"""The shape of the code: imports flow one way (the layers contract, no cycles) and modules
+stay small."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,3 +45,39 @@ def test_no_module_of_the_product_is_long() -> None:
         and (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
     }
     assert long == {}
+
+
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+
+
+def test_the_layers_contract_holds() -> None:
+    run = subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "0 broken" in run.stdout
+
+
+def test_the_layers_contract_catches_an_import_hidden_for_type_checking(tmp_path: Path) -> None:
+    pkg = tmp_path / "layered"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "services.py").write_text("from layered import models\n")
+    (pkg / "models.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from layered import services\n"
+    )
+    (tmp_path / ".importlinter").write_text(
+        "[importlinter]\nroot_package = layered\n\n"
+        "[importlinter:contract:layers]\nname = layers\ntype = layers\n"
+        "layers =\n    layered.services\n    layered.models\n"
+    )
+    run = subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    assert run.returncode == 1
+    assert "layered.models -> layered.services" in run.stdout

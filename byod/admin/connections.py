@@ -29,7 +29,8 @@ from byod.models import (
     Health,
     outdated_q,
 )
-from byod.services import batch, health
+from byod.services import health
+from byod.services.deploys import batch
 from byodsite.admin_lists import SafeListsMixin
 
 SECRET_FIELDS = ("key_ciphertext",)

@@ -1,6 +1,6 @@
 """Operators' view of rollouts: a start form with a preview and a confirmation, a page per
 rollout with live progress (polled by htmx), and pause, resume and abort. Every action goes
-through `byod.services.rollouts`, as `manage.py byod_rollout` does."""
+through `byod.services.rollouts.control`, as `manage.py byod_rollout` does."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from accounts.models import user_named
 from byod import package
 from byod.errors import ByodError
 from byod.models import Rollout
-from byod.services import rollouts
-from byod.services.rollout_progress import progress
+from byod.services.rollouts import control as rollouts
+from byod.services.rollouts.progress import progress
 from byodsite.admin_lists import SafeListsMixin
 
 PARTIAL = "byod/admin/_rollout_progress.html"

@@ -24,7 +24,7 @@ class PushBody:
         text = json.dumps(fields, separators=(",", ":"))
         if not text.endswith("}") or text == "{}":
             raise ValueError("a push request is a non-empty JSON object")
-        # A real push: a dry run is an evaluate_push of the plain body (services/push.py).
+        # A real push: a dry run is an evaluate_push of the plain body (services/deploys/push.py).
         self._head = (text[:-1] + ',"dryRun":false,"adminKey":').encode()
         # The head as a brotli stream left open: flushed, so it ends on a byte boundary where
         # each use appends its key as an uncompressed meta-block and the stream's last block.

@@ -7,12 +7,7 @@ other code reads them and may update progress fields.
 
 from __future__ import annotations
 
-from byod.models.connection import (
-    Connection,
-    ConnectionQuerySet,
-    ConnectionStatus,
-    outdated_q,
-)
+from byod.models.connection import Connection, ConnectionQuerySet, outdated_q
 from byod.models.deployment import (
     ACTIVE_DEPLOYMENT_STATUSES,
     TERMINAL_DEPLOYMENT_STATUSES,
@@ -22,7 +17,6 @@ from byod.models.deployment import (
     DeploymentTrigger,
 )
 from byod.models.event import Event
-from byod.models.health import Health
 from byod.models.migration_run import MigrationDirection, MigrationRun, MigrationRunStatus
 from byod.models.notification import Notification, NotificationKind, NotificationStatus, Outbox
 from byod.models.rollout import (
@@ -35,6 +29,7 @@ from byod.models.rollout import (
     RolloutStatus,
     wave_name,
 )
+from byod.models.statuses import ConnectionStatus, Health
 
 __all__ = [
     "ACTIVE_DEPLOYMENT_STATUSES",

@@ -11,18 +11,11 @@ from django.utils import timezone
 
 from byod import package
 from byod.errors import CATEGORIES
-from byod.models.health import Health, HealthQuerySet
+from byod.models.health import HealthQuerySet
+from byod.models.statuses import ConnectionStatus, Health
 
 # A count of documents not finished after this lost its worker: given up, the user may ask again.
 COUNT_STALE_AFTER = timedelta(minutes=10)
-
-
-class ConnectionStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    DEPLOYING = "deploying", "Deploying"
-    CONNECTED = "connected", "Connected"
-    ERROR = "error", "Error"
-    DISCONNECTED = "disconnected", "Disconnected"
 
 
 def outdated_q(version: int | None = None) -> Q:
@@ -40,7 +33,7 @@ def counting_q() -> Q:
     return Q(count_requested_at__gte=timezone.now() - COUNT_STALE_AFTER)
 
 
-class ConnectionQuerySet(HealthQuerySet):
+class ConnectionQuerySet(HealthQuerySet["Connection"]):
     def usable(self) -> ConnectionQuerySet:
         """Connections we can deploy to: not disconnected, with a stored key."""
         return self.exclude(status=ConnectionStatus.DISCONNECTED).exclude(key_ciphertext="")

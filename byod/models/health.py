@@ -10,28 +10,25 @@ the deploy status: a failed deploy leaves a deployment that may still run fine, 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Self
+from typing import Self, TypeVar
 
 from django.db import models
 from django.db.models import Q
 
 from byod.errors import DRIFT
+from byod.models.statuses import ConnectionStatus, Health
 
-if TYPE_CHECKING:
-    from byod.models.connection import Connection  # noqa: F401 (the QuerySet's model)
-
-
-class Health(models.TextChoices):
-    UNKNOWN = "unknown", "Not checked yet"
-    HEALTHY = "healthy", "Healthy"
-    DEGRADED = "degraded", "Degraded"
-    UNHEALTHY = "unhealthy", "Unhealthy"
+_Model = TypeVar("_Model", bound=models.Model)
 
 
 def checkable_q() -> Q:
     """Connections the sweep probes: a stored key, not disconnected, not being deployed to (a
     deploy changes what the deployment runs; it is checked again once the deploy ended)."""
-    return ~Q(status__in=["disconnected", "deploying"]) & ~Q(key_ciphertext="") & Q(lease_owner="")
+    return (
+        ~Q(status__in=[ConnectionStatus.DISCONNECTED, ConnectionStatus.DEPLOYING])
+        & ~Q(key_ciphertext="")
+        & Q(lease_owner="")
+    )
 
 
 def due_q(now: datetime) -> Q:
@@ -40,14 +37,14 @@ def due_q(now: datetime) -> Q:
     return checkable_q() & (Q(next_check_at__isnull=True) | Q(next_check_at__lte=now))
 
 
-class HealthQuerySet(models.QuerySet["Connection"]):
+class HealthQuerySet(models.QuerySet[_Model]):
     """Health words of ``ConnectionQuerySet`` (its base class)."""
 
     def due_for_check(self, now: datetime) -> Self:
         return self.filter(due_q(now))
 
     def _known(self, health: str) -> Self:
-        return self.exclude(status="disconnected").filter(health=health)
+        return self.exclude(status=ConnectionStatus.DISCONNECTED).filter(health=health)
 
     def never_checked(self) -> Self:
         return self._known(Health.UNKNOWN)

@@ -43,7 +43,7 @@ def history_of(schema: Schema, current: int) -> History:
     """Versions from the oldest supported up to `current`, whose schema is `schema` (older
     ones come from the lock file), with the declared data migrations. Raises KeyError for a
     version missing from the lock file."""
-    from byod.package.migrations import DECLARATIONS, OLDEST_SUPPORTED
+    from byod.package.rewrites import DECLARATIONS, OLDEST_SUPPORTED
     from byod.schema.history import History
     from byod.schema.versioning import locked_export
 

@@ -82,7 +82,7 @@ def convex_cli() -> Path:
 @dataclass(frozen=True)
 class Release:
     """What a version ships besides its schema: the expanded schema, its data migrations (as
-    `VersionMigrations.json()`), how to go back a version (`Downgrade.json()`), the names of
+    `VersionRewrites.json()`), how to go back a version (`Downgrade.json()`), the names of
     the hand-written migration functions its build must contain, and the hand-written
     sources (None: byod/convex_project's)."""
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from byod.schema.migrations import union_of
+from byod.schema.rewrites import union_of
 
 
 def expand_exports(exports: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ Fields = dict[str, dict[str, Any]]  # field name -> {"fieldType": validator JSON
 FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 
-class MigrationDefinitionError(ValueError):
+class RewriteDefinitionError(ValueError):
     """A migration declared in a way that cannot work; the message says what to change."""
 
 
@@ -126,7 +126,7 @@ def const(value: JsonValue) -> Expr:
 def coalesce(*options: Expr | JsonValue) -> Expr:
     """The first option that is present: `coalesce(field("updatedAt"), field("createdAt"), 0)`."""
     if not options:
-        raise MigrationDefinitionError("coalesce() needs at least one option")
+        raise RewriteDefinitionError("coalesce() needs at least one option")
     return Coalesce(tuple(as_expr(o) for o in options))
 
 
@@ -146,7 +146,7 @@ def as_expr(value: Expr | JsonValue) -> Expr:
 
 def field_name(name: Any) -> str:
     if not isinstance(name, str) or not FIELD_NAME.match(name):
-        raise MigrationDefinitionError(
+        raise RewriteDefinitionError(
             f"{name!r} is not a top-level field name (letters, digits, underscores; nested "
             "fields need a Custom migration)"
         )
@@ -169,7 +169,7 @@ def _type_of_constant(value: Any) -> dict[str, Any]:
                 k: {"fieldType": _type_of_constant(v), "optional": False} for k, v in value.items()
             },
         }
-    raise MigrationDefinitionError(f"{value!r} is not a JSON value")
+    raise RewriteDefinitionError(f"{value!r} is not a JSON value")
 
 
 def union_of(types: Sequence[dict[str, Any]]) -> dict[str, Any]:

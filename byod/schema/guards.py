@@ -20,14 +20,14 @@ from dataclasses import field as dataclass_field
 from typing import Any
 
 from byod.schema.diff import DESTRUCTIVE, Change, accepts, diff_exports
-from byod.schema.migrations import (
+from byod.schema.rewrites import (
     Backfill,
     Custom,
     MapValues,
-    Migration,
     Remove,
     Rename,
-    VersionMigrations,
+    Rewrite,
+    VersionRewrites,
     union_of,
 )
 
@@ -49,7 +49,7 @@ def ack_key(change: Change) -> str:
 
 
 def forward_problems(
-    old: dict[str, Any], new: dict[str, Any], declared: VersionMigrations
+    old: dict[str, Any], new: dict[str, Any], declared: VersionRewrites
 ) -> list[str]:
     """What version `declared.version` must still declare to go from `old` to `new`."""
     v = declared.version
@@ -57,8 +57,8 @@ def forward_problems(
     problems: list[str] = []
     old_tables = {t["tableName"]: t for t in old["tables"]}
     new_tables = {t["tableName"]: t for t in new["tables"]}
-    by_table: dict[str, list[Migration]] = {}
-    for migration in declared.migrations:
+    by_table: dict[str, list[Rewrite]] = {}
+    for migration in declared.rewrites:
         if migration.table not in old_tables:
             problems.append(
                 f"{where}: migration {migration.id!r} is on table {migration.table!r}, which "
@@ -91,11 +91,11 @@ def forward_problems(
 
 
 def acknowledgement_problems(
-    old: dict[str, Any], new: dict[str, Any], declared: VersionMigrations
+    old: dict[str, Any], new: dict[str, Any], declared: VersionRewrites
 ) -> list[str]:
     v = declared.version
     renamed = {
-        (m.table, op.old) for m in declared.migrations for op in m.ops if isinstance(op, Rename)
+        (m.table, op.old) for m in declared.rewrites for op in m.ops if isinstance(op, Rename)
     }
     needed: dict[str, Change] = {}
     for change in diff_exports(old, new):
@@ -110,7 +110,7 @@ def acknowledgement_problems(
         needed[ack_key(change)] = change
     problems = [
         f"v{v}: {change.message} (destructive): acknowledge it by adding {key!r} to "
-        f"`acknowledge` in v{v}'s declaration (byod/package/migrations/v{v}.py)."
+        f"`acknowledge` in v{v}'s declaration (byod/package/rewrites/v{v}.py)."
         for key, change in needed.items()
         if key not in declared.acknowledge
     ]
@@ -123,7 +123,7 @@ def acknowledgement_problems(
 
 
 def simulate(
-    shape: Shape, migrations: list[Migration], target: dict[str, Any]
+    shape: Shape, migrations: list[Rewrite], target: dict[str, Any]
 ) -> tuple[Shape, list[str]]:
     """The shape of the documents after `migrations`; problems with the ops themselves."""
     shape = dict(shape)
@@ -196,7 +196,7 @@ def compare(
 ) -> list[str]:
     """What keeps documents of `shape` from being valid under the fields `target` (`had`: the
     fields the documents had before the migrations)."""
-    file = f"byod/package/migrations/v{version}.py"
+    file = f"byod/package/rewrites/v{version}.py"
     problems = []
     for name, spec in target.items():
         new_type, optional = spec["fieldType"], spec["optional"]
@@ -262,7 +262,7 @@ class Downgrade:
     """Going from version `version` back to `version - 1`."""
 
     version: int
-    migrations: tuple[Migration, ...] = ()
+    migrations: tuple[Rewrite, ...] = ()
     loses: tuple[str, ...] = ()  # acknowledgement keys of the data it drops
     refused: tuple[str, ...] = dataclass_field(default=())
 
@@ -275,13 +275,11 @@ class Downgrade:
         }
 
 
-def downgrade(
-    newer: dict[str, Any], older: dict[str, Any], declared: VersionMigrations
-) -> Downgrade:
+def downgrade(newer: dict[str, Any], older: dict[str, Any], declared: VersionRewrites) -> Downgrade:
     """How (and whether) documents of `declared.version` can go back to the version before."""
     v = declared.version
     older_tables = {t["tableName"]: t for t in older["tables"]}
-    migrations: list[Migration] = []
+    migrations: list[Rewrite] = []
     loses: list[str] = []
     refused: list[str] = []
     for table in newer["tables"]:
@@ -298,12 +296,12 @@ def downgrade(
             continue
         ops: list[Any] = []
         shape = _shape(now_fields)
-        for migration in reversed([m for m in declared.migrations if m.table == name]):
+        for migration in reversed([m for m in declared.rewrites if m.table == name]):
             for op in reversed(migration.ops):
                 if isinstance(op, Rename) and op.old in then_fields and op.new in shape:
                     ops.append(Rename(op.new, op.old))
         shape, _ = simulate(
-            shape, [Migration(DOWN_ID, table=name, ops=ops)] if ops else [], then_fields
+            shape, [Rewrite(DOWN_ID, table=name, ops=ops)] if ops else [], then_fields
         )
         for field_name in [f for f in shape if f not in then_fields]:
             ops.append(Remove(field_name))
@@ -312,12 +310,12 @@ def downgrade(
         for problem in compare(name, shape, then_fields, v):
             refused.append(problem.split(" (byod/package", 1)[0])
         if ops:
-            migrations.append(Migration(_down_id(name), table=name, ops=ops))
+            migrations.append(Rewrite(_down_id(name), table=name, ops=ops))
     return Downgrade(v, tuple(migrations), tuple(loses), tuple(refused))
 
 
 def downgrade_problems(
-    newer: dict[str, Any], older: dict[str, Any], declared: VersionMigrations
+    newer: dict[str, Any], older: dict[str, Any], declared: VersionRewrites
 ) -> list[str]:
     """Refused downgrades are reported by the deploy, not here; unacknowledged losses are."""
     v = declared.version

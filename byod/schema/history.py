@@ -1,7 +1,7 @@
 """A package's versions side by side: their exports and declarations, what each ships, the guards.
 
 `History` holds every version's schema export (old ones from the lock file, the current one
-from the Python definition) and each version's `VersionMigrations`. From them it derives what
+from the Python definition) and each version's `VersionRewrites`. From them it derives what
 a build of version N needs besides its schema (`release`: the expanded schema accepting every
 version from the oldest supported up to N, the migrations, the way back to N-1) and what the
 version check reports (`problems`: uncovered changes, unacknowledged destructive changes and
@@ -16,8 +16,8 @@ from typing import Any
 from byod.schema.build import Release
 from byod.schema.expand import expand_exports
 from byod.schema.guards import downgrade, downgrade_problems, forward_problems
-from byod.schema.migrations import VersionMigrations
 from byod.schema.parsing import schema_from_export
+from byod.schema.rewrites import VersionRewrites
 from byod.schema.tables import Schema
 
 
@@ -26,15 +26,15 @@ class History:
     """Versions `oldest`..`current` of a package: `exports[v]` and `declarations[v]`."""
 
     exports: dict[int, dict[str, Any]]
-    declarations: dict[int, VersionMigrations] = field(default_factory=dict)
+    declarations: dict[int, VersionRewrites] = field(default_factory=dict)
     oldest: int = 1
 
     @property
     def current(self) -> int:
         return max(self.exports)
 
-    def declared(self, version: int) -> VersionMigrations:
-        return self.declarations.get(version) or VersionMigrations(version)
+    def declared(self, version: int) -> VersionRewrites:
+        return self.declarations.get(version) or VersionRewrites(version)
 
     def custom_functions(self, up_to: int) -> tuple[str, ...]:
         """Hand-written migration functions versions up to `up_to` name: its build needs them

@@ -29,7 +29,7 @@ def fingerprint(
     migrations: list[dict[str, Any]] | None = None,
 ) -> str:
     """sha256 of the canonical export, the function sources and the version's declared data
-    migrations (as `VersionMigrations.json()`): changes when content does."""
+    migrations (as `VersionRewrites.json()`): changes when content does."""
     sources = function_sources() if sources is None else sources
     content: dict[str, Any] = {"export": schema.export(), "sources": sources}
     if migrations:

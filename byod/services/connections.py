@@ -19,7 +19,7 @@ from byod.client import ConvexClient
 from byod.errors import ByodError, ForeignTablesError, InputError
 from byod.inputs import DeploymentUrl, parse_deploy_key, parse_url
 from byod.models import Connection, ConnectionStatus, DeploymentTrigger
-from byod.services.deploy import request_deploy
+from byod.services.deploys.run import request_deploy
 
 if TYPE_CHECKING:
     from accounts.models import User

@@ -39,7 +39,7 @@ from byod.errors import INTERNAL_ERROR, PROTOCOL_ERROR, ByodError, ConvexError
 from byod.inputs import parse_url
 from byod.models import Connection, DeploymentTrigger
 from byod.models.health import checkable_q, due_q
-from byod.services.deploy import request_deploy
+from byod.services.deploys.run import request_deploy
 from byod.transitions.health import Probe, Recorded
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from byod.forms import ConnectForm
 from byod.models import ConnectionStatus, DeploymentTrigger
 from byod.services import connections
 from byod.services.connections import CredentialCheck
-from byod.services.deploy import request_deploy
+from byod.services.deploys.run import request_deploy
 from byod.views.access import login_required
 from byod.views.page import TEMPLATE, HtmxHttpRequest, page_context, render_state
 from byod.views.state import own_connection

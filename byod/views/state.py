@@ -12,7 +12,7 @@ from django.utils import timezone
 from byod import package
 from byod.errors import CATEGORIES, Category
 from byod.models import Connection, ConnectionStatus, Deployment, Event, MigrationRun
-from byod.services.rollouts import aborted_note
+from byod.services.rollouts.control import aborted_note
 from byod.views import contents, words
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from byod.errors import CATEGORIES
 
-# What a running deploy is doing, by the phase the worker records (byod.services.push,
+# What a running deploy is doing, by the phase the worker records (byod.services.deploys.push,
 # byod.client.http.SchemaProgress, byod.transitions). Unknown phases fall back to a prefix
 # match, then to "Working".
 PHASES: dict[str, str] = {

@@ -14,7 +14,7 @@ from byod import keys
 from byod.inputs import InputError
 from byod.models import Deployment
 from byod.services import connections
-from byod.services.deploy import run_deploy
+from byod.services.deploys.run import run_deploy
 from tests.fixtures.canary import assert_no_canary, cloud_key, self_hosted_key
 from tests.fixtures.emulator import EmulatorDeployment
 

@@ -11,8 +11,8 @@ from django_tasks_db.models import DBTaskResult
 
 from byod import transitions
 from byod.models import Connection, Deployment
-from byod.services import lease
-from byod.services.deploy import deploy_task, reap_and_retry
+from byod.services.deploys import lease
+from byod.services.deploys.run import deploy_task, reap_and_retry
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ from byod import transitions
 from byod.client import ConvexClient
 from byod.inputs import parse_url
 from byod.models import Connection, ConnectionStatus, Deployment, Event
-from byod.services import lease
-from byod.services.deploy import reap_and_retry, request_deploy, run_deploy
+from byod.services.deploys import lease
+from byod.services.deploys.run import reap_and_retry, request_deploy, run_deploy
 from tests.fixtures.connections import make_connection
 from tests.fixtures.emulator import EmulatorDeployment
 

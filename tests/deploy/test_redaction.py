@@ -14,7 +14,7 @@ import pytest
 
 from byod.models import Connection, Deployment, Event
 from byod.redaction import redact
-from byod.services.deploy import run_deploy
+from byod.services.deploys.run import run_deploy
 from tests.fixtures.emulator import EmulatorDeployment
 
 pytestmark = pytest.mark.django_db

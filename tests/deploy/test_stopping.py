@@ -19,7 +19,7 @@ from byod.client import ConvexClient
 from byod.inputs import parse_url
 from byod.models import Connection, Deployment
 from byod.services import connections as connection_service
-from byod.services.deploy import request_deploy, run_deploy
+from byod.services.deploys.run import request_deploy, run_deploy
 from tests.fixtures.canary import self_hosted_key
 from tests.fixtures.emulator import Emulator, EmulatorDeployment
 

@@ -10,7 +10,7 @@ import pytest
 
 from byod.client.classify import classify
 from byod.errors import CATEGORIES, ByodError, category
-from byod.services.attempts import backoff_seconds
+from byod.services.deploys.attempts import backoff_seconds
 
 
 def answer(status: int, body: Any = None, **headers: str) -> httpx.Response:

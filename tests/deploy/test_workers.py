@@ -106,7 +106,7 @@ def test_a_worker_killed_mid_deploy_leaves_a_lease_that_expires_then_a_failure_a
     tasks = sandbox.rows(
         "SELECT status, traceback FROM django_tasks_database_dbtaskresult WHERE task_path = ? "
         "ORDER BY enqueued_at",
-        "byod.services.deploy.deploy_task",
+        "byod.services.deploys.run.deploy_task",
     )
     assert [t["status"] for t in tasks if t["status"] == "RUNNING"] == []
     assert any(t["status"] == "FAILED" and "lease" in t["traceback"] for t in tasks), tasks
@@ -123,7 +123,7 @@ def test_two_processes_triggering_at_once_get_one_deploy(
     )
     # Finish the first deploy, so the race is about a new one.
     sandbox.python(
-        f"from byod.services.deploy import run_deploy\nrun_deploy({ids['deployment']})\n"
+        f"from byod.services.deploys.run import run_deploy\nrun_deploy({ids['deployment']})\n"
         "result = None"
     )
     # A start gate: each racer says "ready" once it is one call away from the trigger, then
@@ -131,7 +131,7 @@ def test_two_processes_triggering_at_once_get_one_deploy(
     trigger = f"""
 import sys
 from byod.models import Connection
-from byod.services.deploy import request_deploy
+from byod.services.deploys.run import request_deploy
 connection = Connection.objects.get(pk={ids["connection"]})
 print("ready", flush=True)
 sys.stdin.readline()

@@ -11,7 +11,7 @@ from django.core import mail
 from byod import package
 from byod.models import Connection, Deployment, Notification, NotificationStatus
 from byod.services import notify
-from byod.services.deploy import run_deploy
+from byod.services.deploys.run import run_deploy
 from tests.fixtures.canary import assert_no_canary
 from tests.fixtures.emulator import EmulatorDeployment
 from tests.health.conftest import check

@@ -10,7 +10,7 @@ import pytest
 from byod import package
 from byod.models import Connection, DeploymentTrigger, Event, Health
 from byod.services.connections import update_credentials
-from byod.services.deploy import run_deploy
+from byod.services.deploys.run import run_deploy
 from byod.services.health import check_batch, sweep
 from tests.fixtures.canary import assert_no_canary, self_hosted_key
 from tests.fixtures.emulator import EmulatorDeployment

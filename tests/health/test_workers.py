@@ -21,7 +21,7 @@ COPIES = 24
 
 DEPLOY_TEMPLATE = """
 from byod.models import Connection
-from byod.services.deploy import run_deploy
+from byod.services.deploys.run import run_deploy
 run_deploy(result_of_connect["deployment"])
 c = Connection.objects.get(pk=result_of_connect["connection"])
 result = {"version": c.deployed_version, "hash": c.deployed_package_hash}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from byod import builds
-from byod.services import push
+from byod.services.deploys import push
 from tests.migrations.sample import build_sample
 
 

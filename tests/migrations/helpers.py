@@ -7,7 +7,7 @@ from typing import Any
 from byod.client import ConvexClient
 from byod.inputs import parse_url
 from byod.models import Connection, Deployment
-from byod.services.deploy import request_deploy, run_deploy
+from byod.services.deploys.run import request_deploy, run_deploy
 from tests.fixtures.emulator import EmulatorDeployment
 
 

@@ -19,13 +19,13 @@ from byod.package import meta
 from byod.schema import Schema, define_schema, define_table, v
 from byod.schema.build import build
 from byod.schema.history import History
-from byod.schema.migrations import (
+from byod.schema.rewrites import (
     Backfill,
     Custom,
     MapValues,
-    Migration,
     Rename,
-    VersionMigrations,
+    Rewrite,
+    VersionRewrites,
     concat,
     field,
 )
@@ -56,10 +56,10 @@ def _messages(version: int) -> Schema:
 SCHEMAS = {version: _messages(version) for version in (1, 2, 3)}
 
 DECLARATIONS = {
-    2: VersionMigrations(
+    2: VersionRewrites(
         2,
-        migrations=(
-            Migration(
+        rewrites=(
+            Rewrite(
                 "message-shape",
                 table="messages",
                 ops=[
@@ -72,10 +72,10 @@ DECLARATIONS = {
         ),
         downgrade_acknowledge=("messages.sentAt", "messages.wordCount"),
     ),
-    3: VersionMigrations(
+    3: VersionRewrites(
         3,
-        migrations=(
-            Migration(
+        rewrites=(
+            Rewrite(
                 "message-preview",
                 table="messages",
                 ops=[Backfill("preview", concat(field("role"), ": ", field("content")))],

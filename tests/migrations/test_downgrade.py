@@ -13,7 +13,7 @@ from byod import builds
 from byod.errors import ByodError
 from byod.models import MigrationRun
 from byod.services import connections
-from byod.services.migration_plan import plan
+from byod.services.migrations.plan import plan
 from tests.fixtures.emulator import EmulatorDeployment
 from tests.migrations.helpers import deploy, without_system_fields
 from tests.migrations.sample import SCHEMAS, v1_message

@@ -12,8 +12,9 @@ from django.urls import reverse
 
 from accounts.models import User
 from byod.models import Connection, ConnectionStatus, MigrationRun
-from byod.services import connections, migrate
-from byod.services.deploy import request_deploy, run_deploy
+from byod.services import connections
+from byod.services.deploys.run import request_deploy, run_deploy
+from byod.services.migrations import run as migrate
 from tests.fixtures.emulator import EmulatorDeployment
 from tests.migrations.helpers import call, deploy, runner_state, without_system_fields
 from tests.migrations.sample import BOOM, history, v1_message

@@ -13,20 +13,20 @@ from django.core.management import CommandError, call_command
 
 from byod import package
 from byod.management.commands import byod_schema
-from byod.package import migrations as declarations
+from byod.package import rewrites as declarations
 from byod.package.schema import schema as package_schema
 from byod.package.version import CHANGELOG, CURRENT_VERSION
 from byod.schema import Schema, define_schema, define_table, v
 from byod.schema.expand import expand_exports
 from byod.schema.guards import downgrade, forward_problems
-from byod.schema.migrations import (
+from byod.schema.rewrites import (
     Backfill,
     MapValues,
-    Migration,
-    MigrationDefinitionError,
     Remove,
     Rename,
-    VersionMigrations,
+    Rewrite,
+    RewriteDefinitionError,
+    VersionRewrites,
     coalesce,
     field,
 )
@@ -59,7 +59,7 @@ def with_notes_changed(**fields: object) -> Schema:
     return define_schema(tables)
 
 
-def check(monkeypatch: pytest.MonkeyPatch, schema: Schema, declared: VersionMigrations) -> str:
+def check(monkeypatch: pytest.MonkeyPatch, schema: Schema, declared: VersionRewrites) -> str:
     monkeypatch.setattr(byod_schema, "package_schema", schema)
     monkeypatch.setitem(declarations.DECLARATIONS, NEW, declared)
     err = StringIO()
@@ -72,19 +72,19 @@ def test_the_check_refuses_a_version_with_an_uncovered_required_field(
     next_version: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     schema = with_notes_changed(folder=v.string())
-    said = check(monkeypatch, schema, VersionMigrations(NEW))
+    said = check(monkeypatch, schema, VersionRewrites(NEW))
     assert f"v{NEW}: notes.folder is required but the documents do not have it" in said
     assert "Backfill('folder', <value or expression>)" in said
-    assert f"byod/package/migrations/v{NEW}.py" in said
+    assert f"byod/package/rewrites/v{NEW}.py" in said
 
 
 def test_the_check_accepts_it_once_a_migration_covers_it(
     next_version: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     schema = with_notes_changed(folder=v.string())
-    covered = VersionMigrations(
+    covered = VersionRewrites(
         NEW,
-        (Migration("folders", table="notes", ops=[Backfill("folder", "inbox")]),),
+        (Rewrite("folders", table="notes", ops=[Backfill("folder", "inbox")]),),
         downgrade_acknowledge=("notes.folder",),  # going back drops the folders
     )
     monkeypatch.setattr(byod_schema, "package_schema", schema)
@@ -101,12 +101,12 @@ def test_a_destructive_change_must_be_acknowledged(
     next_version: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     schema = with_notes_changed(isArchived=None)
-    removal = Migration("drop-archived", table="notes", ops=[Remove("isArchived")])
-    said = check(monkeypatch, schema, VersionMigrations(NEW, (removal,)))
+    removal = Rewrite("drop-archived", table="notes", ops=[Remove("isArchived")])
+    said = check(monkeypatch, schema, VersionRewrites(NEW, (removal,)))
     assert "notes.isArchived removed (destructive)" in said
     assert "adding 'notes.isArchived' to `acknowledge`" in said
     # Without the migration the documents would still hold the field: that is said too.
-    said = check(monkeypatch, schema, VersionMigrations(NEW, acknowledge=("notes.isArchived",)))
+    said = check(monkeypatch, schema, VersionRewrites(NEW, acknowledge=("notes.isArchived",)))
     assert "remove it (Remove('isArchived'))" in said
 
 
@@ -134,15 +134,15 @@ def test_guards_name_what_each_change_needs() -> None:
             )
         }
     ).export()
-    said = forward_problems(old, new, VersionMigrations(2))
+    said = forward_problems(old, new, VersionRewrites(2))
     assert any("the values 'z' no longer fit its type: map them" in p for p in said)
     assert any("t.b is required but the documents do not have it" in p for p in said)
     assert any("t.maybe is required but some documents may not have it" in p for p in said)
     assert any("t.a is no longer in the schema but documents still hold it" in p for p in said)
-    covered = VersionMigrations(
+    covered = VersionRewrites(
         2,
         (
-            Migration(
+            Rewrite(
                 "all",
                 table="t",
                 ops=[
@@ -156,28 +156,28 @@ def test_guards_name_what_each_change_needs() -> None:
     )
     assert forward_problems(old, new, covered) == []
     half = [Rename("a", "b"), MapValues("kind", {"z": "y"}), Backfill("maybe", 0)]
-    maybe = VersionMigrations(
-        2, (Migration("m", table="t", ops=[*half, Backfill("at", field("nothing"))]),)
+    maybe = VersionRewrites(
+        2, (Rewrite("m", table="t", ops=[*half, Backfill("at", field("nothing"))]),)
     )
     assert forward_problems(old, new, maybe) == [
         "v2: t: migration 'm': Backfill('at') reads a field the documents do not have.",
         "v2: t.at is required but the documents do not have it: backfill it (Backfill('at', "
         "<value or expression>)) or rename a field to it, in a migration on t "
-        "(byod/package/migrations/v2.py).",
+        "(byod/package/rewrites/v2.py).",
     ]
-    wrong = VersionMigrations(2, (Migration("m", table="t", ops=[*half, Backfill("at", "soon")]),))
+    wrong = VersionRewrites(2, (Rewrite("m", table="t", ops=[*half, Backfill("at", "soon")]),))
     assert forward_problems(old, new, wrong) == [
         "v2: t.at: what the migrations set ('soon') does not fit its type (number) "
-        "(byod/package/migrations/v2.py)."
+        "(byod/package/rewrites/v2.py)."
     ]
 
 
 def test_going_back_is_classified_refused_or_acknowledged() -> None:
     v1 = define_schema({"t": define_table({"a": v.string(), "gone": v.string()})}).export()
     v2 = define_schema({"t": define_table({"b": v.string(), "extra": v.number()})}).export()
-    declared = VersionMigrations(
+    declared = VersionRewrites(
         2,
-        (Migration("m", table="t", ops=[Rename("a", "b"), Remove("gone"), Backfill("extra", 1)]),),
+        (Rewrite("m", table="t", ops=[Rename("a", "b"), Remove("gone"), Backfill("extra", 1)]),),
         acknowledge=("t.gone",),
     )
     back = downgrade(v2, v1, declared)
@@ -216,9 +216,9 @@ def test_the_packages_and_the_samples_versions_pass_their_guards() -> None:
 
 
 def test_a_mapping_that_would_change_its_own_output_again_is_refused() -> None:
-    with pytest.raises(MigrationDefinitionError, match="both an old and a new value"):
+    with pytest.raises(RewriteDefinitionError, match="both an old and a new value"):
         MapValues("s", {"a": "b", "b": "c"})
-    with pytest.raises(MigrationDefinitionError, match="nested fields need a Custom"):
+    with pytest.raises(RewriteDefinitionError, match="nested fields need a Custom"):
         Backfill("a.b", 1)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from byod.services.migration_plan import Plan, plan
+from byod.services.migrations.plan import Plan, plan
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from django.urls import reverse
 from accounts.models import User
 from byod import transitions
 from byod.models import Connection, MigrationRun
-from byod.services import connections, migrate
+from byod.services import connections
+from byod.services.migrations import run as migrate
 from tests.fixtures.emulator import EmulatorDeployment
 from tests.migrations.helpers import call, deploy, runner_state, without_system_fields
 from tests.migrations.sample import SCHEMAS, v1_message

@@ -24,7 +24,7 @@ NAME = "v2:conversation-flags"
 ON_V1 = """
 import os
 from byod.services.connections import connect
-from byod.services.deploy import request_deploy, run_deploy
+from byod.services.deploys.run import request_deploy, run_deploy
 from tests.fixtures.people import make_user
 user = make_user("owner")
 connection = connect(user, os.environ["DEP_URL"], os.environ["DEP_KEY"], actor=user)
@@ -38,7 +38,7 @@ result = {"connection": connection.pk, "v1": first.status}
 UPGRADE = """
 import os
 from byod.models import Connection
-from byod.services.deploy import request_deploy
+from byod.services.deploys.run import request_deploy
 connection = Connection.objects.get(pk=int(os.environ["CONNECTION"]))
 result = request_deploy(connection, trigger="admin", version=2).pk
 """

@@ -13,9 +13,10 @@ import pytest
 
 from byod import transitions
 from byod.models import Connection, Rollout
-from byod.services import lease, rollout_driver
 from byod.services.connections import connect
-from byod.services.deploy import carry_on
+from byod.services.deploys import lease
+from byod.services.deploys.run import carry_on
+from byod.services.rollouts import driver as rollout_driver
 from tests.fixtures.canary import self_hosted_key
 from tests.fixtures.emulator import Emulator, EmulatorDeployment
 from tests.fixtures.people import make_user

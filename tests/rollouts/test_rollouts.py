@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from byod.models import Deployment, MemberState, Rollout
-from byod.services import rollouts
-from byod.services.rollout_progress import one_line, progress
+from byod.services.rollouts import control as rollouts
+from byod.services.rollouts.progress import one_line, progress
 from tests.rollouts.conftest import Fleet, run_to_the_end, step
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from byod.services import lease, rollout_driver, rollouts
-from byod.services.deploy import carry_on
+from byod.services.deploys import lease
+from byod.services.deploys.run import carry_on
+from byod.services.rollouts import control as rollouts
+from byod.services.rollouts import driver as rollout_driver
 from tests.rollouts.conftest import Fleet
 
 # What a driver claims at a time at the benchmark's configuration (K=50 over 4 drivers: 13

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.utils.html import escape
 
-from byod.services import rollouts
+from byod.services.rollouts import control as rollouts
 from tests.fixtures.people import client_for
 from tests.rollouts.conftest import Fleet, step
 

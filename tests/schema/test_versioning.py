@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from byod.package.migrations import declared
+from byod.package.rewrites import declared
 from byod.package.schema import schema as package_schema
 from byod.package.version import CHANGELOG, CURRENT_VERSION
 from byod.schema import define_schema, define_table, v

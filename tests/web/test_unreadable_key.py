@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from byod.models import Deployment
-from byod.services.deploy import request_deploy, run_deploy
+from byod.services.deploys.run import request_deploy, run_deploy
 from tests.fixtures.connections import make_connection
 from tests.fixtures.people import client_for
 

@@ -3,7 +3,7 @@
     manage.py byod_deploy (--user U ... | --all | --outdated) [--version N] [--dry-run]
                           [--concurrency K]
 
-Parses, selects, calls `byod.services.batch.deploy_now`, and reports: a progress bar and a
+Parses, selects, calls `byod.services.deploys.batch.deploy_now`, and reports: a progress bar and a
 summary table; exits non-zero when any deploy did not succeed.
 """
 
@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from byod.management.reporting import ProgressBar, select_connections, table
 from byod.models import Connection
-from byod.services.batch import Outcome, deploy_now
+from byod.services.deploys.batch import Outcome, deploy_now
 
 
 class Command(BaseCommand):

@@ -18,9 +18,9 @@ from byod import package
 from byod.errors import ByodError
 from byod.management.reporting import ProgressBar, select_connections, table
 from byod.models import Connection, MigrationRun
-from byod.services import migrate
-from byod.services.batch import deploy_now
-from byod.services.migration_plan import recorded_plan
+from byod.services.deploys.batch import deploy_now
+from byod.services.migrations import run as migrate
+from byod.services.migrations.plan import recorded_plan
 
 
 class Command(BaseCommand):

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from byod.services.deploy import reap_and_retry
+from byod.services.deploys.run import reap_and_retry
 
 
 class Command(BaseCommand):

@@ -23,8 +23,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from byod.errors import ByodError
 from byod.management.reporting import ProgressBar, find_users, table
 from byod.models import Rollout, RolloutStatus
-from byod.services import rollouts
-from byod.services.rollout_progress import Progress, one_line, progress
+from byod.services.rollouts import control as rollouts
+from byod.services.rollouts.progress import Progress, one_line, progress
 
 FOLLOW_SECONDS = 0.5
 

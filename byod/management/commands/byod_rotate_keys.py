@@ -1,10 +1,10 @@
 """Re-encrypt every stored deploy key that is not on the current (first) encryption key.
 
 Rotation without downtime: put the new key first in BYOD_ENCRYPTION_KEYS and keep the old
-one after it, restart, run this command, then drop the old key. The work (batched, resumable,
-idempotent, audited) is `byod.keys.rotate_keys`; this parses, calls it and reports. Rows whose
-key cannot be read are listed, including those already on the current key, and the command
-then exits non-zero.
+one after it, restart, run this command, then drop the old key. The work (batched,
+resumable, idempotent, audited) is `byod.services.key_rotation.rotate_keys`; this parses,
+calls it and reports. Rows whose key cannot be read are listed, including those already on
+the current key, and the command then exits non-zero.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from byod import keys
+from byod.services import key_rotation
 
 
 class Command(BaseCommand):
@@ -29,12 +29,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, batch_size: int, dry_run: bool, **options: Any) -> None:
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
-        plan = keys.rotation_plan()
+        plan = key_rotation.rotation_plan()
         self.stdout.write(
             f"Current key: {plan.current_key_id}. To rotate: {plan.to_rotate}. "
             f"Already on the current key: {plan.on_current_key}."
         )
-        report = keys.rotate_keys(
+        report = key_rotation.rotate_keys(
             batch_size=batch_size,
             dry_run=dry_run,
             on_batch=None if dry_run else self._progress,
@@ -51,5 +51,5 @@ class Command(BaseCommand):
                 "ask those users to enter their deploy key again."
             )
 
-    def _progress(self, report: keys.Rotation) -> None:
+    def _progress(self, report: key_rotation.Rotation) -> None:
         self.stdout.write(f"  rotated {report.rotated}/{report.to_rotate}")

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from byod.errors import ByodError
 from byod.models import Connection, Deployment, DeploymentTrigger
-from byod.services.deploy import request_deploy, run_deploy
+from byod.services.deploys.run import request_deploy, run_deploy
 
 if TYPE_CHECKING:
     from accounts.models import User

@@ -3,7 +3,7 @@
 A worker that dies mid-deploy stops renewing its lease. Once the lease expired, the reaper
 takes it over (the same conditional UPDATE a worker uses, so many reapers may run at once),
 records the attempt as lost (``worker_lost``) and lets the one retry rule decide whether it
-is retried. It only records; `byod.services.deploy` enqueues the retries it returns.
+is retried. It only records; `byod.services.deploys.run` enqueues the retries it returns.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.utils import timezone
 from byod import transitions
 from byod.errors import WORKER_LOST, ByodError
 from byod.models import Deployment, DeploymentStatus
-from byod.services import attempts, lease
+from byod.services.deploys import attempts, lease
 
 log = logging.getLogger(__name__)
 

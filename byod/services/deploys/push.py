@@ -5,8 +5,8 @@ until ready -> `finish_push` -> record the version on the deployment (`meta:reco
 it back (`meta:get`). Failures are raised as `ByodError`s.
 
 A version that changes data goes expand -> migrate -> contract (the plan comes from
-`byod.services.migration_plan`): push N's expanded schema (it accepts old and new documents
-alike), run the migrations batch after batch (`byod.services.migrate`), then push N's own
+`byod.services.migrations.plan`): push N's expanded schema (it accepts old and new documents
+alike), run the migrations batch after batch (`byod.services.migrations.run`), then push N's own
 schema as above. A failure midway leaves the expanded schema, which accepts everything the
 deployment holds; the next attempt resumes from the cursor the deployment saved.
 
@@ -33,9 +33,9 @@ from byod.client import ConvexClient, PushBody, SchemaProgress
 from byod.errors import EXISTING_DATA_CONFLICT, PROTOCOL_ERROR, ConvexError
 from byod.inputs import DeploymentUrl
 from byod.models import Deployment
-from byod.services import migrate
-from byod.services.lease import Lease
-from byod.services.migration_plan import Plan
+from byod.services.deploys.lease import Lease
+from byod.services.migrations import run as migrate
+from byod.services.migrations.plan import Plan
 
 UPLOADING = "uploading package"
 

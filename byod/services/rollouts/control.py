@@ -4,7 +4,7 @@
   changes and data migrations each group goes through, and why it cannot start (an artifact
   missing or stale).
 - `start` records the plan (a RolloutMember per connection, in waves) and hands the rollout
-  to the task workers (`byod.services.rollout_driver`).
+  to the task workers (`byod.services.rollouts.driver`).
 - `pause`, `resume`, `abort`: status moves; abort also cancels what is queued (running deploys
   finish) and leaves the connections not reached on their version.
 
@@ -33,7 +33,8 @@ from byod.models import (
 )
 from byod.schema.diff import diff_exports
 from byod.schema.versioning import check, locked_export
-from byod.services import migration_plan, rollout_driver
+from byod.services.migrations import plan as migration_plan
+from byod.services.rollouts import driver as rollout_driver
 
 if TYPE_CHECKING:
     from accounts.models import User

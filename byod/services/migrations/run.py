@@ -1,6 +1,6 @@
 """Running data migrations from the worker: batch after batch, progress saved, resumable.
 
-A deploy whose plan has migrations (`byod.services.migration_plan`) pushes the expanded schema,
+A deploy whose plan has migrations (`byod.services.migrations.plan`) pushes the expanded schema,
 then calls `run_steps`: for each migration, the runner in the deployment
 (`migrations:runBatch`) migrates one batch of documents and saves its cursor in the same
 transaction, so the deployment always knows where to go on. We save what each batch reports
@@ -30,7 +30,7 @@ from byod.client import ConvexClient
 from byod.errors import MIGRATION_FAILED, PROTOCOL_ERROR, ByodError, ConvexError, clip
 from byod.inputs import parse_url
 from byod.models import Connection, Deployment, MigrationRun, MigrationRunStatus
-from byod.services.migration_plan import Plan, Step, plan
+from byod.services.migrations.plan import Plan, Step, plan
 
 log = logging.getLogger(__name__)
 

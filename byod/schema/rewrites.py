@@ -1,15 +1,20 @@
-"""Data migrations declared in Python: what a package version does to existing documents.
+"""Rewrites declared in Python: what a package version does to existing documents.
 
-    from byod.schema.migrations import Backfill, MapValues, Migration, Rename, Remove, field
+Words: a **rewrite** is declared here (one pass over one table); a **data migration** is a
+version's rewrites running against one deployment (`byod.services.migrations`, recorded as
+`MigrationRun` rows, executed by the runner `convex/migrations.ts` in the deployed package);
+Django's migrations (`byod/migrations/`) are this app's own database schema and nothing else.
 
-    Migration("message-times", table="messages", ops=[
+    from byod.schema.rewrites import Backfill, MapValues, Rewrite, Rename, Remove, field
+
+    Rewrite("message-times", table="messages", ops=[
         Backfill("sentAt", field("createdAt")),       # a value computed from another field
         Rename("body", "content"),
         MapValues("status", {"stopped": "error"}),    # narrows a union of literals
         Remove("legacyFlag"),
     ])
 
-A migration is one pass over one table; its operations apply in order to each document, and
+A rewrite is one pass over one table; its operations apply in order to each document, and
 each is idempotent (a backfill only fills a field that is missing, a rename only moves a field
 that is still there, ...), so running a batch twice changes nothing the second time. Anything
 the declarative operations cannot say is a `Custom` operation: a TypeScript function written
@@ -31,7 +36,7 @@ from typing import Any
 from byod.schema.expressions import (
     Expr,
     JsonValue,
-    MigrationDefinitionError,
+    RewriteDefinitionError,
     as_expr,
     coalesce,
     concat,
@@ -47,12 +52,12 @@ __all__ = [
     "Custom",
     "Expr",
     "MapValues",
-    "Migration",
-    "MigrationDefinitionError",
     "Op",
     "Remove",
     "Rename",
-    "VersionMigrations",
+    "Rewrite",
+    "RewriteDefinitionError",
+    "VersionRewrites",
     "coalesce",
     "concat",
     "const",
@@ -113,7 +118,7 @@ class Rename(Op):
         field_name(self.old)
         field_name(self.new)
         if self.old == self.new:
-            raise MigrationDefinitionError(f"Rename({self.old!r}, {self.new!r}) renames nothing")
+            raise RewriteDefinitionError(f"Rename({self.old!r}, {self.new!r}) renames nothing")
 
     def json(self) -> dict[str, Any]:
         return {"op": "rename", "from": self.old, "to": self.new}
@@ -159,14 +164,14 @@ class MapValues(Op):
     ) -> None:
         pairs = tuple(mapping.items() if isinstance(mapping, Mapping) else mapping)
         if not pairs:
-            raise MigrationDefinitionError(f"MapValues({field!r}) maps nothing")
+            raise RewriteDefinitionError(f"MapValues({field!r}) maps nothing")
         olds = [_canonical(a) for a, _ in pairs]
         news = {_canonical(b) for _, b in pairs}
         if len(set(olds)) != len(olds):
-            raise MigrationDefinitionError(f"MapValues({field!r}) maps a value twice")
+            raise RewriteDefinitionError(f"MapValues({field!r}) maps a value twice")
         cycle = [a for a, b in pairs if _canonical(a) in news and a != b]
         if cycle:
-            raise MigrationDefinitionError(
+            raise RewriteDefinitionError(
                 f"MapValues({field!r}): {cycle[0]!r} is both an old and a new value, so a "
                 "second run would change it again; map in two versions instead"
             )
@@ -195,7 +200,7 @@ class Custom(Op):
 
     def __post_init__(self) -> None:
         if not FUNCTION_NAME.match(self.function):
-            raise MigrationDefinitionError(
+            raise RewriteDefinitionError(
                 f"Custom({self.function!r}): the function name must be a TypeScript identifier"
             )
         for name in (*self.covers, *self.removes):
@@ -211,11 +216,11 @@ class Custom(Op):
         return self.removes
 
 
-# --- migrations and a version's declaration -------------------------------------------------
+# --- rewrites and a version's declaration -------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Migration:
+class Rewrite:
     """One pass over `table` applying `ops` to each document; `id` is unique in its version."""
 
     id: str
@@ -225,11 +230,11 @@ class Migration:
 
     def __init__(self, id: str, *, table: str, ops: Sequence[Op], description: str = "") -> None:
         if not MIGRATION_ID.match(id):
-            raise MigrationDefinitionError(
+            raise RewriteDefinitionError(
                 f"migration id {id!r}: use lowercase letters, digits and dashes (max 63)"
             )
         if not ops or not all(isinstance(o, Op) for o in ops):
-            raise MigrationDefinitionError(f"migration {id!r}: ops must be a non-empty list")
+            raise RewriteDefinitionError(f"migration {id!r}: ops must be a non-empty list")
         object.__setattr__(self, "id", id)
         object.__setattr__(self, "table", table)
         object.__setattr__(self, "ops", tuple(ops))
@@ -253,33 +258,33 @@ class Migration:
 
 
 @dataclass(frozen=True)
-class VersionMigrations:
+class VersionRewrites:
     """What version `version` declares about its data changes.
 
-    `migrations` run in order. `acknowledge` lists the destructive changes from the previous
+    `rewrites` run in order. `acknowledge` lists the destructive changes from the previous
     version that are meant (keys as `byod_schema check` prints them: `table`, `table.field`,
     `table:index`). `downgrade_acknowledge` lists what going back to the previous version
     loses (`table.field` of the fields this version added).
     """
 
     version: int
-    migrations: tuple[Migration, ...] = ()
+    rewrites: tuple[Rewrite, ...] = ()
     acknowledge: tuple[str, ...] = ()
     downgrade_acknowledge: tuple[str, ...] = dataclass_field(default=())
 
     def __post_init__(self) -> None:
-        ids = [m.id for m in self.migrations]
+        ids = [m.id for m in self.rewrites]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
-            raise MigrationDefinitionError(
+            raise RewriteDefinitionError(
                 f"v{self.version}: migration id(s) used twice: {', '.join(duplicates)}"
             )
 
     def json(self) -> list[dict[str, Any]]:
-        return [m.json(self.version) for m in self.migrations]
+        return [m.json(self.version) for m in self.rewrites]
 
     def custom_functions(self) -> list[str]:
-        return [name for m in self.migrations for name in m.custom_functions()]
+        return [name for m in self.rewrites for name in m.custom_functions()]
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -8,18 +8,18 @@ them with the value the app always meant by "missing".
 
 from __future__ import annotations
 
-from byod.schema.migrations import Backfill, Migration, VersionMigrations
+from byod.schema.rewrites import Backfill, Rewrite, VersionRewrites
 
-DECLARATION = VersionMigrations(
+DECLARATION = VersionRewrites(
     version=2,
-    migrations=(
-        Migration(
+    rewrites=(
+        Rewrite(
             "conversation-flags",
             table="conversations",
             ops=[Backfill("isArchived", False), Backfill("isPinned", False)],
             description="Conversations without isArchived / isPinned are neither.",
         ),
-        Migration(
+        Rewrite(
             "memory-active",
             table="memories",
             ops=[Backfill("isActive", True)],

@@ -1,0 +1,25 @@
+"""The words a connection's status and health are spelled with: a leaf both models import.
+
+`ConnectionStatus` is the deploy side (changed by `byod.transitions.connection` and
+`deployment`), `Health` what the probes found (changed by `byod.transitions.health`); the
+QuerySet words of each live with their model (`connection.py`, `health.py`).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class ConnectionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DEPLOYING = "deploying", "Deploying"
+    CONNECTED = "connected", "Connected"
+    ERROR = "error", "Error"
+    DISCONNECTED = "disconnected", "Disconnected"
+
+
+class Health(models.TextChoices):
+    UNKNOWN = "unknown", "Not checked yet"
+    HEALTHY = "healthy", "Healthy"
+    DEGRADED = "degraded", "Degraded"
+    UNHEALTHY = "unhealthy", "Unhealthy"
