@@ -74,7 +74,9 @@ class DeploymentAdmin(ReadOnlyAdmin):
 
     @admin.display(description="phase", ordering="phase")
     def phase_display(self, obj: Deployment) -> str:
-        return clipped(obj.phase, 32) if obj.phase else "—"
+        if not obj.phase:
+            return "—"
+        return clipped(obj.phase_line, 48)
 
     @admin.display(description="error", ordering="error_category")
     def error_display(self, obj: Deployment) -> str:

@@ -15,8 +15,9 @@ from byod.models.deployment import (
     DeploymentQuerySet,
     DeploymentStatus,
     DeploymentTrigger,
+    DeployPhase,
 )
-from byod.models.event import Event
+from byod.models.event import DEPLOY_EVENTS, HEALTH_EVENTS, Event, EventKind
 from byod.models.migration_run import MigrationDirection, MigrationRun, MigrationRunStatus
 from byod.models.notification import Notification, NotificationKind, NotificationStatus, Outbox
 from byod.models.rollout import (
@@ -33,16 +34,20 @@ from byod.models.statuses import ConnectionStatus, Health
 
 __all__ = [
     "ACTIVE_DEPLOYMENT_STATUSES",
+    "DEPLOY_EVENTS",
     "FINISHED_ROLLOUT_STATUSES",
+    "HEALTH_EVENTS",
     "TERMINAL_DEPLOYMENT_STATUSES",
     "Connection",
     "ConnectionQuerySet",
     "ConnectionStatus",
+    "DeployPhase",
     "Deployment",
     "DeploymentQuerySet",
     "DeploymentStatus",
     "DeploymentTrigger",
     "Event",
+    "EventKind",
     "Health",
     "MemberState",
     "MigrationDirection",

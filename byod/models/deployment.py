@@ -30,6 +30,38 @@ TERMINAL_DEPLOYMENT_STATUSES = (
 )
 
 
+class DeployPhase(models.TextChoices):
+    """What a running deploy is doing, as its worker records it (`Deployment.phase`; what it is
+    doing it to, a table or a count, goes in `phase_detail`). The settings page words each
+    member (`byod.views.words.PHASES`); the log writes the label."""
+
+    QUEUED = "queued", "queued"
+    STARTING = "starting", "starting"
+    PREPARING_MIGRATIONS = "preparing migrations", "preparing migrations"
+    PUSHING_EXPANDED = "pushing expanded schema", "pushing the expanded schema"
+    COUNTING = "counting", "counting"
+    MIGRATING = "migrating", "migrating"
+    MIGRATING_AGAIN = "migrating again", "migrating again (documents of an older shape arrived)"
+    UPLOADING = "uploading package", "uploading package"
+    UPLOADING_AGAIN = "uploading package again", "uploading package again"
+    WAITING_FOR_SCHEMA = "waiting for schema", "waiting for schema"
+    BACKFILLING_INDEXES = "backfilling indexes", "backfilling indexes"
+    VALIDATING_DOCUMENTS = "validating documents", "validating documents"
+    FINISHING_SCHEMA = "finishing schema", "finishing schema"
+    FINISHING_PUSH = "finishing push", "finishing push"
+    RECORDING_VERSION = "recording version", "recording version"
+    VERIFIED = "version recorded and verified", "version recorded and verified"
+    WAITING_TO_RETRY = "waiting to retry", "waiting to retry"
+    EVALUATING = "evaluating push (dry run)", "evaluating push (dry run)"
+    DRY_RUN_COUNTING = "dry run counting", "dry run: counting"
+    DRY_RUN_EVALUATED = "dry run evaluated", "dry run evaluated"
+    DONE = "done", "done"
+
+    def line(self, detail: str = "") -> str:
+        """How the phase reads in the deploy's log."""
+        return f"{self.label} {detail}" if detail else str(self.label)
+
+
 class DeploymentTrigger(models.TextChoices):
     USER = "user", "User"
     ADMIN = "admin", "Admin"
@@ -63,7 +95,8 @@ class Deployment(models.Model):
         max_length=16, choices=DeploymentStatus.choices, default=DeploymentStatus.QUEUED
     )
     dry_run = models.BooleanField(default=False)
-    phase = models.CharField(max_length=64, blank=True, default="")
+    phase = models.CharField(max_length=64, blank=True, default="", choices=DeployPhase.choices)
+    phase_detail = models.CharField(max_length=64, blank=True, default="")
     indexes_ready = models.PositiveIntegerField(null=True, blank=True)
     indexes_total = models.PositiveIntegerField(null=True, blank=True)
     attempt = models.PositiveIntegerField(default=0)
@@ -122,6 +155,13 @@ class Deployment(models.Model):
 
     def __str__(self) -> str:
         return f"deploy #{self.pk} v{self.from_version}->v{self.to_version} ({self.status})"
+
+    @property
+    def phase_line(self) -> str:
+        """The phase and what it is about, as the log writes it."""
+        if self.phase not in DeployPhase.values:
+            return self.phase
+        return DeployPhase(self.phase).line(self.phase_detail)
 
     @property
     def duration(self) -> timedelta | None:

@@ -1,4 +1,4 @@
-"""The audit trail."""
+"""The audit trail, and the one list of its event kinds."""
 
 from __future__ import annotations
 
@@ -7,6 +7,61 @@ from django.db import models
 
 from byod.models.connection import Connection
 from byod.models.deployment import Deployment
+
+
+class EventKind(models.TextChoices):
+    """Every kind of audit Event: written by `byod.transitions` (and key rotation), read by the
+    outbox, the settings page and the admin. Code matches on these members, never on text."""
+
+    CONNECTION_CREATED = "connection.created", "Connected"
+    CONNECTION_CREDENTIALS_CHANGED = "connection.credentials_changed", "Credentials changed"
+    CONNECTION_CONNECTED = "connection.connected", "Up to date"
+    CONNECTION_ERROR = "connection.error", "Needs attention"
+    CONNECTION_DISCONNECTED = "connection.disconnected", "Disconnected"
+    KEY_ROTATED = "key.rotated", "Key re-encrypted"
+    DEPLOY_QUEUED = "deploy.queued", "Deploy queued"
+    DEPLOY_RUNNING = "deploy.running", "Deploy running"
+    DEPLOY_RETRY_SCHEDULED = "deploy.retry_scheduled", "Deploy retry scheduled"
+    DEPLOY_SUCCEEDED = "deploy.succeeded", "Deploy succeeded"
+    DEPLOY_FAILED = "deploy.failed", "Deploy failed"
+    DEPLOY_CANCELLED = "deploy.cancelled", "Deploy cancelled"
+    DEPLOY_SUPERSEDED = "deploy.superseded", "Deploy superseded"
+    MIGRATION_EXPANDED = "migration.expanded", "Schema expanded"
+    MIGRATION_CONTRACTED = "migration.contracted", "Schema contracted"
+    MIGRATION_STARTED = "migration.started", "Data migration started"
+    MIGRATION_SUCCEEDED = "migration.succeeded", "Data migration succeeded"
+    MIGRATION_FAILED = "migration.failed", "Data migration failed"
+    MIGRATION_INTERRUPTED = "migration.interrupted", "Data migration interrupted"
+    HEALTH_HEALTHY = "health.healthy", "Healthy"
+    HEALTH_DEGRADED = "health.degraded", "Degraded"
+    HEALTH_UNHEALTHY = "health.unhealthy", "Unhealthy"
+    HEALTH_RECOVERED = "health.recovered", "Recovered"
+    HEALTH_DRIFT = "health.drift", "Drift"
+    HEALTH_REASON_CHANGED = "health.reason_changed", "Health reason changed"
+
+
+# Kinds by what they are about (sets of members, so no code matches kinds by prefix).
+DEPLOY_EVENTS = frozenset(
+    {
+        EventKind.DEPLOY_QUEUED,
+        EventKind.DEPLOY_RUNNING,
+        EventKind.DEPLOY_RETRY_SCHEDULED,
+        EventKind.DEPLOY_SUCCEEDED,
+        EventKind.DEPLOY_FAILED,
+        EventKind.DEPLOY_CANCELLED,
+        EventKind.DEPLOY_SUPERSEDED,
+    }
+)
+HEALTH_EVENTS = frozenset(
+    {
+        EventKind.HEALTH_HEALTHY,
+        EventKind.HEALTH_DEGRADED,
+        EventKind.HEALTH_UNHEALTHY,
+        EventKind.HEALTH_RECOVERED,
+        EventKind.HEALTH_DRIFT,
+        EventKind.HEALTH_REASON_CHANGED,
+    }
+)
 
 
 class Event(models.Model):
@@ -24,7 +79,7 @@ class Event(models.Model):
         related_name="+",
         help_text="Who acted; empty for the system (worker, health check).",
     )
-    kind = models.CharField(max_length=64)
+    kind = models.CharField(max_length=64, choices=EventKind.choices)
     message = models.TextField(blank=True, default="")
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -17,7 +17,7 @@ from django.views.decorators.debug import sensitive_variables
 from byod import transitions
 from byod.errors import KeyUnreadable
 from byod.keys import current_key_id, open_deploy_key, seal_deploy_key
-from byod.models import Connection, Event
+from byod.models import Connection, Event, EventKind
 
 
 @dataclass
@@ -99,7 +99,7 @@ def _rotate_batch(rows: list[Connection], current: str, report: Rotation, *, dry
             events.append(
                 transitions.event(
                     row,
-                    "key.rotated",
+                    EventKind.KEY_ROTATED,
                     f"Deploy key re-encrypted with key {sealed.key_id} (was {row.key_id}).",
                     data={"from_key_id": row.key_id, "to_key_id": sealed.key_id},
                 )

@@ -40,6 +40,7 @@ from byod.models import (
     ACTIVE_DEPLOYMENT_STATUSES,
     Connection,
     Event,
+    EventKind,
     Notification,
     NotificationKind,
     NotificationStatus,
@@ -50,8 +51,13 @@ log = logging.getLogger(__name__)
 
 K = NotificationKind
 # Events the outbox reads; the digest tells operators about all of them.
-EVENT_KINDS = ["deploy.failed", "deploy.succeeded", "health.unhealthy", "health.recovered",
-               "health.drift"]  # fmt: skip
+EVENT_KINDS = [
+    EventKind.DEPLOY_FAILED,
+    EventKind.DEPLOY_SUCCEEDED,
+    EventKind.HEALTH_UNHEALTHY,
+    EventKind.HEALTH_RECOVERED,
+    EventKind.HEALTH_DRIFT,
+]
 # An event's transaction may still be open this long after it was written: the outbox's place
 # moves past an event only once it is older (newer ones are read again; rows are unique).
 SETTLE = timedelta(seconds=60)
@@ -102,16 +108,16 @@ def collect() -> OutboxRun:
         Notification.objects.bulk_create(owed, ignore_conflicts=True)
         for kind in Notification.objects.filter(pk__gt=before).values_list("kind", flat=True):
             run.created[kind] += 1
-        _check_after_deploys([e for e in events if e.kind == "deploy.succeeded"])
+        _check_after_deploys([e for e in events if e.kind == EventKind.DEPLOY_SUCCEEDED])
     return run
 
 
 def _for_event(event: Event) -> Notification | None:
     connection, deployment = event.connection, event.deployment
-    if event.kind in ("deploy.failed", "deploy.succeeded"):
+    if event.kind in (EventKind.DEPLOY_FAILED, EventKind.DEPLOY_SUCCEEDED):
         if deployment is None or deployment.dry_run:
             return None
-        if event.kind == "deploy.failed":
+        if event.kind == EventKind.DEPLOY_FAILED:
             category = CATEGORIES.get(deployment.error_category)
             return _to_user(
                 connection,
@@ -132,7 +138,7 @@ def _for_event(event: Event) -> Notification | None:
             headline=f"Your database now runs version {deployment.to_version}",
             paragraphs=[_changes(deployment.from_version, deployment.to_version)],
         )
-    if event.kind == "health.drift":
+    if event.kind == EventKind.HEALTH_DRIFT:
         return _to_user(
             connection,
             K.DRIFT,
@@ -140,7 +146,7 @@ def _for_event(event: Event) -> Notification | None:
             headline="Your database runs something other than our version",
             paragraphs=[event.message, "Use Redeploy on the settings page to fix it."],
         )
-    if event.kind == "health.unhealthy":
+    if event.kind == EventKind.HEALTH_UNHEALTHY:
         return _to_user(
             connection,
             K.UNHEALTHY,
@@ -148,7 +154,7 @@ def _for_event(event: Event) -> Notification | None:
             headline="Your database needs attention",
             paragraphs=[connection.health_message or event.message],
         )
-    if event.kind == "health.recovered":
+    if event.kind == EventKind.HEALTH_RECOVERED:
         return _to_user(
             connection,
             K.RECOVERED,
@@ -222,7 +228,7 @@ def _digest(start: int, events: list[Event]) -> Notification | None:
         f"{e.created_at:%H:%M:%S} {e.connection.user.get_username()} "
         f"({e.connection.deployment_name or e.connection.url}): {e.kind}: {e.message[:200]}"
         for e in events
-        if e.kind != "deploy.succeeded"
+        if e.kind != EventKind.DEPLOY_SUCCEEDED
     ]
     if not lines:
         return None  # only successful deploys: nothing operators need to read about

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
-from byod.models import Connection, ConnectionStatus, DeploymentStatus, Event
+from byod.models import Connection, ConnectionStatus, DeploymentStatus, Event, EventKind
 from byod.transitions.base import (
     _NO_ERROR,
     _error_fields,
@@ -31,7 +31,7 @@ def connection_created(connection: Connection, *, actor: User | None) -> Event:
     """A connection row was just created (status pending)."""
     return record(
         connection,
-        "connection.created",
+        EventKind.CONNECTION_CREATED,
         f"Connected to {connection.deployment_name or connection.url}.",
         actor=actor,
         data={"url": connection.url, "deployment_name": connection.deployment_name},
@@ -76,7 +76,7 @@ def mark_credentials_changed(
         previous = _move(connection, allowed_from=tuple(CS.values), to=CS.PENDING, **fields)
     record(
         connection,
-        "connection.credentials_changed",
+        EventKind.CONNECTION_CREDENTIALS_CHANGED,
         "Deploy key replaced."
         if url == old_url
         else f"Now pointing at {deployment_name or url} (was {old_url}).",
@@ -97,7 +97,7 @@ def mark_connected(connection: Connection, *, actor: User | None = None, message
     )
     record(
         connection,
-        "connection.connected",
+        EventKind.CONNECTION_CONNECTED,
         message or "Connection is healthy.",
         actor=actor,
         data={"from_status": previous},
@@ -122,7 +122,7 @@ def mark_error(
     )
     record(
         connection,
-        "connection.error",
+        EventKind.CONNECTION_ERROR,
         message,
         actor=actor,
         data={"from_status": previous, "category": category},
@@ -148,7 +148,7 @@ def mark_disconnected(connection: Connection, *, actor: User | None) -> None:
     )
     record(
         connection,
-        "connection.disconnected",
+        EventKind.CONNECTION_DISCONNECTED,
         "Disconnected; the deploy key was erased. Data stays in the deployment.",
         actor=actor,
         data={"from_status": previous},

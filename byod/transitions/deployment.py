@@ -9,7 +9,15 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from byod.models import Connection, ConnectionStatus, Deployment, DeploymentStatus
+from byod.errors import clip
+from byod.models import (
+    Connection,
+    ConnectionStatus,
+    Deployment,
+    DeploymentStatus,
+    DeployPhase,
+    EventKind,
+)
 from byod.transitions.base import (
     _NO_ERROR,
     TransitionError,
@@ -28,6 +36,7 @@ DS = DeploymentStatus
 LOG_LIMIT = 20_000
 # What a running deploy may save besides its phase and log (never its status).
 PROGRESS_FIELDS = ("pushed_at", "indexes_ready", "indexes_total")
+PHASE_DETAIL_LIMIT = 64  # Deployment.phase_detail's length
 
 
 @transaction.atomic
@@ -48,7 +57,7 @@ def deploy_queued(deployment: Deployment, *, actor: User | None = None) -> None:
         )
     record(
         connection,
-        "deploy.queued",
+        EventKind.DEPLOY_QUEUED,
         f"{_what(deployment)} queued ({deployment.trigger}).",
         actor=actor,
         deployment=deployment,
@@ -73,11 +82,12 @@ def mark_deploy_running(deployment: Deployment, *, worker: str = "") -> None:
         attempt=F("attempt") + 1,
         started_at=deployment.started_at or now,
         next_attempt_at=None,
-        phase="starting",
+        phase=DeployPhase.STARTING,
+        phase_detail="",
     )
     record(
         deployment.connection,
-        "deploy.running",
+        EventKind.DEPLOY_RUNNING,
         f"{_what(deployment)} started (attempt {deployment.attempt} of {deployment.max_attempts}).",
         deployment=deployment,
         data={"attempt": deployment.attempt, "worker": worker},
@@ -87,7 +97,8 @@ def mark_deploy_running(deployment: Deployment, *, worker: str = "") -> None:
 def save_progress(
     deployment: Deployment,
     *,
-    phase: str | None = None,
+    phase: DeployPhase | None = None,
+    detail: str = "",
     indexes_ready: int | None = None,
     indexes_total: int | None = None,
     log_line: str | None = None,
@@ -100,6 +111,8 @@ def save_progress(
     superseded or reaped meanwhile): how a worker learns that it must stop.
     """
     fields = _progress_fields(deployment, phase, indexes_ready, indexes_total, log_line)
+    if phase is not None:
+        fields["phase_detail"] = clip(detail, PHASE_DETAIL_LIMIT)
     if also:
         fields.update({k: v for k, v in also.items() if k in PROGRESS_FIELDS})
     if not fields:
@@ -119,7 +132,7 @@ def note(deployment: Deployment, log_line: str) -> None:
 
 def _progress_fields(
     deployment: Deployment,
-    phase: str | None,
+    phase: DeployPhase | None,
     indexes_ready: int | None,
     indexes_total: int | None,
     log_line: str | None,
@@ -172,11 +185,12 @@ def mark_deploy_retrying(
         error_message=message,
         error_retryable=True,
         next_attempt_at=next_attempt_at,
-        phase="waiting to retry",
+        phase=DeployPhase.WAITING_TO_RETRY,
+        phase_detail="",
     )
     record(
         deployment.connection,
-        "deploy.retry_scheduled",
+        EventKind.DEPLOY_RETRY_SCHEDULED,
         f"{_what(deployment)} attempt {deployment.attempt} failed ({category}); "
         f"retrying at {next_attempt_at:%H:%M:%S} UTC. {message}",
         deployment=deployment,
@@ -199,7 +213,8 @@ def mark_deploy_succeeded(
     now = timezone.now()
     fields: dict[str, Any] = {
         "finished_at": now,
-        "phase": "done",
+        "phase": DeployPhase.DONE,
+        "phase_detail": "",
         "error_category": "",
         "error_message": "",
         "error_retryable": None,
@@ -226,7 +241,7 @@ def mark_deploy_succeeded(
         data["connection_from_status"] = previous
     record(
         connection,
-        "deploy.succeeded",
+        EventKind.DEPLOY_SUCCEEDED,
         f"{_what(deployment)} succeeded"
         + (f" in {deployment.duration.total_seconds():.1f}s." if deployment.duration else "."),
         deployment=deployment,
@@ -266,7 +281,7 @@ def mark_deploy_failed(
         )
     record(
         connection,
-        "deploy.failed",
+        EventKind.DEPLOY_FAILED,
         f"{_what(deployment)} failed ({category}): {message}",
         deployment=deployment,
         data=data,
@@ -279,7 +294,7 @@ def mark_deploy_cancelled(
 ) -> None:
     """queued | running -> cancelled. A connection left in ``deploying`` goes back to what
     it was before: connected if something is deployed, else pending."""
-    _end_early(deployment, DS.CANCELLED, "deploy.cancelled", "cancelled", actor, reason)
+    _end_early(deployment, DS.CANCELLED, EventKind.DEPLOY_CANCELLED, "cancelled", actor, reason)
 
 
 @transaction.atomic
@@ -289,7 +304,7 @@ def mark_deploy_superseded(
     """queued | running -> superseded: a newer deploy of the connection replaces this one
     (new credentials, or a person's action while a retry waited). A running one stops before
     its next call that changes the deployment and never changes the connection."""
-    _end_early(deployment, DS.SUPERSEDED, "deploy.superseded", "superseded", actor, reason)
+    _end_early(deployment, DS.SUPERSEDED, EventKind.DEPLOY_SUPERSEDED, "superseded", actor, reason)
 
 
 def _end_early(

@@ -28,7 +28,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from byod.errors import DRIFT, ByodError, category
-from byod.models import Connection, ConnectionStatus, Event, Health
+from byod.models import Connection, ConnectionStatus, Event, EventKind, Health
 from byod.transitions.base import event
 
 H = Health
@@ -177,17 +177,17 @@ def _event(row: Connection, previous: str, reason: str, drift_found: bool) -> Ev
     }
     label = category(row.health_reason).label if row.health_reason else ""
     if drift_found:
-        kind, message = "health.drift", row.health_message
+        kind, message = EventKind.HEALTH_DRIFT, row.health_message
     elif row.health == H.HEALTHY:
-        kind = "health.recovered" if previous == H.UNHEALTHY else "health.healthy"
+        kind = EventKind.HEALTH_RECOVERED if previous == H.UNHEALTHY else EventKind.HEALTH_HEALTHY
         message = "Health checks pass." if previous == H.UNKNOWN else "Health checks pass again."
     elif row.health == previous:
-        kind, message = "health.reason_changed", f"Still unhealthy, now: {label}."
+        kind, message = EventKind.HEALTH_REASON_CHANGED, f"Still unhealthy, now: {label}."
         data["previous_reason"] = reason
     elif row.health == H.DEGRADED:
-        kind, message = "health.degraded", f"A health check failed ({label})."
+        kind, message = EventKind.HEALTH_DEGRADED, f"A health check failed ({label})."
     else:
-        kind = "health.unhealthy"
+        kind = EventKind.HEALTH_UNHEALTHY
         message = f"Unhealthy ({label}): {row.health_message}"
     return event(row, kind, message, data=data)
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from byod.models import (
     Connection,
     Deployment,
+    EventKind,
     MigrationDirection,
     MigrationRun,
     MigrationRunStatus,
@@ -33,7 +34,7 @@ def mark_expanded(deployment: Deployment, version: int) -> None:
     deployment.connection.migrating_version = version
     record(
         deployment.connection,
-        "migration.expanded",
+        EventKind.MIGRATION_EXPANDED,
         f"Pushed the expanded schema of v{version}: the deployment accepts old and new "
         "documents while the data migrations run.",
         deployment=deployment,
@@ -50,7 +51,7 @@ def mark_contracted(deployment: Deployment) -> None:
     if updated:
         record(
             deployment.connection,
-            "migration.contracted",
+            EventKind.MIGRATION_CONTRACTED,
             f"Pushed v{deployment.to_version}'s own schema: every document is migrated.",
             deployment=deployment,
             data={"version": deployment.to_version},
@@ -89,7 +90,7 @@ def migration_started(
     resumed = f", resuming after {resumed_from:,} documents" if resumed_from else ""
     record(
         connection,
-        "migration.started",
+        EventKind.MIGRATION_STARTED,
         f"{what} {name} on {table} started{resumed}.",
         deployment=deployment,
         data={"run": run.pk, "name": name, "dry_run": dry_run, "total": total},
@@ -109,7 +110,7 @@ def migration_succeeded(run: MigrationRun, *, processed: int, changed: int) -> N
     _end(
         run,
         RS.SUCCEEDED,
-        "migration.succeeded",
+        EventKind.MIGRATION_SUCCEEDED,
         f"{_what(run)} finished: {changed:,} of {processed:,} documents changed.",
         processed=processed,
         changed=changed,
@@ -121,7 +122,7 @@ def migration_failed(run: MigrationRun, *, document_id: str, message: str) -> No
     _end(
         run,
         RS.FAILED,
-        "migration.failed",
+        EventKind.MIGRATION_FAILED,
         f"{_what(run)} failed{shown}: {message}",
         failed_document_id=document_id[:128],
         error_message=message[:ERROR_LIMIT],
@@ -132,7 +133,7 @@ def migration_interrupted(run: MigrationRun, reason: str) -> None:
     _end(
         run,
         RS.INTERRUPTED,
-        "migration.interrupted",
+        EventKind.MIGRATION_INTERRUPTED,
         f"{_what(run)} interrupted after {run.processed:,} documents: {reason}",
         error_message=reason[:ERROR_LIMIT],
     )

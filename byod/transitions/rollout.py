@@ -18,7 +18,9 @@ from byod.models import (
     Deployment,
     DeploymentStatus,
     DeploymentTrigger,
+    DeployPhase,
     Event,
+    EventKind,
     Rollout,
     RolloutStatus,
     wave_name,
@@ -126,8 +128,8 @@ def deploys_started(
             max_attempts=max_attempts,
             started_at=now,
             # The first phase of the push, saved now: the worker's first write is then later.
-            phase="uploading package",
-            log=f"{now:%H:%M:%S} uploading package\n",
+            phase=DeployPhase.UPLOADING,
+            log=f"{now:%H:%M:%S} {DeployPhase.UPLOADING.line()}\n",
             rollout=rollout,
             wave=wave,
         )
@@ -146,6 +148,8 @@ def deploys_started(
             f"({name}; attempt 1 of {max_attempts})."
         )
         data = {"attempt": 1, "worker": worker, "trigger": "rollout", "rollout": rollout.pk}
-        events.append(event(connection, "deploy.running", said, deployment=deployment, data=data))
+        events.append(
+            event(connection, EventKind.DEPLOY_RUNNING, said, deployment=deployment, data=data)
+        )
     Event.objects.bulk_create(events)
     return made

@@ -11,7 +11,18 @@ from django.utils import timezone
 
 from byod import package
 from byod.errors import CATEGORIES, Category
-from byod.models import Connection, ConnectionStatus, Deployment, Event, MigrationRun
+from byod.models import (
+    DEPLOY_EVENTS,
+    HEALTH_EVENTS,
+    Connection,
+    ConnectionStatus,
+    Deployment,
+    DeploymentStatus,
+    DeployPhase,
+    Event,
+    EventKind,
+    MigrationRun,
+)
 from byod.services.rollouts.control import aborted_note
 from byod.views import contents, words
 
@@ -51,6 +62,18 @@ def duration_text(value: timedelta | None) -> str:
     return f"{hours} h {minutes} min"
 
 
+E = EventKind
+_ENDED_DEPLOYS = frozenset({E.DEPLOY_SUCCEEDED, E.DEPLOY_FAILED})
+# How a history row looks, by its kind (the rest are "info").
+_TONES: dict[str, str] = {
+    **dict.fromkeys(
+        (E.DEPLOY_FAILED, E.HEALTH_UNHEALTHY, E.HEALTH_DRIFT, E.MIGRATION_FAILED), "bad"
+    ),
+    **dict.fromkeys((E.DEPLOY_RETRY_SCHEDULED, E.HEALTH_DEGRADED, E.HEALTH_REASON_CHANGED), "warn"),
+    **dict.fromkeys((E.DEPLOY_SUCCEEDED, E.HEALTH_HEALTHY, E.HEALTH_RECOVERED), "ok"),
+}
+
+
 @dataclass
 class HistoryRow:
     """One thing the user did or that happened to their deployment, in plain words."""
@@ -76,7 +99,7 @@ class HistoryRow:
     @property
     def versions(self) -> str:
         d = self.deployment
-        if d is None or not self.event.kind.startswith("deploy."):
+        if d is None or self.event.kind not in DEPLOY_EVENTS:
             return ""
         if d.from_version and d.from_version != d.to_version:
             return f"v{d.from_version} → v{d.to_version}"
@@ -85,7 +108,7 @@ class HistoryRow:
     @property
     def duration_text(self) -> str:
         d = self.deployment
-        if d is None or self.event.kind not in ("deploy.succeeded", "deploy.failed"):
+        if d is None or self.event.kind not in _ENDED_DEPLOYS:
             return ""
         return duration_text(d.duration)
 
@@ -94,22 +117,19 @@ class HistoryRow:
         """Why, in the user's words: the failure's title (never its code)."""
         data = self.event.data or {}
         code = data.get("category") or ""
-        if self.event.kind.startswith("health.") and data.get("to") != "healthy":
+        if self.event.kind in HEALTH_EVENTS and data.get("to") != "healthy":
             code = data.get("reason") or ""
-        if not code and self.event.kind == "migration.failed" and self.deployment is not None:
+        if (
+            not code
+            and self.event.kind == EventKind.MIGRATION_FAILED
+            and self.deployment is not None
+        ):
             code = self.deployment.error_category
         return words.error_title(code) if code else ""
 
     @property
     def tone(self) -> str:
-        kind = self.event.kind
-        if kind in ("deploy.failed", "health.unhealthy", "health.drift", "migration.failed"):
-            return "bad"
-        if kind in ("deploy.retry_scheduled", "health.degraded", "health.reason_changed"):
-            return "warn"
-        if kind in ("deploy.succeeded", "health.healthy", "health.recovered"):
-            return "ok"
-        return "info"
+        return _TONES.get(self.event.kind, "info")
 
 
 def history_rows(connection: Connection, limit: int) -> tuple[list[HistoryRow], bool]:
@@ -184,8 +204,8 @@ class PageState:
         a = self.active
         if a is None:
             return words.phase_words("")
-        if a.status == "queued" and not a.next_attempt_at:
-            return words.phase_words("queued")
+        if a.status == DeploymentStatus.QUEUED and not a.next_attempt_at:
+            return words.phase_words(DeployPhase.QUEUED)
         return words.phase_words(a.phase)
 
     @property

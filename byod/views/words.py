@@ -8,44 +8,39 @@ sentence to that.
 from __future__ import annotations
 
 from byod.errors import CATEGORIES
+from byod.models import DeployPhase, EventKind
 
-# What a running deploy is doing, by the phase the worker records (byod.services.deploys.push,
-# byod.client.http.SchemaProgress, byod.transitions). Unknown phases fall back to a prefix
-# match, then to "Working".
+# What a running deploy is doing, by the phase its worker records (`DeployPhase`): one sentence
+# per member (a test holds the table to the enum), "Working" for none.
+P = DeployPhase
 PHASES: dict[str, str] = {
     "": "Waiting for a worker to start",
-    "queued": "Waiting for a worker to start",
-    "uploading package": "Sending our functions and schema",
-    "uploading package again": "Sending our functions and schema again",
-    "waiting for schema": "Waiting for your deployment to accept the schema",
-    "backfilling indexes": "Building indexes",
-    "validating documents": "Checking your existing documents against the schema",
-    "finishing schema": "Finishing the schema",
-    "finishing push": "Switching your deployment to the new version",
-    "recording version": "Recording the version in your deployment",
-    "version recorded and verified": "Done: version recorded",
-    "waiting to retry": "Waiting to try again",
-    "evaluating push (dry run)": "Checking the new version without changing anything",
-    "dry run evaluated": "Check finished",
-    "done": "Done",
+    P.QUEUED: "Waiting for a worker to start",
+    P.STARTING: "Starting",
+    P.PREPARING_MIGRATIONS: "Preparing to upgrade your documents",
+    P.PUSHING_EXPANDED: "Preparing your documents for the new version",
+    P.COUNTING: "Counting the documents to upgrade",
+    P.MIGRATING: "Upgrading your documents",
+    P.MIGRATING_AGAIN: "Upgrading documents that arrived meanwhile",
+    P.UPLOADING: "Sending our functions and schema",
+    P.UPLOADING_AGAIN: "Sending our functions and schema again",
+    P.WAITING_FOR_SCHEMA: "Waiting for your deployment to accept the schema",
+    P.BACKFILLING_INDEXES: "Building indexes",
+    P.VALIDATING_DOCUMENTS: "Checking your existing documents against the schema",
+    P.FINISHING_SCHEMA: "Finishing the schema",
+    P.FINISHING_PUSH: "Switching your deployment to the new version",
+    P.RECORDING_VERSION: "Recording the version in your deployment",
+    P.VERIFIED: "Done: version recorded",
+    P.WAITING_TO_RETRY: "Waiting to try again",
+    P.EVALUATING: "Checking the new version without changing anything",
+    P.DRY_RUN_COUNTING: "Counting what an upgrade would change",
+    P.DRY_RUN_EVALUATED: "Check finished",
+    P.DONE: "Done",
 }
-_PHASE_PREFIXES: tuple[tuple[str, str], ...] = (
-    ("pushing the expanded schema", "Preparing your documents for the new version"),
-    ("counting ", "Counting the documents to upgrade"),
-    ("migrating again", "Upgrading documents that arrived meanwhile"),
-    ("migrating ", "Upgrading your documents"),
-    ("dry run ", "Counting what an upgrade would change"),
-)
 
 
 def phase_words(phase: str) -> str:
-    key = (phase or "").strip().lower()
-    if key in PHASES:
-        return PHASES[key]
-    for prefix, words in _PHASE_PREFIXES:
-        if key.startswith(prefix):
-            return words
-    return "Working"
+    return PHASES.get(phase or "", "Working")
 
 
 # Error categories in the user's words: a short title. The sentence that says what to do is
@@ -99,31 +94,35 @@ def count_failure(code: str) -> str:
 
 
 # One sentence per audit Event kind the user caused or suffered. Kinds not listed here
-# (e.g. "deploy.running", "deploy.queued" from a rollout) are operator detail.
+# (e.g. EventKind.DEPLOY_RUNNING, EventKind.DEPLOY_QUEUED from a rollout) are operator detail.
 EVENTS: dict[str, str] = {
-    "connection.created": "You connected the deployment.",
-    "connection.credentials_changed": "The deploy key or URL was changed.",
-    "connection.disconnected": "You disconnected; we erased the deploy key.",
-    "connection.connected": "Connected and up to date.",
-    "connection.error": "The connection needs attention.",
-    "deploy.queued": "A deploy was requested.",
-    "deploy.succeeded": "Deploy finished.",
-    "deploy.failed": "Deploy failed.",
-    "deploy.retry_scheduled": "A deploy attempt failed; we scheduled another.",
-    "deploy.cancelled": "A deploy was cancelled.",
-    "deploy.superseded": "A deploy was replaced by a newer one.",
-    "health.healthy": "A health check passed.",
-    "health.degraded": "A health check failed; we check again soon.",
-    "health.unhealthy": "Your deployment became unhealthy.",
-    "health.recovered": "Your deployment is healthy again.",
-    "health.drift": "Your deployment runs something other than our version.",
-    "health.reason_changed": "The health problem changed.",
-    "migration.started": "Started upgrading your documents.",
-    "migration.succeeded": "Your documents were upgraded.",
-    "migration.failed": "Upgrading your documents stopped.",
-    "migration.interrupted": "Upgrading your documents paused; it goes on with the next attempt.",
+    EventKind.CONNECTION_CREATED: "You connected the deployment.",
+    EventKind.CONNECTION_CREDENTIALS_CHANGED: "The deploy key or URL was changed.",
+    EventKind.CONNECTION_DISCONNECTED: "You disconnected; we erased the deploy key.",
+    EventKind.CONNECTION_CONNECTED: "Connected and up to date.",
+    EventKind.CONNECTION_ERROR: "The connection needs attention.",
+    EventKind.DEPLOY_QUEUED: "A deploy was requested.",
+    EventKind.DEPLOY_SUCCEEDED: "Deploy finished.",
+    EventKind.DEPLOY_FAILED: "Deploy failed.",
+    EventKind.DEPLOY_RETRY_SCHEDULED: "A deploy attempt failed; we scheduled another.",
+    EventKind.DEPLOY_CANCELLED: "A deploy was cancelled.",
+    EventKind.DEPLOY_SUPERSEDED: "A deploy was replaced by a newer one.",
+    EventKind.HEALTH_HEALTHY: "A health check passed.",
+    EventKind.HEALTH_DEGRADED: "A health check failed; we check again soon.",
+    EventKind.HEALTH_UNHEALTHY: "Your deployment became unhealthy.",
+    EventKind.HEALTH_RECOVERED: "Your deployment is healthy again.",
+    EventKind.HEALTH_DRIFT: "Your deployment runs something other than our version.",
+    EventKind.HEALTH_REASON_CHANGED: "The health problem changed.",
+    EventKind.MIGRATION_STARTED: "Started upgrading your documents.",
+    EventKind.MIGRATION_SUCCEEDED: "Your documents were upgraded.",
+    EventKind.MIGRATION_FAILED: "Upgrading your documents stopped.",
+    EventKind.MIGRATION_INTERRUPTED: (
+        "Upgrading your documents paused; it goes on with the next attempt."
+    ),
 }
-SHOWN_EVENTS = tuple(k for k in EVENTS if k not in ("connection.connected", "connection.error"))
+SHOWN_EVENTS = tuple(
+    k for k in EVENTS if k not in (EventKind.CONNECTION_CONNECTED, EventKind.CONNECTION_ERROR)
+)
 
 
 def event_sentence(kind: str) -> str:

@@ -13,7 +13,7 @@ import pytest
 
 from accounts.models import User
 from byod import transitions
-from byod.models import Deployment
+from byod.models import Deployment, DeployPhase
 from tests.browser.fixtures import log_in, screenshot
 from tests.fixtures.connections import make_connection
 
@@ -36,7 +36,7 @@ def test_the_page_counts_migrated_documents_then_says_where_it_stopped(
     page.evaluate("window.__noReload = true")
 
     transitions.mark_deploy_running(deployment)
-    transitions.save_progress(deployment, phase="migrating conversations")
+    transitions.save_progress(deployment, phase=DeployPhase.MIGRATING, detail="conversations")
     run = transitions.migration_started(
         connection,
         version=2,

@@ -15,7 +15,7 @@ import pytest
 from accounts.models import User
 from byod import transitions
 from byod.errors import ConvexError
-from byod.models import Deployment
+from byod.models import Deployment, DeployPhase
 from tests.browser.fixtures import log_in, screenshot
 from tests.fixtures.connections import make_connection
 
@@ -51,7 +51,7 @@ def test_the_progress_panel_updates_itself_then_stops_polling(
     transitions.mark_deploy_running(deployment)
     for ready in range(4):
         transitions.save_progress(
-            deployment, phase="waiting for indexes", indexes_ready=ready, indexes_total=3
+            deployment, phase=DeployPhase.BACKFILLING_INDEXES, indexes_ready=ready, indexes_total=3
         )
         page.wait_for_selector(
             f"#byod-progress .indexes:has-text('{ready} of 3 ready')", timeout=STEP_TIMEOUT_MS

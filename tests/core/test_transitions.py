@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from byod import transitions
 from byod.keys import Sealed
-from byod.models import Connection, ConnectionStatus, Deployment, Event
+from byod.models import Connection, ConnectionStatus, Deployment, DeployPhase, Event
 from byod.transitions import TransitionError
 from tests.fixtures.connections import make_connection
 
@@ -43,7 +43,9 @@ def test_it_writes_an_event_for_every_step_of_a_successful_deploy(connection, ow
     deployment = queue(connection, actor=owner)
     assert connection.status == "deploying"
     transitions.mark_deploy_running(deployment, worker="w1")
-    transitions.save_progress(deployment, phase="pushing", indexes_ready=1, indexes_total=3)
+    transitions.save_progress(
+        deployment, phase=DeployPhase.UPLOADING, indexes_ready=1, indexes_total=3
+    )
     transitions.mark_deploy_succeeded(deployment, diff_summary={"added_indexes": 3})
 
     deployment.refresh_from_db()

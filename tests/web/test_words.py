@@ -8,6 +8,7 @@ import re
 import pytest
 
 from byod.errors import CATEGORIES
+from byod.models import DeployPhase, EventKind
 from byod.views import words
 
 OPERATOR_WORDS = re.compile(r"BYOD_|DJANGO_|\.sh\b|manage\.py|[a-z]+_[a-z_]+")
@@ -33,18 +34,16 @@ def test_every_category_has_a_title_in_plain_words() -> None:
 
 
 def test_it_turns_every_phase_the_worker_records_into_words() -> None:
-    phases = [
-        "uploading package",
-        "waiting for schema",
-        "backfilling indexes",
-        "pushing the expanded schema of v2",
-        "counting conversations: 1,200",
-        "migrating conversations: 100 of about 1,200",
-        "recording version",
-    ]
-    for phase in phases:
+    for phase in DeployPhase:
         assert words.phase_words(phase) != "Working", phase
+    assert set(words.PHASES) == {"", *DeployPhase}
     assert words.phase_words("something new") == "Working"
+
+
+def test_every_event_kind_shown_to_users_has_a_sentence() -> None:
+    assert set(words.SHOWN_EVENTS) <= set(EventKind)
+    for kind in words.SHOWN_EVENTS:
+        assert words.event_sentence(kind), kind
 
 
 def test_dashboard_paths_are_written_one_way() -> None:

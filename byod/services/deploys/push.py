@@ -32,12 +32,10 @@ from byod import builds, transitions
 from byod.client import ConvexClient, PushBody, SchemaProgress
 from byod.errors import EXISTING_DATA_CONFLICT, PROTOCOL_ERROR, ConvexError
 from byod.inputs import DeploymentUrl
-from byod.models import Deployment
+from byod.models import Deployment, DeployPhase
 from byod.services.deploys.lease import Lease
 from byod.services.migrations import run as migrate
 from byod.services.migrations.plan import Plan
-
-UPLOADING = "uploading package"
 
 
 class Stopped(Exception):
@@ -88,20 +86,24 @@ def push_package(
     version = deployment.to_version
     # A deploy started a moment ago already in this phase (a rollout's drivers save it when
     # they start it) needs no second write of it before its first push.
-    preset = deployment.phase == UPLOADING and deployment.attempt == 1
+    preset = deployment.phase == DeployPhase.UPLOADING and deployment.attempt == 1
 
-    def step(phase: str, **also: Any) -> None:
+    def step(phase: DeployPhase, detail: str = "", **also: Any) -> None:
         # One UPDATE: the phase, the log line, anything else to save, and the check that the
         # deploy still runs (else it stops here, before the next call that changes anything).
         lease.keep_alive()
-        if not transitions.save_progress(deployment, phase=phase, log_line=phase, also=also):
-            raise Stopped(f"before {phase}")
+        line = phase.line(detail)
+        saved = transitions.save_progress(
+            deployment, phase=phase, detail=detail, log_line=line, also=also
+        )
+        if not saved:
+            raise Stopped(f"before {line}")
 
-    def keep_going(phase: str) -> None:
+    def keep_going(phase: DeployPhase, detail: str = "") -> None:
         # Before every migration batch: like step(), without a log line per batch.
         lease.keep_alive()
-        if not transitions.save_progress(deployment, phase=phase):
-            raise Stopped(f"before the next batch ({phase})")
+        if not transitions.save_progress(deployment, phase=phase, detail=detail):
+            raise Stopped(f"before the next batch ({phase.line(detail)})")
 
     with ConvexClient(url, key) as client:
         todo = migrate.plan_for(deployment.connection, client, version)
@@ -112,7 +114,7 @@ def push_package(
         expanded_summary: dict[str, Any] | None = None
         if todo.migrates:
             expanded = todo.expanded_version or version
-            step(f"pushing the expanded schema of v{expanded}")
+            step(DeployPhase.PUSHING_EXPANDED, f"of v{expanded}")
             transitions.save_progress(deployment, log_line=todo.describe())
             wide = _encoded(expanded, True)
             expanded_summary = _push(client, wide, deployment, lease, step)
@@ -120,7 +122,7 @@ def push_package(
             outcomes = migrate.run_steps(client, deployment, todo, keep_going)
             migrations = [asdict(o) for o in outcomes]
         if todo.migrates or not preset:
-            step(UPLOADING)
+            step(DeployPhase.UPLOADING)
         try:
             summary = _push(client, encoded, deployment, lease, step)
         except ConvexError as error:
@@ -130,17 +132,17 @@ def push_package(
             # around our functions, e.g. by an import): run the migrations again over every
             # document, once, then push again.
             transitions.save_progress(deployment, log_line=error.detail)
-            step("migrating again (documents of an older shape arrived)")
+            step(DeployPhase.MIGRATING_AGAIN)
             client.mutation("migrations:reset", {"names": [s.name for s in todo.steps]})
             outcomes = migrate.run_steps(client, deployment, todo, keep_going)
             migrations += [asdict(o) for o in outcomes]
-            step("uploading package again")
+            step(DeployPhase.UPLOADING_AGAIN)
             summary = _push(client, encoded, deployment, lease, step)
         pushed_at = transitions.mark_pushed(deployment, save=False)
         if todo.migrates or deployment.connection.migrating_version is not None:
             transitions.mark_contracted(deployment)
         # The step's UPDATE also says whether the deploy still runs (not reaped, not stopped).
-        step("recording version", pushed_at=pushed_at)
+        step(DeployPhase.RECORDING_VERSION, pushed_at=pushed_at)
         _record_version(client, version, deployment.package_hash)
         if expanded_summary is not None:
             summary = _merged(expanded_summary, summary)
@@ -163,7 +165,8 @@ def _push(
     summary = diff_summary(started.get("schemaChange"))
     client.wait_for_schema(started, on_progress=_progress_saver(deployment, lease))
     done = summary["indexes_total"]
-    step("finishing push", **({"indexes_ready": done, "indexes_total": done} if done else {}))
+    indexes = {"indexes_ready": done, "indexes_total": done} if done else {}
+    step(DeployPhase.FINISHING_PUSH, **indexes)
     client.finish_push(started)
     return summary
 
@@ -174,12 +177,12 @@ def _dry_run(
     deployment: Deployment,
     todo: Plan,
     key: str,
-    step: Callable[[str], None],
-    keep_going: Callable[[str], None],
+    step: Callable[[DeployPhase], None],
+    keep_going: migrate.KeepGoing,
 ) -> dict[str, Any]:
     """evaluate_push stages nothing, and counting migrations is a query: the deployment is
     left exactly as it was. With migrations, the expanded push is what would go first."""
-    step("evaluating push (dry run)")
+    step(DeployPhase.EVALUATING)
     # With migrations, what would be pushed first is the expanded schema.
     version, expanded = todo.expanded_version or deployment.to_version, todo.migrates
     body = {**_artifact(version, expanded), "adminKey": key, "dryRun": True}
@@ -194,7 +197,7 @@ def _dry_run(
         for o in outcomes:
             said = f"{o.changed:,} of {o.processed:,} would change" if o.processed else o.note
             transitions.save_progress(deployment, log_line=f"{o.name}: {o.status}: {said}")
-    step("dry run evaluated")
+    step(DeployPhase.DRY_RUN_EVALUATED)
     return {**summary, "dry_run": True}
 
 
@@ -209,16 +212,17 @@ def _merged(first: dict[str, Any], then: dict[str, Any]) -> dict[str, Any]:
 
 
 def _progress_saver(deployment: Deployment, lease: Lease) -> Any:
-    last: list[tuple[str, int, int] | None] = [None]
+    last: list[tuple[DeployPhase, int, int] | None] = [None]
 
     def on_progress(progress: SchemaProgress) -> None:
         lease.keep_alive()
-        seen = (progress.phase, progress.indexes_ready, progress.indexes_total)
+        phase = schema_phase(progress)
+        seen = (phase, progress.indexes_ready, progress.indexes_total)
         changed = seen != last[0]
         last[0] = seen
         still_running = transitions.save_progress(
             deployment,
-            phase=progress.phase if changed else None,
+            phase=phase if changed else None,
             indexes_ready=progress.indexes_ready if changed else None,
             indexes_total=progress.indexes_total if changed else None,
         )
@@ -261,3 +265,12 @@ def diff_summary(schema_change: Any) -> dict[str, Any]:
         "indexes_enabled": enabled,
         "indexes_total": len(added) + len(enabled),
     }
+
+
+def schema_phase(progress: SchemaProgress) -> DeployPhase:
+    """The deploy's phase while its schema is not ready yet: indexes first, then documents."""
+    if progress.indexes_ready < progress.indexes_total:
+        return DeployPhase.BACKFILLING_INDEXES
+    if not progress.schema_validation_complete:
+        return DeployPhase.VALIDATING_DOCUMENTS
+    return DeployPhase.FINISHING_SCHEMA

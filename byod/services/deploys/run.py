@@ -29,7 +29,7 @@ from django_tasks_db.models import DBTaskResult
 from byod import builds, keys, package, transitions
 from byod.errors import INTERNAL_ERROR, ByodError, LeaseLost
 from byod.inputs import parse_url
-from byod.models import Connection, Deployment, DeploymentStatus, DeploymentTrigger
+from byod.models import Connection, Deployment, DeploymentStatus, DeploymentTrigger, DeployPhase
 from byod.services.deploys import attempts, lease, reaper
 from byod.services.deploys.push import Stopped, push_package
 
@@ -217,7 +217,7 @@ def _attempt(deployment: Deployment, held: lease.Lease) -> bool:
         raise
     try:
         # The last progress line goes with the success: one UPDATE fewer per deploy.
-        last = None if deployment.dry_run else "version recorded and verified"
+        last = None if deployment.dry_run else DeployPhase.VERIFIED.line()
         # The lease is let go in the connection's UPDATE of the success: one statement fewer.
         transitions.mark_deploy_succeeded(
             deployment, diff_summary=summary, log_line=last, connection_also=NO_LEASE

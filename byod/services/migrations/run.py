@@ -29,13 +29,13 @@ from byod import keys, transitions
 from byod.client import ConvexClient
 from byod.errors import MIGRATION_FAILED, PROTOCOL_ERROR, ByodError, ConvexError, clip
 from byod.inputs import parse_url
-from byod.models import Connection, Deployment, MigrationRun, MigrationRunStatus
+from byod.models import Connection, Deployment, DeployPhase, MigrationRun, MigrationRunStatus
 from byod.services.migrations.plan import Plan, Step, plan
 
 log = logging.getLogger(__name__)
 
-KeepGoing = Callable[[str], None]  # renews the lease, shows the phase; raises to stop
-PHASE_LIMIT = 64
+# Renews the lease and shows the phase (and what it is about); raises to stop.
+KeepGoing = Callable[[DeployPhase, str], None]
 DRY_RUN_BATCH = 500
 
 
@@ -91,7 +91,7 @@ def run_steps(
         f"its worker stopped; attempt {deployment.attempt} goes on from the saved cursor.",
     )
     if todo.reset_names:
-        keep_going("preparing migrations")
+        keep_going(DeployPhase.PREPARING_MIGRATIONS, "")
         client.mutation("migrations:reset", {"names": list(todo.reset_names)})
     rows = client.query("migrations:status", {"names": [s.name for s in todo.steps]})
     saved = {row["name"]: row for row in rows or [] if isinstance(row, dict)}
@@ -114,14 +114,14 @@ def _run_one(
     if saved is not None and saved.get("isDone"):
         _record_done(deployment, step, saved)
         return Outcome(step.name, step.table, "already done", *_counts(saved)), size
-    keep_going(_phase(f"counting {step.table}"))
+    keep_going(DeployPhase.COUNTING, step.table)
     total = client.table_size(step.table)  # one call, as the dashboard counts
     resumed = _counts(saved)[0] if saved else 0
     run = _started(deployment.connection, step, deployment, total=total, resumed_from=resumed)
     _log(deployment, f"migration {step.name} on {step.table}: {run.progress_text} documents")
     try:
         while True:
-            keep_going(_phase(f"migrating {step.table}: {run.progress_text}"))
+            keep_going(DeployPhase.MIGRATING, f"{step.table}: {run.progress_text}")
             try:
                 result = _batch(client, step, size)
             except ConvexError as error:
@@ -227,7 +227,7 @@ def dry_run_steps(
     """Count what each migration would change, with the runner the deployment has now (its
     query writes nothing). A migration it cannot run (no runner yet, or a hand-written
     function it lacks) is reported as not counted."""
-    keep_going = keep_going or (lambda phase: None)
+    keep_going = keep_going or (lambda phase, detail: None)
     runner = _runner(client)
     outcomes = []
     for step in todo.steps:
@@ -252,7 +252,7 @@ def _dry_run_one(
     size = max(DRY_RUN_BATCH, int(settings.BYOD_MIGRATION_BATCH_SIZE))
     try:
         while True:
-            keep_going(_phase(f"dry run {step.table}: {processed:,}"))
+            keep_going(DeployPhase.DRY_RUN_COUNTING, f"{step.table}: {processed:,}")
             args = {"table": step.table, "ops": step.ops, "batchSize": size, "cursor": cursor}
             result = client.query("migrations:dryRunBatch", args)
             if not isinstance(result, dict) or result.get("status") == "failed":
@@ -321,10 +321,6 @@ def _counts(row: dict[str, Any] | None) -> tuple[int, int]:
 
 def _over_limit(error: ConvexError) -> bool:
     return "in a single function execution" in error.detail
-
-
-def _phase(text: str) -> str:
-    return text if len(text) <= PHASE_LIMIT else text[: PHASE_LIMIT - 1] + "…"
 
 
 def _log(deployment: Deployment, line: str) -> None:
