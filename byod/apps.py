@@ -6,6 +6,10 @@ class ByodConfig(AppConfig):
     verbose_name = "Bring your own database"
 
     def ready(self) -> None:
-        from byod import schedule  # the scheduler's entries (it reads them in every process)
+        from byod import conf, schedule
+        from byod.inputs import allowed_hosts
 
-        schedule.register()
+        # A bad setting stops the process now, naming the variable and its rule.
+        conf.load()
+        allowed_hosts()  # each entry parses, or ImproperlyConfigured
+        schedule.register()  # the scheduler's entries (it reads them in every process)
