@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from byod import metrics
 from byod.models import Connection, ConnectionStatus, Deployment, DeploymentStatus
 from byod.transitions.base import (
     _NO_ERROR,
@@ -174,6 +175,7 @@ def mark_deploy_retrying(
         next_attempt_at=next_attempt_at,
         phase="waiting to retry",
     )
+    metrics.deploy_finished("retrying", category)
     record(
         deployment.connection,
         "deploy.retry_scheduled",
@@ -209,6 +211,7 @@ def mark_deploy_succeeded(
         fields["diff_summary"] = diff_summary
     fields.update(_progress_fields(deployment, None, None, None, log_line))
     _move_known(deployment, allowed_from=(DS.RUNNING,), to=DS.SUCCEEDED, **fields)
+    metrics.deploy_finished(DS.SUCCEEDED)
     connection = deployment.connection
     data: dict[str, Any] = {"to_version": deployment.to_version, "dry_run": deployment.dry_run}
     if not deployment.dry_run:
@@ -255,6 +258,7 @@ def mark_deploy_failed(
         error_retryable=retryable,
         next_attempt_at=None,
     )
+    metrics.deploy_finished(DS.FAILED, category)
     connection = deployment.connection
     data: dict[str, Any] = {"category": category, "retryable": retryable}
     if not deployment.dry_run and connection.status != CS.DISCONNECTED:
@@ -302,6 +306,7 @@ def _end_early(
         finished_at=timezone.now(),
         next_attempt_at=None,
     )
+    metrics.deploy_finished(to)
     connection = deployment.connection
     connection.refresh_from_db()
     if not deployment.dry_run and connection.status == CS.DEPLOYING:

@@ -26,6 +26,7 @@ from typing import Any
 from django.db import connections, transaction
 from django.utils import timezone
 
+from byod import metrics
 from byod.conf import conf
 from byod.errors import DRIFT, ByodError, category
 from byod.models import Connection, ConnectionStatus, Event, Health
@@ -137,6 +138,7 @@ def _judge(row: Connection, probe: Probe) -> tuple[str, Event | None, bool]:
     now, health = probe.checked_at, conf().health
     previous, reason = row.health, row.health_reason
     error = probe.error or drift_of(row, probe)
+    metrics.health_probed(error.category if error else "")
     row.last_check_at, row.last_check_ms, row.check_claim = now, probe.latency_ms, ""
     if error is None:
         row.consecutive_failures = 0
