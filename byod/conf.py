@@ -197,7 +197,7 @@ class Deploys:
 
 
 @dataclass(frozen=True)
-class Health:
+class HealthChecks:
     sweep_minutes: int = setting("BYOD_HEALTH_SWEEP_MINUTES", divides(60))
     interval_seconds: float = setting("BYOD_HEALTH_INTERVAL_SECONDS", positive)
     retry_seconds: float = setting("BYOD_HEALTH_RETRY_SECONDS", positive)
@@ -223,7 +223,7 @@ class Conf:
 
     calls: Calls
     deploys: Deploys
-    health: Health
+    health: HealthChecks
     encryption_keys: tuple[tuple[str, bytes], ...] = setting(
         "BYOD_ENCRYPTION_KEYS", convert=_key_ring, secret=True
     )
