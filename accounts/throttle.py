@@ -4,7 +4,7 @@
 not, how long to wait. Windows are fixed (they start at multiples of `per_seconds`); the
 counter is a row updated with conditional UPDATEs, so concurrent hits are all counted. Keys
 are hashed before they are stored: addresses and user names never sit in the table in clear.
-`guard(request, scope, ...)` applies the limits configured in `settings.BYOD_THROTTLES`.
+`guard(request, scope, ...)` applies the limits configured in `BYOD_THROTTLES` (`byod.conf`).
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import Throttle
+from byod.conf import conf
 
 KEEP_ROWS_FOR = timedelta(days=1)
 
@@ -70,10 +70,10 @@ def client_address(request: HttpRequest) -> str:
 
 def guard(request: HttpRequest, scope: str, **keys: str) -> Decision:
     """Count a hit of `scope` for each key given (e.g. user=..., address=...) against the
-    limits `settings.BYOD_THROTTLES[f"{scope}:{name}"]`; the first refusal wins."""
+    limits `BYOD_THROTTLES[f"{scope}:{name}"]`; the first refusal wins."""
     decision = Decision(True, 0, 0)
     for name, value in keys.items():
-        limit, per = settings.BYOD_THROTTLES[f"{scope}:{name}"]
+        limit, per = conf().throttles[f"{scope}:{name}"]
         result = hit(f"{scope}:{name}", value, limit=limit, per_seconds=per)
         if decision.allowed and not result.allowed:
             decision = result

@@ -28,7 +28,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 class ThrottledLoginView(auth_views.LoginView):
     """Django's login, refusing to check passwords once a user name or an address has tried
-    too often (`settings.BYOD_THROTTLES["login:*"]`); the form says how long to wait."""
+    too often (`BYOD_THROTTLES["login:*"]`); the form says how long to wait."""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         decision = throttle.guard(

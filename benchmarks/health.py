@@ -185,9 +185,8 @@ def sweep_round(round_: int, options: argparse.Namespace, emulator_pid: int, dri
 
 def statements(batch_size: int) -> None:
     """SQL statements of the sweep and of one batch, counted here, at two batch sizes."""
-    from django.conf import settings
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+    from django.test.utils import CaptureQueriesContext, override_settings
 
     from byod.models import Connection
     from byod.services.health import check_batch, sweep
@@ -195,10 +194,11 @@ def statements(batch_size: int) -> None:
     print()
     print("== SQL statements per connection (counted in this process) ==")
     for size in sorted({max(1, batch_size // 5), batch_size}):
-        settings.BYOD_HEALTH_BATCH_SIZE = size
         Connection.objects.update(next_check_at=None, check_claim="")
-        with CaptureQueriesContext(connection) as swept:
-            claims = sweep(enqueue=False)
+        # override_settings, not an assignment: byod.conf rebuilds on its signal.
+        with override_settings(BYOD_HEALTH_BATCH_SIZE=size):
+            with CaptureQueriesContext(connection) as swept:
+                claims = sweep(enqueue=False)
         claimed = Connection.objects.exclude(check_claim="").count()
         with CaptureQueriesContext(connection) as batch:
             checked = check_batch(claims[0]).checked

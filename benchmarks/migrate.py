@@ -80,7 +80,7 @@ def bench(documents: int, sizes: list[int], latency_ms: int) -> None:
 
 
 def one_run(emulator: Any, documents: int, size: int, latency_ms: int) -> dict[str, Any]:
-    from django.conf import settings
+    from django.test import override_settings
 
     from accounts.models import User
     from byod.models import MigrationRun
@@ -103,10 +103,10 @@ def one_run(emulator: Any, documents: int, size: int, latency_ms: int) -> dict[s
     print(f"  batch {size}: {documents:,} v1 documents loaded in {time.monotonic() - t0:.1f}s")
     if latency_ms:
         dep.set_fault("mutation", latency_ms=latency_ms)
-    settings.BYOD_MIGRATION_BATCH_SIZE = size
     upgrade = request_deploy(connection, trigger="command", version=2)
     cpu0, emu0, wall0 = cpu_seconds(), process_cpu(emulator.process.pid), time.monotonic()
-    run_deploy(upgrade.pk)
+    with override_settings(BYOD_MIGRATION_BATCH_SIZE=size):  # byod.conf follows the signal
+        run_deploy(upgrade.pk)
     deploy_s = time.monotonic() - wall0
     cpu = cpu_seconds() - cpu0
     emu_cpu = process_cpu(emulator.process.pid) - emu0

@@ -6,6 +6,15 @@ class ByodConfig(AppConfig):
     verbose_name = "Bring your own database"
 
     def ready(self) -> None:
-        from byod import schedule  # the scheduler's entries (it reads them in every process)
+        from django.tasks.signals import task_finished, task_started
 
-        schedule.register()
+        from byod import conf, metrics, schedule
+        from byod.inputs import allowed_hosts
+
+        # A bad setting stops the process now, naming the variable and its rule.
+        conf.load()
+        allowed_hosts()  # each entry parses, or ImproperlyConfigured
+        schedule.register()  # the scheduler's entries (it reads them in every process)
+        # Every task, whichever backend runs it (the database's workers, the immediate one).
+        task_started.connect(metrics.task_started, dispatch_uid="byod.metrics.task_started")
+        task_finished.connect(metrics.task_finished, dispatch_uid="byod.metrics.task_finished")

@@ -1,7 +1,7 @@
 """What users type: deployment URLs and deploy keys, and where the server may connect.
 
 - ``parse_url`` accepts ``https://<name>.convex.cloud`` / ``https://<name>.<region>.convex.cloud``
-  (port 443) or a host on the operator's allow-list ``settings.BYOD_ALLOWED_HOSTS``; nothing else.
+  (port 443) or a host on the operator's allow-list (``BYOD_ALLOWED_HOSTS``); nothing else.
 - ``parse_deploy_key`` accepts ``prod:|dev:|preview:<name>|<token>`` (cloud; the name must match
   the URL) or the self-hosted ``<instance-name>|<hex>``.
 - Where the server may connect (the SSRF guard) is ``byod.guard``.
@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.views.decorators.debug import sensitive_variables
 
+from byod.conf import conf
 from byod.errors import InputError
 
 MAX_URL_LENGTH = 255
@@ -91,8 +91,8 @@ class AllowedHost:
 
 
 def allowed_hosts() -> list[AllowedHost]:
-    """The operator's allow-list, parsed from ``settings.BYOD_ALLOWED_HOSTS``."""
-    return [_parse_allowed(entry) for entry in settings.BYOD_ALLOWED_HOSTS]
+    """The operator's allow-list, parsed from ``BYOD_ALLOWED_HOSTS``."""
+    return [_parse_allowed(entry) for entry in conf().allowed_hosts]
 
 
 def _parse_allowed(entry: str) -> AllowedHost:

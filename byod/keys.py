@@ -3,7 +3,7 @@
 - AES-256-GCM with a random 96-bit nonce per value, stored as base64(nonce + ciphertext-with-tag).
 - Associated data = ``byod:v1:<owner external id>:<field name>``: a ciphertext copied to another
   user's row, or moved to another field, fails authentication instead of decrypting.
-- The key ring is ``settings.BYOD_ENCRYPTION_KEYS`` (``(key_id, 32 bytes)`` pairs, validated in
+- The key ring is ``BYOD_ENCRYPTION_KEYS`` (``(key_id, 32 bytes)`` pairs, validated in
   ``byodsite.env``): the first key seals, every key opens (by key id).
 - Rotation (re-sealing every stored key on the first key of the ring) is a workflow that writes
   Events: `byod.services.key_rotation`, which seals and opens through this module.
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
+from byod.conf import conf
 from byod.errors import KeyUnreadable, NoDeployKey
 from byod.models import Connection
 
@@ -44,7 +44,7 @@ class Sealed:
 
 
 def key_ring() -> list[tuple[str, bytes]]:
-    return list(settings.BYOD_ENCRYPTION_KEYS)
+    return list(conf().encryption_keys)
 
 
 def current_key_id() -> str:

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.tasks import Task, task
 from django_periodic_tasks import schedule_registry
 
+from byod.conf import conf
 from byod.services.deploys.run import reap_and_retry
 from byod.services.health import sweep_task
 from byod.services.notify import outbox_task
@@ -34,7 +34,7 @@ def reap_task() -> int:
 def register() -> None:
     """Put the entries in the scheduler's registry (once per process)."""
     known = schedule_registry.get_entries()
-    minutes: int = settings.BYOD_HEALTH_SWEEP_MINUTES
+    minutes = conf().health.sweep_minutes
     sweep_cron = {1: "* * * * *", 60: "0 * * * *"}.get(minutes, f"*/{minutes} * * * *")
     entries: dict[str, tuple[Task[..., Any], str]] = {
         "byod.health.sweep": (sweep_task, sweep_cron),

@@ -116,6 +116,8 @@ class Connection(models.Model):
     objects = ConnectionQuerySet.as_manager()
 
     class Meta:
+        # Operators' permission to read /metrics (superusers have every permission).
+        permissions = [("view_metrics", "Can read the metrics endpoint (/metrics)")]
         indexes = [
             models.Index(fields=["status"], name="byod_conn_status_idx"),
             models.Index(fields=["deployed_version"], name="byod_conn_version_idx"),

@@ -15,6 +15,7 @@ class EventKind(models.TextChoices):
 
     CONNECTION_CREATED = "connection.created", "Connected"
     CONNECTION_CREDENTIALS_CHANGED = "connection.credentials_changed", "Credentials changed"
+    # Written by releases before 2026-12 only (old rows still carry them).
     CONNECTION_CONNECTED = "connection.connected", "Up to date"
     CONNECTION_ERROR = "connection.error", "Needs attention"
     CONNECTION_DISCONNECTED = "connection.disconnected", "Disconnected"

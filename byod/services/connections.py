@@ -230,16 +230,6 @@ def disconnect(connection: Connection, *, actor: User | None) -> Connection:
     return connection
 
 
-@sensitive_variables("key")
-def check_stored(connection: Connection) -> CredentialCheck:
-    """Check a connection's stored URL and key against its deployment (for operators)."""
-    try:
-        key = keys.open_deploy_key(connection)
-    except ByodError as error:
-        return CredentialCheck(ok=False, error=error)
-    return check_credentials(connection.url, key)
-
-
 # --- helpers ---------------------------------------------------------------------------------
 
 

@@ -27,7 +27,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db.models import F, Q
 from django.tasks import task
 from django.utils import timezone
@@ -35,6 +34,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from byod import keys, transitions
 from byod.client import ConvexClient
+from byod.conf import conf
 from byod.errors import INTERNAL_ERROR, PROTOCOL_ERROR, ByodError, ConvexError
 from byod.inputs import parse_url
 from byod.models import Connection, DeploymentTrigger
@@ -47,8 +47,9 @@ log = logging.getLogger(__name__)
 
 def claim_seconds() -> float:
     """How long a batch's claim lasts: long enough for every probe of the batch to time out."""
-    rounds = math.ceil(settings.BYOD_HEALTH_BATCH_SIZE / max(1, settings.BYOD_HEALTH_CONCURRENCY))
-    return float(rounds * 2 * settings.BYOD_HEALTH_TIMEOUT_SECONDS + 60)
+    health = conf().health
+    rounds = math.ceil(health.batch_size / health.concurrency)
+    return float(rounds * 2 * health.timeout_seconds + 60)
 
 
 # --- one probe ---------------------------------------------------------------------------
@@ -62,7 +63,7 @@ def probe(connection: Connection) -> Probe:
     try:
         url = parse_url(connection.url)  # refused now if the allow-list changed
         key = keys.open_deploy_key(connection)
-        with ConvexClient(url, key, timeout=settings.BYOD_HEALTH_TIMEOUT_SECONDS) as client:
+        with ConvexClient(url, key, timeout=conf().health.timeout_seconds) as client:
             client.check_admin_key()
             try:
                 meta = client.query("meta:get", {})
@@ -105,7 +106,7 @@ def sweep(*, now: datetime | None = None, enqueue: bool = True) -> list[str]:
     """Claim every due connection, a batch at a time, and enqueue a check per batch (or, without
     `enqueue`, leave them for the caller); returns the claim tokens."""
     now = now or timezone.now()
-    size: int = settings.BYOD_HEALTH_BATCH_SIZE
+    size = conf().health.batch_size
     due = Connection.objects.due_for_check(now).order_by(
         F("next_check_at").asc(nulls_first=True), "pk"
     )
@@ -126,7 +127,7 @@ def check_batch(claim: str, *, concurrency: int | None = None) -> Recorded:
     rows = list(Connection.objects.filter(check_claim=claim).select_related("user"))
     if not rows:
         return Recorded()
-    workers = max(1, min(concurrency or settings.BYOD_HEALTH_CONCURRENCY, len(rows)))
+    workers = max(1, min(concurrency or conf().health.concurrency, len(rows)))
     if workers == 1:
         probes = [probe(row) for row in rows]
     else:
@@ -139,7 +140,7 @@ def check_batch(claim: str, *, concurrency: int | None = None) -> Recorded:
 
 
 def _repair_drift(recorded: Recorded) -> None:
-    if not settings.BYOD_HEALTH_REPAIR_DRIFT:
+    if not conf().health.repair_drift:
         return
     for change in recorded.changes:
         if not change.drift_found:
@@ -170,7 +171,7 @@ def queue_checks(selected: Any) -> int:
     Connection.objects.filter(pk__in=ids, check_claim="").update(
         next_check_at=now, check_requested_at=now
     )
-    size: int = settings.BYOD_HEALTH_BATCH_SIZE
+    size = conf().health.batch_size
     for start in range(0, len(ids), size):
         check_connections_task.enqueue(ids[start : start + size])
     return len(ids)
@@ -196,7 +197,7 @@ def check_in_process(
     sweep's, so a worker's sweep never probes them at the same time); returns (checked, skipped:
     under way elsewhere or not checkable)."""
     ids = [c.pk for c in selected]
-    size: int = settings.BYOD_HEALTH_BATCH_SIZE
+    size = conf().health.batch_size
     checked = 0
     for start in range(0, len(ids), size):
         claim, count = _claim(ids[start : start + size], timezone.now(), force=not only_due)

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Max
@@ -35,6 +34,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from byod import package
+from byod.conf import conf
 from byod.errors import CATEGORIES
 from byod.models import (
     ACTIVE_DEPLOYMENT_STATUSES,
@@ -220,7 +220,7 @@ def _to_user(
 
 
 def _digest(start: int, events: list[Event]) -> Notification | None:
-    operators: list[str] = settings.BYOD_OPERATOR_EMAILS
+    operators = list(conf().operator_emails)
     if not operators:
         return None
     counts = Counter(e.kind for e in events)
@@ -293,7 +293,7 @@ def _finish(row: Notification, status: str, error: str = "") -> None:
 
 def message(row: Notification) -> EmailMultiAlternatives:
     """The mail of a notification: subject, text and HTML, with links back."""
-    base: str = settings.BYOD_SITE_URL
+    base = conf().site_url.rstrip("/")
     context: dict[str, Any] = {
         **row.context,
         "kind": row.kind,

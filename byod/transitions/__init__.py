@@ -27,10 +27,8 @@ from __future__ import annotations
 from byod.transitions.base import TransitionError, event, record
 from byod.transitions.connection import (
     connection_created,
-    mark_connected,
     mark_credentials_changed,
     mark_disconnected,
-    mark_error,
 )
 from byod.transitions.deployment import (
     deploy_queued,
@@ -75,7 +73,6 @@ __all__ = [
     "deploying_fields",
     "deploys_started",
     "event",
-    "mark_connected",
     "mark_contracted",
     "mark_credentials_changed",
     "mark_deploy_cancelled",
@@ -85,7 +82,6 @@ __all__ = [
     "mark_deploy_succeeded",
     "mark_deploy_superseded",
     "mark_disconnected",
-    "mark_error",
     "mark_expanded",
     "mark_pushed",
     "migration_failed",

@@ -10,7 +10,6 @@ from django.utils import timezone
 from byod.models import Connection, ConnectionStatus, DeploymentStatus, Event, EventKind
 from byod.transitions.base import (
     _NO_ERROR,
-    _error_fields,
     _move,
     _update_connection,
     record,
@@ -82,50 +81,6 @@ def mark_credentials_changed(
         else f"Now pointing at {deployment_name or url} (was {old_url}).",
         actor=actor,
         data={"from_status": previous, "to_status": connection.status, "url": url},
-    )
-
-
-@transaction.atomic
-def mark_connected(connection: Connection, *, actor: User | None = None, message: str = "") -> None:
-    """The deployment answers and runs our package (e.g. a health check recovered)."""
-    previous = _move(
-        connection,
-        allowed_from=(CS.PENDING, CS.DEPLOYING, CS.ERROR, CS.CONNECTED),
-        to=CS.CONNECTED,
-        consecutive_failures=0,
-        **_NO_ERROR,
-    )
-    record(
-        connection,
-        EventKind.CONNECTION_CONNECTED,
-        message or "Connection is healthy.",
-        actor=actor,
-        data={"from_status": previous},
-    )
-
-
-@transaction.atomic
-def mark_error(
-    connection: Connection,
-    *,
-    category: str,
-    message: str,
-    actor: User | None = None,
-) -> None:
-    """The connection needs attention (failed deploy, repeated failed health checks)."""
-    now = timezone.now()
-    previous = _move(
-        connection,
-        allowed_from=(CS.PENDING, CS.DEPLOYING, CS.CONNECTED, CS.ERROR),
-        to=CS.ERROR,
-        **_error_fields(category, message, now),
-    )
-    record(
-        connection,
-        EventKind.CONNECTION_ERROR,
-        message,
-        actor=actor,
-        data={"from_status": previous, "category": category},
     )
 
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from byod import metrics
 from byod.errors import clip
 from byod.models import (
     Connection,
@@ -188,6 +189,7 @@ def mark_deploy_retrying(
         phase=DeployPhase.WAITING_TO_RETRY,
         phase_detail="",
     )
+    metrics.deploy_finished("retrying", category)
     record(
         deployment.connection,
         EventKind.DEPLOY_RETRY_SCHEDULED,
@@ -224,6 +226,7 @@ def mark_deploy_succeeded(
         fields["diff_summary"] = diff_summary
     fields.update(_progress_fields(deployment, None, None, None, log_line))
     _move_known(deployment, allowed_from=(DS.RUNNING,), to=DS.SUCCEEDED, **fields)
+    metrics.deploy_finished(DS.SUCCEEDED)
     connection = deployment.connection
     data: dict[str, Any] = {"to_version": deployment.to_version, "dry_run": deployment.dry_run}
     if not deployment.dry_run:
@@ -270,6 +273,7 @@ def mark_deploy_failed(
         error_retryable=retryable,
         next_attempt_at=None,
     )
+    metrics.deploy_finished(DS.FAILED, category)
     connection = deployment.connection
     data: dict[str, Any] = {"category": category, "retryable": retryable}
     if not deployment.dry_run and connection.status != CS.DISCONNECTED:
@@ -317,6 +321,7 @@ def _end_early(
         finished_at=timezone.now(),
         next_attempt_at=None,
     )
+    metrics.deploy_finished(to)
     connection = deployment.connection
     connection.refresh_from_db()
     if not deployment.dry_run and connection.status == CS.DEPLOYING:

@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import connections, transaction
 from django.utils import timezone
 
+from byod import metrics
+from byod.conf import conf
 from byod.errors import DRIFT, ByodError, category
 from byod.models import Connection, ConnectionStatus, Event, EventKind, Health
 from byod.transitions.base import event
@@ -126,34 +127,35 @@ def _delay(seconds: float, low: float, high: float) -> timedelta:
 
 
 def _backoff(failures: int) -> timedelta:
-    first: float = settings.BYOD_HEALTH_RETRY_SECONDS
-    cap: float = settings.BYOD_HEALTH_BACKOFF_CAP_SECONDS
+    health = conf().health
+    first, cap = health.retry_seconds, health.backoff_cap_seconds
     return _delay(min(cap, first * 2.0 ** max(0, failures - 1)), 0.8, 1.2)
 
 
 def _judge(row: Connection, probe: Probe) -> tuple[str, Event | None, bool]:
     """Apply one probe to `row` (in memory); returns its previous health, the Event of a
     change (unsaved) and whether drift was just found."""
-    now = probe.checked_at
+    now, health = probe.checked_at, conf().health
     previous, reason = row.health, row.health_reason
     error = probe.error or drift_of(row, probe)
+    metrics.health_probed(error.category if error else "")
     row.last_check_at, row.last_check_ms, row.check_claim = now, probe.latency_ms, ""
     if error is None:
         row.consecutive_failures = 0
         row.consecutive_successes += 1
-        needed: int = settings.BYOD_HEALTH_SUCCESSES_TO_HEALTHY
+        needed = health.successes_to_healthy
         if previous == H.UNHEALTHY and row.consecutive_successes < needed:
-            row.next_check_at = now + _delay(settings.BYOD_HEALTH_RETRY_SECONDS, 0.8, 1.2)
+            row.next_check_at = now + _delay(health.retry_seconds, 0.8, 1.2)
             return previous, None, False  # recovering: not trusted yet
         row.health, row.health_reason, row.health_message, row.health_detail = H.HEALTHY, "", "", ""
-        row.next_check_at = now + _delay(settings.BYOD_HEALTH_INTERVAL_SECONDS, 0.9, 1.1)
+        row.next_check_at = now + _delay(health.interval_seconds, 0.9, 1.1)
     else:
         row.consecutive_successes = 0
         row.consecutive_failures += 1
         row.health_reason, row.health_message = error.category, error.user_message
         row.health_detail = error.detail
         row.next_check_at = now + _backoff(row.consecutive_failures)
-        limit: int = settings.BYOD_HEALTH_FAILURES_TO_UNHEALTHY
+        limit = health.failures_to_unhealthy
         if previous == H.UNHEALTHY or not error.retryable or row.consecutive_failures >= limit:
             row.health = H.UNHEALTHY
         else:

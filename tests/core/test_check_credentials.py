@@ -129,7 +129,53 @@ def test_it_refuses_the_emulator_without_the_allow_list(settings, convex_deploym
     assert "Plain http:// is refused" in check.message
 
 
-def test_it_refuses_bad_input_without_calling_out(convex_deployment) -> None:
-    check = check_credentials(convex_deployment.url, "not a key")
+class Listener:
+    """A local server that answers 404 to everything and records each connection and request."""
+
+    def __init__(self) -> None:
+        self.connections: list[tuple[str, int]] = []
+        self.requests: list[str] = []
+        listener = self
+
+        class Record(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                listener.requests.append(f"{self.command} {self.path}")
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_POST = do_GET
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        class Server(HTTPServer):
+            def verify_request(self, request: object, client_address: tuple[str, int]) -> bool:
+                listener.connections.append(client_address)
+                return True
+
+        self.server = Server(("127.0.0.1", 0), Record)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    made = Listener()
+    thread = threading.Thread(target=made.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield made
+    finally:
+        made.server.shutdown()
+        made.server.server_close()
+
+
+def test_it_refuses_bad_input_without_calling_out(listener: Listener) -> None:
+    check = check_credentials(listener.url, "not a key")
     assert isinstance(check.error, InputError)
     assert check.error.field == "deploy_key"
+    # A call is synchronous: had one gone out, the server would have answered it by now.
+    assert (listener.connections, listener.requests) == ([], [])
+    # The same check with a well-formed key does reach it: the listener sees calls.
+    check_credentials(listener.url, "demo|" + "0123456789abcdef" * 2)
+    assert listener.connections and listener.requests

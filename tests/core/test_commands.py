@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from byod.models import Connection, ConnectionStatus
 from tests.fixtures.canary import assert_no_canary, cloud_key, self_hosted_key
@@ -82,12 +83,16 @@ def test_it_connects_with_a_key_from_stdin(owner, canary_deployment, monkeypatch
 
 
 def test_it_prints_a_status_table(owner, other_user, capsys) -> None:
-    from byod import transitions
-
     # Sorted by username: "other" comes before "owner".
     make_connection(other_user, name="a", status=ConnectionStatus.PENDING, deployed_version=None)
-    broken = make_connection(owner, name="b", status=ConnectionStatus.PENDING)
-    transitions.mark_error(broken, category="unreachable", message="We could not reach it.")
+    make_connection(
+        owner,
+        name="b",
+        status=ConnectionStatus.ERROR,
+        last_error_category="unreachable",
+        last_error_message="We could not reach it.",
+        last_error_at=timezone.now(),
+    )
     call_command("byod_status")
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["USER", "STATUS", "DEPLOYED", "CURRENT", "LAST", "DEPLOY", "LAST",

@@ -202,12 +202,23 @@ def test_it_records_credential_changes_and_forgets_the_version_for_a_new_url(con
 
 
 def test_it_moves_the_connection_between_error_and_connected(connection) -> None:
-    transitions.mark_error(connection, category="unreachable", message="Down.")
-    assert connection.status == "error"
-    transitions.mark_connected(connection, message="Health check passed.")
+    failed = queue(connection)
+    transitions.mark_deploy_running(failed)
+    transitions.mark_deploy_failed(failed, category="unreachable", message="Down.", retryable=True)
+    connection.refresh_from_db()
+    assert (connection.status, connection.last_error_category) == ("error", "unreachable")
+    again = queue(connection)
+    transitions.mark_deploy_running(again)
+    transitions.mark_deploy_succeeded(again)
     connection.refresh_from_db()
     assert (connection.status, connection.last_error_category) == ("connected", "")
-    assert kinds(connection)[-2:] == ["connection.error", "connection.connected"]
+    assert connection.last_error_message == "" and connection.last_error_at is None
+    assert kinds(connection)[-4:] == [
+        "deploy.failed",
+        "deploy.queued",
+        "deploy.running",
+        "deploy.succeeded",
+    ]
 
 
 def test_it_refuses_a_key_without_a_key_id_in_the_database(owner) -> None:

@@ -195,8 +195,13 @@ def test_retries_stop_after_max_attempts(
 
 
 def test_a_retry_is_not_run_before_it_is_due(
-    connected: tuple[Connection, Deployment], canary_deployment: EmulatorDeployment, settings: Any
+    connected: tuple[Connection, Deployment],
+    canary_deployment: EmulatorDeployment,
+    settings: Any,
+    time_machine: Any,
 ) -> None:
+    now = timezone.now()
+    time_machine.move_to(now, tick=False)
     settings.BYOD_DEPLOY_RETRY_BASE_SECONDS = 600
     _, queued = connected
     canary_deployment.set_fault("deploy2/start_push", status=503, times=1)
@@ -205,7 +210,9 @@ def test_a_retry_is_not_run_before_it_is_due(
     run_deploy(queued.pk)
     assert reload(queued).attempt == 1
     assert len(canary_deployment.pushes()) == pushes
-    assert reload(queued).next_attempt_at > timezone.now() + timedelta(seconds=250)
+    # The first retry waits 600 s, with jitter down to half of it.
+    wait = reload(queued).next_attempt_at - now
+    assert timedelta(seconds=300) <= wait <= timedelta(seconds=600)
 
 
 def test_a_permanent_failure_is_not_retried(

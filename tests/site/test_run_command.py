@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.fixtures.metrics import TOKEN
 from tests.fixtures.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,11 +43,17 @@ def processes_mentioning(marker: str) -> list[str]:
 def test_the_run_command_serves_pages_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     port = free_port()
     addr = f"127.0.0.1:{port}"
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()
+    stale = metrics / "counter_1.db"  # an earlier run's: a new process may get its pid
+    stale.write_bytes(b"old")
     environ = {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", "/root"),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'run.sqlite3'}",
         "BYOD_LOCAL_ENV_FILE": str(tmp_path / "local.env"),
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+        "BYOD_METRICS_TOKEN": TOKEN,
     }
     proc = subprocess.Popen(
         ["scripts/run", addr],
@@ -75,6 +82,17 @@ def test_the_run_command_serves_pages_and_stops_on_ctrl_c(tmp_path: Path) -> Non
         body = wait_for(home_page, timeout=90, interval=0.5, what=f"a page from {addr}")
         assert "Keep your chat content in your own database" in body
         wait_for(workers, timeout=30, what="the worker and the scheduler of scripts/run")
+        # Metrics: every process shares the directory, emptied before they started.
+        assert not stale.exists()
+        sharing = " ".join(processes_mentioning(f"PROMETHEUS_MULTIPROC_DIR={metrics}"))
+        for name in ("gunicorn", "db_worker", "run_scheduler"):
+            assert name in sharing, sharing
+        scraped = httpx.get(
+            f"http://{addr}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5
+        )
+        assert scraped.status_code == 200
+        assert scraped.headers["content-type"].startswith("text/plain; version=")
+        assert httpx.get(f"http://{addr}/metrics", timeout=5).status_code == 404
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         output, _ = proc.communicate(timeout=30)
     finally:

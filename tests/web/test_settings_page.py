@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -18,6 +19,7 @@ from tests.fixtures.people import client_for
 
 pytestmark = [pytest.mark.django_db]
 HTMX = {"HX-Request": "true"}
+NOW = datetime(2026, 11, 23, 19, 22, 5, tzinfo=UTC)
 
 
 def page_with(user: User, query: str) -> str:
@@ -79,7 +81,8 @@ def test_it_offers_an_update_with_the_changelog(
     assert "Update now" in html
 
 
-def test_it_shows_progress_while_deploying_and_polls_for_it(owner: User) -> None:
+def test_it_shows_progress_while_deploying_and_polls_for_it(owner: User, time_machine: Any) -> None:
+    time_machine.move_to(NOW, tick=False)
     connection = make_connection(owner, status=ConnectionStatus.DEPLOYING, deployed_version=None)
     make_deployment(
         connection,
@@ -88,18 +91,20 @@ def test_it_shows_progress_while_deploying_and_polls_for_it(owner: User) -> None
         indexes_ready=2,
         indexes_total=5,
         attempt=1,
-        started_at=timezone.now() - timedelta(seconds=42),
+        started_at=NOW - timedelta(seconds=42),
     )
     html = page(owner)
     assert 'hx-get="/database/progress/" hx-trigger="every 1s"' in html
     assert "Building indexes" in html and "backfilling" not in html  # words, not phases
     assert "2 of 5 ready" in html
-    assert "42 s" in html or "43 s" in html
+    assert '<dd class="elapsed">42 s</dd>' in html
+    time_machine.shift(timedelta(seconds=3))  # the next poll, 3 s later
     poll = client_for(owner).get(reverse("byod:progress"), headers=HTMX)
     assert poll.status_code == 200
     body = poll.content.decode()
     assert body.lstrip().startswith('<div id="byod-progress"')
     assert "2 of 5 ready" in body
+    assert '<dd class="elapsed">45 s</dd>' in body
 
 
 def test_it_stops_polling_and_swaps_in_the_final_state_when_the_deploy_ends(owner: User) -> None:

@@ -5,18 +5,28 @@ For the quick start and for small single-machine installs: the same WSGI server 
 uses (Django's development server dropped requests under load), static files through
 WhiteNoise. In production run gunicorn, `manage.py db_worker` and `manage.py run_scheduler`
 under your process manager instead (see the README).
+
+Metrics: the children share one prometheus_client multiprocess directory, so a scrape of any
+web worker adds up every process's counts: PROMETHEUS_MULTIPROC_DIR if set (emptied first), else
+a new temporary directory, removed at the end. gunicorn marks its exited workers dead
+(`byodsite.gunicorn_config`).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+
+from byod.metrics import MULTIPROCESS_DIR, prepare_directory
 
 STOP_GRACE_SECONDS = 10
 
@@ -49,6 +59,7 @@ class Command(BaseCommand):
             "-m",
             "gunicorn",
             "byodsite.wsgi:application",
+            "--config=python:byodsite.gunicorn_config",
             f"--bind={addrport}",
             f"--workers={web_processes}",
             "--worker-class=gthread",
@@ -60,9 +71,13 @@ class Command(BaseCommand):
         if not no_scheduler:  # one scheduler; it enqueues, the workers run
             commands.append([*manage, "run_scheduler"])
             names.append("run_scheduler")
+        chosen = os.environ.get(MULTIPROCESS_DIR)
+        metrics_dir = Path(chosen or tempfile.mkdtemp(prefix="byod-metrics-"))
+        prepare_directory(metrics_dir)
+        environ = {**os.environ, MULTIPROCESS_DIR: str(metrics_dir)}
         # Each child gets its own session so that stopping is our decision: we signal
         # every child's whole group and wait for it, leaving no stray processes.
-        children = [subprocess.Popen(cmd, start_new_session=True) for cmd in commands]
+        children = [subprocess.Popen(cmd, start_new_session=True, env=environ) for cmd in commands]
         stopping = False
 
         def request_stop(signum: int, frame: Any) -> None:
@@ -81,6 +96,8 @@ class Command(BaseCommand):
                 time.sleep(0.2)
         finally:
             self._stop(children)
+            if not chosen:
+                shutil.rmtree(metrics_dir, ignore_errors=True)
         if failed is not None:
             name = dict(zip(children, names, strict=True))[failed]
             raise CommandError(f"{name} exited with {failed.returncode}.")

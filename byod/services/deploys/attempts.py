@@ -12,10 +12,10 @@ import logging
 import random
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.utils import timezone
 
 from byod import transitions
+from byod.conf import conf
 from byod.errors import ByodError
 from byod.models import Deployment
 
@@ -24,8 +24,8 @@ log = logging.getLogger(__name__)
 
 def backoff_seconds(attempt: int, error: ByodError | None = None) -> float:
     """Exponential backoff with jitter: base * 2^(attempt-1), capped, times 0.5..1."""
-    cap: float = settings.BYOD_DEPLOY_RETRY_CAP_SECONDS
-    first: float = settings.BYOD_DEPLOY_RETRY_BASE_SECONDS
+    deploys = conf().deploys
+    cap, first = deploys.retry_cap_seconds, deploys.retry_base_seconds
     base = first * 2.0 ** max(0, attempt - 1)
     delay = min(cap, base) * (0.5 + random.random() / 2)  # noqa: S311
     if error is not None and error.retry_after:

@@ -13,18 +13,18 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from byod.conf import conf
 from byod.errors import LeaseLost
 from byod.models import Connection
 
 
 def lease_seconds() -> float:
     # A lease must outlive the longest single call (the read timeout) with room to spare.
-    configured: float = settings.BYOD_DEPLOY_LEASE_SECONDS
-    return configured or max(60.0, 3 * settings.BYOD_READ_TIMEOUT)
+    configured = conf()
+    return configured.deploys.lease_seconds or max(60.0, 3 * configured.calls.read_timeout)
 
 
 def new_owner() -> str:

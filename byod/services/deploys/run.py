@@ -19,7 +19,6 @@ import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.tasks import TaskResultStatus, task
 from django.utils import timezone
@@ -27,6 +26,7 @@ from django.views.decorators.debug import sensitive_variables
 from django_tasks_db.models import DBTaskResult
 
 from byod import builds, keys, package, transitions
+from byod.conf import conf
 from byod.errors import INTERNAL_ERROR, ByodError, LeaseLost
 from byod.inputs import parse_url
 from byod.models import Connection, Deployment, DeploymentStatus, DeploymentTrigger, DeployPhase
@@ -94,7 +94,7 @@ def request_deploy(
                     trigger=trigger,
                     dry_run=dry_run,
                     requested_by=actor,
-                    max_attempts=settings.BYOD_DEPLOY_MAX_ATTEMPTS,
+                    max_attempts=conf().deploys.max_attempts,
                 )
         except IntegrityError:
             # Another request queued one between our read and our insert.

@@ -22,11 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
 from byod import keys, transitions
 from byod.client import ConvexClient
+from byod.conf import conf
 from byod.errors import MIGRATION_FAILED, PROTOCOL_ERROR, ByodError, ConvexError, clip
 from byod.inputs import parse_url
 from byod.models import Connection, Deployment, DeployPhase, MigrationRun, MigrationRunStatus
@@ -95,7 +95,7 @@ def run_steps(
         client.mutation("migrations:reset", {"names": list(todo.reset_names)})
     rows = client.query("migrations:status", {"names": [s.name for s in todo.steps]})
     saved = {row["name"]: row for row in rows or [] if isinstance(row, dict)}
-    size = max(1, int(settings.BYOD_MIGRATION_BATCH_SIZE))
+    size = conf().migration_batch_size
     outcomes = []
     for step in todo.steps:
         outcome, size = _run_one(client, deployment, step, saved.get(step.name), keep_going, size)
@@ -249,7 +249,7 @@ def _dry_run_one(
     run = _started(connection, step, deployment, dry_run=True)
     processed = changed = 0
     cursor: str | None = None
-    size = max(DRY_RUN_BATCH, int(settings.BYOD_MIGRATION_BATCH_SIZE))
+    size = max(DRY_RUN_BATCH, conf().migration_batch_size)
     try:
         while True:
             keep_going(DeployPhase.DRY_RUN_COUNTING, f"{step.table}: {processed:,}")

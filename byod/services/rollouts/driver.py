@@ -27,13 +27,13 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.db.models import Count, Min, Q
 from django.tasks import task
 from django.utils import timezone
 
 from byod import transitions
+from byod.conf import conf
 from byod.models import (
     ACTIVE_DEPLOYMENT_STATUSES,
     Deployment,
@@ -295,7 +295,7 @@ def _next_members(
         [m.connection for m in members],
         wave=wave,
         worker=owner,
-        max_attempts=settings.BYOD_DEPLOY_MAX_ATTEMPTS,
+        max_attempts=conf().deploys.max_attempts,
     )
     RolloutMember.objects.filter(pk__in=[m.pk for m in members]).update(state=MemberState.STARTED)
     return started
