@@ -23,10 +23,10 @@ from byod.errors import (
     PAUSED,
     PROTOCOL_ERROR,
     PUSH_RACE,
-    RATE_LIMITED,
     SCHEMA_REJECTED,
     SERVER_ERROR,
     TIMEOUT,
+    TOO_MANY_REQUESTS,
     UNREACHABLE,
     ConvexError,
 )
@@ -162,7 +162,7 @@ def _from_response(
     if code in _RACE_CODES or code in _RESTART_PUSH_CODES:
         return ConvexError(PUSH_RACE, detail)
     if status == 429 or code in _RATE_CODES:
-        return ConvexError(RATE_LIMITED, detail, retry_after=_retry_after(response))
+        return ConvexError(TOO_MANY_REQUESTS, detail, retry_after=_retry_after(response))
     if status in (401, 403) or code in _CREDENTIAL_CODES:
         return ConvexError(BAD_CREDENTIALS, detail)
     if status == 404 or code in _NOT_FOUND_CODES:

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from byod import package
-from byod.errors import CATEGORIES
+from byod.errors import find
 from byod.models.health import Health, HealthQuerySet
 
 # A count of documents not finished after this lost its worker: given up, the user may ask again.
@@ -174,7 +174,7 @@ class Connection(models.Model):
 
     @property
     def health_reason_label(self) -> str:
-        kind = CATEGORIES.get(self.health_reason)
+        kind = find(self.health_reason)
         return kind.label if kind else self.health_reason
 
     @property
