@@ -41,3 +41,19 @@ def test_no_module_of_the_product_is_long() -> None:
         and (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
     }
     assert long == {}
+
+
+def test_services_get_a_convex_client_only_through_the_one_factory() -> None:
+    """`byod.clients.client_for` (and `client_for_credentials`) is the only construction site
+    of a Convex client outside the client package: every client has a purpose, a budget and a
+    deadline."""
+    allowed = {ROOT / "byod/clients.py"}
+    built = sorted(
+        str(path.relative_to(ROOT))
+        for tree in ("byod", "accounts", "byodsite", "benchmarks")
+        for path in (ROOT / tree).rglob("*.py")
+        if "ConvexClient(" in path.read_text()
+        and path not in allowed
+        and (ROOT / "byod/client") not in path.parents
+    )
+    assert built == []

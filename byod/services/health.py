@@ -31,12 +31,10 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.tasks import task
 from django.utils import timezone
-from django.views.decorators.debug import sensitive_variables
 
-from byod import keys, transitions
-from byod.client import ConvexClient
+from byod import transitions
+from byod.clients import Purpose, client_for
 from byod.errors import INTERNAL_ERROR, PROTOCOL_ERROR, ByodError, ConvexError
-from byod.inputs import parse_url
 from byod.models import Connection, DeploymentTrigger
 from byod.models.health import checkable_q, due_q
 from byod.services.deploy import request_deploy
@@ -54,18 +52,16 @@ def claim_seconds() -> float:
 # --- one probe ---------------------------------------------------------------------------
 
 
-@sensitive_variables("key")
 def probe(connection: Connection) -> Probe:
     """Probe one connection (its `user` loaded); never raises, never writes."""
     started, at = time.monotonic(), timezone.now()
     found: dict[str, Any] = {}
     try:
-        url = parse_url(connection.url)  # refused now if the allow-list changed
-        key = keys.open_deploy_key(connection)
-        with ConvexClient(url, key, timeout=settings.BYOD_HEALTH_TIMEOUT_SECONDS) as client:
+        # The URL is checked against the allow-list again; the probe's calls share a deadline.
+        with client_for(connection, purpose=Purpose.HEALTH) as client:
             client.check_admin_key()
             try:
-                meta = client.query("meta:get", {})
+                meta = client.package_meta()
             except ConvexError as error:
                 # Paused, over its limits, unreachable...: the deployment's state. Anything else
                 # is our function failing or missing: the deployment runs other code than ours.
@@ -73,7 +69,7 @@ def probe(connection: Connection) -> Probe:
                     raise
                 found["functions_missing"] = True
             else:
-                found["meta"] = meta if isinstance(meta, dict) else None
+                found["meta"] = meta
     except ByodError as error:
         found = {"error": error}
     except Exception:  # a bug of ours must not stop the batch: recorded as ours

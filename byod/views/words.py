@@ -10,7 +10,7 @@ from __future__ import annotations
 from byod.errors import find
 
 # What a running deploy is doing, by the phase the worker records (byod.services.push,
-# byod.client.http.SchemaProgress, byod.transitions). Unknown phases fall back to a prefix
+# byod.client.admin_api.SchemaProgress, byod.transitions). Unknown phases fall back to a prefix
 # match, then to "Working".
 PHASES: dict[str, str] = {
     "": "Waiting for a worker to start",
