@@ -9,8 +9,10 @@
   `next_check_at`), and enqueues one task per batch: any number of workers share the sweep and
   each connection is probed once, however many sweeps overlap. A worker that dies leaves its
   claim to expire; the connections are due again then, never dropped.
-- `check_batch` probes a claimed batch, BYOD_HEALTH_CONCURRENCY at a time, and records every
-  outcome at once (`byod.transitions.health`: hysteresis, drift, backoff, one Event per change).
+- `check_batch` probes a claimed batch, BYOD_HEALTH_CONCURRENCY at a time, and records the
+  outcomes it has every second (`byod.transitions.health`: hysteresis, drift, backoff, one Event
+  per change): a probe ends by its deadline (BYOD_HEALTH_*_SECONDS), and one slow deployment
+  delays no other's result.
 - `request_check` / `queue_checks` (the user's "Check now", the admin's action) make
   connections due now and enqueue their check; `check_in_process` runs checks here, for
   `manage.py byod_health`.
@@ -23,7 +25,7 @@ import math
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,12 +43,15 @@ from byod.services.deploy import request_deploy
 from byod.transitions.health import Probe, Recorded
 
 log = logging.getLogger(__name__)
+# A batch records the outcomes it has about this often (and all of them at its end).
+RECORD_EVERY = 1.0
 
 
 def claim_seconds() -> float:
     """How long a batch's claim lasts: long enough for every probe of the batch to time out."""
     rounds = math.ceil(settings.BYOD_HEALTH_BATCH_SIZE / max(1, settings.BYOD_HEALTH_CONCURRENCY))
-    return float(rounds * 2 * settings.BYOD_HEALTH_TIMEOUT_SECONDS + 60)
+    one = settings.BYOD_HEALTH_TOTAL_SECONDS or 2 * settings.BYOD_HEALTH_CALL_SECONDS
+    return float(rounds * one + 60)
 
 
 # --- one probe ---------------------------------------------------------------------------
@@ -118,20 +123,45 @@ def sweep(*, now: datetime | None = None, enqueue: bool = True) -> list[str]:
 
 
 def check_batch(claim: str, *, concurrency: int | None = None) -> Recorded:
-    """Probe the connections of the batch `claim` and record the outcomes (bulk)."""
+    """Probe the connections of the batch `claim` and record the outcomes (bulk), those done so
+    far about every RECORD_EVERY seconds: one slow deployment (each probe may take up to its
+    deadline) delays no other connection's result."""
     rows = list(Connection.objects.filter(check_claim=claim).select_related("user"))
+    recorded = Recorded()
     if not rows:
-        return Recorded()
+        return recorded
     workers = max(1, min(concurrency or settings.BYOD_HEALTH_CONCURRENCY, len(rows)))
+    done: list[Probe] = []
+    flushed = time.monotonic()
+
+    def record(*, last: bool = False) -> None:
+        nonlocal done, flushed
+        if done and (last or time.monotonic() - flushed >= RECORD_EVERY):
+            _add(recorded, transitions.record_probes(claim, done))
+            done, flushed = [], time.monotonic()
+
     if workers == 1:
-        probes = [probe(row) for row in rows]
+        for row in rows:
+            done.append(probe(row))
+            record()
     else:
-        # Threads only wait on HTTP and never touch the database.
+        # Threads only wait on HTTP and never touch the database; this thread records.
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe") as pool:
-            probes = list(pool.map(probe, rows))
-    recorded = transitions.record_probes(claim, probes)
+            pending = {pool.submit(probe, row) for row in rows}
+            while pending:
+                left = max(0.0, flushed + RECORD_EVERY - time.monotonic())
+                finished, pending = wait(pending, timeout=left, return_when=FIRST_COMPLETED)
+                done += [f.result() for f in finished]
+                record()
+    record(last=True)
     _repair_drift(recorded)
     return recorded
+
+
+def _add(total: Recorded, part: Recorded) -> None:
+    total.checked += part.checked
+    total.skipped += part.skipped
+    total.changes += part.changes
 
 
 def _repair_drift(recorded: Recorded) -> None:
