@@ -22,7 +22,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from byod.client import values
 from byod.client.classify import classify
-from byod.client.function_api import FunctionApi
+from byod.client.function_api import SMALL_ANSWER, FunctionApi
 from byod.client.push_body import PushBody, StartedPush
 from byod.errors import PROTOCOL_ERROR, TIMEOUT, ConvexError
 
@@ -33,8 +33,6 @@ SCHEMA_POLL_MS = 10_000
 POLL_PAUSE_FIRST, POLL_PAUSE_MAX = 0.25, 5.0
 # The backend's own query counting one table's documents (what `npx convex data` shows).
 TABLE_SIZE_QUERY = "_system/cli/tableSize:default"
-# Small answers get small caps (the purpose's budget is the most any answer may be).
-SMALL_ANSWER = 64 * 1024
 NAME_ANSWER = 4 * 1024
 
 
@@ -115,7 +113,13 @@ class AdminApi(FunctionApi):
         """How many documents `table` holds (0 for a table that does not exist): the system
         query the Convex CLI and dashboard count with, `_system/cli/tableSize`, which the
         backend answers with `db.query(table).count()`. Needs the admin key."""
-        value = self._function("query", TABLE_SIZE_QUERY, {"tableName": table}, label="tableSize")
+        value = self._function(
+            "query",
+            TABLE_SIZE_QUERY,
+            {"tableName": table},
+            label="tableSize",
+            max_bytes=SMALL_ANSWER,
+        )
         return values.count(value, TABLE_SIZE_QUERY)
 
     # --- push -------------------------------------------------------------------------

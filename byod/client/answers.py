@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import brotli
@@ -45,42 +45,55 @@ class UnreadableAnswer(ValueError):
 # --- bodies ----------------------------------------------------------------------------------
 
 
+# Decoders hand out at most this much at a time: a bomb never inflates more than one step
+# beyond what was read so far.
+STEP = 256 * 1024
+
+
 class _Inflater:
-    """gzip or deflate (zlib-wrapped, or raw as some servers send it), bounded per piece."""
+    """gzip or deflate (zlib-wrapped, or raw as some servers send it), a step at a time."""
 
     def __init__(self, encoding: str) -> None:
         self._raw_fallback = encoding == "deflate"
         self._z = zlib.decompressobj(zlib.MAX_WBITS | (0 if self._raw_fallback else 32))
 
-    def __call__(self, data: bytes, room: int) -> bytes:
+    def __call__(self, data: bytes) -> Iterator[bytes]:
         try:
-            out = self._z.decompress(data, room + 1)
+            out = self._z.decompress(data, STEP)
         except zlib.error:
             if not self._raw_fallback:
                 raise UnreadableAnswer("the compressed answer is corrupt") from None
             self._z = zlib.decompressobj(-zlib.MAX_WBITS)
-            return self(data, room)
+            out = self._z.decompress(data, STEP)
         self._raw_fallback = False
-        return out
+        yield out
+        while self._z.unconsumed_tail:
+            yield self._z.decompress(self._z.unconsumed_tail, STEP)
 
 
 class _Unbrotli:
+    """brotli, a step at a time (the decoder keeps what it could not hand out yet)."""
+
     def __init__(self) -> None:
         self._d = brotli.Decompressor()
 
-    def __call__(self, data: bytes, room: int) -> bytes:
+    def __call__(self, data: bytes) -> Iterator[bytes]:
         try:
-            out: bytes = self._d.process(data, output_buffer_limit=room + 1)
+            yield self._d.process(data, output_buffer_limit=STEP)
+            while not self._d.can_accept_more_data():
+                yield self._d.process(b"", output_buffer_limit=STEP)
         except brotli.error:
             raise UnreadableAnswer("the compressed answer is corrupt") from None
-        return out
 
 
-def _decoder(encoding: str) -> Callable[[bytes, int], bytes]:
-    """A function decoding the next piece of a body into at most about `room` + 1 bytes (more
-    than `room` means the cap is hit: nothing after that is read)."""
+def _identity(data: bytes) -> Iterator[bytes]:
+    yield data
+
+
+def _decoder(encoding: str) -> Callable[[bytes], Iterator[bytes]]:
+    """A function decoding the next piece of a body into steps of at most about STEP bytes."""
     if encoding in ("", "identity"):
-        return lambda data, room: data
+        return _identity
     if encoding in ("gzip", "x-gzip", "deflate"):
         return _Inflater(encoding)
     if encoding == "br":
@@ -92,8 +105,8 @@ def read_body(chunks: Iterable[bytes], encoding: str, limit: int, *, cut: bool =
     """The body from `chunks`, decoded, at most `limit` bytes as sent and once decoded.
 
     Over either, raises AnswerTooLarge, or with `cut` returns the first `limit` bytes decoded
-    (and stops reading). A decoder's output is bounded per piece, so a bomb never inflates in
-    memory beyond the cap.
+    (and stops reading). Decoding goes a step at a time, so a bomb never inflates in memory
+    beyond the cap.
     """
     decode = _decoder(encoding.strip().lower())
     out = bytearray()
@@ -102,14 +115,15 @@ def read_body(chunks: Iterable[bytes], encoding: str, limit: int, *, cut: bool =
         received += len(chunk)
         if received > limit and not cut:
             raise AnswerTooLarge(limit, decoded=False)
-        out += decode(chunk, limit - len(out))
-        if len(out) > limit:
-            if cut:
-                break
-            raise AnswerTooLarge(limit, decoded=True)
+        for piece in decode(chunk):
+            out += piece
+            if len(out) > limit:
+                if cut:
+                    return bytes(out[:limit])
+                raise AnswerTooLarge(limit, decoded=True)
         if received > limit:  # cut: enough read
             break
-    return bytes(out[:limit])
+    return bytes(out)
 
 
 # --- JSON ------------------------------------------------------------------------------------

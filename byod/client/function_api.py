@@ -32,6 +32,8 @@ FORMAT = "convex_encoded_json"
 # Convex's JS client reads HTTP 560 as a function's error, like a 200 with status "error".
 FUNCTION_ERROR_STATUS = 560
 MAX_BATCH = 64
+# Answers known to be small get a small cap (the purpose's budget is the most any may be).
+SMALL_ANSWER = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -84,10 +86,17 @@ class FunctionApi(Session):
     def package_meta(self) -> dict[str, Any] | None:
         """Our package's version record on the deployment (`meta:get`), checked in shape:
         `{schemaVersion, packageHash, deployedAt}`, or None when nothing was recorded."""
-        return values.version_record(self.query("meta:get", {}))
+        record = self._function("query", "meta:get", {}, max_bytes=SMALL_ANSWER)
+        return values.version_record(record)
 
     def _function(
-        self, kind: str, path: str, args: dict[str, Any] | None, *, label: str | None = None
+        self,
+        kind: str,
+        path: str,
+        args: dict[str, Any] | None,
+        *,
+        label: str | None = None,
+        max_bytes: int | None = None,
     ) -> Any:
         operation = f"{kind} {path}"
         answer = self._call(
@@ -97,6 +106,7 @@ class FunctionApi(Session):
             label=label or kind,
             json_body={"path": path, "args": args or {}, "format": FORMAT},
             accept=(FUNCTION_ERROR_STATUS,),
+            max_bytes=max_bytes,
         )
         return self._value(operation, answer)
 
