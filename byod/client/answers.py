@@ -131,9 +131,10 @@ def read_body(chunks: Iterable[bytes], encoding: str, limit: int, *, cut: bool =
 _STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _OPENING = b"[{"
-# Numbers that need a closer look (a long run of digits, a three-digit exponent): rare, so the
-# common answer parses with the C scanner's own fast number handling.
-_RISKY_NUMBER = re.compile(rb"[0-9]{20}|[eE][+-]?[0-9]{3}")
+# Numbers that need a closer look (20 digits or more, a three-digit exponent), where a number
+# may start (not inside a word or right after a quote): rare, so the common answer parses with
+# the C scanner's own fast number handling.
+_RISKY_NUMBER = re.compile(rb'(?<![\w."])(?:[0-9]{20}|[0-9.]+[eE][+-]?[0-9]{3})')
 
 
 def _refuse_constant(name: str) -> Any:
