@@ -27,7 +27,14 @@ import httpcore
 from django.views.decorators.debug import sensitive_variables
 
 from byod.client import metrics
-from byod.client.answers import ERROR_BODY_LIMIT, Scrubber, parse_json, read_body
+from byod.client.answers import (
+    ERROR_BODY_LIMIT,
+    AnswerTooLarge,
+    Scrubber,
+    UnreadableAnswer,
+    parse_json,
+    read_body,
+)
 from byod.client.budget import Budget, Clock, Purpose
 from byod.client.classify import classify
 from byod.client.push_body import BROTLI_QUALITY
@@ -46,6 +53,19 @@ _HEADERS = [
     (b"Accept-Encoding", b"gzip, deflate, br"),
     (b"User-Agent", USER_AGENT.encode()),
 ]
+
+
+# What sending and reading may raise that classify turns into a category.
+_FAILURES = (
+    httpcore.TimeoutException,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+    httpcore.ProxyError,
+    AnswerTooLarge,
+    UnreadableAnswer,
+    OSError,
+)
 
 
 @dataclass(frozen=True)
@@ -215,9 +235,7 @@ class Session:
                         failed = ErrorAnswer(response.status, {"retry-after": retry}, body)
                         raise classify(operation=operation, response=failed, redact=self._redact)
                     return body
-        except ByodError:
-            raise
-        except Exception as exc:
+        except _FAILURES as exc:  # the network's, the deployment's: anything else is a bug
             raise classify(operation=operation, exception=exc, redact=self._redact) from None
 
     def _read(self, raw: bytes, operation: str, *, text: bool) -> tuple[Any, bool]:
