@@ -131,10 +131,12 @@ def read_body(chunks: Iterable[bytes], encoding: str, limit: int, *, cut: bool =
 _STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _OPENING = b"[{"
-# Numbers that need a closer look (20 digits or more, a three-digit exponent), where a number
-# may start (not inside a word or right after a quote): rare, so the common answer parses with
-# the C scanner's own fast number handling.
-_RISKY_NUMBER = re.compile(rb'(?<![\w."])(?:[0-9]{20}|[0-9.]+[eE][+-]?[0-9]{3})')
+# Numbers that need a closer look: 20 digits or more (beyond 64 bits), or a three-digit
+# exponent (beyond a float64). Looked for in the raw text with digits, signs and exponent marks
+# made alike first (a few fast searches): rare, so the common answer parses with the C
+# scanner's own number handling. A hit inside a string only costs the closer look.
+_ALIKE = bytes.maketrans(b"123456789E-", b"000000000e+")
+_RISKY = (b"0" * 20, b"e000", b"e+000")
 
 
 def _refuse_constant(name: str) -> Any:
@@ -172,7 +174,8 @@ def parse_json(raw: bytes) -> Any:
     if too_deep(raw):
         raise UnreadableAnswer(f"JSON nested deeper than {MAX_DEPTH}")
     try:
-        if _RISKY_NUMBER.search(raw):
+        alike = raw.translate(_ALIKE)
+        if any(risky in alike for risky in _RISKY):
             return json.loads(
                 raw,
                 parse_constant=_refuse_constant,
