@@ -40,6 +40,9 @@ from byod.inputs import DeploymentUrl
 _DEADLINE: ContextVar[float | None] = ContextVar("byod_call_deadline", default=None)
 # Writes go out in pieces, each clamped to the time left: a peer that stops reading is cut off.
 WRITE_PIECE = 64 * 1024
+# An idle connection is reused for this long: less than the 5 s after which Node servers (and
+# many proxies) close idle connections, so a request never races the server's close of one.
+KEEPALIVE_SECONDS = 4.0
 
 
 @contextmanager
@@ -159,7 +162,7 @@ class Destination:
             ssl_context=ssl_context,
             max_connections=10,
             max_keepalive_connections=10,
-            keepalive_expiry=5.0,
+            keepalive_expiry=KEEPALIVE_SECONDS,
             network_backend=PinnedBackend(self),
         )
 
