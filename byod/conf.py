@@ -173,12 +173,62 @@ def _require(holds: bool, message: str) -> None:
 
 
 @dataclass(frozen=True)
-class Calls:
-    """Every call to a Convex deployment (``byod.client``)."""
+class CallLimits:
+    """What one purpose's calls may spend (``byod.client.budget``): seconds to connect, the
+    longest silence while reading, the deadline of one call, and of all the calls of one unit
+    of work (None: none). Read from ``BYOD_<PURPOSE>_{CONNECT,READ,CALL,TOTAL}_SECONDS`` by a
+    field with ``metadata={"limits": "<PURPOSE>"}``."""
 
-    connect_timeout: float = setting("BYOD_CONNECT_TIMEOUT", positive)
-    read_timeout: float = setting("BYOD_READ_TIMEOUT", positive)
+    connect: float
+    read: float
+    call: float
+    total: float | None
+
+
+def _limits_of(purpose: str, source: Any) -> CallLimits:
+    names = {part: f"BYOD_{purpose}_{part.upper()}_SECONDS" for part in CALL_LIMIT_PARTS}
+    found: dict[str, float] = {}
+    for part, name in names.items():
+        if not hasattr(source, name):
+            raise ImproperlyConfigured(f"Set {name} (byodsite/settings.py reads it).")
+        raw = getattr(source, name)
+        try:
+            found[part] = _number(raw)
+        except Invalid as problem:
+            raise ImproperlyConfigured(f"{name} {problem}, not {raw!r}.") from None
+        rule = at_least(0) if part == "total" else positive
+        if (broken := rule(found[part])) is not None:
+            raise ImproperlyConfigured(f"{name} {broken}, not {raw!r}.")
+    total = found["total"] or None
+    _require(
+        total is None or total >= found["call"],
+        f"{names['total']} must be 0 (none) or at least {names['call']} "
+        f"({found['total']:g} < {found['call']:g}).",
+    )
+    return CallLimits(found["connect"], found["read"], found["call"], total)
+
+
+CALL_LIMIT_PARTS = ("connect", "read", "call", "total")
+
+
+@dataclass(frozen=True)
+class Calls:
+    """Every call to a Convex deployment (``byod.client``), by purpose (``Purpose``)."""
+
+    check: CallLimits = field(metadata={"limits": "CHECK"})
+    deploy: CallLimits = field(metadata={"limits": "DEPLOY"})
+    health: CallLimits = field(metadata={"limits": "HEALTH"})
+    count: CallLimits = field(metadata={"limits": "COUNT"})
+    data_web: CallLimits = field(metadata={"limits": "DATA_WEB"})
+    data_worker: CallLimits = field(metadata={"limits": "DATA_WORKER"})
     schema_wait_seconds: float = setting("BYOD_SCHEMA_WAIT_SECONDS", positive)
+    destinations: int = setting("BYOD_CLIENT_DESTINATIONS", at_least(1))
+    dns_pin_seconds: float = setting("BYOD_DNS_PIN_SECONDS", at_least(0))
+
+    def limits(self, purpose: str) -> CallLimits:
+        """The limits of `purpose` ("check", "deploy", ...)."""
+        found: CallLimits = getattr(self, purpose)
+        return found
 
 
 @dataclass(frozen=True)
@@ -204,7 +254,6 @@ class HealthChecks:
     backoff_cap_seconds: float = setting("BYOD_HEALTH_BACKOFF_CAP_SECONDS", positive)
     failures_to_unhealthy: int = setting("BYOD_HEALTH_FAILURES_TO_UNHEALTHY", at_least(1))
     successes_to_healthy: int = setting("BYOD_HEALTH_SUCCESSES_TO_HEALTHY", at_least(1))
-    timeout_seconds: float = setting("BYOD_HEALTH_TIMEOUT_SECONDS", positive)
     concurrency: int = setting("BYOD_HEALTH_CONCURRENCY", at_least(1))
     batch_size: int = setting("BYOD_HEALTH_BATCH_SIZE", at_least(1))
     repair_drift: bool = setting("BYOD_HEALTH_REPAIR_DRIFT")
@@ -253,6 +302,9 @@ def _build[T](cls: type[T], source: Any) -> T:
     values: dict[str, Any] = {}
     for item in fields(cls):  # type: ignore[arg-type]
         meta = item.metadata
+        if "limits" in meta:  # one purpose's call limits: four settings
+            values[item.name] = _limits_of(meta["limits"], source)
+            continue
         if "setting" not in meta:  # a group of settings
             group = hints[item.name]
             assert isinstance(group, type) and is_dataclass(group)

@@ -17,16 +17,25 @@ This module imports nothing from the project: everything else may import it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 DETAIL_LIMIT = 500
 
 
 @dataclass(frozen=True)
 class Category:
-    """One kind of failure: what the user is told by default, and whether retrying helps."""
+    """One kind of failure: its words for users and operators, its HTTP status, and whether
+    retrying helps.
+
+    `title` is the short heading pages show; `label` a few words for admin lists and filters;
+    `message` says what happens next and what to do. `status` is what our own web views answer
+    when they fail with this category (the data plane's views, later, will too).
+    """
 
     code: str
     label: str  # a few plain words, for lists and filters
+    title: str  # the heading a page shows, in the user's words
+    status: int  # the HTTP status of our own answer when a view fails with it
     message: str  # may use {where} (" (table t, index i)") and {table}
     retryable: bool
     field: str | None = None  # the form field the user must change, if any
@@ -44,7 +53,9 @@ BAD_CREDENTIALS = "bad_credentials"
 DEPLOYMENT_NOT_FOUND = "deployment_not_found"
 UNREACHABLE = "unreachable"
 TIMEOUT = "timeout"
-RATE_LIMITED = "rate_limited"
+TOO_MANY_REQUESTS = "too_many_requests"
+OVERLOADED = "overloaded"
+ANSWER_TOO_LARGE = "answer_too_large"
 SCHEMA_REJECTED = "schema_rejected"
 EXISTING_DATA_CONFLICT = "existing_data_conflict"
 PUSH_RACE = "push_race"
@@ -52,6 +63,10 @@ SERVER_ERROR = "server_error"
 PROTOCOL_ERROR = "protocol_error"
 PAUSED = "paused"
 OVER_QUOTA = "over_quota"
+# What a function of ours answered (a ConvexError's code, or Convex's argument validation).
+NOT_FOUND = "not_found"
+INVALID_ARGUMENT = "invalid_argument"
+REFUSED_BY_FUNCTION = "refused_by_function"
 # A health check found something other than our package on the deployment.
 DRIFT = "drift"
 # What the user typed, and where the server may connect.
@@ -69,192 +84,184 @@ INTERNAL_ERROR = "internal_error"
 MIGRATION_FAILED = "migration_failed"
 DOWNGRADE_REFUSED = "downgrade_refused"
 
+# Codes rows may still hold from before a category was folded into another: they display as
+# the category they became. 429 answers were all "rate_limited" before Convex's "too many
+# concurrent requests" and "overloaded" were told apart.
+RENAMED = {"rate_limited": TOO_MANY_REQUESTS}
+
 _TABLE = [
     Category(
-        BAD_CREDENTIALS,
-        "Deploy key refused",
+        BAD_CREDENTIALS, "Deploy key refused", "Your deploy key was refused", 502,
         "Your deployment refused the deploy key. Create a new deploy key in the Convex "
         "dashboard (Settings → URL & Deploy Key) and save it here.",
-        retryable=False,
-        field="deploy_key",
+        retryable=False, field="deploy_key",
     ),
     Category(
-        DEPLOYMENT_NOT_FOUND,
-        "Deployment not found",
+        DEPLOYMENT_NOT_FOUND, "Deployment not found", "No deployment at this URL", 502,
         "No Convex deployment answers at this URL. Copy the deployment URL from the Convex "
-        "dashboard (Settings → URL & Deploy Key) and save it here.",
-        retryable=False,
-        field="url",
+        "dashboard (Settings → URL & Deploy Key) and save it here.", retryable=False, field="url",
     ),
     Category(
-        UNREACHABLE,
-        "Unreachable",
+        UNREACHABLE, "Unreachable", "We could not reach your deployment", 503,
         "We could not reach your deployment. Check that the deployment is running and that "
-        "its URL is right.",
-        retryable=True,
+        "its URL is right.", retryable=True,
     ),
     Category(
-        TIMEOUT,
-        "Timed out",
+        TIMEOUT, "Timed out", "Your deployment did not answer in time", 503,
         "Your deployment took too long to answer. Check the deployment's health in the Convex "
-        "dashboard.",
-        retryable=True,
+        "dashboard.", retryable=True,
     ),
     Category(
-        RATE_LIMITED,
-        "Rate limited",
-        "Your deployment is limiting how fast we may call it; nothing is needed from you.",
-        retryable=True,
+        TOO_MANY_REQUESTS, "Too many requests", "Your deployment is busy", 429,
+        "Your deployment is already running as many calls as it allows at once; we try again "
+        "shortly. Nothing is needed from you.", retryable=True,
     ),
     Category(
-        SCHEMA_REJECTED,
-        "Schema refused",
+        OVERLOADED, "Overloaded", "Your deployment is overloaded", 503,
+        "Your deployment is overloaded, or two changes met at the same moment; we try again "
+        "shortly. Nothing is needed from you.", retryable=True,
+    ),
+    Category(
+        ANSWER_TOO_LARGE, "Answer too large", "Your deployment answered too much", 502,
+        "Your deployment sent an answer far larger than we accept, so we stopped reading it. "
+        "Check that the URL points at a Convex deployment directly (not through a proxy).",
+        retryable=False,
+    ),
+    Category(
+        SCHEMA_REJECTED, "Schema refused", "Your deployment refused our schema", 502,
         "Your deployment refused our schema{where}. Nothing was changed. Check that the "
         "deployment is not used by another project, then contact support with this message.",
         retryable=False,
     ),
     Category(
-        EXISTING_DATA_CONFLICT,
-        "Existing data conflicts",
+        EXISTING_DATA_CONFLICT, "Existing data conflicts",
+        "Existing documents do not fit the schema", 502,
         "Documents already in your table {table} do not match the schema we need. Nothing "
         "was changed. Remove or fix those documents (or connect an empty deployment), then "
-        "deploy again.",
-        retryable=False,
+        "deploy again.", retryable=False,
     ),
     Category(
-        PUSH_RACE,
-        "Another push at the same time",
+        PUSH_RACE, "Another push at the same time", "Someone else deployed at the same time", 503,
         "Someone else pushed to this deployment at the same moment. Make sure no other "
-        "project (for example `npx convex dev`) deploys to it.",
-        retryable=True,
+        "project (for example `npx convex dev`) deploys to it.", retryable=True,
     ),
     Category(
-        SERVER_ERROR,
-        "Deployment error",
+        SERVER_ERROR, "Deployment error", "Your deployment had an internal error", 502,
         "Your deployment had an internal error. If this persists, check the Convex status page.",
         retryable=True,
     ),
     Category(
-        PROTOCOL_ERROR,
-        "Unexpected answer",
+        PROTOCOL_ERROR, "Unexpected answer", "Your deployment answered in an unexpected way", 502,
         "Your deployment answered in a way we did not expect. Check that the URL points at "
-        "a Convex deployment directly (not through a proxy or redirect).",
-        retryable=False,
+        "a Convex deployment directly (not through a proxy or redirect).", retryable=False,
     ),
     Category(
-        PAUSED,
-        "Deployment paused",
+        PAUSED, "Deployment paused", "Your deployment is paused", 503,
         "Your deployment is paused, so it refuses to run functions. Resume it in the Convex "
-        "dashboard (Settings → Pause Deployment), then deploy again.",
-        retryable=False,
+        "dashboard (Settings → Pause Deployment), then deploy again.", retryable=False,
     ),
     Category(
-        OVER_QUOTA,
-        "Over its plan's limits",
+        OVER_QUOTA, "Over its plan's limits", "Your deployment is over its plan's limits", 503,
         "Your deployment is over its plan's limits (or suspended), so it refuses to run "
         "functions. Check your plan and usage in the Convex dashboard, then deploy again.",
         retryable=False,
     ),
     Category(
-        DRIFT,
-        "Drift",
+        NOT_FOUND, "Not found", "Not found in your deployment", 404,
+        "What was asked for is not in your deployment (it may have been deleted).", retryable=False,
+    ),
+    Category(
+        INVALID_ARGUMENT, "Invalid argument", "Your deployment refused the request as invalid",
+        400,
+        "Your deployment refused the request: one of its values is not valid there.",
+        retryable=False,
+    ),
+    Category(
+        REFUSED_BY_FUNCTION, "Refused by our function", "Your deployment refused the request",
+        422,
+        "Our functions in your deployment refused the request; the details say why.",
+        retryable=False,
+    ),
+    Category(
+        DRIFT, "Drift", "Your deployment runs something else", 502,
         "Your deployment runs something other than the version we deployed (another project "
-        "or build was pushed over ours). Redeploy to fix; waiting will not.",
-        retryable=False,
+        "or build was pushed over ours). Redeploy to fix; waiting will not.", retryable=False,
     ),
     Category(
-        INVALID_INPUT,
-        "Invalid input",
-        "Check what you entered and try again.",
-        retryable=False,
+        INVALID_INPUT, "Invalid input", "Something you entered is not right", 400,
+        "Check what you entered and try again.", retryable=False,
     ),
     Category(
-        DESTINATION_REFUSED,
-        "Destination refused",
+        DESTINATION_REFUSED, "Destination refused", "We cannot connect to that address", 400,
         "This server will not connect to that address. Use your deployment's public "
-        "https://<name>.convex.cloud URL.",
-        retryable=False,
-        field="url",
+        "https://<name>.convex.cloud URL.", retryable=False, field="url",
     ),
     Category(
-        FOREIGN_TABLES,
-        "Tables of another project",
+        FOREIGN_TABLES, "Tables of another project",
+        "The deployment holds another project's tables", 409,
         "This deployment already holds tables of another project. Connect an empty "
         "deployment, or confirm to deploy into it anyway.",
-        retryable=False,
-        field="confirm_foreign",
+        retryable=False, field="confirm_foreign",
     ),
     Category(
-        KEY_UNREADABLE,
-        "Stored key unreadable",
+        KEY_UNREADABLE, "Stored key unreadable", "We can no longer read your stored key", 500,
         "We can no longer read the deploy key we stored for you. Enter your deploy key "
         "again (Convex dashboard, Settings → URL & Deploy Key).",
-        retryable=False,
-        field="deploy_key",
+        retryable=False, field="deploy_key",
     ),
     Category(
-        KEY_MISSING,
-        "No deploy key",
+        KEY_MISSING, "No deploy key", "No deploy key is stored", 409,
         "There is no deploy key stored for this deployment. Connect it again.",
-        retryable=False,
-        field="deploy_key",
+        retryable=False, field="deploy_key",
     ),
     Category(
-        ARTIFACT_MISSING,
-        "Version not built",
+        ARTIFACT_MISSING, "Version not built", "This version cannot be deployed right now", 500,
         "This version cannot be deployed right now; the operators have been told. Nothing "
-        "was changed.",
-        retryable=False,
+        "was changed.", retryable=False,
     ),
     Category(
-        NOT_ALLOWED,
-        "Not possible now",
-        "That cannot be done to this connection right now.",
-        retryable=False,
+        NOT_ALLOWED, "Not possible now", "That is not possible right now", 409,
+        "That cannot be done to this connection right now.", retryable=False,
     ),
     Category(
-        WORKER_LOST,
-        "Worker stopped",
+        WORKER_LOST, "Worker stopped", "The deploy was interrupted on our side", 503,
         "The worker running this deploy stopped before it finished. Nothing was lost.",
         retryable=True,
     ),
     Category(
-        INTERNAL_ERROR,
-        "Error on our side",
+        INTERNAL_ERROR, "Error on our side", "An error on our side stopped the deploy", 500,
         "The deploy stopped because of an error on our side. Nothing was changed on purpose; "
-        "the operators have the details.",
-        retryable=False,
+        "the operators have the details.", retryable=False,
     ),
-]
-
-_TABLE += [
     Category(
-        MIGRATION_FAILED,
-        "Data migration stopped",
+        MIGRATION_FAILED, "Data migration stopped", "Upgrading your documents stopped", 502,
         "Upgrading the documents of your table {table} stopped at one of them. Nothing was "
         "lost: meanwhile your deployment accepts both the old and the new form of its "
         "documents. Fix or remove that document (the details name it), then deploy again; "
-        "the upgrade goes on from where it stopped.",
-        retryable=False,
+        "the upgrade goes on from where it stopped.", retryable=False,
     ),
     Category(
-        DOWNGRADE_REFUSED,
-        "Cannot go back",
+        DOWNGRADE_REFUSED, "Cannot go back", "That older version cannot be deployed", 409,
         "That older version cannot hold the documents your deployment has now, so it was "
-        "not deployed. Nothing was changed.",
-        retryable=False,
+        "not deployed. Nothing was changed.", retryable=False,
     ),
-]
+]  # fmt: skip
 
 CATEGORIES: dict[str, Category] = {c.code: c for c in _TABLE}
 
 
+def find(code: str) -> Category | None:
+    """The category `code` as stored on a row (a renamed one as what it became), or None."""
+    return CATEGORIES.get(RENAMED.get(code, code))
+
+
 def category(code: str) -> Category:
-    """The category `code`; an unknown code is a programming error (ValueError)."""
-    try:
-        return CATEGORIES[code]
-    except KeyError:
-        raise ValueError(f"unknown error category {code!r}") from None
+    """The category `code` (or what a renamed code became); an unknown code is a programming
+    error (ValueError)."""
+    found = find(code)
+    if found is None:
+        raise ValueError(f"unknown error category {code!r}")
+    return found
 
 
 def clip(text: str, limit: int = DETAIL_LIMIT) -> str:
@@ -302,11 +309,6 @@ class ByodError(Exception):
             f"detail={self.detail!r})"
         )
 
-    def replace_detail(self, detail: str) -> None:
-        """Swap the operator detail (e.g. once a secret is scrubbed from it)."""
-        self.detail = clip(detail)
-        self.args = (f"{self.category}: {self.detail}",)
-
 
 # --- kinds -------------------------------------------------------------------------------------
 
@@ -337,7 +339,20 @@ class HostNotFound(InputError):
 
 
 class ConvexError(ByodError):
-    """A failure talking to a Convex deployment (built by `byod.client.classify`)."""
+    """A failure talking to a Convex deployment (built by `byod.client.classify`).
+
+    A function that threw a `ConvexError` carries its data: `data` (JSON, bounded and scrubbed
+    by the client) and `code`, the data's `code` field when it has one (our functions throw
+    `{code: "NotFound" | "InvalidArgument" | ..., message}`).
+    """
+
+    def __init__(
+        self, category_code: str, detail: str = "", *, code: str | None = None, data: Any = None,
+        **kwargs: Any,
+    ) -> None:  # fmt: skip
+        super().__init__(category_code, detail, **kwargs)
+        self.code = code
+        self.data = data
 
 
 class KeyUnreadable(ByodError):

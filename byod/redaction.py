@@ -24,7 +24,8 @@ def redact(text: str, *secrets: str) -> str:
     """`text` with every piece of each secret of `MIN_FRAGMENT` or more characters replaced."""
     spans: list[tuple[int, int]] = []
     for secret in secrets:
-        spans += _pieces(text, secret)
+        if _may_hold(text, secret):
+            spans += _pieces(text, secret)
     if not spans:
         return text
     out, at = [], 0
@@ -33,6 +34,16 @@ def redact(text: str, *secrets: str) -> str:
         at = end
     out.append(text[at:])
     return "".join(out)
+
+
+def _may_hold(text: str, secret: str) -> bool:
+    """False when `text` surely holds no piece of `secret`: any piece of MIN_FRAGMENT
+    characters contains one of the secret's blocks of half that length at offsets 0, h, 2h...
+    (a few fast searches instead of a look at every character)."""
+    if len(secret) < MIN_FRAGMENT:
+        return True
+    half = MIN_FRAGMENT // 2
+    return any(secret[i : i + half] in text for i in range(0, len(secret) - half + 1, half))
 
 
 def _pieces(text: str, secret: str) -> list[tuple[int, int]]:

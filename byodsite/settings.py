@@ -209,6 +209,33 @@ BYOD_ENCRYPTION_KEYS = parse_encryption_keys(
 BYOD_ALLOWED_HOSTS = env_list("BYOD_ALLOWED_HOSTS")
 BYOD_CONNECT_TIMEOUT = env_float("BYOD_CONNECT_TIMEOUT", 5.0)
 BYOD_READ_TIMEOUT = env_float("BYOD_READ_TIMEOUT", 30.0)
+# Calls to users' deployments, by purpose (byod.client.budget.Purpose): seconds to connect, the
+# longest silence while reading, the deadline of one whole call (a deployment that trickles its
+# answer is cut off there), and of all the calls of one check, probe or count (0 = none).
+BYOD_CHECK_CONNECT_SECONDS = env_float("BYOD_CHECK_CONNECT_SECONDS", 5.0)
+BYOD_CHECK_READ_SECONDS = env_float("BYOD_CHECK_READ_SECONDS", 10.0)
+BYOD_CHECK_CALL_SECONDS = env_float("BYOD_CHECK_CALL_SECONDS", 10.0)
+BYOD_CHECK_TOTAL_SECONDS = env_float("BYOD_CHECK_TOTAL_SECONDS", 20.0)
+BYOD_DEPLOY_CONNECT_SECONDS = env_float("BYOD_DEPLOY_CONNECT_SECONDS", BYOD_CONNECT_TIMEOUT)
+BYOD_DEPLOY_READ_SECONDS = env_float("BYOD_DEPLOY_READ_SECONDS", BYOD_READ_TIMEOUT)
+BYOD_DEPLOY_CALL_SECONDS = env_float("BYOD_DEPLOY_CALL_SECONDS", 60.0)
+BYOD_DEPLOY_TOTAL_SECONDS = env_float("BYOD_DEPLOY_TOTAL_SECONDS", 0.0)
+BYOD_COUNT_CONNECT_SECONDS = env_float("BYOD_COUNT_CONNECT_SECONDS", 5.0)
+BYOD_COUNT_READ_SECONDS = env_float("BYOD_COUNT_READ_SECONDS", 30.0)
+BYOD_COUNT_CALL_SECONDS = env_float("BYOD_COUNT_CALL_SECONDS", 30.0)
+BYOD_COUNT_TOTAL_SECONDS = env_float("BYOD_COUNT_TOTAL_SECONDS", 300.0)
+BYOD_DATA_WEB_CONNECT_SECONDS = env_float("BYOD_DATA_WEB_CONNECT_SECONDS", 3.0)
+BYOD_DATA_WEB_READ_SECONDS = env_float("BYOD_DATA_WEB_READ_SECONDS", 5.0)
+BYOD_DATA_WEB_CALL_SECONDS = env_float("BYOD_DATA_WEB_CALL_SECONDS", 5.0)
+BYOD_DATA_WEB_TOTAL_SECONDS = env_float("BYOD_DATA_WEB_TOTAL_SECONDS", 10.0)
+BYOD_DATA_WORKER_CONNECT_SECONDS = env_float("BYOD_DATA_WORKER_CONNECT_SECONDS", 5.0)
+BYOD_DATA_WORKER_READ_SECONDS = env_float("BYOD_DATA_WORKER_READ_SECONDS", 30.0)
+BYOD_DATA_WORKER_CALL_SECONDS = env_float("BYOD_DATA_WORKER_CALL_SECONDS", 60.0)
+BYOD_DATA_WORKER_TOTAL_SECONDS = env_float("BYOD_DATA_WORKER_TOTAL_SECONDS", 0.0)
+# Connection pools kept for that many deployments at most (least recently used ones closed),
+# and how long the addresses the SSRF guard vetted for one are reused before resolving again.
+BYOD_CLIENT_DESTINATIONS = env_int("BYOD_CLIENT_DESTINATIONS", 256)
+BYOD_DNS_PIN_SECONDS = env_float("BYOD_DNS_PIN_SECONDS", 60.0)
 # Throttles: (at most N, per S seconds) for each scope:key. "callout" is every action that
 # makes the server call a deployment (check, connect, new credentials); "login" every login.
 BYOD_THROTTLES = {
@@ -240,6 +267,10 @@ BYOD_HEALTH_FAILURES_TO_UNHEALTHY = env_int("BYOD_HEALTH_FAILURES_TO_UNHEALTHY",
 BYOD_HEALTH_SUCCESSES_TO_HEALTHY = env_int("BYOD_HEALTH_SUCCESSES_TO_HEALTHY", 2)
 # One probe's calls: strict timeouts; probes at once per worker; connections per batch task.
 BYOD_HEALTH_TIMEOUT_SECONDS = env_float("BYOD_HEALTH_TIMEOUT_SECONDS", 10.0)
+BYOD_HEALTH_CONNECT_SECONDS = env_float("BYOD_HEALTH_CONNECT_SECONDS", BYOD_HEALTH_TIMEOUT_SECONDS)
+BYOD_HEALTH_READ_SECONDS = env_float("BYOD_HEALTH_READ_SECONDS", BYOD_HEALTH_TIMEOUT_SECONDS)
+BYOD_HEALTH_CALL_SECONDS = env_float("BYOD_HEALTH_CALL_SECONDS", BYOD_HEALTH_TIMEOUT_SECONDS)
+BYOD_HEALTH_TOTAL_SECONDS = env_float("BYOD_HEALTH_TOTAL_SECONDS", 2 * BYOD_HEALTH_TIMEOUT_SECONDS)
 BYOD_HEALTH_CONCURRENCY = env_int("BYOD_HEALTH_CONCURRENCY", 32)
 BYOD_HEALTH_BATCH_SIZE = env_int("BYOD_HEALTH_BATCH_SIZE", 250)
 # Redeploy on drift (something else was pushed over our package) without asking anyone.

@@ -81,3 +81,19 @@ def test_the_layers_contract_catches_an_import_hidden_for_type_checking(tmp_path
     )
     assert run.returncode == 1
     assert "layered.models -> layered.services" in run.stdout
+
+
+def test_services_get_a_convex_client_only_through_the_one_factory() -> None:
+    """`byod.clients.client_for` (and `client_for_credentials`) is the only construction site
+    of a Convex client outside the client package: every client has a purpose, a budget and a
+    deadline."""
+    allowed = {ROOT / "byod/clients.py"}
+    built = sorted(
+        str(path.relative_to(ROOT))
+        for tree in ("byod", "accounts", "byodsite", "benchmarks")
+        for path in (ROOT / tree).rglob("*.py")
+        if "ConvexClient(" in path.read_text()
+        and path not in allowed
+        and (ROOT / "byod/client") not in path.parents
+    )
+    assert built == []

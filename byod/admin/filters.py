@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from byod.errors import CATEGORIES, DRIFT
+from byod.errors import DRIFT, find
 from byod.models import (
     Connection,
     ConnectionQuerySet,
@@ -126,5 +126,5 @@ class DeploymentErrorFilter(ErrorCategoryFilter):
 
 
 def _label(reason: str) -> str:
-    kind = CATEGORIES.get(reason)
+    kind = find(reason)
     return kind.label if kind else reason

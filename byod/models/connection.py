@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from byod import package
-from byod.errors import CATEGORIES
+from byod.errors import find
 from byod.models.health import HealthQuerySet
 from byod.models.statuses import ConnectionStatus, Health
 
@@ -169,7 +169,7 @@ class Connection(models.Model):
 
     @property
     def health_reason_label(self) -> str:
-        kind = CATEGORIES.get(self.health_reason)
+        kind = find(self.health_reason)
         return kind.label if kind else self.health_reason
 
     @property

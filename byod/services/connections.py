@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from byod import keys, package, transitions
-from byod.client import ConvexClient
+from byod.clients import Purpose, client_for_credentials
 from byod.errors import ByodError, ForeignTablesError, InputError
 from byod.inputs import DeploymentUrl, parse_deploy_key, parse_url
 from byod.models import Connection, ConnectionStatus, DeploymentTrigger
@@ -58,7 +58,7 @@ def check_credentials(url: str, deploy_key: str) -> CredentialCheck:
     except InputError as exc:
         return CredentialCheck(ok=False, error=exc)
     try:
-        with ConvexClient(parsed_url, key.value) as client:
+        with client_for_credentials(parsed_url, key.value, purpose=Purpose.CHECK) as client:
             if key.kind == "self_hosted":
                 instance = client.instance_name()
                 if instance != key.deployment_name:

@@ -21,12 +21,9 @@ from typing import Any
 from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
-from django.views.decorators.debug import sensitive_variables
 
-from byod import keys
-from byod.client import ConvexClient
+from byod.clients import Purpose, client_for
 from byod.errors import INTERNAL_ERROR, ByodError
-from byod.inputs import parse_url
 from byod.models import Connection
 from byod.models.connection import counting_q
 from byod.schema.versioning import locked_export
@@ -67,7 +64,6 @@ def request_count(connection: Connection) -> bool:
     return True
 
 
-@sensitive_variables("key")
 def count_documents(connection_id: int) -> dict[str, int] | None:
     """Count the documents of each of our tables in the connection's deployment and store the
     counts. Returns them, or None when the count failed (its category is recorded) or when
@@ -77,9 +73,8 @@ def count_documents(connection_id: int) -> dict[str, int] | None:
         return None
     row = Connection.objects.filter(pk=connection_id)
     try:
-        url = parse_url(connection.url)  # refused now if the allow-list changed
-        key = keys.open_deploy_key(connection)
-        with ConvexClient(url, key) as client:
+        # The URL is checked against the allow-list again; the count's calls share a deadline.
+        with client_for(connection, purpose=Purpose.COUNT) as client:
             counts = {t: client.table_size(t) for t in table_names(connection.deployed_version)}
     except ByodError as error:
         log.warning("counting the documents of connection %s failed: %s", connection_id, error)

@@ -9,8 +9,10 @@
   `next_check_at`), and enqueues one task per batch: any number of workers share the sweep and
   each connection is probed once, however many sweeps overlap. A worker that dies leaves its
   claim to expire; the connections are due again then, never dropped.
-- `check_batch` probes a claimed batch, BYOD_HEALTH_CONCURRENCY at a time, and records every
-  outcome at once (`byod.transitions.health`: hysteresis, drift, backoff, one Event per change).
+- `check_batch` probes a claimed batch, BYOD_HEALTH_CONCURRENCY at a time, and records the
+  outcomes it has every second (`byod.transitions.health`: hysteresis, drift, backoff, one Event
+  per change): a probe ends by its deadline (BYOD_HEALTH_*_SECONDS), and one slow deployment
+  delays no other's result.
 - `request_check` / `queue_checks` (the user's "Check now", the admin's action) make
   connections due now and enqueue their check; `check_in_process` runs checks here, for
   `manage.py byod_health`.
@@ -23,50 +25,50 @@ import math
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import F, Q
 from django.tasks import task
 from django.utils import timezone
-from django.views.decorators.debug import sensitive_variables
 
-from byod import keys, transitions
-from byod.client import ConvexClient
+from byod import transitions
+from byod.clients import Purpose, client_for
 from byod.conf import conf
 from byod.errors import INTERNAL_ERROR, PROTOCOL_ERROR, ByodError, ConvexError
-from byod.inputs import parse_url
 from byod.models import Connection, DeploymentTrigger
 from byod.models.health import checkable_q, due_q
 from byod.services.deploys.run import request_deploy
 from byod.transitions.health import Probe, Recorded
 
 log = logging.getLogger(__name__)
+# A batch records the outcomes it has about this often (and all of them at its end).
+RECORD_EVERY = 1.0
 
 
 def claim_seconds() -> float:
     """How long a batch's claim lasts: long enough for every probe of the batch to time out."""
     health = conf().health
     rounds = math.ceil(health.batch_size / health.concurrency)
-    return float(rounds * 2 * health.timeout_seconds + 60)
+    limits = conf().calls.health
+    one = limits.total or 2 * limits.call
+    return float(rounds * one + 60)
 
 
 # --- one probe ---------------------------------------------------------------------------
 
 
-@sensitive_variables("key")
 def probe(connection: Connection) -> Probe:
     """Probe one connection (its `user` loaded); never raises, never writes."""
     started, at = time.monotonic(), timezone.now()
     found: dict[str, Any] = {}
     try:
-        url = parse_url(connection.url)  # refused now if the allow-list changed
-        key = keys.open_deploy_key(connection)
-        with ConvexClient(url, key, timeout=conf().health.timeout_seconds) as client:
+        # The URL is checked against the allow-list again; the probe's calls share a deadline.
+        with client_for(connection, purpose=Purpose.HEALTH) as client:
             client.check_admin_key()
             try:
-                meta = client.query("meta:get", {})
+                meta = client.package_meta()
             except ConvexError as error:
                 # Paused, over its limits, unreachable...: the deployment's state. Anything else
                 # is our function failing or missing: the deployment runs other code than ours.
@@ -74,7 +76,7 @@ def probe(connection: Connection) -> Probe:
                     raise
                 found["functions_missing"] = True
             else:
-                found["meta"] = meta if isinstance(meta, dict) else None
+                found["meta"] = meta
     except ByodError as error:
         found = {"error": error}
     except Exception:  # a bug of ours must not stop the batch: recorded as ours
@@ -123,20 +125,45 @@ def sweep(*, now: datetime | None = None, enqueue: bool = True) -> list[str]:
 
 
 def check_batch(claim: str, *, concurrency: int | None = None) -> Recorded:
-    """Probe the connections of the batch `claim` and record the outcomes (bulk)."""
+    """Probe the connections of the batch `claim` and record the outcomes (bulk), those done so
+    far about every RECORD_EVERY seconds: one slow deployment (each probe may take up to its
+    deadline) delays no other connection's result."""
     rows = list(Connection.objects.filter(check_claim=claim).select_related("user"))
+    recorded = Recorded()
     if not rows:
-        return Recorded()
+        return recorded
     workers = max(1, min(concurrency or conf().health.concurrency, len(rows)))
+    done: list[Probe] = []
+    flushed = time.monotonic()
+
+    def record(*, last: bool = False) -> None:
+        nonlocal done, flushed
+        if done and (last or time.monotonic() - flushed >= RECORD_EVERY):
+            _add(recorded, transitions.record_probes(claim, done))
+            done, flushed = [], time.monotonic()
+
     if workers == 1:
-        probes = [probe(row) for row in rows]
+        for row in rows:
+            done.append(probe(row))
+            record()
     else:
-        # Threads only wait on HTTP and never touch the database.
+        # Threads only wait on HTTP and never touch the database; this thread records.
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe") as pool:
-            probes = list(pool.map(probe, rows))
-    recorded = transitions.record_probes(claim, probes)
+            pending = {pool.submit(probe, row) for row in rows}
+            while pending:
+                left = max(0.0, flushed + RECORD_EVERY - time.monotonic())
+                finished, pending = wait(pending, timeout=left, return_when=FIRST_COMPLETED)
+                done += [f.result() for f in finished]
+                record()
+    record(last=True)
     _repair_drift(recorded)
     return recorded
+
+
+def _add(total: Recorded, part: Recorded) -> None:
+    total.checked += part.checked
+    total.skipped += part.skipped
+    total.changes += part.changes
 
 
 def _repair_drift(recorded: Recorded) -> None:

@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from byod import package
 from byod.conf import conf
-from byod.errors import CATEGORIES
+from byod.errors import find
 from byod.models import (
     ACTIVE_DEPLOYMENT_STATUSES,
     Connection,
@@ -118,7 +118,7 @@ def _for_event(event: Event) -> Notification | None:
         if deployment is None or deployment.dry_run:
             return None
         if event.kind == EventKind.DEPLOY_FAILED:
-            category = CATEGORIES.get(deployment.error_category)
+            category = find(deployment.error_category)
             return _to_user(
                 connection,
                 K.DEPLOY_FAILED,

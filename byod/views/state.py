@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from byod import package
-from byod.errors import CATEGORIES, Category
+from byod.errors import Category, find
 from byod.models import (
     DEPLOY_EVENTS,
     HEALTH_EVENTS,
@@ -283,7 +283,7 @@ class PageState:
     @property
     def error_category(self) -> Category | None:
         c = self.connection
-        return CATEGORIES.get(c.last_error_category) if c is not None else None
+        return find(c.last_error_category) if c is not None else None
 
     @property
     def error_detail(self) -> str:

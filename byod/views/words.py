@@ -7,7 +7,7 @@ sentence to that.
 
 from __future__ import annotations
 
-from byod.errors import CATEGORIES
+from byod.errors import find
 from byod.models import DeployPhase, EventKind
 
 # What a running deploy is doing, by the phase its worker records (`DeployPhase`): one sentence
@@ -43,48 +43,18 @@ def phase_words(phase: str) -> str:
     return PHASES.get(phase or "", "Working")
 
 
-# Error categories in the user's words: a short title. The sentence that says what to do is
-# the category's message (byod.errors), which never names a setting.
-TITLES: dict[str, str] = {
-    "bad_credentials": "Your deploy key was refused",
-    "deployment_not_found": "No deployment at this URL",
-    "unreachable": "We could not reach your deployment",
-    "timeout": "Your deployment did not answer in time",
-    "rate_limited": "Your deployment asked us to slow down",
-    "schema_rejected": "Your deployment refused our schema",
-    "existing_data_conflict": "Existing documents do not fit the schema",
-    "push_race": "Someone else deployed at the same time",
-    "server_error": "Your deployment had an internal error",
-    "protocol_error": "Your deployment answered in an unexpected way",
-    "paused": "Your deployment is paused",
-    "over_quota": "Your deployment is over its plan's limits",
-    "drift": "Your deployment runs something else",
-    "invalid_input": "Something you entered is not right",
-    "destination_refused": "We cannot connect to that address",
-    "foreign_tables": "The deployment holds another project's tables",
-    "key_unreadable": "We can no longer read your stored key",
-    "key_missing": "No deploy key is stored",
-    "artifact_missing": "This version cannot be deployed right now",
-    "not_allowed": "That is not possible right now",
-    "worker_lost": "The deploy was interrupted on our side",
-    "internal_error": "An error on our side stopped the deploy",
-    "migration_failed": "Upgrading your documents stopped",
-    "downgrade_refused": "That older version cannot be deployed",
-}
-
-
 def error_title(code: str) -> str:
-    if code in TITLES:
-        return TITLES[code]
-    kind = CATEGORIES.get(code)
-    return kind.label if kind else "Something went wrong"
+    """The heading a page shows for the error category `code` (byod.errors holds the titles);
+    a code no category knows any more still reads as something."""
+    kind = find(code)
+    return kind.title if kind else "Something went wrong"
 
 
 def count_failure(code: str) -> str:
     """Why counting the documents failed, and what to do: the category's title, then its
     advice (which speaks of deploys only where the advice is the same for a count)."""
-    kind = CATEGORIES.get(code)
-    if kind is None or code == "internal_error":
+    kind = find(code)
+    if kind is None or kind.code == "internal_error":
         return "An error on our side stopped the count; the operators have the details."
     if kind.retryable:
         return f"{error_title(code)}. Try counting again in a few minutes."

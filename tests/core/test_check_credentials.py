@@ -68,7 +68,7 @@ def test_it_reports_a_failing_deployment_as_retryable(
 
 
 def test_it_times_out_on_a_hanging_deployment(settings, convex_deployment) -> None:
-    settings.BYOD_READ_TIMEOUT = 0.5
+    settings.BYOD_CHECK_READ_SECONDS = 0.5
     convex_deployment.set_fault("check_admin_key", hang=True)
     check = check_credentials(convex_deployment.url, convex_deployment.admin_key)
     assert isinstance(check.error, ConvexError)

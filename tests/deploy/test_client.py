@@ -153,12 +153,12 @@ def test_slow_answers_past_the_read_timeout_are_a_timeout(
     assert error.category == "timeout"
 
 
-def test_http_429_is_rate_limited(canary_deployment: EmulatorDeployment) -> None:
+def test_http_429_is_too_many_requests(canary_deployment: EmulatorDeployment) -> None:
     canary_deployment.set_fault(
         "deploy2/start_push", status=429, body={"code": "RateLimited", "message": "Slow down."}
     )
     error = category_of(lambda: convex_client(canary_deployment).start_push(push_body()))
-    assert error.category == "rate_limited"
+    assert error.category == "too_many_requests"
     assert error.retryable is True
 
 

@@ -26,7 +26,7 @@ def answer(status: int, body: Any = None, **headers: str) -> httpx.Response:
         (401, {"code": "Unauthenticated", "message": "no"}, "bad_credentials"),
         (403, {"code": "BadDeployKey", "message": "no"}, "bad_credentials"),
         (404, {"code": "NotFound", "message": "nothing here"}, "deployment_not_found"),
-        (429, {"code": "RateLimited", "message": "slow"}, "rate_limited"),
+        (429, {"code": "RateLimited", "message": "slow"}, "too_many_requests"),
         (
             400,
             {"code": "IndexNameReserved", "message": 'table "t" index "by_id"'},

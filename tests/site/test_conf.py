@@ -25,8 +25,11 @@ def refused(settings: Any, **values: Any) -> str:
 @pytest.mark.parametrize(
     ("name", "value", "rule"),
     [
-        ("BYOD_READ_TIMEOUT", 0.0, "must be greater than 0"),  # timeouts
-        ("BYOD_HEALTH_TIMEOUT_SECONDS", -1.0, "must be greater than 0"),
+        ("BYOD_DEPLOY_READ_SECONDS", 0.0, "must be greater than 0"),  # timeouts
+        ("BYOD_HEALTH_CALL_SECONDS", -1.0, "must be greater than 0"),
+        ("BYOD_CHECK_TOTAL_SECONDS", -1.0, "must be at least 0"),
+        ("BYOD_DNS_PIN_SECONDS", -1.0, "must be at least 0"),
+        ("BYOD_CLIENT_DESTINATIONS", 0, "must be at least 1"),
         ("BYOD_HEALTH_FAILURES_TO_UNHEALTHY", 0, "must be at least 1"),  # counts
         ("BYOD_DEPLOY_MAX_ATTEMPTS", 0, "must be at least 1"),
         ("BYOD_HEALTH_CONCURRENCY", 0, "must be at least 1"),
@@ -39,7 +42,7 @@ def refused(settings: Any, **values: Any) -> str:
         ("BYOD_SITE_URL", "https://byod.example.com/?next=1", "must have no query"),
         ("BYOD_OPERATOR_EMAILS", ["ops@example.com", "ops"], "must hold email addresses"),
         ("BYOD_HEALTH_CONCURRENCY", "4", "must be a whole number"),  # types
-        ("BYOD_CONNECT_TIMEOUT", math.nan, "must be a finite number"),
+        ("BYOD_DEPLOY_CONNECT_SECONDS", math.nan, "must be a finite number"),
         ("BYOD_HEALTH_REPAIR_DRIFT", "yes", "must be true or false"),
         ("BYOD_ALLOWED_HOSTS", "convex.internal", "must be a list of text"),
         ("BYOD_THROTTLES", {"login:address": (0, 900)}, "must allow at least 1 per"),
@@ -65,6 +68,15 @@ def test_it_refuses_a_retry_cap_below_its_base(settings, base: str, cap: str) ->
     assert build()  # equal is fine
 
 
+def test_it_refuses_a_unit_of_work_shorter_than_one_of_its_calls(settings) -> None:
+    message = refused(settings, BYOD_CHECK_CALL_SECONDS=30.0, BYOD_CHECK_TOTAL_SECONDS=20.0)
+    assert message == (
+        "BYOD_CHECK_TOTAL_SECONDS must be 0 (none) or at least BYOD_CHECK_CALL_SECONDS (20 < 30)."
+    )
+    settings.BYOD_CHECK_TOTAL_SECONDS = 0.0
+    assert build().calls.check.total is None  # 0: no deadline over the calls
+
+
 def test_it_never_repeats_a_secret(settings) -> None:
     message = refused(settings, BYOD_METRICS_TOKEN="short-secret")
     assert message == ("BYOD_METRICS_TOKEN must be empty (off) or at least 16 characters long.")
@@ -83,7 +95,8 @@ def test_it_shows_no_secret_in_its_repr(settings) -> None:
 def test_it_accepts_the_defaults_and_reads_them_typed() -> None:
     built = build()
     assert built.health.sweep_minutes == 1 and built.health.batch_size == 250
-    assert built.calls.read_timeout == 30.0 and isinstance(built.calls.read_timeout, float)
+    assert built.calls.deploy.read == 30.0 and isinstance(built.calls.deploy.read, float)
+    assert built.calls.check.total == 20.0 and built.calls.deploy.total is None
     assert built.deploys.max_attempts == 5
     assert built.throttles["login:username"] == (10, 900)
     assert built.metrics_token == ""
@@ -91,9 +104,9 @@ def test_it_accepts_the_defaults_and_reads_them_typed() -> None:
 
 def test_it_follows_overridden_settings() -> None:
     assert conf().health.batch_size == 250
-    with override_settings(BYOD_HEALTH_BATCH_SIZE=7, BYOD_READ_TIMEOUT=2):
+    with override_settings(BYOD_HEALTH_BATCH_SIZE=7, BYOD_DEPLOY_READ_SECONDS=2):
         assert conf().health.batch_size == 7
-        assert conf().calls.read_timeout == 2.0
+        assert conf().calls.deploy.read == 2.0
     assert conf().health.batch_size == 250
 
 

@@ -114,39 +114,31 @@ def test_the_filter_hides_key_shaped_values_in_any_frame_and_marked_ones_in_ours
 def test_a_failure_inside_the_transport_shows_neither_the_key_header_nor_the_body(
     report_filter: str,
 ) -> None:
-    """The transport's frame holds the Authorization header and a push body ending with the
+    """The frame that sends holds the Authorization header and a push body ending with the
     key; an unexpected exception there (here, a path that is not ASCII) must not show them on
     the debug page or in the error mail, even with Django's own filter (so the frame itself is
     marked, not only caught by the shape of a key)."""
-    import ssl
     import sys
 
-    import httpx
     from django.utils.module_loading import import_string
     from django.views.debug import ExceptionReporter
 
-    from byod.client.transport import PinnedTransport
+    from byod.inputs import parse_url
     from tests.fixtures.canary import assert_no_canary, self_hosted_key
 
     class Secret:  # holds the key where no frame's locals show it (an opaque repr)
         def __init__(self) -> None:
             self._key = self_hosted_key("report")
 
-        def headers(self) -> dict[str, str]:
-            return {"Authorization": f"Convex {self._key}"}
-
         def body(self) -> bytes:
             return b'{"modules": [], "adminKey": "' + self._key.encode() + b'"}'
 
-    def send_with_a_key(transport: PinnedTransport) -> None:
-        secret = Secret()
-        transport.send("POST", "/api/é", secret.headers(), secret.body(), httpx.Timeout(1.0))
+    def send_with_a_key(client: ConvexClient) -> None:
+        client._call("POST", "/api/é", operation="test", encoded=Secret().body())
 
-    transport = PinnedTransport(
-        "127.0.0.1", ["127.0.0.1"], ssl.create_default_context(), base_url="http://127.0.0.1:9"
-    )
+    client = ConvexClient(parse_url("http://127.0.0.1:9"), self_hosted_key("report"))
     try:
-        send_with_a_key(transport)
+        send_with_a_key(client)
     except UnicodeEncodeError:
         reporter = ExceptionReporter(None, *sys.exc_info())
         # Set here, not through the setting: Django caches the default filter per process.
@@ -154,5 +146,5 @@ def test_a_failure_inside_the_transport_shows_neither_the_key_header_nor_the_bod
         report = reporter.get_traceback_html()
     else:
         raise AssertionError("a non-ASCII path should not be sent")
-    assert "in send" in report and "sent" in report  # the transport's frame and its locals
+    assert "in _send" in report and "headers" in report  # the sending frame and its locals
     assert_no_canary(report)

@@ -17,7 +17,7 @@ OPERATOR_WORDS = re.compile(r"BYOD_|DJANGO_|\.sh\b|manage\.py|[a-z]+_[a-z_]+")
 def user_sentences() -> list[str]:
     return [
         *words.PHASES.values(),
-        *words.TITLES.values(),
+        *(c.title for c in CATEGORIES.values()),
         *words.EVENTS.values(),
         *(c.message for c in CATEGORIES.values()),
         *(words.count_failure(code) for code in [*CATEGORIES, "unknown"]),
@@ -30,7 +30,12 @@ def test_it_never_names_a_setting_a_script_or_a_code(sentence: str) -> None:
 
 
 def test_every_category_has_a_title_in_plain_words() -> None:
-    assert set(CATEGORIES) <= set(words.TITLES)
+    assert all(words.error_title(code) == c.title != "" for code, c in CATEGORIES.items())
+
+
+def test_a_category_code_stored_before_a_rename_still_reads_as_what_it_became() -> None:
+    assert words.error_title("rate_limited") == CATEGORIES["too_many_requests"].title
+    assert words.error_title("gone_since_long") == "Something went wrong"
 
 
 def test_it_turns_every_phase_the_worker_records_into_words() -> None:

@@ -22,9 +22,9 @@ from byod.models import Connection
 
 
 def lease_seconds() -> float:
-    # A lease must outlive the longest single call (the read timeout) with room to spare.
     configured = conf()
-    return configured.deploys.lease_seconds or max(60.0, 3 * configured.calls.read_timeout)
+    # Long enough for the slowest single call of a deploy (its deadline), renewed between calls.
+    return configured.deploys.lease_seconds or max(60.0, 2 * configured.calls.deploy.call)
 
 
 def new_owner() -> str:

@@ -30,6 +30,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from byod import builds, transitions
 from byod.client import ConvexClient, PushBody, SchemaProgress
+from byod.clients import Purpose, client_for_credentials
 from byod.errors import EXISTING_DATA_CONFLICT, PROTOCOL_ERROR, ConvexError
 from byod.inputs import DeploymentUrl
 from byod.models import Deployment, DeployPhase
@@ -105,7 +106,7 @@ def push_package(
         if not transitions.save_progress(deployment, phase=phase, detail=detail):
             raise Stopped(f"before the next batch ({phase.line(detail)})")
 
-    with ConvexClient(url, key) as client:
+    with client_for_credentials(url, key, purpose=Purpose.DEPLOY) as client:
         todo = migrate.plan_for(deployment.connection, client, version)
         if deployment.dry_run:
             return _dry_run(client, deployment, todo, key, step, keep_going)
@@ -237,7 +238,7 @@ def _record_version(client: ConvexClient, version: int, digest: str) -> None:
     client.mutation(
         "meta:record", {"schemaVersion": version, "packageHash": digest, "deployedAt": deployed_at}
     )
-    recorded = client.query("meta:get", {})
+    recorded = client.package_meta()
     got_version = recorded.get("schemaVersion") if isinstance(recorded, dict) else None
     got_hash = recorded.get("packageHash") if isinstance(recorded, dict) else None
     if got_version != version or got_hash != digest:

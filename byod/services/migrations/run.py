@@ -22,13 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.views.decorators.debug import sensitive_variables
-
-from byod import keys, transitions
+from byod import transitions
 from byod.client import ConvexClient
+from byod.clients import Purpose, client_for
 from byod.conf import conf
 from byod.errors import MIGRATION_FAILED, PROTOCOL_ERROR, ByodError, ConvexError, clip
-from byod.inputs import parse_url
 from byod.models import Connection, Deployment, DeployPhase, MigrationRun, MigrationRunStatus
 from byod.services.migrations.plan import Plan, Step, plan
 
@@ -64,7 +62,7 @@ def data_version(connection: Connection, client: ConvexClient) -> int | None:
     if connection.deployed_version is not None or connection.migrating_version is not None:
         return connection.deployed_version
     try:
-        recorded = client.query("meta:get", {})
+        recorded = client.package_meta()
     except ByodError as error:
         if error.retryable:
             raise
@@ -277,12 +275,9 @@ def _dry_run_one(
         raise
 
 
-@sensitive_variables("key")
 def dry_run(connection: Connection, to_version: int) -> tuple[Plan, list[Outcome]]:
     """`byod_migrate --dry-run` for one connection: the plan to `to_version` and the counts."""
-    url = parse_url(connection.url)
-    key = keys.open_deploy_key(connection)
-    with ConvexClient(url, key) as client:
+    with client_for(connection, purpose=Purpose.DEPLOY) as client:
         todo = plan_for(connection, client, to_version)
         return todo, dry_run_steps(client, connection, todo)
 

@@ -9,7 +9,7 @@
 import { callerIsAdmin, requireAdmin } from "./auth.mjs";
 import { SERVER_VERSION } from "./deployment.mjs";
 import { faultState, injectFault, takeFaults } from "./faults.mjs";
-import { callFunction } from "./functions.mjs";
+import { callFunction, queryBatch } from "./functions.mjs";
 import { HttpError, readJson, requestUrl, sendError, sendJson, sendText } from "./http.mjs";
 import {
   evaluatePushEndpoint,
@@ -59,6 +59,7 @@ const ROUTES = [
   route(["POST"], "api/query", callFunction, { ...FUNCTION, kind: "query" }),
   route(["POST"], "api/mutation", callFunction, { ...FUNCTION, kind: "mutation" }),
   route(["POST"], "api/action", callFunction, { ...FUNCTION, kind: "action" }),
+  route(["POST"], "api/query_batch", queryBatch, FUNCTION),
   route(["POST"], "api/run/+", callFunction, { ...FUNCTION, kind: "any" }),
   route("*", "api/check_admin_key", checkAdminKey, ADMIN),
   route("*", "api/streaming_import/get_schema", ({ dep }) => dep.active?.schema ?? null, ADMIN),

@@ -8,6 +8,7 @@ import util from "node:util";
 import { makeFunctionReference } from "convex/server";
 import { ConvexError, convexToJson, jsonToConvex } from "convex/values";
 import { badKey } from "./auth.mjs";
+import { HttpError } from "./http.mjs";
 import { importOnce } from "./module_cache.mjs";
 
 const PAUSED_ERROR_MESSAGE =
@@ -179,4 +180,21 @@ export async function callFunction({ dep, body, params, kind, isAdmin, paused })
     return runSystemQuery(dep, call);
   }
   return runFunction(dep, call);
+}
+
+// POST /api/query_batch {queries: [{path, args, format}]} -> {results: [...]}: one envelope per
+// query, in order (Convex reads them all at one snapshot; here they simply run one after
+// another). A function's error stays in its own result; a system error fails the whole batch.
+export async function queryBatch({ dep, body, isAdmin, paused }) {
+  if (!Array.isArray(body.queries)) {
+    throw new HttpError(400, "BadJsonBody", "query_batch needs {queries: [...]}.");
+  }
+  const results = [];
+  for (const query of body.queries) {
+    const one = typeof query === "object" && query !== null ? query : {};
+    results.push(
+      await callFunction({ dep, body: one, params: {}, kind: "query", isAdmin, paused }),
+    );
+  }
+  return { results };
 }

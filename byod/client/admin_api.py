@@ -1,49 +1,39 @@
-"""The Convex client: the only code in the project that talks to a Convex deployment.
+"""The admin API of a deployment: the key check, what it holds, and the push protocol.
 
-Every call goes through `ConvexClient._call`. The first one checks the destination with
-the SSRF guard and pins the connection to the addresses it vetted (`transport.py`); every
-call sends the admin key only in the Authorization header (or the push body, where the
-protocol wants it), never follows redirects, applies strict timeouts, removes the key (and
-any long piece of it) from whatever comes back, and turns every failure into a `ConvexError`
-via `classify`.
+- `check_admin_key`, `instance_name`, `get_schema`, `tables_with_documents` (shapes2) and
+  `table_size` (the `_system/cli/tableSize` query the CLI and dashboard count with);
+- the push, as `npx convex deploy` does it: `evaluate_push` (a dry run), `start_push`, polling
+  `wait_for_schema` until the schema is ready (a deadline over all polls, besides each poll's
+  own), `finish_push`.
+
+Every answer is checked before it is returned: counts are whole numbers from 0 to 2^53, an
+instance name is a short printable text.
 """
 
 from __future__ import annotations
 
-import functools
-import json
-import ssl
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import brotli
-import httpx
-from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
+from byod.client import values
 from byod.client.classify import classify
-from byod.client.push_body import BROTLI_QUALITY, PushBody, StartedPush
-from byod.client.transport import PinnedTransport
+from byod.client.function_api import SMALL_ANSWER, FunctionApi
+from byod.client.push_body import PushBody, StartedPush
+from byod.conf import conf
 from byod.errors import PROTOCOL_ERROR, TIMEOUT, ConvexError
-from byod.guard import guard_destination
-from byod.inputs import DeploymentUrl
-from byod.redaction import redact, secret_of
 
 # Long-poll length we ask `wait_for_schema` for (the official CLI asks for 10 s).
 SCHEMA_POLL_MS = 10_000
 # A deployment that answers before the long poll is over gets a pause before the next poll,
 # doubling from the first to the last, so a busy "in progress" never becomes a tight loop.
 POLL_PAUSE_FIRST, POLL_PAUSE_MAX = 0.25, 5.0
-# Bodies above this size are brotli-compressed, as the official CLI does for pushes: the push
-# itself (~450 kB, ~110 kB compressed). Smaller ones (finish_push echoes a ~40 kB start_push
-# answer) cost more CPU to compress than their bytes cost to send.
-COMPRESS_ABOVE = 64 * 1024
-USER_AGENT = "byod-control-plane"
 # The backend's own query counting one table's documents (what `npx convex data` shows).
 TABLE_SIZE_QUERY = "_system/cli/tableSize:default"
+NAME_ANSWER = 4 * 1024
 
 
 @dataclass(frozen=True)
@@ -66,57 +56,8 @@ class SchemaProgress:
 ProgressCallback = Callable[[SchemaProgress], None]
 
 
-_TLS_LOCK = threading.Lock()
-
-
-@functools.cache
-def _make_tls_context() -> ssl.SSLContext:
-    return httpx.create_ssl_context()
-
-
-def _tls_context() -> ssl.SSLContext:
-    # Loading the CA bundle costs ~50 ms of CPU; do it once per process, not per client, and
-    # not once per thread either: a driver's threads all start their first deploy at once.
-    with _TLS_LOCK:
-        return _make_tls_context()
-
-
-def default_timeout() -> httpx.Timeout:
-    connect = float(settings.BYOD_CONNECT_TIMEOUT)
-    read = float(settings.BYOD_READ_TIMEOUT)
-    return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
-
-
-class ConvexClient:
-    """A connection to one Convex deployment, authenticated with its admin (deploy) key.
-
-    Methods return parsed JSON or raise `ConvexError`; an unsafe destination raises the
-    guard's `InputError` before any connection is made. Use as a context manager, or
-    call `close()`, to release the connection pool.
-    """
-
-    @sensitive_variables("admin_key")
-    def __init__(
-        self, url: DeploymentUrl, admin_key: str, *, timeout: httpx.Timeout | float | None = None
-    ) -> None:
-        self.url = url
-        self._admin_key = admin_key
-        self._secret = secret_of(admin_key)
-        self._timeout = default_timeout() if timeout is None else httpx.Timeout(timeout)
-        self._http: PinnedTransport | None = None
-
-    def __repr__(self) -> str:
-        return f"ConvexClient({self.url.url!r})"
-
-    def __enter__(self) -> ConvexClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
+class AdminApi(FunctionApi):
+    """The admin endpoints of one deployment, on top of its functions."""
 
     # --- reads ------------------------------------------------------------------------
 
@@ -126,17 +67,25 @@ class ConvexClient:
         Returns the answer (`allowedOps`, `isReadOnly`); a refused key raises a
         `bad_credentials` ConvexError.
         """
-        body = self._call("GET", "/api/check_admin_key", operation="check_admin_key")
+        body = self._call(
+            "GET", "/api/check_admin_key", operation="check_admin_key", max_bytes=SMALL_ANSWER
+        )
         if not isinstance(body, dict) or body.get("success") is False:
             raise ConvexError(PROTOCOL_ERROR, "check_admin_key: answer without success")
         return body
 
     def instance_name(self) -> str:
-        """The deployment's instance name (`GET /instance_name`; needs no auth)."""
-        body = self._call("GET", "/instance_name", operation="instance_name", auth=False)
-        if isinstance(body, str) and body.strip():
-            return body.strip()
-        raise ConvexError(PROTOCOL_ERROR, "instance_name: empty or non-text answer")
+        """The deployment's instance name (`GET /instance_name`; needs no auth), cut to 200
+        printable characters."""
+        body = self._call(
+            "GET",
+            "/instance_name",
+            operation="instance_name",
+            auth=False,
+            text=True,
+            max_bytes=NAME_ANSWER,
+        )
+        return values.shown_text(body, "instance_name")
 
     def get_schema(self) -> dict[str, Any] | None:
         """The deployment's active schema (`{"tables": [...], ...}`), or None when it has none."""
@@ -149,54 +98,29 @@ class ConvexClient:
 
     def tables_with_documents(self) -> list[str]:
         """User tables that hold documents, schema or not (`GET /api/shapes2`: each table's
-        inferred shape, "Never" for an empty one), sorted."""
+        inferred shape, "Never" for an empty one), sorted; names cut to 200 characters."""
         body = self._call("GET", "/api/shapes2", operation="shapes2")
         if not isinstance(body, dict):
             raise ConvexError(PROTOCOL_ERROR, "shapes2: answer is not an object")
         return sorted(
-            str(name)
+            values.shown_text(name, "shapes2: table name")
             for name, shape in body.items()
             if not str(name).startswith("_")
             and not (isinstance(shape, dict) and shape.get("type") == "Never")
         )
 
-    # --- functions --------------------------------------------------------------------
-
-    def query(self, path: str, args: dict[str, Any] | None = None) -> Any:
-        """Run a query (public or internal: the admin key may call both); returns its value."""
-        return self._function("query", path, args)
-
     def table_size(self, table: str) -> int:
         """How many documents `table` holds (0 for a table that does not exist): the system
         query the Convex CLI and dashboard count with, `_system/cli/tableSize`, which the
         backend answers with `db.query(table).count()`. Needs the admin key."""
-        value = self.query(TABLE_SIZE_QUERY, {"tableName": table})
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ConvexError(PROTOCOL_ERROR, f"{TABLE_SIZE_QUERY}: answer is not a count")
-        if value != int(value):
-            raise ConvexError(PROTOCOL_ERROR, f"{TABLE_SIZE_QUERY}: answer is not a whole number")
-        return int(value)
-
-    def mutation(self, path: str, args: dict[str, Any] | None = None) -> Any:
-        """Run a mutation (public or internal); returns its value."""
-        return self._function("mutation", path, args)
-
-    def _function(self, kind: str, path: str, args: dict[str, Any] | None) -> Any:
-        operation = f"{kind} {path}"
-        body = self._call(
-            "POST",
-            f"/api/{kind}",
-            operation=operation,
-            json_body={"path": path, "args": args or {}, "format": "json"},
+        value = self._function(
+            "query",
+            TABLE_SIZE_QUERY,
+            {"tableName": table},
+            label="tableSize",
+            max_bytes=SMALL_ANSWER,
         )
-        if not isinstance(body, dict):
-            raise ConvexError(PROTOCOL_ERROR, f"{operation}: answer is not an object")
-        if body.get("status") == "success":
-            return body.get("value")
-        if body.get("status") == "error":
-            message = str(body.get("errorMessage") or "(no message)")
-            raise classify(operation=operation, function_error=message, redact=self._redact)
-        raise ConvexError(PROTOCOL_ERROR, f"{operation}: answer without a status")
+        return values.count(value, TABLE_SIZE_QUERY)
 
     # --- push -------------------------------------------------------------------------
 
@@ -208,7 +132,7 @@ class ConvexClient:
         """Start a push: upload modules and stage the schema; returns the start_push answer.
         `body` may be a `PushBody`: serialized once, with only the key and flags filled in."""
         if isinstance(body, PushBody):
-            encoded = body.encode_brotli(self._admin_key)
+            encoded = body.encode_brotli(self._key)
             answer, raw = self._call(
                 "POST",
                 "/api/deploy2/start_push",
@@ -239,14 +163,14 @@ class ConvexClient:
         `on_progress` after each in-progress answer (it may raise to stop waiting). Returns
         when the schema is complete; a failed schema, a race, an answer we cannot read, or
         running past `deadline_seconds` (default: the BYOD_SCHEMA_WAIT_SECONDS setting)
-        raises ConvexError.
+        raises ConvexError. Each poll is a call with its own deadline as well.
         """
         poll = poll_ms if poll_ms is not None else self._poll_ms()
-        limit = settings.BYOD_SCHEMA_WAIT_SECONDS if deadline_seconds is None else deadline_seconds
+        limit = conf().calls.schema_wait_seconds if deadline_seconds is None else deadline_seconds
         deadline = time.monotonic() + limit
         pause = POLL_PAUSE_FIRST
         request = {
-            "adminKey": self._admin_key,
+            "adminKey": self._key,
             "schemaChange": start_response.get("schemaChange", {}),
             "timeoutMs": poll,
             "dryRun": dry_run,
@@ -258,6 +182,7 @@ class ConvexClient:
                 "/api/deploy2/wait_for_schema",
                 operation="wait_for_schema",
                 json_body=request,
+                max_bytes=SMALL_ANSWER,
             )
             if not isinstance(status, dict):
                 raise ConvexError(PROTOCOL_ERROR, "wait_for_schema: answer is not an object")
@@ -288,7 +213,7 @@ class ConvexClient:
     ) -> dict[str, Any]:
         """Commit a started push (`finish_push`); returns the diff Convex reports."""
         if isinstance(start_response, StartedPush):  # its answer echoed as it came
-            encoded = start_response.finish_request(self._admin_key, dry_run=dry_run)
+            encoded = start_response.finish_request(self._key, dry_run=dry_run)
             answer = self._call(
                 "POST", "/api/deploy2/finish_push", operation="finish_push", encoded=encoded
             )
@@ -296,7 +221,7 @@ class ConvexClient:
                 raise ConvexError(PROTOCOL_ERROR, "finish_push: answer is not an object")
             return answer
         request = {
-            "adminKey": self._admin_key,
+            "adminKey": self._key,
             "startPush": start_response,
             "dryRun": dry_run,
             "message": None,
@@ -305,80 +230,17 @@ class ConvexClient:
 
     @sensitive_variables("body")
     def _push_call(self, path: str, operation: str, body: dict[str, Any]) -> dict[str, Any]:
-        body = {**body, "adminKey": self._admin_key}
+        body = {**body, "adminKey": self._key}
         answer = self._call("POST", path, operation=operation, json_body=body)
         if not isinstance(answer, dict):
             raise ConvexError(PROTOCOL_ERROR, f"{operation}: answer is not an object")
         return answer
 
-    # --- the one place requests are made ----------------------------------------------
-
-    @sensitive_variables("headers", "json_body", "content", "encoded")
-    def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        operation: str,
-        json_body: dict[str, Any] | None = None,
-        encoded: bytes | None = None,
-        content_encoding: str | None = None,
-        auth: bool = True,
-        keep_raw: bool = False,
-    ) -> Any:
-        """The parsed answer (with `keep_raw`: the parsed answer and its bytes)."""
-        http = self._connection()
-        headers: dict[str, str] = {"Accept": "application/json"}
-        if auth:
-            headers["Authorization"] = f"Convex {self._admin_key}"
-        content: bytes | None = encoded
-        if json_body is not None:
-            content = json.dumps(json_body, separators=(",", ":")).encode()
-        if content is not None:
-            headers["Content-Type"] = "application/json"
-            if content_encoding is not None:
-                headers["Content-Encoding"] = content_encoding
-            elif len(content) > COMPRESS_ABOVE:
-                content = brotli.compress(content, mode=brotli.MODE_TEXT, quality=BROTLI_QUALITY)
-                headers["Content-Encoding"] = "br"
-        try:
-            response = http.send(method, path, headers, content, self._timeout)
-        except httpx.HTTPError as exc:
-            raise classify(operation=operation, exception=exc, redact=self._redact) from None
-        if not 200 <= response.status_code < 300:
-            raise classify(operation=operation, response=response, redact=self._redact)
-        if operation == "instance_name":
-            return response.text
-        try:
-            answer = response.json()
-        except (ValueError, httpx.HTTPError) as exc:
-            unreadable = ValueError(type(exc).__name__)
-            raise classify(operation=operation, exception=unreadable, redact=self._redact) from None
-        return (answer, response.content) if keep_raw else answer
-
-    def _connection(self) -> PinnedTransport:
-        """The HTTP transport, made at the first call: check the destination with the SSRF
-        guard, then connect only to the addresses it checked. No proxies or netrc from the
-        environment, no redirects followed (`PinnedTransport.send`)."""
-        if self._http is None:
-            addresses = guard_destination(self.url)
-            self._http = PinnedTransport(
-                self.url.host,
-                addresses,
-                _tls_context(),
-                base_url=self.url.url.rstrip("/"),
-                user_agent=USER_AGENT,
-            )
-        return self._http
-
     def _poll_ms(self) -> int:
-        # Keep the long poll well inside the read timeout, so a poll is never a timeout.
-        read = self._timeout.read or 30.0
-        return max(100, min(SCHEMA_POLL_MS, int(read * 1000 / 2)))
-
-    def _redact(self, text: str) -> str:
-        """`text` from the deployment without the key or any long piece of its secret."""
-        return redact(text, self._secret)
+        # Keep the long poll well inside the read timeout and the call's deadline, so a poll
+        # is never a timeout.
+        limit = min(self.budget.read, self.budget.call)
+        return max(100, min(SCHEMA_POLL_MS, int(limit * 1000 / 2)))
 
 
 def _progress(status: dict[str, Any]) -> SchemaProgress:
@@ -391,13 +253,14 @@ def _progress(status: dict[str, Any]) -> SchemaProgress:
     ready = total = 0
     for name, component in components.items():
         if not isinstance(component, dict):
-            raise ConvexError(PROTOCOL_ERROR, f"wait_for_schema: component {name!r} unreadable")
+            raise ConvexError(PROTOCOL_ERROR, "wait_for_schema: a component is unreadable")
         counts = [component.get("indexesComplete", 0), component.get("indexesTotal", 0)]
         if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
             raise ConvexError(
-                PROTOCOL_ERROR, f"wait_for_schema: index counts of {name!r} are not counts"
+                PROTOCOL_ERROR,
+                f"wait_for_schema: index counts of {str(name)[:40]!r} are not counts",
             )
         done = done and component.get("schemaValidationComplete") is True
-        ready += counts[0]
-        total += counts[1]
+        ready += values.count(counts[0], "wait_for_schema")
+        total += values.count(counts[1], "wait_for_schema")
     return SchemaProgress(done, ready, total)
