@@ -69,6 +69,15 @@ def test_a_scrape_after_a_deploy_and_a_sweep_shows_their_counters(
     assert delta("byod_task_seconds_sum", task="deploy_task") > 0
     assert delta("byod_deploys_finished_total", status="succeeded", category="none") == 1
     assert delta("byod_health_probes_total", result="healthy") == 1
+    # The client's choke point: the deploy's push and the probe's calls, by purpose.
+    ok = {"category": "ok"}
+    assert delta("byod_convex_calls_total", operation="start_push", purpose="deploy", **ok) == 1
+    assert delta("byod_convex_calls_total", operation="finish_push", purpose="deploy", **ok) == 1
+    probed = delta("byod_convex_calls_total", operation="check_admin_key", purpose="health", **ok)
+    assert probed == 1
+    assert (
+        delta("byod_convex_call_seconds_count", operation="start_push", purpose="deploy", **ok) == 1
+    )
 
 
 def test_a_scrape_shows_failures_by_category(
