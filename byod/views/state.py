@@ -23,6 +23,7 @@ from byod.models import (
     EventKind,
     MigrationRun,
 )
+from byod.services import releases
 from byod.services.rollouts.control import aborted_note
 from byod.views import contents, words
 
@@ -168,6 +169,9 @@ class PageState:
     history_length: int = HISTORY_LENGTH
     last_success: Deployment | None = None
     last_attempt: Deployment | None = None
+    # What a rollout offers this user (byod.services.releases): the version they may deploy
+    # on their own; nothing else announces a version to them.
+    offered_version: int | None = None
 
     @property
     def title(self) -> str:
@@ -235,24 +239,41 @@ class PageState:
         return "We will not retry on our own. Once you have fixed this, deploy again below."
 
     @property
-    def update_available(self) -> bool:
+    def offered_update(self) -> int | None:
+        """The version offered to this user when it is newer than theirs, else None."""
         c = self.connection
-        return (
-            self.state in (CONNECTED, ERROR)
-            and c is not None
-            and c.deployed_version is not None
-            and c.deployed_version < self.current_version
-        )
+        offered = self.offered_version
+        if c is None or c.deployed_version is None or offered is None:
+            return None
+        return offered if offered > c.deployed_version else None
+
+    @property
+    def update_available(self) -> bool:
+        """An update is offered to this user ("Update now"): only ever one a rollout offers."""
+        return self.state in (CONNECTED, ERROR) and self.offered_update is not None
+
+    @property
+    def unfinished_update(self) -> int | None:
+        """The newer version whose deploy failed (the error panel names it), else None."""
+        c, last = self.connection, self.last_attempt
+        if c is None or c.deployed_version is None or last is None:
+            return None
+        failed = last.status == DeploymentStatus.FAILED and last.to_version > c.deployed_version
+        return last.to_version if failed else None
 
     @property
     def update_notes(self) -> list[contents.VersionNotes]:
-        c = self.connection
-        if not self.update_available or c is None or c.deployed_version is None:
+        c, offered = self.connection, self.offered_update
+        if not self.update_available or c is None or c.deployed_version is None or not offered:
             return []
-        return [
-            contents.version_notes(v)
-            for v in range(c.deployed_version + 1, self.current_version + 1)
-        ]
+        return [contents.version_notes(v) for v in range(c.deployed_version + 1, offered + 1)]
+
+    @property
+    def known_version(self) -> int:
+        """The newest version this user may hear of: theirs, or the one offered to them."""
+        c = self.connection
+        found = [c.deployed_version if c is not None else None, self.offered_version]
+        return max((v for v in found if v is not None), default=self.current_version)
 
     @property
     def tables(self) -> list[contents.TableInfo]:
@@ -268,7 +289,8 @@ class PageState:
 
     @property
     def version_notes(self) -> list[contents.VersionNotes]:
-        return contents.all_notes(self.current_version)
+        """The notes of every version up to the newest this user may hear of."""
+        return contents.all_notes(self.known_version)
 
     @property
     def error_message(self) -> str:
@@ -380,4 +402,5 @@ def page_state(user: User, history: int = HISTORY_LENGTH) -> PageState:
         history_length=history,
         last_success=last_success,
         last_attempt=last_attempt,
+        offered_version=releases.offered_version(connection),
     )

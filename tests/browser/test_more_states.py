@@ -10,7 +10,12 @@ import pytest
 from accounts.models import User
 from byod.models import Connection
 from tests.browser.fixtures import log_in, screenshot
-from tests.fixtures.connections import FOREIGN_TABLES, make_connection, push_foreign_project
+from tests.fixtures.connections import (
+    FOREIGN_TABLES,
+    make_connection,
+    offer_to_everyone,
+    push_foreign_project,
+)
 from tests.fixtures.emulator import EmulatorDeployment
 
 pytestmark = [pytest.mark.browser]
@@ -30,6 +35,7 @@ def test_an_update_banner_shows_the_changelog(
     page = browser_page
     log_in(page, live_server.url, owner)
     make_connection(owner, deployed_version=current)
+    offer_to_everyone(current + 1)
     page.goto(f"{live_server.url}/database/")
     banner = page.inner_text(".update-banner")
     assert f"Version {current} → {current + 1} available" in banner

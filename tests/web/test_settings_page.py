@@ -13,7 +13,7 @@ from accounts.models import User
 from byod.models import ConnectionStatus
 from byod.transitions import record
 from tests.fixtures.canary import assert_no_canary
-from tests.fixtures.connections import make_connection, make_deployment
+from tests.fixtures.connections import make_connection, make_deployment, offer_to_everyone
 from tests.fixtures.people import client_for
 
 pytestmark = [pytest.mark.django_db]
@@ -72,6 +72,7 @@ def test_it_offers_an_update_with_the_changelog(
     monkeypatch.setattr(package.version, "CURRENT_VERSION", 3)
     monkeypatch.setattr(package.version, "CHANGELOG", {2: "Adds notes.", 3: "Faster search."})
     make_connection(owner, deployed_version=1)
+    offer_to_everyone(3)
     html = page(owner)
     assert "Version 1 → 3 available" in html
     assert "<strong>Version 2:</strong> Adds notes." in html
@@ -221,6 +222,10 @@ def test_it_lists_the_tables_of_the_deployed_version_and_what_versions_mean(owne
     assert "What is in your deployment" in html
     assert "<code>conversations</code>" in html and "<code>byodMeta</code>" in html
     assert "Version 1 is the first release" in html
+    # Version 2 is built but no rollout offered it to this user: its notes are not told yet.
+    assert "conversations.isArchived becomes required" not in html
+    offer_to_everyone(2)
+    html = page(owner)
     assert "conversations.isArchived becomes required" in html  # v2's diff, in plain words
 
 
