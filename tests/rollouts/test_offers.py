@@ -106,7 +106,7 @@ def test_the_canary_first_then_each_wave_as_it_is_reached_pause_holds_abort_with
 
 
 def test_a_users_own_update_now_on_an_offered_version_still_works(fleet_on: FleetOn) -> None:
-    a, b = fleet_on(2, 1)
+    a, _b = fleet_on(2, 1)
     rollouts.start(plan(canary_users=(a.connection.user_id,)))
     response = client_for(a.connection.user).post(reverse("byod:redeploy"))
     assert response.status_code == 302
@@ -115,7 +115,7 @@ def test_a_users_own_update_now_on_an_offered_version_still_works(fleet_on: Flee
 
 
 def test_opening_after_the_canary_offers_the_version_to_everyone(fleet_on: FleetOn) -> None:
-    a, b, c, d = fleet_on(4, 1)
+    a, _b, c, d = fleet_on(4, 1)
     rollout = rollouts.start(plan(canary_users=(a.connection.user_id,), open_after_wave=0))
     assert not offered(d)
     step(rollout)  # the canary
