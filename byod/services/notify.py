@@ -201,7 +201,7 @@ def _versions_available() -> list[Notification]:
 
 
 def _changes(since: int | None, to: int) -> str:
-    log_of = package.changelog()
+    log_of = package.user_notes()  # users read the user notes only
     start = (since or 0) + 1
     notes = [f"v{v}: {log_of[v]}" for v in range(start, to + 1) if log_of.get(v)]
     return "What changed: " + "; ".join(notes) if notes else ""

@@ -9,6 +9,7 @@ import pytest
 
 from accounts.models import User
 from byod.models import Connection
+from byod.schema.notes import VersionNotes
 from tests.browser.fixtures import log_in, screenshot
 from tests.fixtures.connections import (
     FOREIGN_TABLES,
@@ -30,7 +31,10 @@ def test_an_update_banner_shows_the_changelog(
     monkeypatch.setattr(
         package.version,
         "CHANGELOG",
-        {**package.changelog(), current + 1: "Notes get tags and search."},
+        {
+            **package.version_notes(),
+            current + 1: VersionNotes("tags:add", "Notes get tags and search."),
+        },
     )
     page = browser_page
     log_in(page, live_server.url, owner)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from byod.models import ConnectionStatus
+from byod.schema.notes import VersionNotes
 from byod.transitions import record
 from tests.fixtures.canary import assert_no_canary
 from tests.fixtures.connections import make_connection, make_deployment, offer_to_everyone
@@ -70,13 +71,21 @@ def test_it_offers_an_update_with_the_changelog(
 ) -> None:
     package = importlib.import_module("byod.package")
     monkeypatch.setattr(package.version, "CURRENT_VERSION", 3)
-    monkeypatch.setattr(package.version, "CHANGELOG", {2: "Adds notes.", 3: "Faster search."})
+    monkeypatch.setattr(
+        package.version,
+        "CHANGELOG",
+        {
+            2: VersionNotes(operator="notes:add; seed 001", user="Adds notes."),
+            3: VersionNotes(operator="search index on messages.body", user="Faster search."),
+        },
+    )
     make_connection(owner, deployed_version=1)
     offer_to_everyone(3)
     html = page(owner)
     assert "Version 1 → 3 available" in html
     assert "<strong>Version 2:</strong> Adds notes." in html
     assert "<strong>Version 3:</strong> Faster search." in html
+    assert "notes:add" not in html and "seed 001" not in html, "the operators' notes stay theirs"
     assert "Update now" in html
 
 

@@ -226,6 +226,8 @@ class Command(BaseCommand):
         out(f"Version v{seen.version} (package {seen.package_hash[:12] or '?'})")
         if seen.notes:
             out(f"  notes: {seen.notes}")
+        if seen.user_notes:
+            out(f"  users read: {seen.user_notes}")
         waves = ", ".join(f"{name}: {n}" for name, n in seen.waves)
         out(f"  {seen.targets} connection(s) to deploy ({waves or 'none'})")
         for wave in seen.wave_plans:

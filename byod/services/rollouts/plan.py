@@ -239,7 +239,7 @@ def artifact_problems(version: int) -> list[str]:
     schema = package.get_schema()
     history = package.history_of(schema, version)
     declared = history.declared(version).json()
-    return check(schema, version, package.changelog(), migrations=declared)
+    return check(schema, version, package.version_notes(), migrations=declared)
 
 
 def _candidates() -> list[Connection]:

@@ -56,7 +56,7 @@ class WavePlan:
 class Preview:
     version: int
     package_hash: str
-    notes: str
+    notes: str  # the operators' notes of the version
     targets: int
     skipped: int
     waves: list[tuple[str, int]]  # (name, connections) per wave, in order: "canary", "wave 1"...
@@ -72,6 +72,7 @@ class Preview:
     digest: str = ""
     confirmation: str = ""  # signed; "Start" sends it back
     options: PlanOptions = field(default_factory=PlanOptions)
+    user_notes: str = ""  # what users read about the version
 
     @property
     def can_start(self) -> bool:
@@ -102,6 +103,7 @@ def describe(made: Plan) -> Preview:
         version=version,
         package_hash=made.package_hash,
         notes=package.changelog().get(version, ""),
+        user_notes=package.user_notes().get(version, ""),
         targets=len(made.planned),
         skipped=len(made.skipped),
         waves=[(wave_name(w), per_wave[w]) for w in sorted(per_wave)],
