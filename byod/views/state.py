@@ -65,6 +65,7 @@ def duration_text(value: timedelta | None) -> str:
 
 E = EventKind
 _ENDED_DEPLOYS = frozenset({E.DEPLOY_SUCCEEDED, E.DEPLOY_FAILED})
+MIGRATION_OUTCOMES = frozenset({E.MIGRATION_SUCCEEDED, E.MIGRATION_FAILED, E.MIGRATION_INTERRUPTED})
 # How a history row looks, by its kind (the rest are "info").
 _TONES: dict[str, str] = {
     **dict.fromkeys(
@@ -80,6 +81,8 @@ class HistoryRow:
     """One thing the user did or that happened to their deployment, in plain words."""
 
     event: Event
+    run: MigrationRun | None = None  # a data upgrade's run, for events written before they
+    # named their table
 
     @property
     def when(self) -> datetime:
@@ -91,7 +94,16 @@ class HistoryRow:
 
     @property
     def sentence(self) -> str:
-        return words.event_sentence(self.event.kind)
+        kind, data, d = self.event.kind, self.event.data or {}, self.deployment
+        if kind in MIGRATION_OUTCOMES:
+            run = self.run
+            table = data.get("table") or (run.table if run is not None else "")
+            direction = data.get("direction") or (run.direction if run is not None else "up")
+            version = data.get("version") or (run.version if run is not None else 0)
+            return words.migration_sentence(kind, table, direction, int(version))
+        if d is not None and kind in _ENDED_DEPLOYS:
+            return words.deploy_sentence(kind, d.from_version, d.to_version)
+        return words.event_sentence(kind)
 
     @property
     def deployment(self) -> Deployment | None:
@@ -142,7 +154,17 @@ def history_rows(connection: Connection, limit: int) -> tuple[list[HistoryRow], 
         .select_related("deployment")
         .order_by("-created_at", "-id")[: limit + 1]
     )
-    rows = [HistoryRow(e) for e in events]
+    found = list(events)
+    # Data upgrades recorded before their events named the table: their runs, in one query.
+    older = [
+        data["run"]
+        for e in found
+        if e.kind in MIGRATION_OUTCOMES
+        and not (data := e.data or {}).get("table")
+        and data.get("run")
+    ]
+    runs = MigrationRun.objects.in_bulk(older) if older else {}
+    rows = [HistoryRow(e, runs.get((e.data or {}).get("run"))) for e in found]
     return rows[:limit], len(rows) > limit
 
 
@@ -300,7 +322,8 @@ class PageState:
         if c is None or not c.last_error_category:
             return ""
         kind = self.error_category
-        return c.last_error_message or (kind.message_for() if kind else "")
+        said = c.last_error_message or (kind.message_for() if kind else "")
+        return words.after_title(self.error_title, said)  # the title above says the rest
 
     @property
     def error_category(self) -> Category | None:
