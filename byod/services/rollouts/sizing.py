@@ -70,12 +70,12 @@ class Sizing:
         base = (
             f"the median of the last {r.deploy_measured} deploys without migrations"
             if r.deploy_measured
-            else "BYOD_ROLLOUT_DEPLOY_SECONDS (nothing measured yet)"
+            else "the configured BYOD_ROLLOUT_DEPLOY_SECONDS: nothing measured yet"
         )
         batch = (
             f"measured over the last {r.batch_measured} data migrations"
             if r.batch_measured
-            else "BYOD_MIGRATION_BATCH_SECONDS (nothing measured yet)"
+            else "the configured BYOD_MIGRATION_BATCH_SECONDS: nothing measured yet"
         )
         return (
             f"{r.deploy_seconds:.0f} s per deploy ({base}) plus {r.batch_seconds:.2f} s per "
