@@ -89,7 +89,9 @@ def sql_per_deploy(emulator: Any, n: int, batch: int) -> float:
     from byod.services.rollouts import driver as rollout_driver
 
     make_fleet(emulator, n, "sql")
-    rollout = rollouts.start(rollouts.PlanOptions(wave_size=n, max_in_flight=n, drivers=1, canary_percent=0))
+    rollout = rollouts.start(
+        rollouts.PlanOptions(wave_size=n, max_in_flight=n, drivers=1, canary_percent=0)
+    )
     owner = lease.new_owner()
     done = 0
     with CaptureQueriesContext(connection) as seen:
