@@ -156,6 +156,6 @@ def _refusal(request: HttpRequest, form: StartForm, options: plans.PlanOptions) 
     confirmed = _confirmed(request)
     if confirmed is None:
         return "Not started: this preview is missing or too old. Here is the plan as it is now."
-    if confirmed.options != options:
+    if confirmed.options.as_data() != options.as_data():
         return "Not started: a field changed after the preview. Here is the new plan."
     return ""

@@ -309,3 +309,15 @@ def test_a_deploy_from_nothing_is_not_named_vnone(fleet: Fleet) -> None:
     (member,) = fleet(1)
     deployment = member.connection.deployments.get()
     assert "vNone" not in str(deployment) and "nothing → v" in str(deployment)
+
+
+def test_named_canary_users_in_any_order_start_as_previewed(
+    staff_client: Client, fleet: Fleet
+) -> None:
+    members = fleet(3)
+    names = f"{members[2].connection.user.username}, {members[0].connection.user.username}"
+    started = preview_and_start(staff_client, {**FORM, "canary_users": names, "canary_count": "0"})
+    assert started.status_code == 302, started.content.decode()[:2000]
+    rollout = Rollout.objects.get()
+    canary = set(rollout.members.filter(wave=0).values_list("connection_id", flat=True))
+    assert canary == {members[0].connection.pk, members[2].connection.pk}

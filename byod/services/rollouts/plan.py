@@ -101,10 +101,8 @@ class PlanOptions:
         waves = f"a wave pauses the rollout at {said}" if said else "a wave never pauses it"
         if self.stop_canary_failures is not None:
             n = self.stop_canary_failures
-            canary = (
-                f"the canary pauses it at its {'first failure' if n == 1 else f'{n}th failure'}"
-            )
-            return f"{canary}; {waves}"
+            canary = "its first failure" if n == 1 else f"{n} failures"
+            return f"the canary pauses it at {canary}; {waves}"
         return waves
 
     def opening_words(self) -> str:
