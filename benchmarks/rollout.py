@@ -89,7 +89,9 @@ def sql_per_deploy(emulator: Any, n: int, batch: int) -> float:
     from byod.services.rollouts import driver as rollout_driver
 
     make_fleet(emulator, n, "sql")
-    rollout = rollouts.start(rollouts.PlanOptions(wave_size=n, max_in_flight=n, drivers=1))
+    rollout = rollouts.start(
+        rollouts.PlanOptions(wave_size=n, max_in_flight=n, drivers=1, canary_percent=0)
+    )
     owner = lease.new_owner()
     done = 0
     with CaptureQueriesContext(connection) as seen:
@@ -142,7 +144,7 @@ def bench(options: argparse.Namespace) -> None:
         print(f"Rollout to {n} deployments: latency {latency_ms} ms on {endpoint}, K={k}, M={m}")
         wall0 = time.monotonic()
         rollout = rollouts.start(
-            rollouts.PlanOptions(wave_size=n, max_in_flight=k, drivers=m),
+            rollouts.PlanOptions(wave_size=n, max_in_flight=k, drivers=m, canary_percent=0),
         )
         while Rollout.objects.get(pk=rollout.pk).status == "running":
             time.sleep(0.05)

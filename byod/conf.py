@@ -247,6 +247,15 @@ class Deploys:
 
 
 @dataclass(frozen=True)
+class Rollouts:
+    """Sizing a rollout before it starts (``byod.services.rollouts.sizing``)."""
+
+    counts_max_age_seconds: float = setting("BYOD_ROLLOUT_COUNTS_MAX_AGE_SECONDS", positive)
+    deploy_seconds: float = setting("BYOD_ROLLOUT_DEPLOY_SECONDS", positive)
+    migration_batch_seconds: float = setting("BYOD_MIGRATION_BATCH_SECONDS", positive)
+
+
+@dataclass(frozen=True)
 class HealthChecks:
     sweep_minutes: int = setting("BYOD_HEALTH_SWEEP_MINUTES", divides(60))
     interval_seconds: float = setting("BYOD_HEALTH_INTERVAL_SECONDS", positive)
@@ -273,6 +282,7 @@ class Conf:
     calls: Calls
     deploys: Deploys
     health: HealthChecks
+    rollouts: Rollouts
     encryption_keys: tuple[tuple[str, bytes], ...] = setting(
         "BYOD_ENCRYPTION_KEYS", convert=_key_ring, secret=True
     )

@@ -288,3 +288,11 @@ BYOD_MIGRATION_BATCH_SIZE = env_int("BYOD_MIGRATION_BATCH_SIZE", 100)
 # Metrics (/metrics): a scraper presenting "Authorization: Bearer <this>" may read them; empty:
 # only staff holding byod.view_metrics (README, "Metrics").
 BYOD_METRICS_TOKEN = env_secret("BYOD_METRICS_TOKEN") or ""
+# Sizing a rollout before it starts (byod.services.rollouts.sizing): stored document counts
+# older than this are counted again on the workers; the time estimate uses these rates until
+# there is history to measure them from: a deploy that migrates nothing, and one migration
+# batch (`scripts/bench migrate` measured 0.04 s per batch of 100 against the emulator with
+# no latency; a real deployment adds a round trip and its own work).
+BYOD_ROLLOUT_COUNTS_MAX_AGE_SECONDS = env_float("BYOD_ROLLOUT_COUNTS_MAX_AGE_SECONDS", 86400.0)
+BYOD_ROLLOUT_DEPLOY_SECONDS = env_float("BYOD_ROLLOUT_DEPLOY_SECONDS", 20.0)
+BYOD_MIGRATION_BATCH_SECONDS = env_float("BYOD_MIGRATION_BATCH_SECONDS", 0.25)

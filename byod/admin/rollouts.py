@@ -1,23 +1,24 @@
-"""Operators' view of rollouts: a start form with a preview and a confirmation, a page per
-rollout with live progress (polled by htmx), and pause, resume and abort. Every action goes
-through `byod.services.rollouts.control`, as `manage.py byod_rollout` does."""
+"""Operators' view of rollouts: a start form with a preview and a confirmation
+(`rollout_start.py`), a page per rollout with live progress (polled by htmx), and pause,
+resume, abort and "offer to everyone" (pause, abort and offer ask first, each with its own
+reason box). Every action goes through `byod.services.rollouts.control`, as
+`manage.py byod_rollout` does."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django_htmx.http import HttpResponseStopPolling
 
-from accounts.models import user_named
-from byod import package
+from byod.admin import rollout_start
 from byod.errors import ByodError
-from byod.models import Rollout
+from byod.models import DeploymentStatus, MemberState, Rollout
 from byod.services.rollouts import control as rollouts
 from byod.services.rollouts.progress import progress
 from byodsite.admin_lists import SafeListsMixin
@@ -25,53 +26,17 @@ from byodsite.admin_lists import SafeListsMixin
 PARTIAL = "byod/admin/_rollout_progress.html"
 
 
-class StartForm(forms.Form):
-    version = forms.IntegerField(min_value=1)
-    canary_users = forms.CharField(
-        required=False, help_text="Usernames or emails, separated by commas: deployed first."
-    )
-    canary_count = forms.IntegerField(min_value=0, initial=0, help_text="…plus this many.")
-    canary_percent = forms.IntegerField(
-        min_value=0, max_value=100, initial=0, help_text="…or this share (%) of the others."
-    )
-    wave_size = forms.IntegerField(min_value=1, initial=100)
-    max_in_flight = forms.IntegerField(min_value=1, initial=10, label="Deploys in flight")
-    drivers = forms.IntegerField(min_value=1, initial=2, label="Worker processes")
-    stop_failures = forms.IntegerField(
-        min_value=1, required=False, help_text="Pause when a wave has this many failures…"
-    )
-    stop_failure_percent = forms.IntegerField(
-        min_value=1, max_value=100, required=False, help_text="…or this share (%) failed."
-    )
-    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
-
-    def clean_canary_users(self) -> tuple[int, ...]:
-        found = []
-        for name in filter(None, (n.strip() for n in self.cleaned_data["canary_users"].split(","))):
-            user = user_named(name)
-            if user is None:
-                raise forms.ValidationError(f"No user {name!r}.")
-            found.append(user.pk)
-        return tuple(found)
-
-    def options(self) -> rollouts.PlanOptions:
-        data = self.cleaned_data
-        return rollouts.PlanOptions(
-            version=data["version"],
-            canary_users=data["canary_users"],
-            canary_count=data["canary_count"],
-            canary_percent=data["canary_percent"],
-            wave_size=data["wave_size"],
-            max_in_flight=data["max_in_flight"],
-            drivers=data["drivers"],
-            stop_failures=data["stop_failures"],
-            stop_failure_percent=data["stop_failure_percent"],
-        )
-
-
 @admin.register(Rollout)
 class RolloutAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("__str__", "status", "current_wave", "waves", "created_by", "created_at")
+    list_display = (
+        "__str__",
+        "status",
+        "current_wave",
+        "waves",
+        "failures",
+        "started_by_display",
+        "created_at",
+    )
     list_filter = ("status", "version")
     # The plan, which never changes once started. What does change (status, wave, times, the
     # log) is in the progress panel above the form, which polls: fields here would go stale.
@@ -83,17 +48,34 @@ class RolloutAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
         "wave_size",
         "max_in_flight",
         "drivers",
+        "stop_canary_failures",
         "stop_failures",
         "stop_failure_percent",
+        "open_after_wave",
+        "downgrade",
         "waves",
-        "created_by",
+        "started_by_display",
         "created_at",
+        "plan_digest",
     )
     fields = readonly_fields
     change_form_template = "byod/admin/rollout_change_form.html"
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the record of what reached whom stays
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Rollout]:
+        failed = Count("deployments", filter=Q(deployments__status=DeploymentStatus.FAILED))
+        found: QuerySet[Rollout] = super().get_queryset(request).annotate(failed_deploys=failed)
+        return found
+
+    @admin.display(description="failures", ordering="failed_deploys")
+    def failures(self, obj: Rollout) -> int:
+        return getattr(obj, "failed_deploys", 0)
+
+    @admin.display(description="started by", ordering="started_by")
+    def started_by_display(self, obj: Rollout) -> str:
+        return obj.started_by or (obj.created_by.get_username() if obj.created_by else "—")
 
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
@@ -145,55 +127,75 @@ class RolloutAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
             return HttpResponse(status=405 if request.method != "POST" else 403)
         rollout = get_object_or_404(Rollout, pk=pk)
         action = request.POST.get("action", "")
+        if action not in ("pause", "resume", "abort", "open"):
+            return HttpResponse(status=400)
+        if action in ASKS_FIRST and not request.POST.get("confirmed"):
+            return self._confirm(request, rollout, action)
         actor: Any = request.user
+        reason = request.POST.get("reason", "").strip()
         try:
             if action == "pause":
-                rollouts.pause(rollout, actor=actor)
+                rollouts.pause(rollout, actor=actor, reason=reason)
                 said = "Paused: running deploys finish, no new one starts."
             elif action == "resume":
                 rollouts.resume(rollout, actor=actor)
                 said = "Resumed."
             elif action == "abort":
-                n = rollouts.abort(rollout, actor=actor, reason=request.POST.get("reason", ""))
-                said = f"Aborted: {n} queued deploy(s) cancelled; running ones finish."
+                said = rollouts.abort(rollout, actor=actor, reason=reason).words(rollout)
             else:
-                return HttpResponse(status=400)
+                rollouts.open_to_everyone(rollout, actor=actor)
+                said = f"v{rollout.version} is offered to every user now."
         except ByodError as error:
             self.message_user(request, error.user_message, messages.ERROR)
         else:
             self.message_user(request, said, messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:byod_rollout_change", args=[rollout.pk]))
 
+    def _confirm(self, request: HttpRequest, rollout: Rollout, action: str) -> HttpResponse:
+        """The question before a pause, an abort or an offer to everyone: what it does to
+        this rollout, with the action's own reason box."""
+        members = rollout.members.values("state").annotate(n=Count("pk"))
+        by_state = {row["state"]: row["n"] for row in members}
+        deploys = rollout.deployments.values("status").annotate(n=Count("pk"))
+        by_status = {row["status"]: row["n"] for row in deploys}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "rollout": rollout,
+            "action": action,
+            "title": ASKS_FIRST[action].format(pk=rollout.pk, version=rollout.version),
+            "not_reached": by_state.get(MemberState.PENDING, 0),
+            "queued": by_status.get(DeploymentStatus.QUEUED, 0),
+            "running": by_status.get(DeploymentStatus.RUNNING, 0),
+        }
+        return TemplateResponse(request, "byod/admin/rollout_confirm.html", context)
+
     def start_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_change_permission(request):
             return HttpResponse(status=403)
-        preview = None
         if request.method == "POST":
-            form = StartForm(request.POST)
-            if form.is_valid():
-                options = form.options()
-                preview = rollouts.preview(options)
-                if form.cleaned_data["confirmed"] and preview.can_start:
-                    try:
-                        rollout = rollouts.start(options, actor=request.user)  # type: ignore[arg-type]
-                    except ByodError as error:
-                        form.add_error(None, error.user_message)
-                    else:
-                        self.message_user(request, f"{rollout} started.", messages.SUCCESS)
-                        url = reverse("admin:byod_rollout_change", args=[rollout.pk])
-                        return HttpResponseRedirect(url)
-                # Shown again with the preview; the next submit confirms what was seen.
-                data = request.POST.copy()
-                data["confirmed"] = "on" if preview.can_start else ""
-                form = StartForm(data)
-                form.is_valid()
+            shown = rollout_start.handle(request, request.user)
+            started = shown.pop("started", None)
+            if started is not None:
+                self.message_user(request, f"{started} started.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:byod_rollout_change", args=[started.pk]))
         else:
-            form = StartForm(initial={"version": package.current_version()})
+            shown = {"form": rollout_start.blank_form()}
         context = {
             **self.admin_site.each_context(request),
             "title": "Start a rollout",
-            "form": form,
-            "preview": preview,
             "opts": self.model._meta,
+            "preview": None,
+            "review": False,
+            "notice": "",
+            **shown,
         }
         return TemplateResponse(request, "byod/admin/rollout_start.html", context)
+
+
+# The controls that ask before acting, and their question.
+ASKS_FIRST = {
+    "pause": "Pause rollout #{pk} to v{version}?",
+    "abort": "Abort rollout #{pk} to v{version}?",
+    "open": "Offer v{version} to every user now (rollout #{pk})?",
+}

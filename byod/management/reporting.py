@@ -1,9 +1,12 @@
 """What the management commands share: finding users and their connections, a progress bar,
-plain-text tables."""
+plain-text tables, text cut at a word, log lines held until the report is written."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from django.core.management.base import CommandError, OutputWrapper
 
@@ -48,6 +51,7 @@ class ProgressBar:
         self.total = max(1, total)
         self.tty = out.isatty()
         self._last_tenth = -1
+        self._drawn = 0  # length of the line drawn last (a shorter one must cover it)
         self.show(0)
 
     def show(self, done: int, extra: str = "") -> None:
@@ -56,7 +60,9 @@ class ProgressBar:
         if extra:
             text += f", {extra}"
         if self.tty:
-            self.out.write("\r" + text, ending="")
+            # Redrawn over the last line: spaces cover what a shorter line would leave behind.
+            self.out.write("\r" + text.ljust(self._drawn), ending="")
+            self._drawn = len(text)
             self.out.flush()
         elif done == self.total or done * 10 // self.total != self._last_tenth:
             # Not a terminal: one line per tenth, so logs stay readable.
@@ -78,3 +84,50 @@ def table(rows: Sequence[Sequence[str]]) -> list[str]:
         cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths, strict=True)]
         lines.append("  ".join([*cells, str(row[-1])]).rstrip())
     return lines
+
+
+def shorten(text: str, width: int) -> str:
+    """`text` on one line, cut at a word boundary to at most `width` characters (with "…")."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    if " " in cut and not text[width - 1].isspace():
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "…"
+
+
+class _Held(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def logs_held(err: OutputWrapper) -> Iterator[None]:
+    """Log lines do not run into the command's bar and table: while the block runs the root
+    logger's handlers are set aside; afterwards, warnings and errors logged meanwhile are
+    written to `err` after a heading (the rest is dropped: the report says what happened)."""
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    held = _Held()
+    root.handlers = [held]
+    try:
+        yield
+    finally:
+        root.handlers = saved
+    if held.records:
+        err.write(f"Logged during the run ({len(held.records)}):")
+        for record in held.records:
+            err.write(f"  {record.levelname} {record.name}: {record.getMessage()}")
+
+
+def ask(out: OutputWrapper, question: str) -> bool:
+    """A y/N question on the terminal; True for "y" or "yes"."""
+    answer = input(question).strip().lower()
+    if not sys.stdin.isatty():  # a piped answer is not echoed: end the prompt's line
+        out.write("")
+    return answer in ("y", "yes")

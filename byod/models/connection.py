@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from byod import package
 from byod.errors import find
 from byod.models.health import HealthQuerySet
-from byod.models.statuses import ConnectionStatus, Health
+from byod.models.statuses import ConnectionStatus, Health, MemberState, RolloutStatus
 
 # A count of documents not finished after this lost its worker: given up, the user may ask again.
 COUNT_STALE_AFTER = timedelta(minutes=10)
@@ -33,6 +34,38 @@ def counting_q() -> Q:
     return Q(count_requested_at__gte=timezone.now() - COUNT_STALE_AFTER)
 
 
+def offered_by_rollouts() -> Subquery:
+    """For each connection (the outer row), the version of the latest rollout that offers it
+    one: the one definition of "offered" (``ConnectionQuerySet.with_offer`` applies it).
+
+    A started rollout offers its version to a member once the member's wave is reached (the
+    canary at once, each wave as the drivers reach it) and to everyone once it is opened
+    (``Rollout.opened_at``). A pause holds the offer where it is; an abort withdraws it from
+    every member whose deploy did not start. A member already on the version (skipped) counts
+    as offered, so a later rollout (a way back) decides for it. The latest rollout that offers
+    a connection anything decides; a rollout that reaches it no more does not hide older ones.
+    """
+    # Through the app registry: the rollout models import this module.
+    rollout_model = apps.get_model("byod", "Rollout")
+    member_model = apps.get_model("byod", "RolloutMember")
+    members = member_model.objects.filter(
+        rollout=OuterRef("pk"), connection=OuterRef(OuterRef("pk"))
+    )
+    reached = members.filter(state__in=(MemberState.STARTED, MemberState.SKIPPED))
+    wave_reached = members.filter(state=MemberState.PENDING, wave__lte=OuterRef("current_wave"))
+    aborted = Q(status=RolloutStatus.ABORTED)
+    offering = (
+        rollout_model.objects.exclude(status=RolloutStatus.PLANNED)
+        .filter(
+            (Q(opened_at__isnull=False) & ~aborted)
+            | Exists(reached)
+            | (~aborted & Exists(wave_reached))
+        )
+        .order_by("-pk")
+    )
+    return Subquery(offering.values("version")[:1])
+
+
 class ConnectionQuerySet(HealthQuerySet["Connection"]):
     def usable(self) -> ConnectionQuerySet:
         """Connections we can deploy to: not disconnected, with a stored key."""
@@ -41,6 +74,26 @@ class ConnectionQuerySet(HealthQuerySet["Connection"]):
     def outdated(self, version: int | None = None) -> ConnectionQuerySet:
         """Behind `version` (default: the package's current version), or with nothing deployed."""
         return self.filter(outdated_q(version))
+
+    def with_offer(self) -> ConnectionQuerySet:
+        """Annotated with `offered_version`: the version the user may deploy on their own (the
+        settings page's "Update now", the "version available" mail). A connection never
+        deployed (a new user) is offered the current version; any other only what a rollout
+        offers it (``offered_by_rollouts``), None when nothing is."""
+        current = package.current_version()
+        return self.annotate(
+            offered_version=Case(
+                When(deployed_version__isnull=True, then=Value(current)),
+                default=offered_by_rollouts(),
+                output_field=models.PositiveIntegerField(null=True),
+            )
+        )
+
+    def offered_update(self) -> ConnectionQuerySet:
+        """Deployed connections to which a rollout offers a newer version than they run (with
+        `offered_version`): who may read "version N is available"."""
+        newer = Q(offered_version__gt=F("deployed_version"))  # the annotation's name
+        return self.with_offer().filter(newer, deployed_version__isnull=False)
 
     def failing(self) -> ConnectionQuerySet:
         """Connections whose last deploy (or health check) failed."""

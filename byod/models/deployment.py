@@ -154,7 +154,8 @@ class Deployment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"deploy #{self.pk} v{self.from_version}->v{self.to_version} ({self.status})"
+        start = f"v{self.from_version}" if self.from_version is not None else "nothing"
+        return f"deploy #{self.pk} {start} → v{self.to_version} ({self.status})"
 
     @property
     def phase_line(self) -> str:

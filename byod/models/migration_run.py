@@ -126,6 +126,22 @@ class MigrationRun(models.Model):
         }
 
     @property
+    def outcome_text(self) -> str:
+        """A finished run in words: "Upgraded: 340 of 1,200 documents changed." (never "0 of 0
+        documents"); a way back says "Downgraded"."""
+        done = "Downgraded" if self.direction == MigrationDirection.DOWN else "Upgraded"
+        if self.processed == 0:
+            said = f"{done}: the table had no documents to change"
+        elif self.changed == 0:
+            n = self.processed
+            said = f"{done}: none of its {n:,} document{'s' if n != 1 else ''} needed a change"
+        else:
+            said = f"{done}: {self.changed:,} of {self.processed:,} documents changed"
+        if self.resumed_from:
+            said += f", going on after {self.resumed_from:,} done earlier"
+        return said + "."
+
+    @property
     def error_sentence(self) -> str:
         """The error as a sentence (ending with a full stop), cut to a readable length."""
         text = self.error_message.strip()

@@ -17,6 +17,18 @@ from django.db import models
 from django.db.models import Q
 
 from byod.models.connection import Connection
+from byod.models.statuses import MemberState, RolloutStatus
+
+__all__ = [
+    "FINISHED_ROLLOUT_STATUSES",
+    "MemberState",
+    "Rollout",
+    "RolloutDriver",
+    "RolloutMember",
+    "RolloutQuerySet",
+    "RolloutStatus",
+    "wave_name",
+]
 
 
 def wave_name(number: int, *, in_a_sentence: bool = False) -> str:
@@ -25,14 +37,6 @@ def wave_name(number: int, *, in_a_sentence: bool = False) -> str:
     if number == 0:
         return "the canary" if in_a_sentence else "canary"
     return f"wave {number}"
-
-
-class RolloutStatus(models.TextChoices):
-    PLANNED = "planned", "Planned"
-    RUNNING = "running", "Running"
-    PAUSED = "paused", "Paused"
-    COMPLETED = "completed", "Completed"
-    ABORTED = "aborted", "Aborted"
 
 
 FINISHED_ROLLOUT_STATUSES = (RolloutStatus.COMPLETED, RolloutStatus.ABORTED)
@@ -58,9 +62,22 @@ class Rollout(models.Model):
     max_in_flight = models.PositiveIntegerField(default=10)
     # Worker processes asked to run it at once (each runs max_in_flight / drivers deploys).
     drivers = models.PositiveIntegerField(default=2)
-    # Stop rule: pause once a wave's failures reach this many, or this share of the wave.
+    # Stop rule: pause once a wave's failures reach this many, or this share of the wave; the
+    # canary has its own count (none: the waves' rule applies to it too).
     stop_failures = models.PositiveIntegerField(null=True, blank=True)
     stop_failure_percent = models.PositiveIntegerField(null=True, blank=True)
+    stop_canary_failures = models.PositiveIntegerField(null=True, blank=True)
+    # The version reaches users only through the rollout (``ConnectionQuerySet.with_offer``):
+    # each member once its wave is reached; everyone once `opened_at` is set, which happens
+    # when the wave after `open_after_wave` is reached (0: after the canary), when an operator
+    # opens it, or when the rollout completes. An abort withdraws the offer from those not
+    # reached.
+    open_after_wave = models.PositiveIntegerField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    # Going back to an older version was asked for explicitly (--allow-downgrade).
+    downgrade = models.BooleanField(default=False)
+    # The digest of the plan that was previewed and started (members, waves, rules, build).
+    plan_digest = models.CharField(max_length=64, blank=True, default="")
     waves = models.PositiveIntegerField(default=0, help_text="How many waves the plan has.")
     current_wave = models.PositiveIntegerField(default=0)
     # Failures of a wave a person accepted by resuming after the stop rule paused it: the
@@ -76,6 +93,9 @@ class Rollout(models.Model):
         blank=True,
         related_name="+",
     )
+    # Who started it, in words: a staff user's name, or the OS user of a command (a command
+    # run in a shell has no user row).
+    started_by = models.CharField(max_length=150, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -99,13 +119,6 @@ class Rollout(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in FINISHED_ROLLOUT_STATUSES
-
-
-class MemberState(models.TextChoices):
-    PENDING = "pending", "Not reached yet"
-    STARTED = "started", "Deploy started"
-    SKIPPED = "skipped", "Already on the version"
-    CANCELLED = "cancelled", "Cancelled (rollout aborted)"
 
 
 class RolloutMember(models.Model):

@@ -1,8 +1,10 @@
-"""The words a connection's status and health are spelled with: a leaf both models import.
+"""The words statuses are spelled with: a leaf every model module imports.
 
 `ConnectionStatus` is the deploy side (changed by `byod.transitions.connection` and
 `deployment`), `Health` what the probes found (changed by `byod.transitions.health`); the
-QuerySet words of each live with their model (`connection.py`, `health.py`).
+QuerySet words of each live with their model (`connection.py`, `health.py`). A rollout's and
+its members' statuses are here too, because what a rollout offers to a connection is a word of
+the connection's QuerySet (`ConnectionQuerySet.with_offer`).
 """
 
 from __future__ import annotations
@@ -23,3 +25,18 @@ class Health(models.TextChoices):
     HEALTHY = "healthy", "Healthy"
     DEGRADED = "degraded", "Degraded"
     UNHEALTHY = "unhealthy", "Unhealthy"
+
+
+class RolloutStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    COMPLETED = "completed", "Completed"
+    ABORTED = "aborted", "Aborted"
+
+
+class MemberState(models.TextChoices):
+    PENDING = "pending", "Not reached yet"
+    STARTED = "started", "Deploy started"
+    SKIPPED = "skipped", "Already on the version"
+    CANCELLED = "cancelled", "Cancelled (rollout aborted)"

@@ -13,8 +13,17 @@ from byod.package import version
 if TYPE_CHECKING:
     from byod.schema import Schema
     from byod.schema.history import History
+    from byod.schema.notes import VersionNotes
 
-__all__ = ["changelog", "current_version", "get_schema", "history_of", "schema_export"]
+__all__ = [
+    "changelog",
+    "current_version",
+    "get_schema",
+    "history_of",
+    "schema_export",
+    "user_notes",
+    "version_notes",
+]
 
 
 def current_version() -> int:
@@ -22,9 +31,19 @@ def current_version() -> int:
     return version.CURRENT_VERSION
 
 
-def changelog() -> dict[int, str]:
-    """What each version changed, by version."""
+def version_notes() -> dict[int, VersionNotes]:
+    """Each version's notes in both voices, by version (what `byod_schema check` holds)."""
     return version.CHANGELOG
+
+
+def changelog() -> dict[int, str]:
+    """What each version changed, for operators (the admin, the commands), by version."""
+    return {v: n.operator for v, n in version.CHANGELOG.items()}
+
+
+def user_notes() -> dict[int, str]:
+    """What each version means for users, in plain words (the settings page, mails)."""
+    return {v: n.user for v, n in version.CHANGELOG.items()}
 
 
 def get_schema() -> Schema:

@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from byod.schema import notes
+from byod.schema.notes import VersionNotes
 from byod.schema.tables import Schema, canonical_json
 from byod.schema.typescript import HAND_WRITTEN, PROJECT_DIR
 
@@ -91,20 +93,15 @@ def record_version(
 def check(
     schema: Schema,
     current_version: int,
-    changelog: dict[int, str],
+    changelog: dict[int, VersionNotes],
     path: Path | None = None,
     *,
     migrations: list[dict[str, Any]] | None = None,
 ) -> list[str]:
-    """Problems with versioning: content changed without a bump, versions without changelog."""
+    """Problems with versioning: content changed without a bump, versions without notes in
+    both voices, developer words in what users read (`byod.schema.notes`)."""
     path = path or LOCK_PATH
-    problems = []
-    for version in range(1, current_version + 1):
-        if not changelog.get(version, "").strip():
-            problems.append(f"version {version} has no CHANGELOG entry in byod/package/version.py.")
-    for version in changelog:
-        if version > current_version:
-            problems.append(f"CHANGELOG has version {version} > CURRENT_VERSION {current_version}.")
+    problems = notes.problems(changelog, current_version)
     versions = load_lock(path)["versions"]
     entry = versions.get(str(current_version))
     if entry is None:

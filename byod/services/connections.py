@@ -19,6 +19,7 @@ from byod.clients import Purpose, client_for_credentials
 from byod.errors import ByodError, ForeignTablesError, InputError
 from byod.inputs import DeploymentUrl, parse_deploy_key, parse_url
 from byod.models import Connection, ConnectionStatus, DeploymentTrigger
+from byod.services import releases
 from byod.services.deploys.run import request_deploy
 
 if TYPE_CHECKING:
@@ -203,10 +204,12 @@ def update_credentials(
         # A deploy belongs to the destination it started with: one under way is superseded
         # by a deploy with the new credentials.
         busy = connection.deployments.active().exists()
+        # What the user's deploy brings: never a version no rollout offered them.
+        version = releases.version_for_user(connection)
         nothing_to_deploy = (
             connection.url == check.url.url
             and connection.status == ConnectionStatus.CONNECTED
-            and not connection.is_outdated
+            and connection.deployed_version == version
             and not busy
         )
         transitions.mark_credentials_changed(
@@ -218,7 +221,9 @@ def update_credentials(
             keep_status=nothing_to_deploy,
         )
         if not nothing_to_deploy:
-            request_deploy(connection, trigger=trigger, actor=actor, supersede=True)
+            request_deploy(
+                connection, trigger=trigger, actor=actor, version=version, supersede=True
+            )
     return connection
 
 

@@ -7,8 +7,9 @@ reads the audit trail since its place (`Outbox`) and what the rows say now, and 
 - a version was applied (`deploy.succeeded` that changed the version): to the user; the
   connection is also made due for a health check, so health reflects the new version soon;
 - the deployment became unhealthy, recovered, or runs something else (drift): to the user;
-- a newer version is available (the package's current version, a connection behind it with no
-  deploy under way): to the user, once per version;
+- a newer version is available (a rollout offers it to the connection, which runs an older one
+  and has no deploy under way: `ConnectionQuerySet.offered_update`): to the user, once per
+  version;
 - to operators (BYOD_OPERATOR_EMAILS), one digest per outbox sweep that found changes.
 Then it sends what is pending: each row is claimed by a conditional UPDATE before its mail goes
 out, so several workers never send one twice (and a send that died half-way is not repeated).
@@ -27,7 +28,8 @@ from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import CharField, Exists, Max, OuterRef, Value
+from django.db.models.functions import Cast, Concat
 from django.tasks import task
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -166,33 +168,40 @@ def _for_event(event: Event) -> Notification | None:
 
 
 def _versions_available() -> list[Notification]:
-    current = package.current_version()
-    told = Notification.objects.filter(kind=K.VERSION_AVAILABLE, key=f"v{current}")
+    """A mail per connection to which a rollout offers a version newer than its own, once
+    per version: never before the rollout reaches the user (``offered_update``)."""
+    told = Notification.objects.filter(
+        kind=K.VERSION_AVAILABLE,
+        connection=OuterRef("pk"),
+        key=Concat(Value("v"), Cast(OuterRef("offered_version"), CharField())),
+    )
     behind = (
         Connection.objects.usable()
-        .outdated(current)
-        .filter(deployed_version__isnull=False)
+        .offered_update()
         .exclude(deployments__status__in=ACTIVE_DEPLOYMENT_STATUSES)
-        .exclude(pk__in=told.values("connection_id"))
+        .exclude(Exists(told))
         .select_related("user")
     )
-    return [
-        _to_user(
-            c,
-            K.VERSION_AVAILABLE,
-            f"v{current}",
-            headline=f"Version {current} is available for your database",
-            paragraphs=[
-                _changes(c.deployed_version, current),
-                "Update from the settings page (Update now), or wait for us to roll it out.",
-            ],
+    owed = []
+    for c in behind[:PAGE]:
+        offered: int = getattr(c, "offered_version")  # noqa: B009 (an annotation mypy cannot see)
+        owed.append(
+            _to_user(
+                c,
+                K.VERSION_AVAILABLE,
+                f"v{offered}",
+                headline=f"Version {offered} is available for your database",
+                paragraphs=[
+                    _changes(c.deployed_version, offered),
+                    "Update from the settings page (Update now), or wait for us to update it.",
+                ],
+            )
         )
-        for c in behind[:PAGE]
-    ]
+    return owed
 
 
 def _changes(since: int | None, to: int) -> str:
-    log_of = package.changelog()
+    log_of = package.user_notes()  # users read the user notes only
     start = (since or 0) + 1
     notes = [f"v{v}: {log_of[v]}" for v in range(start, to + 1) if log_of.get(v)]
     return "What changed: " + "; ".join(notes) if notes else ""

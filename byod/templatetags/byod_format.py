@@ -49,6 +49,17 @@ def when(value: datetime | None, seconds: bool = False, empty: str = "—") -> S
 
 
 @register.filter
+def latency(ms: int | None) -> str:
+    """How long an answer took, in the unit people read: "230 ms", "1.4 s", "10 s"."""
+    if ms is None:
+        return ""
+    if ms < 1000:
+        return f"{ms} ms"
+    seconds = ms / 1000
+    return f"{seconds:.1f} s" if seconds < 10 else f"{round(seconds)} s"
+
+
+@register.filter
 def count(value: int | None) -> str:
     """A count with thousands separators: "12,345"; empty for None."""
     if value is None:

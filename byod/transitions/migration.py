@@ -93,7 +93,15 @@ def migration_started(
         EventKind.MIGRATION_STARTED,
         f"{what} {name} on {table} started{resumed}.",
         deployment=deployment,
-        data={"run": run.pk, "name": name, "dry_run": dry_run, "total": total},
+        data={
+            "run": run.pk,
+            "name": name,
+            "table": table,
+            "direction": direction,
+            "version": version,
+            "dry_run": dry_run,
+            "total": total,
+        },
     )
     return run
 
@@ -171,7 +179,15 @@ def _end(run: MigrationRun, to: str, kind: str, message: str, **fields: Any) -> 
         kind,
         message,
         deployment=run.deployment,
-        data={"run": run.pk, "name": run.name, "processed": run.processed, "changed": run.changed},
+        data={
+            "run": run.pk,
+            "name": run.name,
+            "table": run.table,
+            "direction": run.direction,
+            "version": run.version,
+            "processed": run.processed,
+            "changed": run.changed,
+        },
     )
 
 

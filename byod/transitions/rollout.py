@@ -34,58 +34,101 @@ RS = RolloutStatus
 CS = ConnectionStatus
 
 
-def log_line(rollout: Rollout, line: str, *, actor: User | None = None) -> None:
-    """Add a line to the rollout's log (not a status move)."""
-    who = actor.get_username() if actor is not None else "system"
-    text = f"{timezone.now():%Y-%m-%d %H:%M:%S} {who}: {line}\n"
+def log_line(rollout: Rollout, line: str, *, actor: User | None = None, who: str = "") -> None:
+    """Add a line to the rollout's log (not a status move). `who` names an actor without a
+    user row (the OS user of a command); neither: "system"."""
+    name = actor.get_username() if actor is not None else who or "system"
+    text = f"{timezone.now():%Y-%m-%d %H:%M:%S} {name}: {line}\n"
     Rollout.objects.filter(pk=rollout.pk).update(log=Concat(F("log"), Value(text)))
     rollout.log += text
 
 
 @transaction.atomic
-def rollout_started(rollout: Rollout, *, actor: User | None = None) -> None:
+def rollout_started(rollout: Rollout, *, actor: User | None = None, who: str = "") -> None:
     _move(rollout, allowed_from=(RS.PLANNED,), to=RS.RUNNING, started_at=timezone.now())
-    log_line(rollout, f"started: v{rollout.version} to {rollout.waves} wave(s)", actor=actor)
+    log_line(
+        rollout, f"started: v{rollout.version} to {rollout.waves} wave(s)", actor=actor, who=who
+    )
 
 
 @transaction.atomic
-def rollout_paused(rollout: Rollout, *, reason: str, actor: User | None = None) -> None:
+def rollout_paused(
+    rollout: Rollout, *, reason: str, actor: User | None = None, who: str = ""
+) -> None:
     """running -> paused: no new deploy starts; those running finish."""
     _move(rollout, allowed_from=(RS.RUNNING,), to=RS.PAUSED, paused_reason=reason)
-    log_line(rollout, f"paused: {reason}", actor=actor)
+    log_line(rollout, f"paused: {reason}", actor=actor, who=who)
 
 
 @transaction.atomic
-def rollout_resumed(rollout: Rollout, *, actor: User | None = None) -> None:
+def rollout_resumed(rollout: Rollout, *, actor: User | None = None, who: str = "") -> None:
     _move(rollout, allowed_from=(RS.PAUSED,), to=RS.RUNNING, paused_reason="")
-    log_line(rollout, "resumed", actor=actor)
+    log_line(rollout, "resumed", actor=actor, who=who)
 
 
 @transaction.atomic
-def rollout_aborted(rollout: Rollout, *, reason: str = "", actor: User | None = None) -> None:
-    """Any unfinished status -> aborted (the caller cancels what is queued)."""
+def rollout_aborted(
+    rollout: Rollout, *, reason: str = "", actor: User | None = None, who: str = ""
+) -> None:
+    """Any unfinished status -> aborted (the caller cancels what is queued). The offer is
+    withdrawn from every member whose deploy did not start (``offered_by_rollouts``)."""
     _move(
         rollout,
         allowed_from=(RS.PLANNED, RS.RUNNING, RS.PAUSED),
         to=RS.ABORTED,
         finished_at=timezone.now(),
     )
-    log_line(rollout, f"aborted{': ' + reason if reason else ''}", actor=actor)
+    log_line(rollout, f"aborted{': ' + reason if reason else ''}", actor=actor, who=who)
 
 
 @transaction.atomic
 def rollout_completed(rollout: Rollout) -> None:
-    _move(rollout, allowed_from=(RS.RUNNING,), to=RS.COMPLETED, finished_at=timezone.now())
+    """running -> completed; the version is offered to everyone from now on."""
+    now = timezone.now()
+    _move(rollout, allowed_from=(RS.RUNNING,), to=RS.COMPLETED, finished_at=now)
     log_line(rollout, "completed")
+    if rollout.opened_at is None:
+        _open(rollout, now, "the rollout completed")
+
+
+def rollout_opened(
+    rollout: Rollout, *, actor: User | None = None, who: str = "", why: str = ""
+) -> bool:
+    """Offer the version to everyone now (self-service updates); False when it already was.
+    Not a status move: an aborted rollout cannot be opened (``NotAllowed`` is the caller's)."""
+    return _open(rollout, timezone.now(), why or "opened by an operator", actor=actor, who=who)
+
+
+def _open(
+    rollout: Rollout, now: datetime, why: str, *, actor: User | None = None, who: str = ""
+) -> bool:
+    opened = (
+        Rollout.objects.filter(pk=rollout.pk, opened_at__isnull=True)
+        .exclude(status=RS.ABORTED)
+        .update(opened_at=now)
+    )
+    if opened:
+        rollout.opened_at = now
+        log_line(
+            rollout,
+            f"v{rollout.version} offered to every user ({why})",
+            actor=actor,
+            who=who,
+        )
+    return bool(opened)
 
 
 def wave_reached(rollout: Rollout, wave: int) -> None:
-    """Move the rollout's current wave forward to `wave` (never back)."""
+    """Move the rollout's current wave forward to `wave` (never back). Reaching the wave after
+    `open_after_wave` offers the version to everyone."""
     moved = Rollout.objects.filter(pk=rollout.pk, current_wave__lt=wave).update(current_wave=wave)
     if moved:
         rollout.current_wave = wave
         # Not "canary done": a rollout without a canary starts at wave 1 too.
         log_line(rollout, f"{wave_name(wave)} started")
+        after = rollout.open_after_wave
+        if after is not None and wave > after and rollout.opened_at is None:
+            _open(rollout, timezone.now(), f"{wave_name(after, in_a_sentence=True)} ended")
 
 
 # The connection statuses a rollout's deploy moves to deploying as it starts.

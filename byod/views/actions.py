@@ -20,7 +20,7 @@ from accounts import throttle
 from byod.errors import ByodError, ForeignTablesError
 from byod.forms import ConnectForm
 from byod.models import ConnectionStatus, DeploymentTrigger
-from byod.services import connections
+from byod.services import connections, releases
 from byod.services.connections import CredentialCheck
 from byod.services.deploys.run import request_deploy
 from byod.views.access import login_required
@@ -150,12 +150,18 @@ def _save_credentials(request: HtmxHttpRequest, *, template: str) -> HttpRespons
 @require_POST
 @login_required
 def redeploy(request: HtmxHttpRequest) -> HttpResponse:
-    """Deploy the current package version again (also "Update now" and "Retry")."""
+    """Deploy again (also "Update now" and "Retry"): the version offered to the user when it
+    is newer than theirs, else the one they run (``releases.version_for_user``)."""
     connection = own_connection(request.user)
     if connection is None or not connection.has_key:
         return _nothing_to_do(request, "Connect a deployment first.")
     try:
-        request_deploy(connection, trigger=DeploymentTrigger.USER, actor=request.user)
+        request_deploy(
+            connection,
+            trigger=DeploymentTrigger.USER,
+            actor=request.user,
+            version=releases.version_for_user(connection),
+        )
     except ByodError as error:  # disconnected meanwhile, or no build of the version (ours)
         return _nothing_to_do(request, error.user_message)
     return _done(request, "Deploy started.")

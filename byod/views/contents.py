@@ -1,6 +1,6 @@
 """What our package put in the user's deployment, and what each version changed, in plain
 words: the tables of a version (from the locked schema exports) and, per version, the
-changelog and the schema diff from the version before."""
+user notes (never the operators' changelog) and the schema diff from the version before."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ class TableInfo:
 @dataclass(frozen=True)
 class VersionNotes:
     version: int
-    changelog: str
+    notes: str  # the user notes of the version
     changes: list[str]
 
 
@@ -121,7 +121,7 @@ def version_notes(version: int) -> VersionNotes:
     changes: list[str] = []
     if version > 1 and before is not None and after is not None:
         changes = [plain(c) for c in diff_exports(before, after)]
-    text = package.changelog().get(version, "")
+    text = package.user_notes().get(version, "")  # users read the user notes only
     return VersionNotes(version, text, changes)
 
 

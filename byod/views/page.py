@@ -15,7 +15,8 @@ from django_htmx.middleware import HtmxDetails
 from accounts.models import User
 from byod.forms import ConnectForm
 from byod.views.access import login_required
-from byod.views.state import DEPLOYING, NOT_CONNECTED, PageState, history_length, page_state
+from byod.views.history import history_length
+from byod.views.state import DEPLOYING, NOT_CONNECTED, PageState, page_state
 
 TEMPLATE = "byod/settings.html"
 

@@ -6,25 +6,29 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import Q
 from django.utils import timezone
 
 from byod import package
 from byod.errors import Category, find
 from byod.models import (
-    DEPLOY_EVENTS,
-    HEALTH_EVENTS,
     Connection,
     ConnectionStatus,
     Deployment,
     DeploymentStatus,
     DeployPhase,
-    Event,
-    EventKind,
     MigrationRun,
 )
+from byod.services import releases
 from byod.services.rollouts.control import aborted_note
 from byod.views import contents, words
+from byod.views.history import (
+    HISTORY_LENGTH,
+    HISTORY_MAX,
+    HISTORY_STEP,
+    HistoryRow,
+    duration_text,
+    history_rows,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -35,9 +39,6 @@ CONNECTED = "connected"
 PENDING = "pending"
 ERROR = "error"
 
-HISTORY_LENGTH = 10
-HISTORY_STEP = 20
-HISTORY_MAX = 1000
 DETAIL_LINES = 12
 
 TITLES = {
@@ -47,111 +48,6 @@ TITLES = {
     PENDING: "Not deployed yet",
     ERROR: "Action needed",
 }
-
-
-def duration_text(value: timedelta | None) -> str:
-    if value is None:
-        return ""
-    seconds = max(0, round(value.total_seconds()))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
-
-
-E = EventKind
-_ENDED_DEPLOYS = frozenset({E.DEPLOY_SUCCEEDED, E.DEPLOY_FAILED})
-# How a history row looks, by its kind (the rest are "info").
-_TONES: dict[str, str] = {
-    **dict.fromkeys(
-        (E.DEPLOY_FAILED, E.HEALTH_UNHEALTHY, E.HEALTH_DRIFT, E.MIGRATION_FAILED), "bad"
-    ),
-    **dict.fromkeys((E.DEPLOY_RETRY_SCHEDULED, E.HEALTH_DEGRADED, E.HEALTH_REASON_CHANGED), "warn"),
-    **dict.fromkeys((E.DEPLOY_SUCCEEDED, E.HEALTH_HEALTHY, E.HEALTH_RECOVERED), "ok"),
-}
-
-
-@dataclass
-class HistoryRow:
-    """One thing the user did or that happened to their deployment, in plain words."""
-
-    event: Event
-
-    @property
-    def when(self) -> datetime:
-        return self.event.created_at
-
-    @property
-    def kind(self) -> str:
-        return self.event.kind.replace(".", "-")
-
-    @property
-    def sentence(self) -> str:
-        return words.event_sentence(self.event.kind)
-
-    @property
-    def deployment(self) -> Deployment | None:
-        return self.event.deployment
-
-    @property
-    def versions(self) -> str:
-        d = self.deployment
-        if d is None or self.event.kind not in DEPLOY_EVENTS:
-            return ""
-        if d.from_version and d.from_version != d.to_version:
-            return f"v{d.from_version} → v{d.to_version}"
-        return f"v{d.to_version}"
-
-    @property
-    def duration_text(self) -> str:
-        d = self.deployment
-        if d is None or self.event.kind not in _ENDED_DEPLOYS:
-            return ""
-        return duration_text(d.duration)
-
-    @property
-    def detail(self) -> str:
-        """Why, in the user's words: the failure's title (never its code)."""
-        data = self.event.data or {}
-        code = data.get("category") or ""
-        if self.event.kind in HEALTH_EVENTS and data.get("to") != "healthy":
-            code = data.get("reason") or ""
-        if (
-            not code
-            and self.event.kind == EventKind.MIGRATION_FAILED
-            and self.deployment is not None
-        ):
-            code = self.deployment.error_category
-        return words.error_title(code) if code else ""
-
-    @property
-    def tone(self) -> str:
-        return _TONES.get(self.event.kind, "info")
-
-
-def history_rows(connection: Connection, limit: int) -> tuple[list[HistoryRow], bool]:
-    """The newest `limit` events the user caused or suffered (operators' dry runs left out),
-    and whether there are more."""
-    events = (
-        connection.events.filter(kind__in=words.SHOWN_EVENTS)
-        .filter(Q(deployment__isnull=True) | Q(deployment__dry_run=False))
-        .select_related("deployment")
-        .order_by("-created_at", "-id")[: limit + 1]
-    )
-    rows = [HistoryRow(e) for e in events]
-    return rows[:limit], len(rows) > limit
-
-
-def history_length(raw: str | None) -> int:
-    """``?history=N``: how many rows to show (at least the default, at most HISTORY_MAX)."""
-    try:
-        wanted = int(raw or HISTORY_LENGTH)
-    except ValueError:
-        wanted = HISTORY_LENGTH
-    return max(HISTORY_LENGTH, min(wanted, HISTORY_MAX))
 
 
 @dataclass
@@ -168,6 +64,9 @@ class PageState:
     history_length: int = HISTORY_LENGTH
     last_success: Deployment | None = None
     last_attempt: Deployment | None = None
+    # What a rollout offers this user (byod.services.releases): the version they may deploy
+    # on their own; nothing else announces a version to them.
+    offered_version: int | None = None
 
     @property
     def title(self) -> str:
@@ -235,24 +134,41 @@ class PageState:
         return "We will not retry on our own. Once you have fixed this, deploy again below."
 
     @property
-    def update_available(self) -> bool:
+    def offered_update(self) -> int | None:
+        """The version offered to this user when it is newer than theirs, else None."""
         c = self.connection
-        return (
-            self.state in (CONNECTED, ERROR)
-            and c is not None
-            and c.deployed_version is not None
-            and c.deployed_version < self.current_version
-        )
+        offered = self.offered_version
+        if c is None or c.deployed_version is None or offered is None:
+            return None
+        return offered if offered > c.deployed_version else None
+
+    @property
+    def update_available(self) -> bool:
+        """An update is offered to this user ("Update now"): only ever one a rollout offers."""
+        return self.state in (CONNECTED, ERROR) and self.offered_update is not None
+
+    @property
+    def unfinished_update(self) -> int | None:
+        """The newer version whose deploy failed (the error panel names it), else None."""
+        c, last = self.connection, self.last_attempt
+        if c is None or c.deployed_version is None or last is None:
+            return None
+        failed = last.status == DeploymentStatus.FAILED and last.to_version > c.deployed_version
+        return last.to_version if failed else None
 
     @property
     def update_notes(self) -> list[contents.VersionNotes]:
-        c = self.connection
-        if not self.update_available or c is None or c.deployed_version is None:
+        c, offered = self.connection, self.offered_update
+        if not self.update_available or c is None or c.deployed_version is None or not offered:
             return []
-        return [
-            contents.version_notes(v)
-            for v in range(c.deployed_version + 1, self.current_version + 1)
-        ]
+        return [contents.version_notes(v) for v in range(c.deployed_version + 1, offered + 1)]
+
+    @property
+    def known_version(self) -> int:
+        """The newest version this user may hear of: theirs, or the one offered to them."""
+        c = self.connection
+        found = [c.deployed_version if c is not None else None, self.offered_version]
+        return max((v for v in found if v is not None), default=self.current_version)
 
     @property
     def tables(self) -> list[contents.TableInfo]:
@@ -268,7 +184,8 @@ class PageState:
 
     @property
     def version_notes(self) -> list[contents.VersionNotes]:
-        return contents.all_notes(self.current_version)
+        """The notes of every version up to the newest this user may hear of."""
+        return contents.all_notes(self.known_version)
 
     @property
     def error_message(self) -> str:
@@ -278,7 +195,8 @@ class PageState:
         if c is None or not c.last_error_category:
             return ""
         kind = self.error_category
-        return c.last_error_message or (kind.message_for() if kind else "")
+        said = c.last_error_message or (kind.message_for() if kind else "")
+        return words.after_title(self.error_title, said)  # the title above says the rest
 
     @property
     def error_category(self) -> Category | None:
@@ -380,4 +298,5 @@ def page_state(user: User, history: int = HISTORY_LENGTH) -> PageState:
         history_length=history,
         last_success=last_success,
         last_attempt=last_attempt,
+        offered_version=releases.offered_version(connection),
     )

@@ -90,10 +90,65 @@ EVENTS: dict[str, str] = {
         "Upgrading your documents paused; it goes on with the next attempt."
     ),
 }
+# Not in the history: the connection's own status words (the page says them), and the start of
+# a data upgrade (its outcome is the one row each upgrade gets).
 SHOWN_EVENTS = tuple(
-    k for k in EVENTS if k not in (EventKind.CONNECTION_CONNECTED, EventKind.CONNECTION_ERROR)
+    k
+    for k in EVENTS
+    if k
+    not in (EventKind.CONNECTION_CONNECTED, EventKind.CONNECTION_ERROR, EventKind.MIGRATION_STARTED)
 )
 
 
 def event_sentence(kind: str) -> str:
     return EVENTS.get(kind, "")
+
+
+# One row per data upgrade, naming its table; a way back says so.
+MIGRATION_OUTCOMES: dict[tuple[str, str], str] = {
+    (EventKind.MIGRATION_SUCCEEDED, "up"): "Your {table} were upgraded to version {version}.",
+    (EventKind.MIGRATION_SUCCEEDED, "down"): "Your {table} were downgraded to version {version}.",
+    (EventKind.MIGRATION_FAILED, "up"): "Upgrading your {table} to version {version} stopped.",
+    (EventKind.MIGRATION_FAILED, "down"): (
+        "Downgrading your {table} to version {version} stopped."
+    ),
+    (EventKind.MIGRATION_INTERRUPTED, "up"): (
+        "Upgrading your {table} paused; it goes on with the next attempt."
+    ),
+    (EventKind.MIGRATION_INTERRUPTED, "down"): (
+        "Downgrading your {table} paused; it goes on with the next attempt."
+    ),
+}
+
+
+def migration_sentence(kind: str, table: str, direction: str, version: int) -> str:
+    """A data upgrade's outcome with its table: "Your conversations were upgraded to version
+    2." A way back reads "downgraded" (to the version before the one that declares it)."""
+    said = MIGRATION_OUTCOMES.get((kind, "down" if direction == "down" else "up"))
+    if said is None or not table:
+        return event_sentence(kind)
+    target = version - 1 if direction == "down" else version
+    return said.format(table=table, version=target)
+
+
+def deploy_sentence(kind: str, from_version: int | None, to_version: int) -> str:
+    """A finished deploy that went back a version says so."""
+    back = from_version is not None and to_version < from_version
+    if back and kind == EventKind.DEPLOY_SUCCEEDED:
+        return f"Downgraded to version {to_version}."
+    if back and kind == EventKind.DEPLOY_FAILED:
+        return f"Going back to version {to_version} failed."
+    return event_sentence(kind)
+
+
+def after_title(title: str, message: str) -> str:
+    """`message` without a first sentence that only says `title` again ("We could not reach
+    your deployment. Check..." under the title "We could not reach your deployment")."""
+    plain = title.strip().rstrip(".").lower()
+    text = message.strip()
+    for end in (". ", "; "):
+        head, sep, rest = text.partition(end)
+        if sep and head.strip().lower() == plain and rest.strip():
+            rest = rest.strip()
+            return rest[0].upper() + rest[1:]
+    return text

@@ -9,8 +9,14 @@ import pytest
 
 from accounts.models import User
 from byod.models import Connection
+from byod.schema.notes import VersionNotes
 from tests.browser.fixtures import log_in, screenshot
-from tests.fixtures.connections import FOREIGN_TABLES, make_connection, push_foreign_project
+from tests.fixtures.connections import (
+    FOREIGN_TABLES,
+    make_connection,
+    offer_to_everyone,
+    push_foreign_project,
+)
 from tests.fixtures.emulator import EmulatorDeployment
 
 pytestmark = [pytest.mark.browser]
@@ -25,11 +31,15 @@ def test_an_update_banner_shows_the_changelog(
     monkeypatch.setattr(
         package.version,
         "CHANGELOG",
-        {**package.changelog(), current + 1: "Notes get tags and search."},
+        {
+            **package.version_notes(),
+            current + 1: VersionNotes("tags:add", "Notes get tags and search."),
+        },
     )
     page = browser_page
     log_in(page, live_server.url, owner)
     make_connection(owner, deployed_version=current)
+    offer_to_everyone(current + 1)
     page.goto(f"{live_server.url}/database/")
     banner = page.inner_text(".update-banner")
     assert f"Version {current} → {current + 1} available" in banner

@@ -19,6 +19,7 @@ from tests.browser.fixtures import log_in
 from tests.fixtures.connections import (
     make_connection,
     make_deployment,
+    offer_to_everyone,
     push_foreign_project,
 )
 from tests.fixtures.emulator import EmulatorDeployment
@@ -103,6 +104,7 @@ def test_every_state_fits_at_390px_and_passes_axe(
 
     if CURRENT > 1:
         fresh(owner, deployed_version=CURRENT - 1)
+        offer_to_everyone(CURRENT)
         show(page, base, "06-update-available", "Connected")
         assert f"Version {CURRENT - 1} → {CURRENT} available" in page.inner_text(".update-banner")
 

@@ -112,3 +112,22 @@ def test_the_canary_key_appears_nowhere_in_clear(
     connection.refresh_from_db()
     texts += [connection.last_error_message, connection.key_ciphertext]
     assert_no_canary(*texts)
+
+
+def test_an_older_version_needs_allow_downgrade_and_a_second_answer(
+    deployed_connection: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user, newer = deployed_connection.user.username, deployed_connection.deployed_version
+    assert newer is not None and newer > 1
+    args = ("byod_deploy", "--user", user, "--version", "1")
+    with pytest.raises(CommandError, match="Going back loses data: add --allow-downgrade"):
+        run(*args)
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    out, _ = run(*args, "--allow-downgrade")
+    assert f"Going back to v1 on 1 connection(s): {user} (v{newer})." in out
+    assert "Nothing deployed." in out
+    deployed_connection.refresh_from_db()
+    assert deployed_connection.deployed_version == newer
+    out, _ = run(*args, "--allow-downgrade", "--yes")
+    deployed_connection.refresh_from_db()
+    assert deployed_connection.deployed_version == 1

@@ -41,3 +41,19 @@ def test_due_checks_only_what_is_due(deployed: Connection) -> None:
     run("--due")
     assert "Checked 1" in run("--all")
     assert run("--due") == "No connections to check.\n"
+
+
+def test_what_to_do_is_cut_at_a_word(
+    deployed: Connection, canary_deployment: EmulatorDeployment
+) -> None:
+    canary_deployment.set_fault("*", revoked_key=True)
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("byod_health", "--all", stdout=out)
+    deployed.refresh_from_db()
+    advice = " ".join(deployed.health_message.split())
+    assert len(advice) > 120, "a message long enough to be cut"
+    row = next(line for line in out.getvalue().splitlines() if "bad_credentials" in line)
+    shown = row[row.index("Your deployment") :]
+    assert shown.endswith("…") and advice.startswith(shown[:-1])
+    assert advice[len(shown) - 1] == " ", f"cut inside a word: {shown!r}"

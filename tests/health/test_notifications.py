@@ -10,9 +10,11 @@ from django.core import mail
 
 from byod import package
 from byod.models import Connection, Deployment, Notification, NotificationStatus
+from byod.schema.notes import VersionNotes
 from byod.services import notify
 from byod.services.deploys.run import run_deploy
 from tests.fixtures.canary import assert_no_canary
+from tests.fixtures.connections import offer_to_everyone
 from tests.fixtures.emulator import EmulatorDeployment
 from tests.health.conftest import check
 
@@ -96,11 +98,17 @@ def test_it_announces_a_new_version_once(
     new = CURRENT + 1
     monkeypatch.setattr(package, "current_version", lambda: new)
     monkeypatch.setattr(
-        package, "changelog", lambda: {**package.version.CHANGELOG, new: "tags on notes"}
+        package.version,
+        "CHANGELOG",
+        {**package.version.CHANGELOG, new: VersionNotes("notes:tag (seed 002)", "tags on notes")},
     )
+    outbox_twice()
+    assert len(mail.outbox) == 1, "a version no rollout offered is announced to nobody"
+    offer_to_everyone(new)
     outbox_twice()
     assert sent_to("owner@example.com")[-1] == f"Version {new} is available for your database"
     assert f"v{new}: tags on notes" in mail.outbox[-1].body
+    assert "notes:tag" not in mail.outbox[-1].body, "users read the user notes only"
     assert len(mail.outbox) == 2
 
 

@@ -3,6 +3,7 @@ uses them."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable, Iterator
 from io import StringIO
@@ -154,3 +155,17 @@ def test_the_admin_lists_migration_runs_with_filters(
         reverse("admin:byod_migrationrun_change", args=[failed.context["cl"].result_list[0].pk])
     )
     assert page.status_code == 200 and b"cannot count the words" in page.content
+
+
+def test_byod_migrate_writes_no_log_line_into_its_report(
+    two_on_v1: list[tuple[Connection, EmulatorDeployment]], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    both = StringIO()  # stdout and stderr in the order they were written
+    with pytest.raises(CommandError):
+        call_command("byod_migrate", "--all", "--concurrency", "1", stdout=both, stderr=both)
+    assert not [r for r in caplog.records if r.name.startswith("byod.")], "no line in between"
+    lines = both.getvalue().splitlines()
+    table = [i for i, line in enumerate(lines) if line.startswith(("user ", "alice", "bob"))]
+    assert table == list(range(table[0], table[0] + 3)), "the table is in one piece"
+    assert all(" INFO " not in line for line in lines)

@@ -19,6 +19,7 @@ from byod.package.version import CHANGELOG, CURRENT_VERSION
 from byod.schema import Schema, define_schema, define_table, v
 from byod.schema.expand import expand_exports
 from byod.schema.guards import downgrade, forward_problems
+from byod.schema.notes import VersionNotes
 from byod.schema.rewrites import (
     Backfill,
     MapValues,
@@ -44,7 +45,9 @@ def next_version(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[No
     shutil.copyfile(LOCK_PATH, lock)
     monkeypatch.setattr("byod.schema.versioning.LOCK_PATH", lock)
     monkeypatch.setattr(byod_schema, "CURRENT_VERSION", NEW)
-    monkeypatch.setattr(byod_schema, "CHANGELOG", {**CHANGELOG, NEW: "Next."})
+    monkeypatch.setattr(
+        byod_schema, "CHANGELOG", {**CHANGELOG, NEW: VersionNotes("Next.", "Next.")}
+    )
     yield
 
 

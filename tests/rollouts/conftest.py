@@ -1,4 +1,5 @@
-"""A fleet for rollout tests: users connected to fresh emulated deployments, nothing deployed.
+"""A fleet for rollout tests: users connected to fresh emulated deployments, nothing deployed
+(`fleet`), or each on an older version (`fleet_on`).
 
 Connecting queues a deploy; the fleet cancels it, so that the rollout is what deploys.
 """
@@ -15,7 +16,7 @@ from byod import transitions
 from byod.models import Connection, Rollout
 from byod.services.connections import connect
 from byod.services.deploys import lease
-from byod.services.deploys.run import carry_on
+from byod.services.deploys.run import carry_on, request_deploy, run_deploy
 from byod.services.rollouts import driver as rollout_driver
 from tests.fixtures.canary import self_hosted_key
 from tests.fixtures.emulator import Emulator, EmulatorDeployment
@@ -54,6 +55,28 @@ def fleet(convex_emulator: Emulator, allow_emulator_hosts: None, db: None) -> It
     yield make
     for dep in made:
         convex_emulator.delete_deployment(dep.name)
+
+
+FleetOn = Callable[[int, int], list[Member]]
+
+
+@pytest.fixture
+def fleet_on(fleet: Fleet) -> FleetOn:
+    """`fleet_on(n, version)`: n users whose deployments run `version` (an operator deployed
+    it, as before an upgrade), in pk order."""
+
+    def make(n: int, version: int) -> list[Member]:
+        members = fleet(n)
+        for member in members:
+            deployment = request_deploy(member.connection, trigger="admin", version=version)
+            run_deploy(deployment.pk)
+            member.connection.refresh_from_db()
+            assert member.connection.deployed_version == version, (
+                member.connection.last_error_message
+            )
+        return members
+
+    return make
 
 
 def step(rollout: Rollout, want: int = 100) -> list[int]:

@@ -16,7 +16,15 @@ pytestmark = pytest.mark.django_db
 
 
 def plan(**options: Any) -> rollouts.PlanOptions:
-    defaults: dict[str, Any] = {"wave_size": 3, "max_in_flight": 2, "drivers": 1}
+    """Options spelled out here: no canary and no stop rule unless a test asks for them."""
+    defaults: dict[str, Any] = {
+        "wave_size": 3,
+        "max_in_flight": 2,
+        "drivers": 1,
+        "canary_percent": 0,
+        "stop_failure_percent": None,
+        "stop_canary_failures": None,
+    }
     return rollouts.PlanOptions(**{**defaults, **options})
 
 
@@ -122,8 +130,8 @@ def test_abort_cancels_queued_deploys_and_leaves_the_rest_on_their_version(
     waiting = members[0].connection.deployments.get(rollout=rollout)
     assert waiting.status == "queued" and waiting.attempt == 1
 
-    cancelled = rollouts.abort(rollout, reason="bad canary")
-    assert cancelled == 1
+    aborted = rollouts.abort(rollout, reason="bad canary")
+    assert (aborted.deploys_cancelled, aborted.not_reached, aborted.running) == (1, 4, 0)
     rollout.refresh_from_db()
     assert rollout.status == "aborted"
     waiting.refresh_from_db()

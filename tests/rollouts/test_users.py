@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def plan(**options: Any) -> rollouts.PlanOptions:
-    return rollouts.PlanOptions(**{"wave_size": 1, "max_in_flight": 1, "drivers": 1, **options})
+    defaults: dict[str, Any] = {"wave_size": 1, "max_in_flight": 1, "drivers": 1}
+    no_rules = {"canary_percent": 0, "stop_failure_percent": None, "stop_canary_failures": None}
+    return rollouts.PlanOptions(**{**defaults, **no_rules, **options})
 
 
 def test_a_user_not_reached_by_an_aborted_rollout_reads_a_plain_note(fleet: Fleet) -> None:

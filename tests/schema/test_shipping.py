@@ -16,6 +16,7 @@ from byod.management.commands import byod_build, byod_schema
 from byod.package.schema import schema as package_schema
 from byod.package.version import CHANGELOG, CURRENT_VERSION
 from byod.schema import Schema, define_table, v, versioning
+from byod.schema.notes import VersionNotes
 
 
 @pytest.fixture
@@ -41,7 +42,9 @@ def changed_schema() -> Schema:
     return Schema(tables, True)
 
 
-def use(monkeypatch: pytest.MonkeyPatch, schema: Schema, version: int, log: dict[int, str]) -> None:
+def use(
+    monkeypatch: pytest.MonkeyPatch, schema: Schema, version: int, log: dict[int, VersionNotes]
+) -> None:
     for module in (byod_build, byod_schema):
         monkeypatch.setattr(module, "CURRENT_VERSION", version)
         monkeypatch.setattr(module, "CHANGELOG", log)
@@ -64,7 +67,12 @@ def test_it_ships_a_new_version(sandbox: Path, monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(CommandError, match="CHANGELOG entry"):
         call_command("byod_build", stdout=StringIO())
 
-    use(monkeypatch, changed_schema(), new, {**CHANGELOG, new: "Reactions on messages."})
+    use(
+        monkeypatch,
+        changed_schema(),
+        new,
+        {**CHANGELOG, new: VersionNotes("Reactions on messages.", "React to a message.")},
+    )
     out = StringIO()
     call_command("byod_build", stdout=out)
     assert f"built v{new}" in out.getvalue()

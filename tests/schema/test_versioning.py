@@ -12,6 +12,7 @@ from byod.package.schema import schema as package_schema
 from byod.package.version import CHANGELOG, CURRENT_VERSION
 from byod.schema import define_schema, define_table, v
 from byod.schema.diff import DESTRUCTIVE, NEEDS_MIGRATION, SAFE, diff_exports, summary
+from byod.schema.notes import VersionNotes, developer_words
 from byod.schema.versioning import (
     check,
     fingerprint,
@@ -38,27 +39,33 @@ def test_it_locks_the_current_package_version() -> None:
 def test_it_fails_when_content_changes_without_a_version_bump(tmp_path: Path) -> None:
     lock = tmp_path / "lock.json"
     record_version(1, base(), path=lock)
-    assert check(base(), 1, {1: "first"}, path=lock) == []
+    assert check(base(), 1, notes(1), path=lock) == []
     changed = base()
     changed.tables["notes"].index("by_body", ["body"])
-    problems = check(changed, 1, {1: "first"}, path=lock)
+    problems = check(changed, 1, notes(1), path=lock)
     assert len(problems) == 1 and "Bump CURRENT_VERSION" in problems[0]
     with pytest.raises(ValueError, match="Bump CURRENT_VERSION"):
         record_version(1, changed, path=lock)
     record_version(2, changed, path=lock)
-    assert check(changed, 2, {1: "first", 2: "by_body"}, path=lock) == []
+    assert check(changed, 2, notes(1, 2), path=lock) == []
+
+
+def notes(*versions: int) -> dict[int, VersionNotes]:
+    return {v: VersionNotes(operator=f"v{v} for operators", user=f"Version {v}.") for v in versions}
 
 
 def test_it_fails_when_a_version_has_no_changelog_entry(tmp_path: Path) -> None:
     lock = tmp_path / "lock.json"
     record_version(1, base(), path=lock)
     record_version(2, base(), path=lock)
-    problems = check(base(), 2, {1: "first"}, path=lock)
-    assert problems == ["version 2 has no CHANGELOG entry in byod/package/version.py."]
+    problems = check(base(), 2, notes(1), path=lock)
+    assert problems == [
+        "version 2 has no CHANGELOG entry (operator notes) in byod/package/version.py."
+    ]
 
 
 def test_it_fails_when_the_current_version_was_never_built(tmp_path: Path) -> None:
-    problems = check(base(), 1, {1: "first"}, path=tmp_path / "lock.json")
+    problems = check(base(), 1, notes(1), path=tmp_path / "lock.json")
     assert "run `manage.py byod_build`" in problems[0]
 
 
@@ -151,3 +158,30 @@ def test_it_classifies_a_redefined_index_as_destructive() -> None:
         ),
     )
     assert classified(base(), new) == {("indexes_changed", "by_title"): DESTRUCTIVE}
+
+
+def test_every_version_has_user_notes_without_developer_words() -> None:
+    for version, entry in CHANGELOG.items():
+        assert entry.operator.strip() and entry.user.strip(), version
+        assert developer_words(entry.user) == [], (version, entry.user)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "The runner gains migrations:runBatch.",
+        "Fixes to seed 000.",
+        "See byod/package/rewrites/v3.py.",
+        "conversations.isPinned becomes required.",
+        "The byodMigrations table keeps progress.",
+        "Adds the `embedding` field.",
+        "Adds source_message links.",
+    ],
+)
+def test_developer_words_are_refused_in_user_notes(tmp_path: Path, said: str) -> None:
+    lock = tmp_path / "lock.json"
+    record_version(1, base(), path=lock)
+    entry = {1: VersionNotes(operator=said, user=said)}
+    problems = check(base(), 1, entry, path=lock)
+    assert len(problems) == 1 and "user notes carry developer words" in problems[0], problems
+    assert check(base(), 1, {1: VersionNotes(operator=said, user="Plain words.")}, path=lock) == []

@@ -9,7 +9,12 @@ from accounts.models import User
 from byod import package
 from byod.models import Connection, ConnectionStatus, Deployment
 from tests.fixtures.canary import assert_no_canary, self_hosted_key
-from tests.fixtures.connections import FOREIGN_TABLES, make_connection, push_foreign_project
+from tests.fixtures.connections import (
+    FOREIGN_TABLES,
+    make_connection,
+    offer_to_everyone,
+    push_foreign_project,
+)
 from tests.fixtures.emulator import Emulator, EmulatorDeployment
 from tests.fixtures.people import client_for
 
@@ -211,6 +216,7 @@ def test_redeploy_of_a_version_without_a_build_says_so_instead_of_failing(
 ) -> None:
     connection = make_connection(owner)
     monkeypatch.setattr(package.version, "CURRENT_VERSION", 99)  # no byod/builds/v99
+    offer_to_everyone(99)
     for headers in ({}, HTMX):
         response = client_for(owner).post(reverse("byod:redeploy"), headers=headers, follow=True)
         assert response.status_code == 200

@@ -11,10 +11,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from byod.models import ConnectionStatus
+from byod import transitions
+from byod.models import ConnectionStatus, Event
+from byod.schema.notes import VersionNotes
 from byod.transitions import record
+from byod.views import words
 from tests.fixtures.canary import assert_no_canary
-from tests.fixtures.connections import make_connection, make_deployment
+from tests.fixtures.connections import make_connection, make_deployment, offer_to_everyone
 from tests.fixtures.people import client_for
 
 pytestmark = [pytest.mark.django_db]
@@ -72,12 +75,21 @@ def test_it_offers_an_update_with_the_changelog(
 ) -> None:
     package = importlib.import_module("byod.package")
     monkeypatch.setattr(package.version, "CURRENT_VERSION", 3)
-    monkeypatch.setattr(package.version, "CHANGELOG", {2: "Adds notes.", 3: "Faster search."})
+    monkeypatch.setattr(
+        package.version,
+        "CHANGELOG",
+        {
+            2: VersionNotes(operator="notes:add; seed 001", user="Adds notes."),
+            3: VersionNotes(operator="search index on messages.body", user="Faster search."),
+        },
+    )
     make_connection(owner, deployed_version=1)
+    offer_to_everyone(3)
     html = page(owner)
     assert "Version 1 → 3 available" in html
     assert "<strong>Version 2:</strong> Adds notes." in html
     assert "<strong>Version 3:</strong> Faster search." in html
+    assert "notes:add" not in html and "seed 001" not in html, "the operators' notes stay theirs"
     assert "Update now" in html
 
 
@@ -148,7 +160,73 @@ def test_it_shows_a_retryable_error_with_a_retry_button_and_folded_details(owner
 
 def test_it_fills_in_the_categorys_message_when_none_was_recorded(owner: User) -> None:
     make_connection(owner, status=ConnectionStatus.ERROR, last_error_category="server_error")
-    assert "Your deployment had an internal error." in page(owner)
+    html = page(owner)
+    panel = html[html.index('class="banner bad error-panel"') : html.index("<details>")]
+    assert "If this persists, check the Convex status page." in panel
+    # The title says what happened; the message below it does not say it again.
+    assert panel.count("had an internal error") == 1
+
+
+@pytest.mark.parametrize("code", ["unreachable", "server_error", "artifact_missing"])
+def test_an_error_title_is_not_repeated_by_its_message(owner: User, code: str) -> None:
+    make_connection(owner, status=ConnectionStatus.ERROR, last_error_category=code)
+    html = page(owner)
+    panel = html[html.index('class="banner bad error-panel"') : html.index("<details>")]
+    title = words.error_title(code)
+    assert panel.count(title) == 1, panel
+
+
+def test_the_history_names_each_data_upgrade_once_and_says_downgraded(owner: User) -> None:
+    connection = make_connection(owner, deployed_version=2)
+    up = make_deployment(connection, from_version=1, to_version=2)
+    for table in ("conversations", "memories"):
+        run = transitions.migration_started(
+            connection,
+            version=2,
+            migration_id=table,
+            name=f"v2:{table}",
+            table=table,
+            deployment=up,
+        )
+        transitions.migration_succeeded(run, processed=0 if table == "memories" else 12, changed=3)
+    back = make_deployment(connection, from_version=2, to_version=1)
+    run = transitions.migration_started(
+        connection,
+        version=2,
+        migration_id="c",
+        name="v2:c",
+        table="conversations",
+        direction="down",
+        deployment=back,
+    )
+    transitions.migration_succeeded(run, processed=12, changed=12)
+    record(connection, "deploy.succeeded", "ok", deployment=back)
+    # An event written before events named their table: its run names it.
+    old = transitions.migration_started(
+        connection, version=2, migration_id="m", name="v2:m", table="memories", deployment=up
+    )
+    transitions.migration_succeeded(old, processed=5, changed=5)
+    Event.objects.filter(kind="migration.succeeded", data__run=old.pk).update(
+        data={"run": old.pk, "name": "v2:m"}
+    )
+    html = page(owner)
+    history = html[html.index('id="history"') :]
+    assert history.count("Your conversations were upgraded to version 2.") == 1
+    assert history.count("Your memories were upgraded to version 2.") == 2
+    assert "Your conversations were downgraded to version 1." in history
+    assert "Downgraded to version 1." in history
+    assert "Started upgrading" not in history, "one row per upgrade, not two"
+    assert "upgraded to version 1" not in history
+    upgrades = html[html.index("Data upgrades") :]
+    assert "0 of 0" not in upgrades
+    assert "Upgraded: the table had no documents to change." in upgrades
+    assert "Downgraded: 12 of 12 documents changed." in upgrades
+
+
+def test_a_slow_check_reads_in_seconds(owner: User) -> None:
+    make_connection(owner, health="healthy", last_check_at=timezone.now(), last_check_ms=10009)
+    html = page(owner)
+    assert "answered in 10 s" in html and "10009 ms" not in html
 
 
 def test_it_asks_for_new_credentials_instead_of_a_retry_for_a_refused_key(owner: User) -> None:
@@ -226,6 +304,10 @@ def test_it_lists_the_tables_of_the_deployed_version_and_what_versions_mean(owne
     assert "What is in your deployment" in html
     assert "<code>conversations</code>" in html and "<code>byodMeta</code>" in html
     assert "Version 1 is the first release" in html
+    # Version 2 is built but no rollout offered it to this user: its notes are not told yet.
+    assert "conversations.isArchived becomes required" not in html
+    offer_to_everyone(2)
+    html = page(owner)
     assert "conversations.isArchived becomes required" in html  # v2's diff, in plain words
 
 

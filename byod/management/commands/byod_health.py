@@ -16,7 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from byod.management.reporting import ProgressBar, select_connections, table
+from byod.management.reporting import ProgressBar, select_connections, shorten, table
 from byod.models import Connection, Health
 from byod.services.health import check_in_process
 
@@ -69,7 +69,9 @@ class Command(BaseCommand):
                 continue
             when = f"{c.last_check_at:%H:%M:%S}" if c.last_check_at else "never"
             ms = str(c.last_check_ms) if c.last_check_ms is not None else "-"
-            lines.append((str(c.user), c.health, c.health_reason, when, ms, c.health_message[:120]))
+            lines.append(
+                (str(c.user), c.health, c.health_reason, when, ms, shorten(c.health_message, 120))
+            )
         if len(lines) > 1:
             for line in table(lines):
                 self.stdout.write(line)

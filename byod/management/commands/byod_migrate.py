@@ -16,7 +16,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from byod import package
 from byod.errors import ByodError
-from byod.management.reporting import ProgressBar, select_connections, table
+from byod.management.reporting import (
+    ProgressBar,
+    logs_held,
+    select_connections,
+    shorten,
+    table,
+)
 from byod.models import Connection, MigrationRun
 from byod.services.deploys.batch import deploy_now
 from byod.services.migrations import run as migrate
@@ -41,6 +47,11 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=4, metavar="K")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Log lines would run into the bar and the table: held, and written after them.
+        with logs_held(self.stderr):
+            self._handle(options)
+
+    def _handle(self, options: dict[str, Any]) -> None:
         if options["concurrency"] < 1:
             raise CommandError("--concurrency must be at least 1.")
         version = options["version"] or package.current_version()
@@ -123,12 +134,21 @@ class Command(BaseCommand):
                         run.status,
                         run.progress_text,
                         f"{run.changed:,}",
-                        error[:100],
+                        shorten(error, 100),
                     )
                 )
             if not o.succeeded and not runs:
                 rows.append(
-                    (o.user, f"#{o.deployment_id}", "-", "-", o.status, "-", "-", o.error[:100])
+                    (
+                        o.user,
+                        f"#{o.deployment_id}",
+                        "-",
+                        "-",
+                        o.status,
+                        "-",
+                        "-",
+                        shorten(o.error, 100),
+                    )
                 )
         for line in table(rows):
             self.stdout.write(line)

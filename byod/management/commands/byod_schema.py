@@ -57,8 +57,9 @@ class Command(BaseCommand):
 
     def do_show(self, options: dict[str, Any]) -> None:
         self.stdout.write(f"BYOD schema package v{CURRENT_VERSION}")
-        for version, text in sorted(CHANGELOG.items()):
-            self.stdout.write(f"  v{version}: {text}")
+        for version, notes in sorted(CHANGELOG.items()):
+            self.stdout.write(f"  v{version}: {notes.operator}")
+            self.stdout.write(f"      users read: {notes.user}")
         for name, table in package_schema.tables.items():
             self.stdout.write(
                 f"{name}: {len(table.fields)} fields, {len(table.indexes)} indexes, "

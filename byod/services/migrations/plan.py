@@ -21,6 +21,8 @@ from typing import Any
 from byod import builds
 from byod.errors import DOWNGRADE_REFUSED, ByodError
 from byod.models import Connection, MigrationDirection
+from byod.schema.diff import diff_exports
+from byod.schema.versioning import locked_export
 
 
 @dataclass(frozen=True)
@@ -134,3 +136,27 @@ def _down(version: int, *, strict: bool = True) -> list[Step]:
         Step(version, MigrationDirection.DOWN, m["id"], m["name"], m["table"], m["ops"])
         for m in back["migrations"]
     ]
+
+
+def downgrade_losses(from_versions: set[int], to_version: int) -> list[str]:
+    """What going back to `to_version` from each of `from_versions` loses, in words: the fields
+    each newer version's way back drops (its `downgrade_acknowledge`, from the manifests),
+    what makes a way back impossible, and the destructive changes of the schemas."""
+    top = max(from_versions, default=to_version)
+    lost: list[str] = []
+    for v in range(top, to_version, -1):
+        try:
+            back = builds.manifest(v).get("downgrade") or {}
+        except ByodError:
+            continue
+        lost += [
+            f"{name} (added by v{v}): its values are removed" for name in back.get("loses", [])
+        ]
+        lost += [f"impossible from v{v}: {why}" for why in back.get("refused", [])]
+    for start in sorted(v for v in from_versions if v > to_version):
+        try:
+            changes = diff_exports(locked_export(start), locked_export(to_version))
+        except KeyError:
+            continue
+        lost += [f"from v{start}: {c}" for c in changes if c.classification == "destructive"]
+    return lost

@@ -1,27 +1,26 @@
-"""What an operator does with a rollout: preview, start, pause, resume, abort.
+"""What an operator does with a rollout: preview, start, pause, resume, abort, open.
 
-- `preview` says what starting would do: which connections, from which versions, the schema
-  changes and data migrations each group goes through, and why it cannot start (an artifact
-  missing or stale).
+- `preview` (`preview.py`) says what starting would do; `plan.py` computes the plan.
 - `start` records the plan (a RolloutMember per connection, in waves) and hands the rollout
-  to the task workers (`byod.services.rollouts.driver`).
+  to the task workers (`byod.services.rollouts.driver`). Given the plan a person saw
+  (`expect`), it refuses to start one that differs now (a changed option, a connection added
+  or gone, a new build).
 - `pause`, `resume`, `abort`: status moves; abort also cancels what is queued (running deploys
-  finish) and leaves the connections not reached on their version.
+  finish) and leaves the connections not reached on their version, without the offer.
+- `open_to_everyone`: offer the version to every user now (self-service updates).
 
-The admin and `manage.py byod_rollout` both call these; progress is in `rollout_progress`.
+The admin and `manage.py byod_rollout` both call these; progress is in `progress.py`.
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
-from byod import builds, package, transitions
-from byod.errors import ArtifactError, ByodError, NotAllowed
+from byod import transitions
+from byod.errors import NotAllowed
 from byod.models import (
     Connection,
     DeploymentStatus,
@@ -29,220 +28,111 @@ from byod.models import (
     Rollout,
     RolloutMember,
     RolloutStatus,
-    wave_name,
 )
-from byod.schema.diff import diff_exports
-from byod.schema.versioning import check, locked_export
-from byod.services.migrations import plan as migration_plan
 from byod.services.rollouts import driver as rollout_driver
+from byod.services.rollouts.plan import PlanOptions, differences, make_plan
+from byod.services.rollouts.preview import Preview, preview
+
+__all__ = [
+    "AbortResult",
+    "NotAllowed",
+    "PlanOptions",
+    "Preview",
+    "abort",
+    "aborted_note",
+    "by_id",
+    "latest_unfinished",
+    "open_to_everyone",
+    "pause",
+    "preview",
+    "resume",
+    "start",
+]
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 
-@dataclass(frozen=True)
-class PlanOptions:
-    """How a rollout goes: canary (named users, plus a count or a share), waves, limits."""
-
-    version: int | None = None
-    canary_users: tuple[int, ...] = ()  # user ids
-    canary_count: int = 0
-    canary_percent: int = 0
-    wave_size: int = 100
-    max_in_flight: int = 10
-    drivers: int = 2
-    stop_failures: int | None = None
-    stop_failure_percent: int | None = None
-
-    def problems(self) -> list[str]:
-        found = []
-        if self.wave_size < 1:
-            found.append("the wave size must be at least 1")
-        if self.max_in_flight < 1:
-            found.append("the in-flight limit must be at least 1")
-        if self.drivers < 1:
-            found.append("at least one driver (worker process) is needed")
-        if not 0 <= self.canary_percent <= 100:
-            found.append("the canary share is a percentage, 0 to 100")
-        if self.stop_failure_percent is not None and not 1 <= self.stop_failure_percent <= 100:
-            found.append("the stop rule's failure rate is a percentage, 1 to 100")
-        if self.stop_failures is not None and self.stop_failures < 1:
-            found.append("the stop rule's failure count must be at least 1")
-        return found
-
-
-@dataclass
-class FromVersion:
-    """Connections moving from one version: the schema changes and migrations they get."""
-
-    from_version: int | None
-    connections: int
-    changes: list[str] = field(default_factory=list)
-    migrations: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Preview:
-    version: int
-    package_hash: str
-    changelog: str
-    targets: int
-    skipped: int
-    waves: list[tuple[str, int]]  # (name, connections) per wave, in order: "canary", "wave 1", ...
-    groups: list[FromVersion]
-    problems: list[str]
-
-    @property
-    def can_start(self) -> bool:
-        return not self.problems and self.targets > 0
-
-
-def artifact_problems(version: int) -> list[str]:
-    """Why `version` cannot be deployed: its artifact missing, damaged, or behind the package."""
-    try:
-        builds.load_artifact(version)
-        if builds.manifest(version).get("expanded"):
-            builds.load_artifact(version, expanded=True)
-    except ArtifactError as error:
-        return [f"v{version}: {error.detail}"]
-    if version != package.current_version():
-        return []
-    schema = package.get_schema()
-    history = package.history_of(schema, version)
-    declared = history.declared(version).json()
-    return check(schema, version, package.changelog(), migrations=declared)
-
-
-def _candidates() -> list[Connection]:
-    return list(Connection.objects.usable().select_related("user").order_by("pk"))
-
-
-Planned = list[tuple[Connection, int]]  # (connection, wave), in the order they are deployed
-
-
-def _plan_waves(
-    connections: list[Connection], options: PlanOptions, digest: str, version: int
-) -> tuple[Planned, list[Connection]]:
-    """(connection, wave) for each connection to deploy, in order; and those skipped."""
-    skipped = [
-        c
-        for c in connections
-        if c.deployed_version == version and c.deployed_package_hash == digest
-    ]
-    todo = [c for c in connections if c not in skipped]
-    named = set(options.canary_users)
-    canary = [c for c in todo if c.user_id in named]
-    rest = [c for c in todo if c.user_id not in named]
-    extra = options.canary_count or math.ceil(len(rest) * options.canary_percent / 100)
-    canary += rest[:extra]
-    rest = rest[extra:]
-    # Wave 0 is the canary and only the canary: waves are numbered from 1 with or without one.
-    planned = [(c, 0) for c in canary]
-    planned += [(c, 1 + i // options.wave_size) for i, c in enumerate(rest)]
-    return planned, skipped
-
-
-def _plan(options: PlanOptions) -> tuple[int, str, Planned, list[Connection], list[str]]:
-    """The version, its package hash, the planned (connection, wave) pairs, those skipped, and
-    what stands in the way: what both the preview and the start need."""
-    version = options.version if options.version is not None else package.current_version()
-    problems = options.problems()
-    if problems:  # a plan from impossible options (a wave of 0...) means nothing
-        return version, "", [], [], problems
-    problems = artifact_problems(version)
-    digest = "" if problems else builds.package_hash(version)
-    planned, skipped = _plan_waves(_candidates(), options, digest, version)
-    if not planned and not problems:
-        problems.append(f"every connection already runs v{version}: nothing to roll out")
-    return version, digest, planned, skipped, problems
-
-
-def preview(options: PlanOptions) -> Preview:
-    """What starting a rollout with `options` would do, and what stands in the way."""
-    version, digest, planned, skipped, problems = _plan(options)
-    per_wave = Counter(wave for _, wave in planned)
-    groups = _groups([c for c, _ in planned], version)
-    return Preview(
-        version=version,
-        package_hash=digest,
-        changelog=package.changelog().get(version, ""),
-        targets=len(planned),
-        skipped=len(skipped),
-        waves=[(wave_name(w), per_wave[w]) for w in sorted(per_wave)],
-        groups=groups,
-        problems=problems,
-    )
-
-
-def _groups(connections: list[Connection], version: int) -> list[FromVersion]:
-    counts = Counter(c.deployed_version for c in connections)
-    groups = []
-    for start, n in sorted(counts.items(), key=lambda kv: kv[0] or 0):
-        group = FromVersion(start, n)
-        try:
-            old = locked_export(start or 0)
-            new = locked_export(version)
-            group.changes = [str(change) for change in diff_exports(old, new)]
-        except KeyError as error:
-            group.changes = [f"(no recorded schema: {error.args[0]})"]
-        try:
-            steps = migration_plan.plan(start, None, version).steps
-            group.migrations = [f"{s.name} ({s.table})" for s in steps]
-        except ByodError as error:
-            group.migrations = [f"cannot: {error.detail}"]
-        groups.append(group)
-    return groups
-
-
-def start(options: PlanOptions, *, actor: User | None = None) -> Rollout:
+def start(
+    options: PlanOptions,
+    *,
+    actor: User | None = None,
+    who: str = "",
+    expect: dict[str, Any] | None = None,
+    downgrade_confirmed: bool = False,
+) -> Rollout:
     """Record the rollout's plan and hand it to the task workers. NotAllowed when it cannot
-    start (the preview's problems)."""
+    start (the preview's problems), when `expect` (the parts of the plan a person saw,
+    `Plan.parts`) differs from the plan now (the person is shown the new plan instead), or
+    when it goes back to an older version and the person did not confirm what that loses.
+    `who` names an actor without a user row (the OS user of a command)."""
     with transaction.atomic():
-        version, digest, planned, skipped, problems = _plan(options)
-        if problems:
+        made = make_plan(options)
+        if made.problems:
             raise NotAllowed(
-                "rollout refused: " + "; ".join(problems),
-                user_message="This rollout cannot start: " + "; ".join(problems),
+                "rollout refused: " + "; ".join(made.problems),
+                user_message="This rollout cannot start: " + "; ".join(made.problems),
+            )
+        if expect is not None and (changed := differences(expect, made.parts())):
+            raise NotAllowed(
+                "rollout refused: the plan changed since its preview: " + "; ".join(changed),
+                user_message="Not started: the plan is no longer the one you previewed ("
+                + "; ".join(changed)
+                + "). Here is the plan as it is now.",
+            )
+        if made.downgrade and not downgrade_confirmed:
+            raise NotAllowed(
+                "rollout refused: a way back that nobody confirmed",
+                user_message=f"Not started: going back to v{made.version} loses data; confirm "
+                "what it loses (listed in the preview) to start it.",
             )
         rollout = Rollout.objects.create(
-            version=version,
-            package_hash=digest,
+            version=made.version,
+            package_hash=made.package_hash,
             canary_count=options.canary_count,
-            canary_percent=options.canary_percent,
+            canary_percent=0 if options.canary_count else options.canary_percent,
             wave_size=options.wave_size,
             max_in_flight=options.max_in_flight,
             drivers=options.drivers,
             stop_failures=options.stop_failures,
             stop_failure_percent=options.stop_failure_percent,
-            waves=len({wave for _, wave in planned}),
+            stop_canary_failures=options.stop_canary_failures,
+            open_after_wave=options.open_after_wave,
+            downgrade=made.downgrade,
+            plan_digest=made.digest,
+            waves=len({wave for _, wave in made.planned}),
             created_by=actor,
+            started_by=actor.get_username() if actor is not None else who,
         )
         members = [
             RolloutMember(rollout=rollout, connection=c, wave=wave, position=i)
-            for i, (c, wave) in enumerate(planned)
+            for i, (c, wave) in enumerate(made.planned)
         ]
         members += [
             RolloutMember(
                 rollout=rollout,
                 connection=c,
                 wave=0,
-                position=len(planned) + i,
+                position=len(made.planned) + i,
                 state=MemberState.SKIPPED,
             )
-            for i, c in enumerate(skipped)
+            for i, c in enumerate(made.skipped)
         ]
         RolloutMember.objects.bulk_create(members, batch_size=500)
-        transitions.rollout_started(rollout, actor=actor)
+        transitions.rollout_started(rollout, actor=actor, who=who)
         rollout_driver.launch(rollout)
     return rollout
 
 
-def pause(rollout: Rollout, *, actor: User | None = None, reason: str = "") -> None:
-    """No new deploy starts; those running finish (and their retries wait for a resume)."""
-    transitions.rollout_paused(rollout, reason=reason or "paused by an operator", actor=actor)
+def pause(rollout: Rollout, *, actor: User | None = None, who: str = "", reason: str = "") -> None:
+    """No new deploy starts; those running finish (and their retries wait for a resume). The
+    offer stays where it is: no wave is reached while paused."""
+    transitions.rollout_paused(
+        rollout, reason=reason or "paused by an operator", actor=actor, who=who
+    )
 
 
-def resume(rollout: Rollout, *, actor: User | None = None) -> None:
+def resume(rollout: Rollout, *, actor: User | None = None, who: str = "") -> None:
     """Go on from where it stopped. The failures of the current wave so far are accepted: the
     stop rule counts those after the resume."""
     with transaction.atomic():
@@ -252,16 +142,43 @@ def resume(rollout: Rollout, *, actor: User | None = None) -> None:
         Rollout.objects.filter(pk=rollout.pk).update(
             accepted_wave=rollout.current_wave, accepted_failures=failed
         )
-        transitions.rollout_resumed(rollout, actor=actor)
+        transitions.rollout_resumed(rollout, actor=actor, who=who)
         rollout_driver.launch(rollout)
 
 
-def abort(rollout: Rollout, *, actor: User | None = None, reason: str = "") -> int:
-    """Stop for good: connections not reached stay on their version, queued deploys (retries
-    waiting) are cancelled, running ones finish. Returns how many deploys were cancelled."""
+@dataclass(frozen=True)
+class AbortResult:
+    """What an abort did: connections not reached (they stay on their version), retries
+    that were waiting and are cancelled, deploys still running (they finish)."""
+
+    not_reached: int
+    deploys_cancelled: int
+    running: int
+
+    @property
+    def cancelled(self) -> int:
+        """Everything cancelled, as the rollout's page counts it."""
+        return self.not_reached + self.deploys_cancelled
+
+    def words(self, rollout: Rollout) -> str:
+        return (
+            f"Rollout #{rollout.pk} aborted: {self.cancelled} cancelled "
+            f"({self.not_reached} connection(s) not reached stay on their version and are no "
+            f"longer offered v{rollout.version}; {self.deploys_cancelled} waiting retry(ies) "
+            f"cancelled); {self.running} running deploy(s) finish."
+        )
+
+
+def abort(
+    rollout: Rollout, *, actor: User | None = None, who: str = "", reason: str = ""
+) -> AbortResult:
+    """Stop for good: connections not reached stay on their version (the offer is withdrawn
+    from them), queued deploys (retries waiting) are cancelled, running ones finish."""
     with transaction.atomic():
-        transitions.rollout_aborted(rollout, reason=reason, actor=actor)
-        rollout.members.filter(state=MemberState.PENDING).update(state=MemberState.CANCELLED)
+        transitions.rollout_aborted(rollout, reason=reason, actor=actor, who=who)
+        not_reached = rollout.members.filter(state=MemberState.PENDING).update(
+            state=MemberState.CANCELLED
+        )
         cancelled = 0
         queued = rollout.deployments.filter(status=DeploymentStatus.QUEUED)
         for deployment in queued.select_related("connection"):
@@ -272,7 +189,23 @@ def abort(rollout: Rollout, *, actor: User | None = None, reason: str = "") -> i
             except transitions.TransitionError:
                 continue  # it started meanwhile: it finishes
             cancelled += 1
-    return cancelled
+        running = rollout.deployments.filter(status=DeploymentStatus.RUNNING).count()
+    return AbortResult(not_reached, cancelled, running)
+
+
+def open_to_everyone(rollout: Rollout, *, actor: User | None = None, who: str = "") -> None:
+    """Offer the rollout's version to every user now (their own "Update now"), before their
+    waves are reached. NotAllowed for an aborted rollout or one already open."""
+    if rollout.status == RolloutStatus.ABORTED:
+        raise NotAllowed(
+            f"rollout #{rollout.pk} is aborted",
+            user_message=f"Rollout #{rollout.pk} was aborted: its version is offered to nobody.",
+        )
+    if not transitions.rollout_opened(rollout, actor=actor, who=who):
+        raise NotAllowed(
+            f"rollout #{rollout.pk} is already open",
+            user_message=f"v{rollout.version} is already offered to every user.",
+        )
 
 
 def by_id(rollout_id: int) -> Rollout:

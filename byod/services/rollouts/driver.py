@@ -222,15 +222,19 @@ def _claim(rollout_id: int, want: int, owner: str) -> tuple[str, list[Deployment
         if rollout.status != RolloutStatus.RUNNING or want < 1:
             return rollout.status, []
         mine = Deployment.objects.filter(rollout_id=rollout_id)
-        active = mine.filter(status__in=ACTIVE_DEPLOYMENT_STATUSES).aggregate(
+        is_active = Q(status__in=ACTIVE_DEPLOYMENT_STATUSES)
+        failed_here = Q(status=DeploymentStatus.FAILED, wave=rollout.current_wave)
+        # One statement for what runs and what the stop rule needs.
+        active = mine.filter(is_active | failed_here).aggregate(
             running=Count("pk", filter=Q(status=DeploymentStatus.RUNNING)),
             queued=Count("pk", filter=Q(status=DeploymentStatus.QUEUED)),
-            lowest=Min("wave"),
+            failed=Count("pk", filter=failed_here),
+            lowest=Min("wave", filter=is_active),
         )
         free = min(want, rollout.max_in_flight - active["running"])
         if free < 1:
             return rollout.status, []
-        if _stop_rule_hit(rollout):
+        if _stop_rule_hit(rollout, active["failed"]):
             return rollout.status, []
         started = _due_retries(rollout, free, owner) if active["queued"] else []
         free -= len(started)
@@ -301,14 +305,13 @@ def _next_members(
     return started
 
 
-def _stop_rule_hit(rollout: Rollout) -> bool:
-    """Pause the rollout if its current wave's failures reached the stop rule."""
-    if rollout.stop_failures is None and rollout.stop_failure_percent is None:
-        return False
+def _stop_rule_hit(rollout: Rollout, failed: int) -> bool:
+    """Pause the rollout if its current wave's `failed` deploys reached the stop rule (the
+    canary's own count when it has one)."""
     wave = rollout.current_wave
-    failed = Deployment.objects.filter(
-        rollout=rollout, wave=wave, status=DeploymentStatus.FAILED
-    ).count()
+    canary_rule = wave == 0 and rollout.stop_canary_failures is not None
+    if not canary_rule and rollout.stop_failures is None and rollout.stop_failure_percent is None:
+        return False
     if rollout.accepted_wave == wave:
         failed -= rollout.accepted_failures
     if failed <= 0:
@@ -318,10 +321,14 @@ def _stop_rule_hit(rollout: Rollout) -> bool:
         .exclude(state=MemberState.SKIPPED)
         .count()
     )
-    by_count = rollout.stop_failures is not None and failed >= rollout.stop_failures
-    by_rate = rollout.stop_failure_percent is not None and (
-        failed * 100 >= rollout.stop_failure_percent * max(1, planned)
-    )
+    if canary_rule:
+        by_count = failed >= (rollout.stop_canary_failures or 1)
+        by_rate = False
+    else:
+        by_count = rollout.stop_failures is not None and failed >= rollout.stop_failures
+        by_rate = rollout.stop_failure_percent is not None and (
+            failed * 100 >= rollout.stop_failure_percent * max(1, planned)
+        )
     if not (by_count or by_rate):
         return False
     name = wave_name(wave, in_a_sentence=True)

@@ -52,13 +52,13 @@ class Progress:
     rollout: Rollout
     total: int = 0  # members to deploy (skipped excluded)
     skipped: int = 0
-    cancelled: int = 0
+    cancelled: int = 0  # members an abort left unreached, and retries it cancelled
     succeeded: int = 0
     failed: int = 0
     running: int = 0
     queued: int = 0  # retries waiting
     pending: int = 0  # not reached yet
-    ended_otherwise: int = 0  # superseded or cancelled deploys
+    ended_otherwise: int = 0  # superseded deploys
     waves: list[Wave] = field(default_factory=list)
     failures: dict[str, int] = field(default_factory=dict)
     slowest: list[Slow] = field(default_factory=list)
@@ -116,6 +116,9 @@ def progress(rollout: Rollout, *, slowest: int = 5) -> Progress:
         elif status == DS.QUEUED:
             found.queued += n
             wave.waiting += n
+        elif status == DS.CANCELLED:  # a retry an abort cancelled: as the abort counts it
+            found.cancelled += n
+            wave.other += n
         else:
             found.ended_otherwise += n
             wave.other += n
