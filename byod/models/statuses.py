@@ -23,3 +23,11 @@ class Health(models.TextChoices):
     HEALTHY = "healthy", "Healthy"
     DEGRADED = "degraded", "Degraded"
     UNHEALTHY = "unhealthy", "Unhealthy"
+
+
+class HealthSource(models.TextChoices):
+    """What made the last judgement of a connection's health: a probe, or a deploy (a deploy
+    meets the same key, functions and version a probe looks at)."""
+
+    CHECK = "check", "A health check"
+    DEPLOY = "deploy", "A deploy"
