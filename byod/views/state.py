@@ -91,7 +91,7 @@ class HistoryRow:
 
     @property
     def sentence(self) -> str:
-        return words.event_sentence(self.event.kind)
+        return words.event_sentence(self.event.kind, (self.event.data or {}).get("source", ""))
 
     @property
     def deployment(self) -> Deployment | None:

@@ -87,6 +87,7 @@ def test_a_deploy_that_meets_a_broken_deployment_makes_it_unhealthy_at_once(
     assert badge(html) == "unhealthy"
     assert "Your deploy key is accepted" not in html
     assert "the last one a deploy" in html
+    assert "A deploy found your deployment unhealthy." in html  # the history says who found it
     said, counts = admin_health(staff_client)
     assert said.startswith("Unhealthy: ") and said.endswith("(found by a deploy)")
     assert counts == {"healthy": 0, "degraded": 0, "unhealthy": 1, "never_checked": 0}
