@@ -10,10 +10,15 @@ reads the audit trail since its place (`Outbox`) and what the rows say now, and 
 - a newer version is available (the package's current version, a connection behind it with no
   deploy under way): to the user, once per version;
 - to operators (BYOD_OPERATOR_EMAILS), one digest per outbox sweep that found changes.
+- the deployment is healthy again after trouble the user was told of (unhealthy, drift, a
+  deploy that failed for a reason about the deployment): to the user, once per fix.
 Then it sends what is pending: each row is claimed by a conditional UPDATE before its mail goes
 out, so several workers never send one twice (and a send that died half-way is not repeated).
-Users who opted out (settings page) or have no address get a row marked skipped, not a mail.
-Mails have a text and an HTML part, link back to the settings page and never hold a key.
+Just before sending, what the mail says is checked again (`byod.services.notify_truth`): one
+that stopped being true (the key was fixed, a check passed, a newer deploy ran) is not sent
+but marked obsolete. Users who opted out (settings page) or have no address, then or now, get a
+row marked skipped, not a mail. Mails have a text and an HTML part, link back to the settings
+page at the address people reach the site at (`byod.services.site`) and never hold a key.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ from byod.models import (
     NotificationStatus,
     Outbox,
 )
+from byod.services import site
+from byod.services.notify_truth import TROUBLE_MARK, is_trouble, troubled, why_not
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +64,10 @@ EVENT_KINDS = [
     EventKind.HEALTH_UNHEALTHY,
     EventKind.HEALTH_RECOVERED,
     EventKind.HEALTH_DRIFT,
+    EventKind.HEALTH_HEALTHY,  # read only to say "healthy again" after trouble: not digested
 ]
+HEALED = (EventKind.HEALTH_HEALTHY, EventKind.HEALTH_RECOVERED)
+LIVE = [NotificationStatus.PENDING, NotificationStatus.SENDING, NotificationStatus.SENT]
 # An event's transaction may still be open this long after it was written: the outbox's place
 # moves past an event only once it is older (newer ones are read again; rows are unique).
 SETTLE = timedelta(seconds=60)
@@ -90,7 +100,11 @@ def collect() -> OutboxRun:
             .select_related("connection__user", "deployment")
             .order_by("pk")[:PAGE]
         )
-        owed = [n for e in events if (n := _for_event(e)) is not None]
+        # Connections told of trouble and not yet of its fix (and the Event of the trouble):
+        # "healthy again" is owed them at a later Event that finds them healthy.
+        healing = {e.connection_id for e in events if e.kind in HEALED}
+        told = troubled(healing, LIVE) if healing else {}
+        owed = [n for e in events if (n := _for_event(e, told)) is not None]
         owed += _versions_available()
         settled: list[Event] = []  # the oldest events, up to the first that may not be final
         for e in events:
@@ -98,7 +112,7 @@ def collect() -> OutboxRun:
                 break
             settled.append(e)
         if settled:
-            digest = _digest(start, settled)
+            digest = _digest(start, [e for e in settled if e.kind != EventKind.HEALTH_HEALTHY])
             if digest is not None:
                 owed.append(digest)
                 run.digest = True
@@ -112,7 +126,19 @@ def collect() -> OutboxRun:
     return run
 
 
-def _for_event(event: Event) -> Notification | None:
+def _for_event(event: Event, told: dict[int, int]) -> Notification | None:
+    """The notification `event` calls for, if any; `told` (connections told of trouble and not
+    yet of its fix: the trouble's Event) is kept up to date along the events."""
+    made = _made_for(event, told)
+    if made is not None and made.status == NotificationStatus.PENDING:
+        if made.kind == K.RECOVERED:
+            told.pop(event.connection_id, None)
+        elif made.context.get(TROUBLE_MARK):
+            told[event.connection_id] = event.pk
+    return made
+
+
+def _made_for(event: Event, told: dict[int, int]) -> Notification | None:
     connection, deployment = event.connection, event.deployment
     if event.kind in (EventKind.DEPLOY_FAILED, EventKind.DEPLOY_SUCCEEDED):
         if deployment is None or deployment.dry_run:
@@ -128,6 +154,7 @@ def _for_event(event: Event) -> Notification | None:
                     deployment.error_message or (category.message if category else ""),
                     "Your deployment keeps running the version it had; nothing was lost.",
                 ],
+                trouble=event.pk if is_trouble(K.DEPLOY_FAILED, deployment.error_category) else 0,
             )
         if deployment.from_version == deployment.to_version:
             return None  # a redeploy of the same version: nothing new to tell
@@ -145,20 +172,25 @@ def _for_event(event: Event) -> Notification | None:
             f"event:{event.pk}",
             headline="Your database runs something other than our version",
             paragraphs=[event.message, "Use Redeploy on the settings page to fix it."],
+            trouble=event.pk,
         )
     if event.kind == EventKind.HEALTH_UNHEALTHY:
+        if (event.data or {}).get("source") == "deploy":
+            return None  # found by a failed deploy: its own mail says so
         return _to_user(
             connection,
             K.UNHEALTHY,
             f"event:{event.pk}",
             headline="Your database needs attention",
             paragraphs=[connection.health_message or event.message],
+            trouble=event.pk,
         )
-    if event.kind == EventKind.HEALTH_RECOVERED:
+    trouble = told.get(event.connection_id, 0)
+    if event.kind in HEALED and 0 < trouble < event.pk:
         return _to_user(
             connection,
             K.RECOVERED,
-            f"event:{event.pk}",
+            f"after:{trouble}",  # once per trouble told, however many Events find it healthy
             headline="Your database is healthy again",
             paragraphs=["Our health checks pass again; nothing is needed from you."],
         )
@@ -199,10 +231,24 @@ def _changes(since: int | None, to: int) -> str:
 
 
 def _to_user(
-    connection: Connection, kind: str, key: str, *, headline: str, paragraphs: list[str]
+    connection: Connection,
+    kind: str,
+    key: str,
+    *,
+    headline: str,
+    paragraphs: list[str],
+    trouble: int = 0,
 ) -> Notification:
     email = connection.user.email
     wanted = connection.email_notifications and bool(email)
+    context: dict[str, Any] = {
+        "headline": headline,
+        "paragraphs": [p for p in paragraphs if p],
+        "deployment": connection.deployment_name or connection.url,
+        "user": connection.user.get_username(),
+    }
+    if trouble:
+        context[TROUBLE_MARK] = trouble  # its Event: a fix is followed by "healthy again"
     return Notification(
         kind=kind,
         connection=connection,
@@ -210,12 +256,7 @@ def _to_user(
         dedup_key=Notification.dedup(kind, connection.pk, key),
         recipients=[email] if wanted else [],
         status=NotificationStatus.PENDING if wanted else NotificationStatus.SKIPPED,
-        context={
-            "headline": headline,
-            "paragraphs": [p for p in paragraphs if p],
-            "deployment": connection.deployment_name or connection.url,
-            "user": connection.user.get_username(),
-        },
+        context=context,
     )
 
 
@@ -272,7 +313,19 @@ def send_pending(*, limit: int = 2000) -> tuple[int, int]:
         Notification.objects.filter(pk__in=ids, status=NotificationStatus.PENDING).update(
             status=NotificationStatus.SENDING, claim=token
         )
-        for row in Notification.objects.filter(claim=token).select_related("connection"):
+        # In the order they were made: "healthy again" is judged after the trouble it follows.
+        claimed = (
+            Notification.objects.filter(claim=token)
+            .select_related("connection__user")
+            .order_by("pk")
+        )
+        for row in claimed:
+            reason, status = why_not(row), NotificationStatus.OBSOLETE
+            if not reason:
+                reason, status = _unwanted(row), NotificationStatus.SKIPPED
+            if reason:
+                _finish(row, status, f"not sent: {reason}")
+                continue
             try:
                 message(row).send()
             except Exception as error:  # SMTP down, a bad address: recorded, not retried
@@ -285,21 +338,45 @@ def send_pending(*, limit: int = 2000) -> tuple[int, int]:
     return sent, failed
 
 
+def _unwanted(row: Notification) -> str:
+    """Why the user does not want this mail now ("": they do), and their address now: they
+    may have opted out, or changed or removed their address, since it was collected."""
+    c = row.connection
+    if c is None:
+        return ""
+    email = c.user.email
+    if not c.email_notifications or not email:
+        return "the user opted out" if email else "no address on the user's account"
+    if row.kind == K.UNHEALTHY and c.health_message:
+        row.context["paragraphs"] = [c.health_message]  # what needs attention now
+    row.recipients = [email]
+    return ""
+
+
 def _finish(row: Notification, status: str, error: str = "") -> None:
+    sent = status == NotificationStatus.SENT
     Notification.objects.filter(pk=row.pk, claim=row.claim).update(
-        status=status, error=error, sent_at=timezone.now() if not error else None
+        status=status,
+        error=error,
+        sent_at=timezone.now() if sent else None,
+        recipients=row.recipients,
+        context=row.context,
     )
 
 
 def message(row: Notification) -> EmailMultiAlternatives:
-    """The mail of a notification: subject, text and HTML, with links back."""
-    base = conf().site_url.rstrip("/")
+    """The mail of a notification: subject, text and HTML, with links back (none when there is
+    no address to link to: `byod.services.site`)."""
+    base = site.base_url(row.connection)
+    if not base:
+        log.warning("notification %s goes without links: set BYOD_SITE_URL", row.pk)
+    page = reverse("byod:settings")
     context: dict[str, Any] = {
         **row.context,
         "kind": row.kind,
-        "settings_url": base + reverse("byod:settings"),
-        "preferences_url": base + reverse("byod:settings") + "#notifications",
-        "admin_url": base + reverse("admin:byod_connection_changelist"),
+        "settings_url": base + page if base else "",
+        "preferences_url": base + page + "#notifications" if base else "",
+        "admin_url": base + reverse("admin:byod_connection_changelist") if base else "",
         "to_operators": row.kind == K.DIGEST,
     }
     text = render_to_string("byod/mail/notification.txt", context)
