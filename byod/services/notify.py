@@ -6,14 +6,16 @@ reads the audit trail since its place (`Outbox`) and what the rows say now, and 
 - a deploy failed for good (`deploy.failed`, not a dry run): to the user;
 - a version was applied (`deploy.succeeded` that changed the version): to the user; the
   connection is also made due for a health check, so health reflects the new version soon;
-- the deployment became unhealthy, recovered, or runs something else (drift): to the user;
+- the deployment became unhealthy or runs something else (drift): to the user (a health
+  change a failed deploy found is told by that deploy's mail);
+- the deployment is healthy again after trouble the user was told of (unhealthy, drift, a
+  deploy that failed for a reason about the deployment): to the user, once per fix;
 - a newer version is available (the package's current version, a connection behind it with no
   deploy under way): to the user, once per version;
 - to operators (BYOD_OPERATOR_EMAILS), one digest per outbox sweep that found changes.
-- the deployment is healthy again after trouble the user was told of (unhealthy, drift, a
-  deploy that failed for a reason about the deployment): to the user, once per fix.
-Then it sends what is pending: each row is claimed by a conditional UPDATE before its mail goes
-out, so several workers never send one twice (and a send that died half-way is not repeated).
+Then it sends what is pending (`byod.services.notify_send`): each row is claimed by a
+conditional UPDATE before its mail goes out, so several workers never send one twice (and a
+send that died half-way is not repeated).
 Just before sending, what the mail says is checked again (`byod.services.notify_truth`): one
 that stopped being true (the key was fixed, a check passed, a newer deploy ran) is not sent
 but marked obsolete. Users who opted out (settings page) or have no address, then or now, get a
@@ -24,18 +26,14 @@ page at the address people reach the site at (`byod.services.site`) and never ho
 from __future__ import annotations
 
 import logging
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Max
 from django.tasks import task
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from byod import package
@@ -51,8 +49,8 @@ from byod.models import (
     NotificationStatus,
     Outbox,
 )
-from byod.services import site
-from byod.services.notify_truth import TROUBLE_MARK, is_trouble, troubled, why_not
+from byod.services.notify_send import send_pending
+from byod.services.notify_truth import TROUBLE_MARK, is_trouble, troubled
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +70,6 @@ LIVE = [NotificationStatus.PENDING, NotificationStatus.SENDING, NotificationStat
 # moves past an event only once it is older (newer ones are read again; rows are unique).
 SETTLE = timedelta(seconds=60)
 PAGE = 5000
-SEND_BATCH = 100
 
 
 @dataclass
@@ -293,98 +290,6 @@ def _check_after_deploys(events: list[Event]) -> None:
     ids = {e.connection_id for e in events if e.deployment is not None and not e.deployment.dry_run}
     if ids:
         Connection.objects.filter(pk__in=ids, check_claim="").update(next_check_at=timezone.now())
-
-
-# --- sending -------------------------------------------------------------------------------
-
-
-def send_pending(*, limit: int = 2000) -> tuple[int, int]:
-    """Send pending notifications, each claimed first; returns (sent, failed)."""
-    sent = failed = 0
-    while sent + failed < limit:
-        ids = list(
-            Notification.objects.filter(status=NotificationStatus.PENDING)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:SEND_BATCH]
-        )
-        if not ids:
-            break
-        token = uuid.uuid4().hex
-        Notification.objects.filter(pk__in=ids, status=NotificationStatus.PENDING).update(
-            status=NotificationStatus.SENDING, claim=token
-        )
-        # In the order they were made: "healthy again" is judged after the trouble it follows.
-        claimed = (
-            Notification.objects.filter(claim=token)
-            .select_related("connection__user")
-            .order_by("pk")
-        )
-        for row in claimed:
-            reason, status = why_not(row), NotificationStatus.OBSOLETE
-            if not reason:
-                reason, status = _unwanted(row), NotificationStatus.SKIPPED
-            if reason:
-                _finish(row, status, f"not sent: {reason}")
-                continue
-            try:
-                message(row).send()
-            except Exception as error:  # SMTP down, a bad address: recorded, not retried
-                log.warning("notification %s not sent: %s", row.pk, type(error).__name__)
-                _finish(row, NotificationStatus.FAILED, f"{type(error).__name__}: {error}"[:500])
-                failed += 1
-            else:
-                _finish(row, NotificationStatus.SENT)
-                sent += 1
-    return sent, failed
-
-
-def _unwanted(row: Notification) -> str:
-    """Why the user does not want this mail now ("": they do), and their address now: they
-    may have opted out, or changed or removed their address, since it was collected."""
-    c = row.connection
-    if c is None:
-        return ""
-    email = c.user.email
-    if not c.email_notifications or not email:
-        return "the user opted out" if email else "no address on the user's account"
-    if row.kind == K.UNHEALTHY and c.health_message:
-        row.context["paragraphs"] = [c.health_message]  # what needs attention now
-    row.recipients = [email]
-    return ""
-
-
-def _finish(row: Notification, status: str, error: str = "") -> None:
-    sent = status == NotificationStatus.SENT
-    Notification.objects.filter(pk=row.pk, claim=row.claim).update(
-        status=status,
-        error=error,
-        sent_at=timezone.now() if sent else None,
-        recipients=row.recipients,
-        context=row.context,
-    )
-
-
-def message(row: Notification) -> EmailMultiAlternatives:
-    """The mail of a notification: subject, text and HTML, with links back (none when there is
-    no address to link to: `byod.services.site`)."""
-    base = site.base_url(row.connection)
-    if not base:
-        log.warning("notification %s goes without links: set BYOD_SITE_URL", row.pk)
-    page = reverse("byod:settings")
-    context: dict[str, Any] = {
-        **row.context,
-        "kind": row.kind,
-        "settings_url": base + page if base else "",
-        "preferences_url": base + page + "#notifications" if base else "",
-        "admin_url": base + reverse("admin:byod_connection_changelist") if base else "",
-        "to_operators": row.kind == K.DIGEST,
-    }
-    text = render_to_string("byod/mail/notification.txt", context)
-    html = render_to_string("byod/mail/notification.html", context)
-    subject = str(row.context.get("headline", "BYOD")).replace("\n", " ")[:200]
-    mail = EmailMultiAlternatives(subject, text, None, list(row.recipients))
-    mail.attach_alternative(html, "text/html")
-    return mail
 
 
 # --- the outbox ----------------------------------------------------------------------------
