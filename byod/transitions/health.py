@@ -298,8 +298,9 @@ def deploy_ended(
     when its category says something about the deployment (``Category.about_deployment``); a
     success counts only for a connection found degraded or unhealthy (a healthy or not yet
     checked one is left to the probes). A connection held by a deploy is never probed
-    meanwhile, so the health in hand is the health in the row: the success of a healthy one
-    costs no statement. Returns the Event written, if any."""
+    meanwhile, so the health in hand (read when the deploy was claimed) is the health in the
+    row: the success of a healthy one costs no statement (a rollout's deploy is held to ten).
+    Returns the Event written, if any."""
     if deployment.dry_run:
         return None
     error = None
