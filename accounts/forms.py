@@ -7,7 +7,11 @@ from accounts.models import User
 
 
 class SignUpForm(UserCreationForm[User]):
-    email = forms.EmailField(required=True, help_text="Used only for password reset links.")
+    email = forms.EmailField(
+        required=True,
+        help_text="For password reset links, and for mails about your database (you can turn "
+        "those off on its settings page).",
+    )
 
     class Meta:
         model = User

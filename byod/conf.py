@@ -85,6 +85,11 @@ def web_address(value: str) -> str | None:
     return None
 
 
+def empty_or(rule: Rule) -> Rule:
+    """`rule`, or nothing set (empty)."""
+    return lambda value: None if not value else rule(value)
+
+
 def email_addresses(value: tuple[str, ...]) -> str | None:
     for address in value:
         try:
@@ -291,7 +296,8 @@ class Conf:
     migration_batch_size: int = setting(
         "BYOD_MIGRATION_BATCH_SIZE", at_least(1), at_most(CONVEX_WRITES_PER_TRANSACTION)
     )
-    site_url: str = setting("BYOD_SITE_URL", web_address)
+    # Empty: links in mails follow the address users reach the site at (byod.services.site).
+    site_url: str = setting("BYOD_SITE_URL", empty_or(web_address))
     operator_emails: tuple[str, ...] = setting("BYOD_OPERATOR_EMAILS", email_addresses)
     metrics_token: str = setting(
         "BYOD_METRICS_TOKEN", empty_or_long(METRICS_TOKEN_MIN_LENGTH), secret=True

@@ -39,6 +39,10 @@ class Category:
     message: str  # may use {where} (" (table t, index i)") and {table}
     retryable: bool
     field: str | None = None  # the form field the user must change, if any
+    # What a failure of this category says about the deployment's state (its key, its
+    # existence, paused, over its limits, not answering): a deploy that ends with it counts
+    # toward health like a failed probe (byod.transitions.health).
+    about_deployment: bool = False
 
     def message_for(self, *, table: str | None = None, index: str | None = None) -> str:
         parts = [f"table {table}" if table else "", f"index {index}" if index else ""]
@@ -94,22 +98,23 @@ _TABLE = [
         BAD_CREDENTIALS, "Deploy key refused", "Your deploy key was refused", 502,
         "Your deployment refused the deploy key. Create a new deploy key in the Convex "
         "dashboard (Settings → URL & Deploy Key) and save it here.",
-        retryable=False, field="deploy_key",
+        retryable=False, field="deploy_key", about_deployment=True,
     ),
     Category(
         DEPLOYMENT_NOT_FOUND, "Deployment not found", "No deployment at this URL", 502,
         "No Convex deployment answers at this URL. Copy the deployment URL from the Convex "
-        "dashboard (Settings → URL & Deploy Key) and save it here.", retryable=False, field="url",
+        "dashboard (Settings → URL & Deploy Key) and save it here.",
+        retryable=False, field="url", about_deployment=True,
     ),
     Category(
         UNREACHABLE, "Unreachable", "We could not reach your deployment", 503,
         "We could not reach your deployment. Check that the deployment is running and that "
-        "its URL is right.", retryable=True,
+        "its URL is right.", retryable=True, about_deployment=True,
     ),
     Category(
         TIMEOUT, "Timed out", "Your deployment did not answer in time", 503,
         "Your deployment took too long to answer. Check the deployment's health in the Convex "
-        "dashboard.", retryable=True,
+        "dashboard.", retryable=True, about_deployment=True,
     ),
     Category(
         TOO_MANY_REQUESTS, "Too many requests", "Your deployment is busy", 429,
@@ -158,13 +163,14 @@ _TABLE = [
     Category(
         PAUSED, "Deployment paused", "Your deployment is paused", 503,
         "Your deployment is paused, so it refuses to run functions. Resume it in the Convex "
-        "dashboard (Settings → Pause Deployment), then deploy again.", retryable=False,
+        "dashboard (Settings → Pause Deployment), then deploy again.",
+        retryable=False, about_deployment=True,
     ),
     Category(
         OVER_QUOTA, "Over its plan's limits", "Your deployment is over its plan's limits", 503,
         "Your deployment is over its plan's limits (or suspended), so it refuses to run "
         "functions. Check your plan and usage in the Convex dashboard, then deploy again.",
-        retryable=False,
+        retryable=False, about_deployment=True,
     ),
     Category(
         NOT_FOUND, "Not found", "Not found in your deployment", 404,

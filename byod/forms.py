@@ -52,3 +52,11 @@ class ConnectForm(forms.Form):
     def add_service_error(self, field: str | None, message: str) -> None:
         """Attach an error from the services; unknown fields become form-wide errors."""
         self.add_error(field if field in self.fields else None, message)
+
+
+class NotificationsForm(forms.Form):
+    """The mail settings of the settings page: the address we write to (the account's), and
+    whether to write at all. A form without the address field leaves the address alone."""
+
+    email = forms.EmailField(label="Email address", required=False, max_length=254)
+    email_notifications = forms.BooleanField(required=False)

@@ -275,8 +275,10 @@ BYOD_HEALTH_CONCURRENCY = env_int("BYOD_HEALTH_CONCURRENCY", 32)
 BYOD_HEALTH_BATCH_SIZE = env_int("BYOD_HEALTH_BATCH_SIZE", 250)
 # Redeploy on drift (something else was pushed over our package) without asking anyone.
 BYOD_HEALTH_REPAIR_DRIFT = env_bool("BYOD_HEALTH_REPAIR_DRIFT", default=False)
-# Mails link back here (they are sent by the worker, which has no request to ask).
-BYOD_SITE_URL = env_str("BYOD_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Mails link back here (they are sent by the worker, which has no request to ask). Unset: to
+# the address each user last reached the site at, else (DEBUG) http://127.0.0.1:8000, else no
+# link (byod.services.site).
+BYOD_SITE_URL = env_str("BYOD_SITE_URL", "").rstrip("/")
 # "Check now" on the settings page: at most N per minute per user and per address.
 BYOD_THROTTLES["health:user"] = (env_int("BYOD_THROTTLE_HEALTH_CHECKS_PER_USER", 5), 60)
 BYOD_THROTTLES["health:address"] = (env_int("BYOD_THROTTLE_HEALTH_CHECKS_PER_ADDRESS", 30), 60)

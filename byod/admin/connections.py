@@ -85,6 +85,7 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
         "health_message",
         "health_detail",
         "health_changed_at",
+        "health_source",
         "consecutive_successes",
         "last_check_ms",
         "next_check_at",
@@ -92,6 +93,7 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
         "table_counts_at",
         "count_error",
         "email_notifications_display",
+        "site_url",
         "created_at",
         "updated_at",
     )
@@ -136,8 +138,12 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
 
     @admin.display(description="health", ordering="health")
     def health_display(self, obj: Connection) -> str:
+        # The same words as the user's page: nothing for a disconnected one (no key, no checks).
+        if obj.status == ConnectionStatus.DISCONNECTED:
+            return "— (disconnected)"
         if obj.health in ("unhealthy", "degraded"):
-            return f"{obj.get_health_display()}: {obj.health_reason_label}"
+            said = f"{obj.get_health_display()}: {obj.health_reason_label}"
+            return f"{said} (found by a deploy)" if obj.health_source == "deploy" else said
         return obj.get_health_display()
 
     @admin.display(description="email notifications")
@@ -195,6 +201,9 @@ def _version_words(obj: Connection) -> str:
     current = package.current_version()
     if obj.status == ConnectionStatus.DISCONNECTED:
         return f"v{obj.deployed_version} (disconnected)" if obj.deployed_version else "—"
+    if obj.health == Health.UNHEALTHY and obj.health_reason == DRIFT:
+        deployed = obj.deployed_version or obj.pushed_version
+        return f"Drift: runs something other than our v{deployed}"
     if obj.deployed_version is None:
         return f"None yet (current v{current})"
     if obj.is_outdated:  # the one rule for "outdated"

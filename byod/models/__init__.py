@@ -30,7 +30,7 @@ from byod.models.rollout import (
     RolloutStatus,
     wave_name,
 )
-from byod.models.statuses import ConnectionStatus, Health
+from byod.models.statuses import ConnectionStatus, Health, HealthSource
 
 __all__ = [
     "ACTIVE_DEPLOYMENT_STATUSES",
@@ -49,6 +49,7 @@ __all__ = [
     "Event",
     "EventKind",
     "Health",
+    "HealthSource",
     "MemberState",
     "MigrationDirection",
     "MigrationRun",

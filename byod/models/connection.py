@@ -13,7 +13,13 @@ from django.utils import timezone
 from byod import package
 from byod.errors import find
 from byod.models.health import HealthQuerySet
-from byod.models.statuses import ConnectionStatus, Health, MemberState, RolloutStatus
+from byod.models.statuses import (
+    ConnectionStatus,
+    Health,
+    HealthSource,
+    MemberState,
+    RolloutStatus,
+)
 
 # A count of documents not finished after this lost its worker: given up, the user may ask again.
 COUNT_STALE_AFTER = timedelta(minutes=10)
@@ -150,12 +156,20 @@ class Connection(models.Model):
     health_message = models.TextField(blank=True, default="")  # for the user: what to do
     health_detail = models.TextField(blank=True, default="")  # for operators (no secrets)
     health_changed_at = models.DateTimeField(null=True, blank=True)
+    # Who made the last judgement: a probe, or a deploy that failed (or succeeded) in a way
+    # that says something about the deployment (byod.errors: Category.about_deployment).
+    health_source = models.CharField(
+        max_length=16, choices=HealthSource.choices, blank=True, default=""
+    )
     consecutive_successes = models.PositiveIntegerField(default=0)
     last_check_ms = models.PositiveIntegerField(null=True, blank=True)  # the probe's latency
     next_check_at = models.DateTimeField(null=True, blank=True)  # null: due now
     check_claim = models.CharField(max_length=32, blank=True, default="", editable=False)
     check_requested_at = models.DateTimeField(null=True, blank=True)  # "Check now"
     email_notifications = models.BooleanField(default=True)
+    # The address (scheme and host) the user last reached this site at, from the requests in
+    # which they acted on this connection: mails link there when BYOD_SITE_URL is not set.
+    site_url = models.CharField(max_length=255, blank=True, default="")
     # "What is in my deployment": documents per table of ours, as last counted on the worker
     # (byod.services.contents), and when. A count asked for and not finished yet holds
     # count_requested_at; a count that failed keeps the previous counts and says why.

@@ -27,6 +27,8 @@ class NotificationStatus(models.TextChoices):
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     SKIPPED = "skipped", "Skipped (opted out or no address)"
+    # What it says stopped being true before it was sent (e.g. the key was fixed meanwhile).
+    OBSOLETE = "obsolete", "Not sent (no longer true)"
     FAILED = "failed", "Failed"
 
 

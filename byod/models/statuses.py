@@ -40,3 +40,11 @@ class MemberState(models.TextChoices):
     STARTED = "started", "Deploy started"
     SKIPPED = "skipped", "Already on the version"
     CANCELLED = "cancelled", "Cancelled (rollout aborted)"
+
+
+class HealthSource(models.TextChoices):
+    """What made the last judgement of a connection's health: a probe, or a deploy (a deploy
+    meets the same key, functions and version a probe looks at)."""
+
+    CHECK = "check", "A health check"
+    DEPLOY = "deploy", "A deploy"

@@ -6,33 +6,36 @@ reads the audit trail since its place (`Outbox`) and what the rows say now, and 
 - a deploy failed for good (`deploy.failed`, not a dry run): to the user;
 - a version was applied (`deploy.succeeded` that changed the version): to the user; the
   connection is also made due for a health check, so health reflects the new version soon;
-- the deployment became unhealthy, recovered, or runs something else (drift): to the user;
+- the deployment became unhealthy or runs something else (drift): to the user (a health
+  change a failed deploy found is told by that deploy's mail);
+- the deployment is healthy again after trouble the user was told of (unhealthy, drift, a
+  deploy that failed for a reason about the deployment): to the user, once per fix;
 - a newer version is available (a rollout offers it to the connection, which runs an older one
   and has no deploy under way: `ConnectionQuerySet.offered_update`): to the user, once per
   version;
 - to operators (BYOD_OPERATOR_EMAILS), one digest per outbox sweep that found changes.
-Then it sends what is pending: each row is claimed by a conditional UPDATE before its mail goes
-out, so several workers never send one twice (and a send that died half-way is not repeated).
-Users who opted out (settings page) or have no address get a row marked skipped, not a mail.
-Mails have a text and an HTML part, link back to the settings page and never hold a key.
+Then it sends what is pending (`byod.services.notify_send`): each row is claimed by a
+conditional UPDATE before its mail goes out, so several workers never send one twice (and a
+send that died half-way is not repeated).
+Just before sending, what the mail says is checked again (`byod.services.notify_truth`): one
+that stopped being true (the key was fixed, a check passed, a newer deploy ran) is not sent
+but marked obsolete. Users who opted out (settings page) or have no address, then or now, get a
+row marked skipped, not a mail. Mails have a text and an HTML part, link back to the settings
+page at the address people reach the site at (`byod.services.site`) and never hold a key.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import CharField, Exists, Max, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.tasks import task
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from byod import package
@@ -48,6 +51,8 @@ from byod.models import (
     NotificationStatus,
     Outbox,
 )
+from byod.services.notify_send import send_pending
+from byod.services.notify_truth import TROUBLE_MARK, is_trouble, troubled
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +64,14 @@ EVENT_KINDS = [
     EventKind.HEALTH_UNHEALTHY,
     EventKind.HEALTH_RECOVERED,
     EventKind.HEALTH_DRIFT,
+    EventKind.HEALTH_HEALTHY,  # read only to say "healthy again" after trouble: not digested
 ]
+HEALED = (EventKind.HEALTH_HEALTHY, EventKind.HEALTH_RECOVERED)
+LIVE = [NotificationStatus.PENDING, NotificationStatus.SENDING, NotificationStatus.SENT]
 # An event's transaction may still be open this long after it was written: the outbox's place
 # moves past an event only once it is older (newer ones are read again; rows are unique).
 SETTLE = timedelta(seconds=60)
 PAGE = 5000
-SEND_BATCH = 100
 
 
 @dataclass
@@ -92,7 +99,11 @@ def collect() -> OutboxRun:
             .select_related("connection__user", "deployment")
             .order_by("pk")[:PAGE]
         )
-        owed = [n for e in events if (n := _for_event(e)) is not None]
+        # Connections told of trouble and not yet of its fix (and the Event of the trouble):
+        # "healthy again" is owed them at a later Event that finds them healthy.
+        healing = {e.connection_id for e in events if e.kind in HEALED}
+        told = troubled(healing, LIVE) if healing else {}
+        owed = [n for e in events if (n := _for_event(e, told)) is not None]
         owed += _versions_available()
         settled: list[Event] = []  # the oldest events, up to the first that may not be final
         for e in events:
@@ -100,7 +111,7 @@ def collect() -> OutboxRun:
                 break
             settled.append(e)
         if settled:
-            digest = _digest(start, settled)
+            digest = _digest(start, [e for e in settled if e.kind != EventKind.HEALTH_HEALTHY])
             if digest is not None:
                 owed.append(digest)
                 run.digest = True
@@ -114,7 +125,19 @@ def collect() -> OutboxRun:
     return run
 
 
-def _for_event(event: Event) -> Notification | None:
+def _for_event(event: Event, told: dict[int, int]) -> Notification | None:
+    """The notification `event` calls for, if any; `told` (connections told of trouble and not
+    yet of its fix: the trouble's Event) is kept up to date along the events."""
+    made = _made_for(event, told)
+    if made is not None and made.status == NotificationStatus.PENDING:
+        if made.kind == K.RECOVERED:
+            told.pop(event.connection_id, None)
+        elif made.context.get(TROUBLE_MARK):
+            told[event.connection_id] = event.pk
+    return made
+
+
+def _made_for(event: Event, told: dict[int, int]) -> Notification | None:
     connection, deployment = event.connection, event.deployment
     if event.kind in (EventKind.DEPLOY_FAILED, EventKind.DEPLOY_SUCCEEDED):
         if deployment is None or deployment.dry_run:
@@ -130,6 +153,7 @@ def _for_event(event: Event) -> Notification | None:
                     deployment.error_message or (category.message if category else ""),
                     "Your deployment keeps running the version it had; nothing was lost.",
                 ],
+                trouble=event.pk if is_trouble(K.DEPLOY_FAILED, deployment.error_category) else 0,
             )
         if deployment.from_version == deployment.to_version:
             return None  # a redeploy of the same version: nothing new to tell
@@ -147,20 +171,25 @@ def _for_event(event: Event) -> Notification | None:
             f"event:{event.pk}",
             headline="Your database runs something other than our version",
             paragraphs=[event.message, "Use Redeploy on the settings page to fix it."],
+            trouble=event.pk,
         )
     if event.kind == EventKind.HEALTH_UNHEALTHY:
+        if (event.data or {}).get("source") == "deploy":
+            return None  # found by a failed deploy: its own mail says so
         return _to_user(
             connection,
             K.UNHEALTHY,
             f"event:{event.pk}",
             headline="Your database needs attention",
             paragraphs=[connection.health_message or event.message],
+            trouble=event.pk,
         )
-    if event.kind == EventKind.HEALTH_RECOVERED:
+    trouble = told.get(event.connection_id, 0)
+    if event.kind in HEALED and 0 < trouble < event.pk:
         return _to_user(
             connection,
             K.RECOVERED,
-            f"event:{event.pk}",
+            f"after:{trouble}",  # once per trouble told, however many Events find it healthy
             headline="Your database is healthy again",
             paragraphs=["Our health checks pass again; nothing is needed from you."],
         )
@@ -208,10 +237,24 @@ def _changes(since: int | None, to: int) -> str:
 
 
 def _to_user(
-    connection: Connection, kind: str, key: str, *, headline: str, paragraphs: list[str]
+    connection: Connection,
+    kind: str,
+    key: str,
+    *,
+    headline: str,
+    paragraphs: list[str],
+    trouble: int = 0,
 ) -> Notification:
     email = connection.user.email
     wanted = connection.email_notifications and bool(email)
+    context: dict[str, Any] = {
+        "headline": headline,
+        "paragraphs": [p for p in paragraphs if p],
+        "deployment": connection.deployment_name or connection.url,
+        "user": connection.user.get_username(),
+    }
+    if trouble:
+        context[TROUBLE_MARK] = trouble  # its Event: a fix is followed by "healthy again"
     return Notification(
         kind=kind,
         connection=connection,
@@ -219,12 +262,7 @@ def _to_user(
         dedup_key=Notification.dedup(kind, connection.pk, key),
         recipients=[email] if wanted else [],
         status=NotificationStatus.PENDING if wanted else NotificationStatus.SKIPPED,
-        context={
-            "headline": headline,
-            "paragraphs": [p for p in paragraphs if p],
-            "deployment": connection.deployment_name or connection.url,
-            "user": connection.user.get_username(),
-        },
+        context=context,
     )
 
 
@@ -261,62 +299,6 @@ def _check_after_deploys(events: list[Event]) -> None:
     ids = {e.connection_id for e in events if e.deployment is not None and not e.deployment.dry_run}
     if ids:
         Connection.objects.filter(pk__in=ids, check_claim="").update(next_check_at=timezone.now())
-
-
-# --- sending -------------------------------------------------------------------------------
-
-
-def send_pending(*, limit: int = 2000) -> tuple[int, int]:
-    """Send pending notifications, each claimed first; returns (sent, failed)."""
-    sent = failed = 0
-    while sent + failed < limit:
-        ids = list(
-            Notification.objects.filter(status=NotificationStatus.PENDING)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:SEND_BATCH]
-        )
-        if not ids:
-            break
-        token = uuid.uuid4().hex
-        Notification.objects.filter(pk__in=ids, status=NotificationStatus.PENDING).update(
-            status=NotificationStatus.SENDING, claim=token
-        )
-        for row in Notification.objects.filter(claim=token).select_related("connection"):
-            try:
-                message(row).send()
-            except Exception as error:  # SMTP down, a bad address: recorded, not retried
-                log.warning("notification %s not sent: %s", row.pk, type(error).__name__)
-                _finish(row, NotificationStatus.FAILED, f"{type(error).__name__}: {error}"[:500])
-                failed += 1
-            else:
-                _finish(row, NotificationStatus.SENT)
-                sent += 1
-    return sent, failed
-
-
-def _finish(row: Notification, status: str, error: str = "") -> None:
-    Notification.objects.filter(pk=row.pk, claim=row.claim).update(
-        status=status, error=error, sent_at=timezone.now() if not error else None
-    )
-
-
-def message(row: Notification) -> EmailMultiAlternatives:
-    """The mail of a notification: subject, text and HTML, with links back."""
-    base = conf().site_url.rstrip("/")
-    context: dict[str, Any] = {
-        **row.context,
-        "kind": row.kind,
-        "settings_url": base + reverse("byod:settings"),
-        "preferences_url": base + reverse("byod:settings") + "#notifications",
-        "admin_url": base + reverse("admin:byod_connection_changelist"),
-        "to_operators": row.kind == K.DIGEST,
-    }
-    text = render_to_string("byod/mail/notification.txt", context)
-    html = render_to_string("byod/mail/notification.html", context)
-    subject = str(row.context.get("headline", "BYOD")).replace("\n", " ")[:200]
-    mail = EmailMultiAlternatives(subject, text, None, list(row.recipients))
-    mail.attach_alternative(html, "text/html")
-    return mail
 
 
 # --- the outbox ----------------------------------------------------------------------------

@@ -69,9 +69,12 @@ def mark_credentials_changed(
         previous = connection.status
     else:
         if url != old_url:
-            # A different deployment: nothing is deployed there as far as we know.
+            # A different deployment: nothing is deployed there as far as we know (nor pushed:
+            # a probe would take what we pushed to the old one for drift on the new one).
             fields["deployed_version"] = None
             fields["deployed_package_hash"] = ""
+            fields["pushed_version"] = None
+            fields["pushed_package_hash"] = ""
         previous = _move(connection, allowed_from=tuple(CS.values), to=CS.PENDING, **fields)
     record(
         connection,
@@ -100,6 +103,7 @@ def mark_disconnected(connection: Connection, *, actor: User | None) -> None:
         key_ciphertext="",
         key_id="",
         key_changed_at=timezone.now(),
+        **NOT_CHECKED,  # no key, no checks: what they found says nothing about a reconnect
     )
     record(
         connection,

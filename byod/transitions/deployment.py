@@ -28,6 +28,7 @@ from byod.transitions.base import (
     _move_known,
     record,
 )
+from byod.transitions.health import deploy_ended
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -250,6 +251,7 @@ def mark_deploy_succeeded(
         deployment=deployment,
         data=data,
     )
+    deploy_ended(connection, deployment)  # e.g. the drift this redeploy repaired
 
 
 @transaction.atomic
@@ -290,6 +292,8 @@ def mark_deploy_failed(
         deployment=deployment,
         data=data,
     )
+    # A refused key, a paused deployment...: health says so at once, by the probes' rule.
+    deploy_ended(connection, deployment, failed=category, message=message)
 
 
 @transaction.atomic

@@ -14,6 +14,14 @@ One rule, applied to a batch of probes at once (bulk writes: a few statements pe
 Each change of health writes one Event (``health.<state>``; ``health.drift`` when drift is
 found; ``health.recovered`` when an unhealthy one heals; ``health.reason_changed`` when an
 unhealthy one fails for another reason). Only the claimant of a batch (``check_claim``) writes.
+
+A deploy meets what a probe looks at (the key, the deployment, our functions and version), so
+its end counts too, through the same rule (`deploy_ended`): a real deploy that fails for good
+with a category that says something about the deployment (``Category.about_deployment``: key
+refused, not found, paused, over its limits, unreachable or timed out after its retries) is a
+failed probe; one that succeeds is a passing probe of a degraded or unhealthy connection, and
+heals at once a failure that waiting cannot heal (drift among them: the redeploy repaired it),
+since hysteresis is there against faults that come and go, not against fixes.
 """
 
 from __future__ import annotations
@@ -28,8 +36,16 @@ from django.utils import timezone
 
 from byod import metrics
 from byod.conf import conf
-from byod.errors import DRIFT, ByodError, category
-from byod.models import Connection, ConnectionStatus, Event, EventKind, Health
+from byod.errors import DRIFT, ByodError, category, find
+from byod.models import (
+    Connection,
+    ConnectionStatus,
+    Deployment,
+    Event,
+    EventKind,
+    Health,
+    HealthSource,
+)
 from byod.transitions.base import event
 
 H = Health
@@ -40,6 +56,7 @@ FIELDS = [
     "health_message",
     "health_detail",
     "health_changed_at",
+    "health_source",
     "consecutive_failures",
     "consecutive_successes",
     "last_check_at",
@@ -48,16 +65,23 @@ FIELDS = [
     "check_claim",
 ]
 
-# A connection no check has looked at (yet, or since its credentials changed); clearing the
-# claim makes a batch still probing the old credentials write nothing.
+# A connection no check has looked at (yet, or since its credentials changed, or since it was
+# disconnected): nothing of what was found before, not even when it was found, so no page says
+# "Last check: just now" beside "No check has run yet". Clearing the claim makes a batch still
+# probing the old credentials write nothing.
 NOT_CHECKED: dict[str, Any] = {
     "health": Health.UNKNOWN,
     "health_reason": "",
     "health_message": "",
     "health_detail": "",
+    "health_source": "",
+    "consecutive_failures": 0,
     "consecutive_successes": 0,
+    "last_check_at": None,
+    "last_check_ms": None,
     "next_check_at": None,
     "check_claim": "",
+    "check_requested_at": None,
 }
 
 
@@ -103,21 +127,31 @@ def drift_of(connection: Connection, probe: Probe) -> ByodError | None:
         return None  # nothing of ours deployed yet: nothing to drift from
     version = ours[0][0]
     meta = probe.meta
+    # `found` for operators (with the package digest); `said` for the user (no codes).
     if probe.functions_missing:
         found = "our functions are missing (another project's code runs there)"
+        said = "Another project's code runs there."
     elif meta is None:
         found = "our version record is missing"
+        said = "Our record of the version is missing there."
     elif (meta.get("schemaVersion"), meta.get("packageHash")) in ours:
         return None
     else:
         digest = str(meta.get("packageHash") or "")[:12]
-        found = f"it reports version {meta.get('schemaVersion')!r} (package {digest or '?'})"
+        reported = meta.get("schemaVersion")
+        found = f"it reports version {reported!r} (package {digest or '?'})"
+        if reported == version:
+            said = f"It runs another build of version {version}."
+        elif isinstance(reported, int) and not isinstance(reported, bool) and 0 < reported < 10**6:
+            said = f"It reports version {reported}."
+        else:
+            said = "It reports a version we do not know."
     return ByodError(
         DRIFT,
         f"drift: expected version {version} / package {ours[0][1][:12]}; {found}",
         user_message=(
             f"Your deployment runs something other than our version {version}: redeploy to "
-            f"fix. ({found[0].upper()}{found[1:]}.)"
+            f"fix. {said}"
         ),
     )
 
@@ -135,16 +169,30 @@ def _backoff(failures: int) -> timedelta:
 def _judge(row: Connection, probe: Probe) -> tuple[str, Event | None, bool]:
     """Apply one probe to `row` (in memory); returns its previous health, the Event of a
     change (unsaved) and whether drift was just found."""
-    now, health = probe.checked_at, conf().health
-    previous, reason = row.health, row.health_reason
     error = probe.error or drift_of(row, probe)
     metrics.health_probed(error.category if error else "")
-    row.last_check_at, row.last_check_ms, row.check_claim = now, probe.latency_ms, ""
+    row.last_check_at, row.last_check_ms = probe.checked_at, probe.latency_ms
+    return _apply(row, error, probe.checked_at, HealthSource.CHECK)
+
+
+def _apply(
+    row: Connection, error: ByodError | None, now: datetime, source: str
+) -> tuple[str, Event | None, bool]:
+    """The rule: apply one observation (`error` None: it passed) made by `source` to `row` (in
+    memory); returns its previous health, the Event of a change (unsaved) and whether drift
+    was just found."""
+    health = conf().health
+    previous, reason = row.health, row.health_reason
+    row.check_claim, row.health_source = "", source
     if error is None:
         row.consecutive_failures = 0
         row.consecutive_successes += 1
         needed = health.successes_to_healthy
-        if previous == H.UNHEALTHY and row.consecutive_successes < needed:
+        if (
+            previous == H.UNHEALTHY
+            and row.consecutive_successes < needed
+            and not (source == HealthSource.DEPLOY and _fixed_by_deploy(reason))
+        ):
             row.next_check_at = now + _delay(health.retry_seconds, 0.8, 1.2)
             return previous, None, False  # recovering: not trusted yet
         row.health, row.health_reason, row.health_message, row.health_detail = H.HEALTHY, "", "", ""
@@ -169,6 +217,13 @@ def _judge(row: Connection, probe: Probe) -> tuple[str, Event | None, bool]:
     return previous, _event(row, previous, reason, drift_found), drift_found
 
 
+def _fixed_by_deploy(reason: str) -> bool:
+    """A failure waiting cannot heal (drift, a refused key, a paused deployment...): a deploy
+    that succeeded met the key, the deployment and our version, so it is gone."""
+    kind = find(reason)
+    return kind is not None and not kind.retryable
+
+
 def _event(row: Connection, previous: str, reason: str, drift_found: bool) -> Event:
     data = {
         "from": previous,
@@ -176,18 +231,27 @@ def _event(row: Connection, previous: str, reason: str, drift_found: bool) -> Ev
         "reason": row.health_reason,
         "failures": row.consecutive_failures,
         "latency_ms": row.last_check_ms,
+        "source": row.health_source,
     }
     label = category(row.health_reason).label if row.health_reason else ""
+    by_deploy = row.health_source == HealthSource.DEPLOY
     if drift_found:
         kind, message = EventKind.HEALTH_DRIFT, row.health_message
     elif row.health == H.HEALTHY:
         kind = EventKind.HEALTH_RECOVERED if previous == H.UNHEALTHY else EventKind.HEALTH_HEALTHY
-        message = "Health checks pass." if previous == H.UNKNOWN else "Health checks pass again."
+        if by_deploy:
+            message = "A deploy succeeded: the deployment is healthy again."
+        elif previous == H.UNKNOWN:
+            message = "Health checks pass."
+        else:
+            message = "Health checks pass again."
     elif row.health == previous:
         kind, message = EventKind.HEALTH_REASON_CHANGED, f"Still unhealthy, now: {label}."
         data["previous_reason"] = reason
     elif row.health == H.DEGRADED:
-        kind, message = EventKind.HEALTH_DEGRADED, f"A health check failed ({label})."
+        kind = EventKind.HEALTH_DEGRADED
+        what = "A deploy" if by_deploy else "A health check"
+        message = f"{what} failed ({label})."
     else:
         kind = EventKind.HEALTH_UNHEALTHY
         message = f"Unhealthy ({label}): {row.health_message}"
@@ -218,6 +282,54 @@ def record_probes(claim: str, probes: list[Probe]) -> Recorded:
     _write(claim, changed)
     Event.objects.bulk_create([c.event for c in outcome.changes])
     return outcome
+
+
+# What a deploy's end may change: not when the last probe ran nor what it measured.
+_DEPLOY_WRITES = [f for f in FIELDS if f not in ("last_check_at", "last_check_ms")]
+
+
+def deploy_ended(
+    connection: Connection, deployment: Deployment, *, failed: str = "", message: str = ""
+) -> Event | None:
+    """What a real deploy's end says about the deployment's health, applied by the probes'
+    rule (inside the caller's transaction; the connection row is locked).
+
+    A failure for good (`failed`: its category; `message`: what the user was told) counts
+    when its category says something about the deployment (``Category.about_deployment``); a
+    success counts only for a connection found degraded or unhealthy (a healthy or not yet
+    checked one is left to the probes). A connection held by a deploy is never probed
+    meanwhile, so the health in hand (read when the deploy was claimed) is the health in the
+    row: the success of a healthy one costs no statement (a rollout's deploy is held to ten).
+    Returns the Event written, if any."""
+    if deployment.dry_run:
+        return None
+    error = None
+    if failed:
+        kind = find(failed)
+        if kind is None or not kind.about_deployment:
+            return None
+        error = ByodError(kind.code, f"deploy {deployment.pk}: {message}", user_message=message)
+    elif connection.health not in (H.DEGRADED, H.UNHEALTHY):
+        return None
+    row = (
+        Connection.objects.select_for_update()
+        .only("pk", "status", "last_check_ms", *_DEPLOY_WRITES)
+        .filter(pk=connection.pk)
+        .exclude(status=ConnectionStatus.DISCONNECTED)
+        .first()
+    )
+    if row is None:
+        return None
+    _previous, made, _drift = _apply(row, error, timezone.now(), HealthSource.DEPLOY)
+    changed = {name: getattr(row, name) for name in _DEPLOY_WRITES}
+    Connection.objects.filter(pk=row.pk).update(**changed)
+    for name, value in changed.items():
+        setattr(connection, name, value)
+    if made is None:
+        return None
+    made.connection, made.deployment = connection, deployment
+    made.save()
+    return made
 
 
 # Column types the VALUES table needs spelled out on PostgreSQL (a column of NULLs is text).

@@ -20,7 +20,7 @@ from accounts import throttle
 from byod.errors import ByodError, ForeignTablesError
 from byod.forms import ConnectForm
 from byod.models import ConnectionStatus, DeploymentTrigger
-from byod.services import connections, releases
+from byod.services import connections, releases, site
 from byod.services.connections import CredentialCheck
 from byod.services.deploys.run import request_deploy
 from byod.views.access import login_required
@@ -122,7 +122,7 @@ def _save_credentials(request: HtmxHttpRequest, *, template: str) -> HttpRespons
         return _form_response(request, form, template=template, status=422)
     user = request.user
     try:
-        connections.connect(
+        connection = connections.connect(
             user,
             form.cleaned_data["url"],
             form.cleaned_data["deploy_key"],
@@ -144,6 +144,7 @@ def _save_credentials(request: HtmxHttpRequest, *, template: str) -> HttpRespons
     except ByodError as exc:
         _attach(form, exc)
         return _form_response(request, form, template=template, status=422)
+    site.remember(connection, request)  # mails about this deploy link back here
     return _done(request, "Credentials saved. We are deploying the schema to your deployment.")
 
 
@@ -164,6 +165,7 @@ def redeploy(request: HtmxHttpRequest) -> HttpResponse:
         )
     except ByodError as error:  # disconnected meanwhile, or no build of the version (ours)
         return _nothing_to_do(request, error.user_message)
+    site.remember(connection, request)
     return _done(request, "Deploy started.")
 
 

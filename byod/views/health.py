@@ -16,8 +16,9 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from accounts import throttle
+from byod.forms import NotificationsForm
 from byod.models import Connection
-from byod.services import health
+from byod.services import health, site
 from byod.views.access import login_required
 from byod.views.page import HtmxHttpRequest
 from byod.views.state import own_connection
@@ -72,6 +73,7 @@ def check_now(request: HtmxHttpRequest) -> HttpResponse:
             )
         return _back(request, decision.message, level=messages.ERROR)
     health.request_check(connection)
+    site.remember(connection, request)
     connection.refresh_from_db()
     if request.htmx:
         return _panel(request, connection)
@@ -81,11 +83,24 @@ def check_now(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def notifications(request: HtmxHttpRequest) -> HttpResponse:
-    """Turn the user's notification mails on or off."""
+    """Turn the user's notification mails on or off, and set the address they go to (the
+    account's address: users created in the admin may have none)."""
     connection = own_connection(request.user)
     if connection is None:
         return _back(request, "Connect a deployment first.", level=messages.INFO)
-    wanted = request.POST.get("email_notifications") == "on"
+    form = NotificationsForm(request.POST)
+    if not form.is_valid():
+        said = " ".join(str(e) for e in form.errors.get("email", []))
+        return _back(request, said, level=messages.ERROR)
+    user = request.user
+    if "email" in request.POST and form.cleaned_data["email"] != user.email:
+        user.email = form.cleaned_data["email"]
+        user.save(update_fields=["email"])
+    wanted = form.cleaned_data["email_notifications"]
     Connection.objects.filter(pk=connection.pk).update(email_notifications=wanted)
-    said = "We will email you about your database." if wanted else "We will not email you."
-    return _back(request, said)
+    site.remember(connection, request)
+    if not wanted:
+        return _back(request, "We will not email you.")
+    if not user.email:
+        return _back(request, "Add an email address to get these emails.", level=messages.INFO)
+    return _back(request, f"We will email you at {user.email} about your database.")

@@ -77,7 +77,7 @@ class HistoryRow:
             return words.migration_sentence(kind, table, direction, int(version))
         if d is not None and kind in _ENDED_DEPLOYS:
             return words.deploy_sentence(kind, d.from_version, d.to_version)
-        return words.event_sentence(kind)
+        return words.event_sentence(kind, data.get("source", ""))
 
     @property
     def deployment(self) -> Deployment | None:

@@ -14,6 +14,7 @@ from django_htmx.middleware import HtmxDetails
 
 from accounts.models import User
 from byod.forms import ConnectForm
+from byod.services import site
 from byod.views.access import login_required
 from byod.views.history import history_length
 from byod.views.state import DEPLOYING, NOT_CONNECTED, PageState, page_state
@@ -62,7 +63,10 @@ def render_state(request: HtmxHttpRequest, status: int = 200, **extra: Any) -> H
 @require_GET
 @login_required
 def settings_page(request: HtmxHttpRequest) -> HttpResponse:
-    return render_state(request)
+    state = page_state(request.user, history_length(request.GET.get("history")))
+    if state.connection is not None:
+        site.remember(state.connection, request)  # where this user reaches us: mails link here
+    return render_state(request, page=state)
 
 
 @require_GET

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 
 from byod import package
-from byod.errors import Category, find
+from byod.errors import DRIFT, Category, find
 from byod.models import (
     Connection,
     ConnectionStatus,
     Deployment,
     DeploymentStatus,
     DeployPhase,
+    Health,
     MigrationRun,
 )
 from byod.services import releases
@@ -117,11 +118,31 @@ class PageState:
         return self.latest.attempt if self.latest is not None and self.latest.attempt else 1
 
     @property
+    def drifted(self) -> bool:
+        """The deployment runs something other than what we deployed (a check found it)."""
+        c = self.connection
+        return c is not None and c.health == Health.UNHEALTHY and c.health_reason == DRIFT
+
+    @property
+    def answers_again_at(self) -> datetime | None:
+        """When a check passed after the failure shown (one about the deployment: its key, its
+        state, its answers), so the page says the failure is behind it; None otherwise."""
+        c, kind = self.connection, self.error_category
+        if self.state != ERROR or c is None or kind is None or not kind.about_deployment:
+            return None
+        checked, failed = c.last_check_at, c.last_error_at
+        if c.health != Health.HEALTHY or checked is None or failed is None or checked <= failed:
+            return None
+        return checked
+
+    @property
     def next_step(self) -> str:
         """What happens next after a failure for good: never "we will retry" (no retry is
         coming), always what the user can do now."""
         if self.state != ERROR:
             return ""
+        if self.answers_again_at is not None:
+            return "We will not retry on our own. Deploy again below to finish."
         if self.fix_credentials:
             return (
                 "We will not retry on our own. Save a working deploy key (or URL) below: "

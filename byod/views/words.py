@@ -90,6 +90,15 @@ EVENTS: dict[str, str] = {
         "Upgrading your documents paused; it goes on with the next attempt."
     ),
 }
+# Health changes a deploy found (``data["source"] == "deploy"``), not a check.
+FOUND_BY_DEPLOY: dict[str, str] = {
+    EventKind.HEALTH_HEALTHY: "A deploy found your deployment healthy again.",
+    EventKind.HEALTH_DEGRADED: "A deploy got no answer in time; we check again soon.",
+    EventKind.HEALTH_UNHEALTHY: "A deploy found your deployment unhealthy.",
+    EventKind.HEALTH_RECOVERED: "A deploy made your deployment healthy again.",
+    EventKind.HEALTH_REASON_CHANGED: "A deploy found another health problem.",
+}
+
 # Not in the history: the connection's own status words (the page says them), and the start of
 # a data upgrade (its outcome is the one row each upgrade gets).
 SHOWN_EVENTS = tuple(
@@ -100,7 +109,10 @@ SHOWN_EVENTS = tuple(
 )
 
 
-def event_sentence(kind: str) -> str:
+def event_sentence(kind: str, source: str = "") -> str:
+    """The sentence of an Event of `kind`; `source` "deploy" for a health change a deploy found."""
+    if source == "deploy" and kind in FOUND_BY_DEPLOY:
+        return FOUND_BY_DEPLOY[kind]
     return EVENTS.get(kind, "")
 
 

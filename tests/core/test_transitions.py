@@ -213,11 +213,13 @@ def test_it_moves_the_connection_between_error_and_connected(connection) -> None
     connection.refresh_from_db()
     assert (connection.status, connection.last_error_category) == ("connected", "")
     assert connection.last_error_message == "" and connection.last_error_at is None
-    assert kinds(connection)[-4:] == [
+    assert kinds(connection)[-6:] == [
         "deploy.failed",
+        "health.degraded",  # unreachable: a deploy's failure counts like a failed probe
         "deploy.queued",
         "deploy.running",
         "deploy.succeeded",
+        "health.healthy",  # and its success like a passing one
     ]
 
 

@@ -11,6 +11,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 
 from accounts.models import User
 from byod import package
+from byod.models import Connection
 from byod.services import connections
 from byod.services.health import sweep_task
 from tests.fixtures.emulator import EmulatorDeployment
@@ -92,6 +93,8 @@ def test_a_scrape_shows_failures_by_category(
     run_worker()
     connection.refresh_from_db()
     assert connection.last_error_category == "bad_credentials"
+    # The failed deploy told health at once, which checks again after its backoff: due now.
+    Connection.objects.filter(pk=connection.pk).update(next_check_at=None)
     sweep_task.enqueue()
     exploding_task.enqueue()
     run_worker()

@@ -38,7 +38,7 @@ STATES: dict[str, dict[str, Any]] = {
         "health": Health.UNHEALTHY,
         "health_reason": "drift",
         "health_message": "Your deployment runs something other than our version 1: redeploy "
-        "to fix. (Our functions are missing (another project's code runs there).)",
+        "to fix. Another project's code runs there.",
         "consecutive_failures": 1,
     },
 }

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from django.test import Client
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from byod import package
-from byod.models import Connection
+from byod.errors import CATEGORIES
+from byod.models import Connection, Health
 from byod.services.health import check_connections
+from byod.templatetags.byod_health import latency
 from tests.fixtures.canary import assert_no_canary
+from tests.fixtures.connections import make_connection
 from tests.fixtures.emulator import EmulatorDeployment
 from tests.health.conftest import check
 
@@ -101,3 +106,32 @@ def test_the_owner_can_turn_the_mails_off_and_on(
     owner_client.post("/database/notifications/", {"email_notifications": "on"})
     deployed.refresh_from_db()
     assert deployed.email_notifications is True
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reason", [*CATEGORIES, "a_code_no_one_knows"])
+@pytest.mark.parametrize("state", [Health.DEGRADED, Health.UNHEALTHY])
+def test_the_panel_speaks_words_never_codes(owner_client: Client, owner, reason, state) -> None:
+    kind = CATEGORIES.get(reason)
+    make_connection(
+        owner,
+        health=state,
+        health_reason=reason,
+        health_message=kind.message_for() if kind else "Something went wrong.",
+        consecutive_failures=1,
+        last_check_at=timezone.now(),
+        last_check_ms=10009,
+    )
+    html = owner_client.get(PAGE).content.decode()
+    panel = re.search(r'<div id="byod-health".*?<form id="notifications"', html, re.S)
+    assert panel is not None
+    text = re.sub(r"<[^>]+>", " ", panel.group(0))
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", text)  # no code (one-word codes read as words)
+    assert "answered in 10 s" in text and "ms" not in text
+
+
+@pytest.mark.parametrize(
+    ("ms", "said"), [(84, "84 ms"), (999, "999 ms"), (1234, "1.2 s"), (10009, "10 s")]
+)
+def test_latencies_read_as_a_person_says_them(ms: int, said: str) -> None:
+    assert latency(ms) == said

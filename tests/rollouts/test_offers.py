@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from byod import package
 from byod.models import Connection, Deployment, Notification, NotificationKind
-from byod.services import notify, releases
+from byod.services import notify, notify_truth, releases
 from byod.services.rollouts import control as rollouts
 from tests.fixtures.people import client_for
 from tests.rollouts.conftest import FleetOn, Member, run_to_the_end, step
@@ -103,6 +103,11 @@ def test_the_canary_first_then_each_wave_as_it_is_reached_pause_holds_abort_with
     client_for(c.connection.user).post(reverse("byod:redeploy"))
     assert Deployment.objects.get(connection=c.connection, status="queued").to_version == 1
     assert mailed() == ids(a, c)
+    # c's mail was collected before the abort: at send time it is no longer true.
+    told = Notification.objects.get(
+        connection=c.connection, kind=NotificationKind.VERSION_AVAILABLE
+    )
+    assert "no rollout offers it any more" in notify_truth.why_not(told)
 
 
 def test_a_users_own_update_now_on_an_offered_version_still_works(fleet_on: FleetOn) -> None:

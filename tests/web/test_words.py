@@ -19,6 +19,7 @@ def user_sentences() -> list[str]:
         *words.PHASES.values(),
         *(c.title for c in CATEGORIES.values()),
         *words.EVENTS.values(),
+        *words.FOUND_BY_DEPLOY.values(),
         *(c.message for c in CATEGORIES.values()),
         *(words.count_failure(code) for code in [*CATEGORIES, "unknown"]),
     ]
