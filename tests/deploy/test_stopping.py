@@ -118,7 +118,7 @@ def test_switching_deployment_mid_deploy_supersedes_it_and_deploys_the_new_one(
     connection_service.update_credentials(
         connection, other_deployment.url, other_deployment.admin_key, actor=connection.user
     )
-    worker.join(timeout=30)
+    worker.join(timeout=90)
 
     stopped = reload(first)
     assert stopped.status == "superseded"
@@ -148,7 +148,7 @@ def test_disconnecting_stops_a_running_deploy_before_it_changes_anything_more(
     wait_for(lambda: phase_of(first) == "backfilling indexes", timeout=30, what="backfill")
 
     connection_service.disconnect(connection, actor=connection.user)
-    worker.join(timeout=30)
+    worker.join(timeout=90)
 
     stopped = reload(first)
     assert stopped.status == "cancelled"
@@ -184,7 +184,7 @@ def test_the_whole_schema_wait_is_bounded_by_a_setting(
     _, first = connected
     canary_deployment.set_fault("deploy2/wait_for_schema", status=200, body=IN_PROGRESS)
     worker = Worker(first.pk)
-    worker.join(timeout=30)
+    worker.join(timeout=90)
     waiting = reload(first)  # a timeout is transient: retried later
     assert (waiting.status, waiting.error_category, waiting.error_retryable) == (
         "queued",
