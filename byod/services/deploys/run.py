@@ -29,7 +29,14 @@ from byod import builds, keys, package, transitions
 from byod.conf import conf
 from byod.errors import INTERNAL_ERROR, ByodError, LeaseLost
 from byod.inputs import parse_url
-from byod.models import Connection, Deployment, DeploymentStatus, DeploymentTrigger, DeployPhase
+from byod.models import (
+    Connection,
+    Deployment,
+    DeploymentStatus,
+    DeploymentTrigger,
+    DeployPhase,
+    Holder,
+)
 from byod.services.deploys import attempts, lease, reaper
 from byod.services.deploys.push import Stopped, push_package
 
@@ -165,7 +172,9 @@ def begin(deployment: Deployment, owner: str) -> bool:
 
 
 def carry_on(deployment: Deployment, owner: str) -> None:
-    """Run the attempt of a deploy `begin` started, and let go of the lease."""
+    """Run the attempt of a deploy `begin` started, and let go of the lease. Everything the
+    attempt records is conditional on `owner` still holding it (`Deployment.holder`)."""
+    deployment.holder = Holder(owner, deployment.attempt)
     held = lease.Lease(deployment.connection_id, owner)
     try:
         stopped = _attempt(deployment, held)
@@ -199,9 +208,16 @@ def _attempt(deployment: Deployment, held: lease.Lease) -> bool:
     except LeaseLost:
         log.warning("deploy %s: lease lost; the reaper recorded this attempt", deployment.pk)
         return False
+    except transitions.NotHolder:
+        # Taken over while we worked (logged with both tokens where it was found out): the
+        # attempt is someone else's to record; we stop here and record nothing.
+        return False
     except Stopped as stop:
         status = Deployment.objects.filter(pk=deployment.pk).values_list("status", flat=True)
         said = status.first() or "gone"
+        if not transitions.holds(deployment):
+            log.info("deploy %s: attempt taken over; stopped %s", deployment.pk, stop.where)
+            return False
         log.info("deploy %s stopped %s: it was %s", deployment.pk, stop.where, said)
         transitions.note(deployment, f"stopped {stop.where}: the deploy was {said}")
         return True
