@@ -19,7 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
+
 DETAIL_LIMIT = 500
+
+# Our own database failing for a moment (SQLite locked past its busy timeout, its file gone, a
+# PostgreSQL restart): worth retrying with backoff, never a reason for a worker to exit.
+TRANSIENT_DATABASE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,7 @@ KEY_MISSING = "key_missing"
 ARTIFACT_MISSING = "artifact_missing"
 NOT_ALLOWED = "not_allowed"
 WORKER_LOST = "worker_lost"
+DATABASE_UNAVAILABLE = "database_unavailable"
 INTERNAL_ERROR = "internal_error"
 # Data migrations (byod.services.migrations.run).
 MIGRATION_FAILED = "migration_failed"
@@ -226,6 +233,12 @@ _TABLE = [
     Category(
         WORKER_LOST, "Worker stopped", "The deploy was interrupted on our side", 503,
         "The worker running this deploy stopped before it finished. Nothing was lost.",
+        retryable=True,
+    ),
+    Category(
+        DATABASE_UNAVAILABLE, "Our database was away", "The deploy was interrupted on our side",
+        503, "Our own database did not answer for a moment, so the deploy stopped where it was. "
+        "Nothing was lost; it is tried again shortly.",
         retryable=True,
     ),
     Category(

@@ -40,9 +40,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
-    "django_tasks_db",
     "accounts",
+    # Before django_tasks_db: its `db_worker` command is ours (going on through database errors).
     "byod",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
