@@ -19,7 +19,7 @@ import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, close_old_connections, transaction
 from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -27,7 +27,13 @@ from django_tasks_db.models import DBTaskResult
 
 from byod import builds, keys, package, transitions
 from byod.conf import conf
-from byod.errors import INTERNAL_ERROR, ByodError, LeaseLost
+from byod.errors import (
+    DATABASE_UNAVAILABLE,
+    INTERNAL_ERROR,
+    TRANSIENT_DATABASE_ERRORS,
+    ByodError,
+    LeaseLost,
+)
 from byod.inputs import parse_url
 from byod.models import (
     Connection,
@@ -223,9 +229,10 @@ def _attempt(deployment: Deployment, held: lease.Lease) -> bool:
         return True
     except ByodError as error:
         log.info("deploy %s failed: %s", deployment.pk, error.detail)
-        retry_at = attempts.record_failure(deployment, error)
-        if retry_at is not None and deployment.rollout_id is None:
-            transaction.on_commit(lambda: enqueue_deploy(deployment.pk, run_after=retry_at))
+        _record(deployment, error)
+        return False
+    except TRANSIENT_DATABASE_ERRORS as error:
+        _database_failed(deployment, error)
         return False
     except Exception:
         log.exception("deploy %s: unexpected error", deployment.pk)
@@ -242,7 +249,26 @@ def _attempt(deployment: Deployment, held: lease.Lease) -> bool:
     except transitions.TransitionError as error:
         # Cancelled (e.g. the user disconnected) or reaped while we worked: theirs wins.
         log.warning("deploy %s: not recorded, status changed meanwhile: %s", deployment.pk, error)
+    except TRANSIENT_DATABASE_ERRORS as error:
+        _database_failed(deployment, error)  # pushed, not recorded: the retry pushes again
     return False
+
+
+def _database_failed(deployment: Deployment, error: Exception) -> None:
+    """Our database, not the deployment, failed: the attempt stopped where it was and is
+    retried like any transient failure (`database_unavailable`)."""
+    log.warning("deploy %s: our database failed: %s", deployment.pk, error)
+    close_old_connections()  # a connection the database dropped is opened anew
+    _record(deployment, ByodError(DATABASE_UNAVAILABLE, f"{type(error).__name__}: {error}"))
+
+
+def _record(deployment: Deployment, error: ByodError) -> None:
+    """Record a failed attempt and enqueue its retry, if one is due (a rollout's drivers run
+    their own). A database still away raises: the attempt's lease then expires and the reaper
+    records it (`worker_lost`, retried as well)."""
+    retry_at = attempts.record_failure(deployment, error)
+    if retry_at is not None and deployment.rollout_id is None:
+        transaction.on_commit(lambda: enqueue_deploy(deployment.pk, run_after=retry_at))
 
 
 # --- workers that died -----------------------------------------------------------------------
