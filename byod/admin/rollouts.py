@@ -36,7 +36,13 @@ class StartForm(forms.Form):
     )
     wave_size = forms.IntegerField(min_value=1, initial=100)
     max_in_flight = forms.IntegerField(min_value=1, initial=10, label="Deploys in flight")
-    drivers = forms.IntegerField(min_value=1, initial=2, label="Worker processes")
+    drivers = forms.IntegerField(
+        min_value=1,
+        initial=2,
+        label="Driver tasks",
+        help_text="Tasks that run the deploys, each on one task worker at a time, giving way "
+        "to people's own tasks; deploys in flight are shared among them.",
+    )
     stop_failures = forms.IntegerField(
         min_value=1, required=False, help_text="Pause when a wave has this many failures…"
     )

@@ -39,6 +39,7 @@ from byod.conf import conf
 from byod.errors import INTERNAL_ERROR, PROTOCOL_ERROR, ByodError, ConvexError
 from byod.models import Connection, DeploymentTrigger
 from byod.models.health import checkable_q, due_q
+from byod.services import priorities
 from byod.services.deploys.run import request_deploy
 from byod.transitions.health import Probe, Recorded
 
@@ -250,7 +251,7 @@ def check_batch_task(claim: str) -> int:
     return check_batch(claim).checked
 
 
-@task()
+@task(priority=priorities.USER)  # "Check now", an operator's "Check credentials now"
 def check_connections_task(ids: list[int]) -> int:
     """Check connections someone asked about (made due by `queue_checks`)."""
     return check_connections(ids).checked

@@ -2,7 +2,7 @@
 
     manage.py byod_rollout start [--version N] [--canary-user U ...] [--canary-count C |
                                  --canary-percent P] [--wave-size W] [--in-flight K]
-                                 [--workers D] [--stop-failures F] [--stop-rate R]
+                                 [--drivers D] [--stop-failures F] [--stop-rate R]
                                  [--yes] [--follow]
     manage.py byod_rollout status [ID] [--follow]
     manage.py byod_rollout pause|resume|abort [ID] [--follow]
@@ -46,7 +46,16 @@ class Command(BaseCommand):
         canary.add_argument("--canary-percent", type=int, default=0, metavar="P")
         begin.add_argument("--wave-size", type=int, default=100, metavar="W")
         begin.add_argument("--in-flight", type=int, default=10, metavar="K")
-        begin.add_argument("--workers", type=int, default=2, metavar="D", help="driver tasks")
+        begin.add_argument(
+            "--drivers",
+            "--workers",  # its name before it was called what it is
+            dest="workers",
+            type=int,
+            default=2,
+            metavar="D",
+            help="driver tasks: each runs on one task worker at a time, giving way to people's "
+            "own tasks, and runs its share of the deploys in flight",
+        )
         begin.add_argument("--stop-failures", type=int, metavar="F")
         begin.add_argument("--stop-rate", type=int, metavar="R", help="failure percent")
         begin.add_argument("--yes", action="store_true", help="do not ask for confirmation")

@@ -43,6 +43,7 @@ from byod.models import (
     DeployPhase,
     Holder,
 )
+from byod.services import priorities
 from byod.services.deploys import attempts, lease, reaper
 from byod.services.deploys.push import Stopped, push_package
 
@@ -117,7 +118,8 @@ def request_deploy(
             return existing
         transitions.deploy_queued(deployment, actor=actor)
         deployment_id = deployment.pk
-        transaction.on_commit(lambda: enqueue_deploy(deployment_id))
+        for_person = trigger in PERSON_TRIGGERS
+        transaction.on_commit(lambda: enqueue_deploy(deployment_id, for_person=for_person))
     return deployment
 
 
@@ -126,9 +128,12 @@ def _waits_for_retry(deployment: Deployment, trigger: str) -> bool:
     return waiting and trigger in PERSON_TRIGGERS
 
 
-def enqueue_deploy(deployment_id: int, *, run_after: datetime | None = None) -> None:
-    queued = deploy_task.using(run_after=run_after) if run_after else deploy_task
-    queued.enqueue(deployment_id)
+def enqueue_deploy(
+    deployment_id: int, *, run_after: datetime | None = None, for_person: bool = False
+) -> None:
+    """Enqueue a deploy's task; a person's (`for_person`) goes before background work."""
+    priority = priorities.USER if for_person else priorities.BACKGROUND
+    deploy_task.using(run_after=run_after, priority=priority).enqueue(deployment_id)
 
 
 # --- running -------------------------------------------------------------------------------
@@ -153,7 +158,8 @@ def run_deploy(deployment_id: int) -> None:
             "lease_expires_at", flat=True
         )
         until = expiry.first() or now
-        enqueue_deploy(deployment_id, run_after=until + timedelta(seconds=1))
+        for_person = found.attempt == 0 and found.trigger in PERSON_TRIGGERS
+        enqueue_deploy(deployment_id, run_after=until + timedelta(seconds=1), for_person=for_person)
         return
     try:
         transitions.mark_deploy_running(found, worker=owner)
@@ -197,11 +203,11 @@ def _hand_over(connection_id: int) -> None:
     waiting = (
         Deployment.objects.filter(connection_id=connection_id, status=DeploymentStatus.QUEUED)
         .filter(attempt=0)
-        .values_list("pk", flat=True)
+        .values_list("pk", "trigger")
         .first()
     )
     if waiting is not None:
-        enqueue_deploy(waiting)
+        enqueue_deploy(waiting[0], for_person=waiting[1] in PERSON_TRIGGERS)
 
 
 @sensitive_variables("key")

@@ -61,7 +61,7 @@ class PlanOptions:
         if self.max_in_flight < 1:
             found.append("the in-flight limit must be at least 1")
         if self.drivers < 1:
-            found.append("at least one driver (worker process) is needed")
+            found.append("at least one driver task is needed")
         if not 0 <= self.canary_percent <= 100:
             found.append("the canary share is a percentage, 0 to 100")
         if self.stop_failure_percent is not None and not 1 <= self.stop_failure_percent <= 100:

@@ -14,6 +14,11 @@ deploy queued or running. A connection already on the version and package hash i
 Starting a deploy takes its connection's lease and marks it running in the same transaction,
 so no two workers ever deploy one connection at once.
 
+A driver gives way to a person's work (`byod.services.priorities`): when a person's task has
+waited past a short grace (no idle worker took it), it stops claiming, lets its deploys in
+flight finish, and hands its slot to a new driver task queued behind that work. A task worker
+running a driver is thus busy for one deploy's time at most before a person's task runs.
+
 A driver whose process died stops renewing its slot's lease; its deploys' leases expire too.
 The reaper records those as `worker_lost` and leaves their retries to the drivers, and
 whoever notices the dead slot (another driver, the watchdog) enqueues a replacement.
@@ -45,6 +50,7 @@ from byod.models import (
     RolloutStatus,
     wave_name,
 )
+from byod.services import priorities
 from byod.services.deploys import lease
 from byod.services.deploys import run as deploy
 
@@ -53,6 +59,8 @@ log = logging.getLogger(__name__)
 # How often a driver with nothing running looks for work again: soon at first, then less and
 # less often while there is none (e.g. only retries waiting for their time), up to the cap.
 IDLE_SECONDS, IDLE_CAP_SECONDS = 0.2, 2.0
+# How often a driver looks for a person's task waiting (one indexed query).
+LOOK_FOR_USER_WORK_SECONDS = 1.0
 
 
 # --- starting drivers ------------------------------------------------------------------------
@@ -113,6 +121,17 @@ def _renew_slot(rollout_id: int, slot: int, owner: str) -> bool:
     return renewed == 1
 
 
+def _hand_over_slot(rollout_id: int, slot: int, owner: str) -> None:
+    """Give the slot to a new driver task, queued behind the work we make room for; reserved
+    for it (owner "", a fresh expiry) so that nobody takes it for dead meanwhile."""
+    expires = timezone.now() + timedelta(seconds=lease.lease_seconds())
+    handed = RolloutDriver.objects.filter(rollout_id=rollout_id, slot=slot, owner=owner).update(
+        owner="", expires_at=expires
+    )
+    if handed:
+        drive_task.enqueue(rollout_id, slot)
+
+
 def _release_slot(rollout_id: int, slot: int, owner: str) -> None:
     # Expired at once: a driver enqueued later (resume) may take it, the watchdog sees it idle.
     RolloutDriver.objects.filter(rollout_id=rollout_id, slot=slot, owner=owner).update(
@@ -124,7 +143,8 @@ def _release_slot(rollout_id: int, slot: int, owner: str) -> None:
 
 
 def drive(rollout_id: int, slot: int) -> None:
-    """Run the rollout's deploys in this process until it is finished, paused or aborted."""
+    """Run the rollout's deploys in this process until it is finished, paused or aborted, or
+    until a person's task waits for this worker (then a new driver task takes the slot over)."""
     owner = lease.new_owner()
     if not _take_slot(rollout_id, slot, owner):
         return  # another live driver holds this slot
@@ -138,6 +158,8 @@ def drive(rollout_id: int, slot: int) -> None:
     renew_every = lease.lease_seconds() / 3
     renewed = time.monotonic()
     running: set[Future[None]] = set()
+    looked = time.monotonic()
+    giving_way = False
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"rollout{rollout_id}")
     try:
         while True:
@@ -148,9 +170,16 @@ def drive(rollout_id: int, slot: int) -> None:
                 renewed = time.monotonic()
                 revive_dead_drivers(rollout_id)
             deploy.reap_now_and_then()
+            if not giving_way and time.monotonic() - looked >= LOOK_FOR_USER_WORK_SECONDS:
+                looked = time.monotonic()
+                giving_way = priorities.user_work_waiting()
+                if giving_way:
+                    log.info(
+                        "rollout %s: driver %s makes room for a person's task", rollout_id, slot
+                    )
             free = threads - len(running)
             # Claim in batches (a claim costs a few statements however many it starts).
-            if free >= batch or not running:
+            if not giving_way and (free >= batch or not running):
                 status, claimed = claim(rollout_id, free, owner)
             else:
                 claimed = []
@@ -162,7 +191,7 @@ def drive(rollout_id: int, slot: int) -> None:
                 running -= done
                 for future in done:
                     future.result()  # a bug in our code should not be silent
-            elif status != RolloutStatus.RUNNING:
+            elif giving_way or status != RolloutStatus.RUNNING:
                 break
             else:
                 time.sleep(idle)
@@ -172,7 +201,10 @@ def drive(rollout_id: int, slot: int) -> None:
         for _ in range(threads):
             pool.submit(_close_connections)
         pool.shutdown(wait=True)
-        _release_slot(rollout_id, slot, owner)
+        if giving_way:
+            _hand_over_slot(rollout_id, slot, owner)
+        else:
+            _release_slot(rollout_id, slot, owner)
 
 
 def claim_batch(threads: int) -> int:
@@ -354,7 +386,7 @@ def watch_rollout(rollout_id: int) -> None:
 # --- tasks -----------------------------------------------------------------------------------
 
 
-@task()
+@task(priority=priorities.ROLLOUT)  # gives way to a person's work: see `drive`
 def drive_task(rollout_id: int, slot: int) -> None:
     """Run one driver slot of a rollout until the rollout stops needing it."""
     drive(rollout_id, slot)
