@@ -356,7 +356,9 @@ class ConvexError(ByodError):
 
     A function that threw a `ConvexError` carries its data: `data` (JSON, bounded and scrubbed
     by the client) and `code`, the data's `code` field when it has one (our functions throw
-    `{code: "NotFound" | "InvalidArgument" | ..., message}`).
+    `{code: "NotFound" | "InvalidArgument" | ..., message}`). An error answer of Convex itself
+    (`{"code": "BadAdminKey", ...}`) carries its `code` too, one that Convex uses: an error
+    without one may come from any server, not necessarily a Convex deployment.
     """
 
     def __init__(
