@@ -6,9 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 
 from byod.models import Rollout
+from byod.services.rollouts import control
+from tests.fixtures.people import client_for, make_user
 from tests.rollouts.conftest import Fleet, run_to_the_end
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +94,22 @@ def test_abort_from_the_page(staff_client: Client, fleet: Fleet) -> None:
 def test_it_is_for_staff_only(owner_client: Client, path: str, db: Any) -> None:
     got = owner_client.get(path)
     assert got.status_code == 302 and "/admin/login/" in got["Location"]
+
+
+@pytest.mark.parametrize("wanted", ["abc", "1x", "%20", "999999"])
+def test_a_rollout_that_cannot_exist_is_not_found(staff_client: Client, wanted: str) -> None:
+    assert staff_client.get(f"/admin/byod/rollout/{wanted}/change/").status_code == 404
+
+
+def test_staff_without_rollout_rights_get_not_found_or_forbidden_never_an_error(
+    db: Any, fleet: Fleet
+) -> None:
+    clerk = make_user("clerk")
+    clerk.is_staff = True
+    clerk.save()
+    clerk.user_permissions.add(Permission.objects.get(codename="view_connection"))
+    web = client_for(clerk)
+    assert web.get("/admin/byod/rollout/abc/change/").status_code == 404
+    fleet(2)
+    rollout = control.start(control.PlanOptions(wave_size=5, max_in_flight=1, drivers=1))
+    assert web.get(f"/admin/byod/rollout/{rollout.pk}/change/").status_code == 403
