@@ -39,7 +39,7 @@ from byod.conf import conf
 from byod.errors import INTERNAL_ERROR, PROTOCOL_ERROR, ByodError, ConvexError
 from byod.models import Connection, DeploymentTrigger
 from byod.models.health import checkable_q, due_q
-from byod.services import priorities
+from byod.services import priorities, task_rows
 from byod.services.deploys.run import request_deploy
 from byod.transitions.health import Probe, Recorded
 
@@ -234,6 +234,24 @@ def check_in_process(
         if progress is not None:
             progress(min(start + size, len(ids)), len(ids))
     return checked, len(ids) - checked
+
+
+# --- batches whose worker died ------------------------------------------------------------
+
+
+def close_abandoned_batches() -> int:
+    """Close the task rows of batches still RUNNING long after their claim expired: their
+    worker died (a live batch ends within its claim, every probe having a deadline). Their
+    connections were due again when the claim expired. How many."""
+    since = timezone.now() - timedelta(seconds=claim_seconds() + 60)
+    why = (
+        "The worker running this health check stopped before it finished (it ran past the "
+        "batch's claim). Its connections were due again once the claim expired."
+    )
+    return sum(
+        task_rows.close_abandoned(task, started_before=since, why=why)
+        for task in (check_batch_task, check_connections_task)
+    )
 
 
 # --- tasks: thin wrappers taking JSON arguments ------------------------------------------

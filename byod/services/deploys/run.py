@@ -20,10 +20,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, close_old_connections, transaction
-from django.tasks import TaskResultStatus, task
+from django.tasks import task
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
-from django_tasks_db.models import DBTaskResult
 
 from byod import builds, keys, package, transitions
 from byod.conf import conf
@@ -43,7 +42,7 @@ from byod.models import (
     DeployPhase,
     Holder,
 )
-from byod.services import priorities
+from byod.services import priorities, task_rows
 from byod.services.deploys import attempts, lease, reaper
 from byod.services.deploys.push import Stopped, push_package
 
@@ -292,16 +291,10 @@ def reap_and_retry() -> list[reaper.Reaped]:
 
 
 def _close_abandoned_task_rows(deployment_id: int) -> None:
-    # A worker killed mid-task never finishes its row; django-tasks-db does not reclaim it.
-    DBTaskResult.objects.filter(
-        status=TaskResultStatus.RUNNING,
-        task_path=deploy_task.module_path,
-        args_kwargs__args=[deployment_id],
-    ).update(
-        status=TaskResultStatus.FAILED,
-        finished_at=timezone.now(),
-        exception_class_path="byod.errors.LeaseLost",
-        traceback=(
+    task_rows.close_abandoned(
+        deploy_task,
+        args=[deployment_id],
+        why=(
             f"The worker running deploy {deployment_id} stopped before it finished (its lease "
             "on the connection expired). The deploy was recorded as worker_lost and retried."
         ),

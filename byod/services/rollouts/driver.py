@@ -50,7 +50,7 @@ from byod.models import (
     RolloutStatus,
     wave_name,
 )
-from byod.services import priorities
+from byod.services import priorities, task_rows
 from byod.services.deploys import lease
 from byod.services.deploys import run as deploy
 
@@ -83,6 +83,7 @@ def launch(rollout: Rollout) -> None:
 def revive_dead_drivers(rollout_id: int) -> int:
     """Enqueue a driver for each slot whose lease expired (its process died); how many."""
     now = timezone.now()
+    close_dead_drivers_rows(rollout_id)
     expired = RolloutDriver.objects.filter(rollout_id=rollout_id).filter(
         Q(expires_at__lt=now) | Q(expires_at__isnull=True)
     )
@@ -100,6 +101,26 @@ def revive_dead_drivers(rollout_id: int) -> int:
             drive_task.enqueue(rollout_id, slot)
             revived += 1
     return revived
+
+
+def close_dead_drivers_rows(rollout_id: int) -> int:
+    """Close the task rows that drivers of expired slots left RUNNING (their worker died, or
+    was killed): those started before the slot's lease ran out. How many."""
+    now = timezone.now()
+    closed = 0
+    expired = RolloutDriver.objects.filter(rollout_id=rollout_id, expires_at__lt=now)
+    for slot, expired_at in expired.values_list("slot", "expires_at"):
+        closed += task_rows.close_abandoned(
+            drive_task,
+            args=[rollout_id, slot],
+            started_before=expired_at,
+            why=(
+                f"The worker running driver {slot} of rollout {rollout_id} stopped before the "
+                "rollout ended (the driver's lease expired). Its deploys were reaped and retried; "
+                "another driver took its slot over."
+            ),
+        )
+    return closed
 
 
 def _take_slot(rollout_id: int, slot: int, owner: str) -> bool:
@@ -371,8 +392,10 @@ def _watch_time() -> datetime:
 
 
 def watch_rollout(rollout_id: int) -> None:
-    """Reap deploys of dead workers, replace dead drivers, look again later while needed."""
+    """Reap deploys of dead workers, replace dead drivers (closing their task rows), look again
+    later while needed."""
     deploy.reap_and_retry()
+    close_dead_drivers_rows(rollout_id)
     rollout = Rollout.objects.filter(pk=rollout_id).first()
     if rollout is None or rollout.is_finished:
         return
