@@ -19,7 +19,8 @@ import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, close_old_connections, transaction
+from django import db
+from django.db import IntegrityError, transaction
 from django.tasks import task
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -263,8 +264,17 @@ def _database_failed(deployment: Deployment, error: Exception) -> None:
     """Our database, not the deployment, failed: the attempt stopped where it was and is
     retried like any transient failure (`database_unavailable`)."""
     log.warning("deploy %s: our database failed: %s", deployment.pk, error)
-    close_old_connections()  # a connection the database dropped is opened anew
+    _drop_broken_connection()
     _record(deployment, ByodError(DATABASE_UNAVAILABLE, f"{type(error).__name__}: {error}"))
+
+
+def _drop_broken_connection() -> None:
+    """Close this thread's database connection if the database dropped it (a PostgreSQL
+    restart), so that the next query opens a new one; one inside a transaction is left to it."""
+    if db.connection.in_atomic_block or db.connection.connection is None:
+        return
+    if not db.connection.is_usable():
+        db.connection.close()
 
 
 def _record(deployment: Deployment, error: ByodError) -> None:
