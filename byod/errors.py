@@ -23,8 +23,7 @@ from django.db import InterfaceError, OperationalError
 
 DETAIL_LIMIT = 500
 
-# Our own database failing for a moment (SQLite locked past its busy timeout, its file gone, a
-# PostgreSQL restart): worth retrying with backoff, never a reason for a worker to exit.
+# Our own database away for a moment (locked, its file gone, a restart): retried, never fatal.
 TRANSIENT_DATABASE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
 
 
@@ -238,8 +237,7 @@ _TABLE = [
     Category(
         DATABASE_UNAVAILABLE, "Our database was away", "The deploy was interrupted on our side",
         503, "Our own database did not answer for a moment, so the deploy stopped where it was. "
-        "Nothing was lost; it is tried again shortly.",
-        retryable=True,
+        "Nothing was lost; it is tried again shortly.", retryable=True,
     ),
     Category(
         INTERNAL_ERROR, "Error on our side", "An error on our side stopped the deploy", 500,
@@ -356,9 +354,8 @@ class ConvexError(ByodError):
 
     A function that threw a `ConvexError` carries its data: `data` (JSON, bounded and scrubbed
     by the client) and `code`, the data's `code` field when it has one (our functions throw
-    `{code: "NotFound" | "InvalidArgument" | ..., message}`). An error answer of Convex itself
-    (`{"code": "BadAdminKey", ...}`) carries its `code` too, one that Convex uses: an error
-    without one may come from any server, not necessarily a Convex deployment.
+    `{code: "NotFound" | "InvalidArgument" | ..., message}`). So does an error answer of Convex
+    itself (`{"code": "BadAdminKey"}`: codes Convex uses only; without one, any server's).
     """
 
     def __init__(

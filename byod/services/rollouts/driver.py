@@ -14,10 +14,9 @@ deploy queued or running. A connection already on the version and package hash i
 Starting a deploy takes its connection's lease and marks it running in the same transaction,
 so no two workers ever deploy one connection at once.
 
-A driver gives way to a person's work (`byod.services.priorities`): when a person's task has
-waited past a short grace (no idle worker took it), it stops claiming, lets its deploys in
-flight finish, and hands its slot to a new driver task queued behind that work. A task worker
-running a driver is thus busy for one deploy's time at most before a person's task runs.
+A driver gives way to a person's task that waited past a short grace (`byod.services.priorities`):
+it stops claiming, lets its deploys in flight finish, and hands its slot to a new driver task
+queued behind that task, which thus waits for one deploy's time at most.
 
 A driver whose process died stops renewing its slot's lease; its deploys' leases expire too.
 The reaper records those as `worker_lost` and leaves their retries to the drivers, and
@@ -195,9 +194,7 @@ def drive(rollout_id: int, slot: int) -> None:
                 looked = time.monotonic()
                 giving_way = priorities.user_work_waiting()
                 if giving_way:
-                    log.info(
-                        "rollout %s: driver %s makes room for a person's task", rollout_id, slot
-                    )
+                    log.info("rollout %s: driver %s makes room for a person", rollout_id, slot)
             free = threads - len(running)
             # Claim in batches (a claim costs a few statements however many it starts).
             if not giving_way and (free >= batch or not running):
