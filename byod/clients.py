@@ -43,9 +43,14 @@ def client_for(connection: Connection, *, purpose: Purpose) -> ConvexClient:
 
 @sensitive_variables("deploy_key")
 def client_for_credentials(
-    url: str | DeploymentUrl, deploy_key: str, *, purpose: Purpose
+    url: str | DeploymentUrl,
+    deploy_key: str,
+    *,
+    purpose: Purpose,
+    timeout: float | None = None,
 ) -> ConvexClient:
     """A client of `url` with a key that is not stored (yet): "Check connection", connecting,
-    a deploy that keeps the key it started with."""
+    a deploy that keeps the key it started with. `timeout` lowers every time limit of the
+    purpose's budget."""
     parsed = parse_url(url) if isinstance(url, str) else url
-    return ConvexClient(parsed, deploy_key, budget=Budget.of(purpose))
+    return ConvexClient(parsed, deploy_key, budget=Budget.of(purpose), timeout=timeout)

@@ -6,268 +6,100 @@ to do), a `detail` for operators (never a secret: callers scrub before they buil
 `retryable` flag (whether trying the same thing again later can help) and, when the user
 must change one input, the form `field` it is about.
 
-`CATEGORIES` is the one table of every category: its default message, whether it is
-retryable and which field it concerns. The kinds below (input, Convex, key, artifact, ...)
-only choose a category and carry their own extra facts; views, admin and commands catch
-`ByodError` and nothing narrower unless they treat a kind differently.
+`CATEGORIES` (`byod.categories`) is the one table of every category: its default message,
+title, HTTP status, whether it is retryable and which field it concerns. The kinds below
+(input, Convex, key, artifact, ...) only choose a category and carry their own extra facts;
+views, admin and commands catch `ByodError` and nothing narrower unless they treat a kind
+differently.
 
-This module imports nothing from the project: everything else may import it.
+It imports only `byod.categories` (a leaf) from the project: everything else may import it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
+
+from byod.categories import (
+    ANSWER_TOO_LARGE,
+    ARTIFACT_MISSING,
+    BAD_CREDENTIALS,
+    CATEGORIES,
+    DATABASE_UNAVAILABLE,
+    DEPLOYMENT_NOT_FOUND,
+    DESTINATION_REFUSED,
+    DOWNGRADE_REFUSED,
+    DRIFT,
+    EXISTING_DATA_CONFLICT,
+    FOREIGN_TABLES,
+    INTERNAL_ERROR,
+    INVALID_ARGUMENT,
+    INVALID_INPUT,
+    KEY_MISSING,
+    KEY_UNREADABLE,
+    MIGRATION_FAILED,
+    NOT_ALLOWED,
+    NOT_FOUND,
+    OVER_QUOTA,
+    OVERLOADED,
+    PAUSED,
+    PROTOCOL_ERROR,
+    PUSH_RACE,
+    REFUSED_BY_FUNCTION,
+    RENAMED,
+    SCHEMA_REJECTED,
+    SERVER_ERROR,
+    TIMEOUT,
+    TOO_MANY_REQUESTS,
+    UNREACHABLE,
+    WORKER_LOST,
+    Category,
+    category,
+    find,
+)
+
+__all__ = [
+    "ANSWER_TOO_LARGE",
+    "ARTIFACT_MISSING",
+    "BAD_CREDENTIALS",
+    "CATEGORIES",
+    "DATABASE_UNAVAILABLE",
+    "DEPLOYMENT_NOT_FOUND",
+    "DESTINATION_REFUSED",
+    "DOWNGRADE_REFUSED",
+    "DRIFT",
+    "EXISTING_DATA_CONFLICT",
+    "FOREIGN_TABLES",
+    "INTERNAL_ERROR",
+    "INVALID_ARGUMENT",
+    "INVALID_INPUT",
+    "KEY_MISSING",
+    "KEY_UNREADABLE",
+    "MIGRATION_FAILED",
+    "NOT_ALLOWED",
+    "NOT_FOUND",
+    "OVERLOADED",
+    "OVER_QUOTA",
+    "PAUSED",
+    "PROTOCOL_ERROR",
+    "PUSH_RACE",
+    "REFUSED_BY_FUNCTION",
+    "RENAMED",
+    "SCHEMA_REJECTED",
+    "SERVER_ERROR",
+    "TIMEOUT",
+    "TOO_MANY_REQUESTS",
+    "UNREACHABLE",
+    "WORKER_LOST",
+    "Category",
+    "category",
+    "find",
+]
+
 DETAIL_LIMIT = 500
-
-
-@dataclass(frozen=True)
-class Category:
-    """One kind of failure: its words for users and operators, its HTTP status, and whether
-    retrying helps.
-
-    `title` is the short heading pages show; `label` a few words for admin lists and filters;
-    `message` says what happens next and what to do. `status` is what our own web views answer
-    when they fail with this category (the data plane's views, later, will too).
-    """
-
-    code: str
-    label: str  # a few plain words, for lists and filters
-    title: str  # the heading a page shows, in the user's words
-    status: int  # the HTTP status of our own answer when a view fails with it
-    message: str  # may use {where} (" (table t, index i)") and {table}
-    retryable: bool
-    field: str | None = None  # the form field the user must change, if any
-    # What a failure of this category says about the deployment's state (its key, its
-    # existence, paused, over its limits, not answering): a deploy that ends with it counts
-    # toward health like a failed probe (byod.transitions.health).
-    about_deployment: bool = False
-
-    def message_for(self, *, table: str | None = None, index: str | None = None) -> str:
-        parts = [f"table {table}" if table else "", f"index {index}" if index else ""]
-        shown = ", ".join(p for p in parts if p)
-        where = f" ({shown})" if shown else ""
-        return self.message.format(where=where, table=table or "(unknown)")
-
-
-# --- the categories ----------------------------------------------------------------------------
-# Talking to the deployment (decided by byod.client.classify).
-BAD_CREDENTIALS = "bad_credentials"
-DEPLOYMENT_NOT_FOUND = "deployment_not_found"
-UNREACHABLE = "unreachable"
-TIMEOUT = "timeout"
-TOO_MANY_REQUESTS = "too_many_requests"
-OVERLOADED = "overloaded"
-ANSWER_TOO_LARGE = "answer_too_large"
-SCHEMA_REJECTED = "schema_rejected"
-EXISTING_DATA_CONFLICT = "existing_data_conflict"
-PUSH_RACE = "push_race"
-SERVER_ERROR = "server_error"
-PROTOCOL_ERROR = "protocol_error"
-PAUSED = "paused"
-OVER_QUOTA = "over_quota"
-# What a function of ours answered (a ConvexError's code, or Convex's argument validation).
-NOT_FOUND = "not_found"
-INVALID_ARGUMENT = "invalid_argument"
-REFUSED_BY_FUNCTION = "refused_by_function"
-# A health check found something other than our package on the deployment.
-DRIFT = "drift"
-# What the user typed, and where the server may connect.
-INVALID_INPUT = "invalid_input"
-DESTINATION_REFUSED = "destination_refused"
-FOREIGN_TABLES = "foreign_tables"
-# Ours: stored keys, builds, workers, status rules, bugs.
-KEY_UNREADABLE = "key_unreadable"
-KEY_MISSING = "key_missing"
-ARTIFACT_MISSING = "artifact_missing"
-NOT_ALLOWED = "not_allowed"
-WORKER_LOST = "worker_lost"
-INTERNAL_ERROR = "internal_error"
-# Data migrations (byod.services.migrations.run).
-MIGRATION_FAILED = "migration_failed"
-DOWNGRADE_REFUSED = "downgrade_refused"
-
-# Codes rows may still hold from before a category was folded into another: they display as
-# the category they became. 429 answers were all "rate_limited" before Convex's "too many
-# concurrent requests" and "overloaded" were told apart.
-RENAMED = {"rate_limited": TOO_MANY_REQUESTS}
-
-_TABLE = [
-    Category(
-        BAD_CREDENTIALS, "Deploy key refused", "Your deploy key was refused", 502,
-        "Your deployment refused the deploy key. Create a new deploy key in the Convex "
-        "dashboard (Settings → URL & Deploy Key) and save it here.",
-        retryable=False, field="deploy_key", about_deployment=True,
-    ),
-    Category(
-        DEPLOYMENT_NOT_FOUND, "Deployment not found", "No deployment at this URL", 502,
-        "No Convex deployment answers at this URL. Copy the deployment URL from the Convex "
-        "dashboard (Settings → URL & Deploy Key) and save it here.",
-        retryable=False, field="url", about_deployment=True,
-    ),
-    Category(
-        UNREACHABLE, "Unreachable", "We could not reach your deployment", 503,
-        "We could not reach your deployment. Check that the deployment is running and that "
-        "its URL is right.", retryable=True, about_deployment=True,
-    ),
-    Category(
-        TIMEOUT, "Timed out", "Your deployment did not answer in time", 503,
-        "Your deployment took too long to answer. Check the deployment's health in the Convex "
-        "dashboard.", retryable=True, about_deployment=True,
-    ),
-    Category(
-        TOO_MANY_REQUESTS, "Too many requests", "Your deployment is busy", 429,
-        "Your deployment is already running as many calls as it allows at once; we try again "
-        "shortly. Nothing is needed from you.", retryable=True,
-    ),
-    Category(
-        OVERLOADED, "Overloaded", "Your deployment is overloaded", 503,
-        "Your deployment is overloaded, or two changes met at the same moment; we try again "
-        "shortly. Nothing is needed from you.", retryable=True,
-    ),
-    Category(
-        ANSWER_TOO_LARGE, "Answer too large", "Your deployment answered too much", 502,
-        "Your deployment sent an answer far larger than we accept, so we stopped reading it. "
-        "Check that the URL points at a Convex deployment directly (not through a proxy).",
-        retryable=False,
-    ),
-    Category(
-        SCHEMA_REJECTED, "Schema refused", "Your deployment refused our schema", 502,
-        "Your deployment refused our schema{where}. Nothing was changed. Check that the "
-        "deployment is not used by another project, then contact support with this message.",
-        retryable=False,
-    ),
-    Category(
-        EXISTING_DATA_CONFLICT, "Existing data conflicts",
-        "Existing documents do not fit the schema", 502,
-        "Documents already in your table {table} do not match the schema we need. Nothing "
-        "was changed. Remove or fix those documents (or connect an empty deployment), then "
-        "deploy again.", retryable=False,
-    ),
-    Category(
-        PUSH_RACE, "Another push at the same time", "Someone else deployed at the same time", 503,
-        "Someone else pushed to this deployment at the same moment. Make sure no other "
-        "project (for example `npx convex dev`) deploys to it.", retryable=True,
-    ),
-    Category(
-        SERVER_ERROR, "Deployment error", "Your deployment had an internal error", 502,
-        "Your deployment had an internal error. If this persists, check the Convex status page.",
-        retryable=True,
-    ),
-    Category(
-        PROTOCOL_ERROR, "Unexpected answer", "Your deployment answered in an unexpected way", 502,
-        "Your deployment answered in a way we did not expect. Check that the URL points at "
-        "a Convex deployment directly (not through a proxy or redirect).", retryable=False,
-    ),
-    Category(
-        PAUSED, "Deployment paused", "Your deployment is paused", 503,
-        "Your deployment is paused, so it refuses to run functions. Resume it in the Convex "
-        "dashboard (Settings → Pause Deployment), then deploy again.",
-        retryable=False, about_deployment=True,
-    ),
-    Category(
-        OVER_QUOTA, "Over its plan's limits", "Your deployment is over its plan's limits", 503,
-        "Your deployment is over its plan's limits (or suspended), so it refuses to run "
-        "functions. Check your plan and usage in the Convex dashboard, then deploy again.",
-        retryable=False, about_deployment=True,
-    ),
-    Category(
-        NOT_FOUND, "Not found", "Not found in your deployment", 404,
-        "What was asked for is not in your deployment (it may have been deleted).", retryable=False,
-    ),
-    Category(
-        INVALID_ARGUMENT, "Invalid argument", "Your deployment refused the request as invalid",
-        400,
-        "Your deployment refused the request: one of its values is not valid there.",
-        retryable=False,
-    ),
-    Category(
-        REFUSED_BY_FUNCTION, "Refused by our function", "Your deployment refused the request",
-        422,
-        "Our functions in your deployment refused the request; the details say why.",
-        retryable=False,
-    ),
-    Category(
-        DRIFT, "Drift", "Your deployment runs something else", 502,
-        "Your deployment runs something other than the version we deployed (another project "
-        "or build was pushed over ours). Redeploy to fix; waiting will not.", retryable=False,
-    ),
-    Category(
-        INVALID_INPUT, "Invalid input", "Something you entered is not right", 400,
-        "Check what you entered and try again.", retryable=False,
-    ),
-    Category(
-        DESTINATION_REFUSED, "Destination refused", "We cannot connect to that address", 400,
-        "This server will not connect to that address. Use your deployment's public "
-        "https://<name>.convex.cloud URL.", retryable=False, field="url",
-    ),
-    Category(
-        FOREIGN_TABLES, "Tables of another project",
-        "The deployment holds another project's tables", 409,
-        "This deployment already holds tables of another project. Connect an empty "
-        "deployment, or confirm to deploy into it anyway.",
-        retryable=False, field="confirm_foreign",
-    ),
-    Category(
-        KEY_UNREADABLE, "Stored key unreadable", "We can no longer read your stored key", 500,
-        "We can no longer read the deploy key we stored for you. Enter your deploy key "
-        "again (Convex dashboard, Settings → URL & Deploy Key).",
-        retryable=False, field="deploy_key",
-    ),
-    Category(
-        KEY_MISSING, "No deploy key", "No deploy key is stored", 409,
-        "There is no deploy key stored for this deployment. Connect it again.",
-        retryable=False, field="deploy_key",
-    ),
-    Category(
-        ARTIFACT_MISSING, "Version not built", "This version cannot be deployed right now", 500,
-        "This version cannot be deployed right now; the operators have been told. Nothing "
-        "was changed.", retryable=False,
-    ),
-    Category(
-        NOT_ALLOWED, "Not possible now", "That is not possible right now", 409,
-        "That cannot be done to this connection right now.", retryable=False,
-    ),
-    Category(
-        WORKER_LOST, "Worker stopped", "The deploy was interrupted on our side", 503,
-        "The worker running this deploy stopped before it finished. Nothing was lost.",
-        retryable=True,
-    ),
-    Category(
-        INTERNAL_ERROR, "Error on our side", "An error on our side stopped the deploy", 500,
-        "The deploy stopped because of an error on our side. Nothing was changed on purpose; "
-        "the operators have the details.", retryable=False,
-    ),
-    Category(
-        MIGRATION_FAILED, "Data migration stopped", "Upgrading your documents stopped", 502,
-        "Upgrading the documents of your table {table} stopped at one of them. Nothing was "
-        "lost: meanwhile your deployment accepts both the old and the new form of its "
-        "documents. Fix or remove that document (the details name it), then deploy again; "
-        "the upgrade goes on from where it stopped.", retryable=False,
-    ),
-    Category(
-        DOWNGRADE_REFUSED, "Cannot go back", "That older version cannot be deployed", 409,
-        "That older version cannot hold the documents your deployment has now, so it was "
-        "not deployed. Nothing was changed.", retryable=False,
-    ),
-]  # fmt: skip
-
-CATEGORIES: dict[str, Category] = {c.code: c for c in _TABLE}
-
-
-def find(code: str) -> Category | None:
-    """The category `code` as stored on a row (a renamed one as what it became), or None."""
-    return CATEGORIES.get(RENAMED.get(code, code))
-
-
-def category(code: str) -> Category:
-    """The category `code` (or what a renamed code became); an unknown code is a programming
-    error (ValueError)."""
-    found = find(code)
-    if found is None:
-        raise ValueError(f"unknown error category {code!r}")
-    return found
+# Our own database away for a moment (locked, its file gone, a restart): retried, never fatal.
+TRANSIENT_DATABASE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
 
 
 def clip(text: str, limit: int = DETAIL_LIMIT) -> str:
@@ -349,7 +181,8 @@ class ConvexError(ByodError):
 
     A function that threw a `ConvexError` carries its data: `data` (JSON, bounded and scrubbed
     by the client) and `code`, the data's `code` field when it has one (our functions throw
-    `{code: "NotFound" | "InvalidArgument" | ..., message}`).
+    `{code: "NotFound" | "InvalidArgument" | ..., message}`). So does an error answer of Convex
+    itself (`{"code": "BadAdminKey"}`: codes Convex uses only; without one, any server's).
     """
 
     def __init__(

@@ -19,16 +19,18 @@ from django_periodic_tasks import schedule_registry
 
 from byod.conf import conf
 from byod.services.deploys.run import reap_and_retry
-from byod.services.health import sweep_task
+from byod.services.health import close_abandoned_batches, sweep_task
 from byod.services.notify import outbox_task
 
 
 @task()
 def reap_task() -> int:
     """Record deploys whose worker died and enqueue their retries (a safety net: every deploy
-    also watches itself). Here rather than in services/deploys/run.py, which only the deploy path
-    changes; it runs `reap_and_retry` and nothing else."""
-    return len(reap_and_retry())
+    also watches itself), and close the task rows of health batches whose worker died. Here
+    rather than in services/deploys/run.py, which only the deploy path changes."""
+    reaped = len(reap_and_retry())
+    close_abandoned_batches()
+    return reaped
 
 
 def register() -> None:

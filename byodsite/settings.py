@@ -40,9 +40,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
-    "django_tasks_db",
     "accounts",
+    # Before django_tasks_db: its `db_worker` command is ours (going on through database errors).
     "byod",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -282,6 +283,9 @@ BYOD_SITE_URL = env_str("BYOD_SITE_URL", "").rstrip("/")
 # "Check now" on the settings page: at most N per minute per user and per address.
 BYOD_THROTTLES["health:user"] = (env_int("BYOD_THROTTLE_HEALTH_CHECKS_PER_USER", 5), 60)
 BYOD_THROTTLES["health:address"] = (env_int("BYOD_THROTTLE_HEALTH_CHECKS_PER_ADDRESS", 30), 60)
+# "Count documents" (one call per table to the user's deployment): the same, per minute.
+BYOD_THROTTLES["count:user"] = (env_int("BYOD_THROTTLE_COUNTS_PER_USER", 5), 60)
+BYOD_THROTTLES["count:address"] = (env_int("BYOD_THROTTLE_COUNTS_PER_ADDRESS", 30), 60)
 # Who gets the operators' digest (one mail per outbox sweep that found changes).
 BYOD_OPERATOR_EMAILS = env_list("BYOD_OPERATOR_EMAILS")
 # Data migrations: documents per batch (one mutation each; halved automatically when a batch

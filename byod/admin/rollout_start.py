@@ -38,7 +38,13 @@ class StartForm(forms.Form):
     max_in_flight = forms.IntegerField(
         min_value=1, initial=D.max_in_flight, label="Deploys in flight"
     )
-    drivers = forms.IntegerField(min_value=1, initial=D.drivers, label="Worker processes")
+    drivers = forms.IntegerField(
+        min_value=1,
+        initial=D.drivers,
+        label="Driver tasks",
+        help_text="Tasks that run the deploys, each on one task worker at a time, giving way "
+        "to people's own tasks; deploys in flight are shared among them.",
+    )
     stop_canary_failures = forms.IntegerField(
         min_value=1,
         required=False,

@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -98,7 +100,14 @@ class RolloutAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        rollout = get_object_or_404(Rollout, pk=object_id)
+        # Not a number is no rollout, whoever asks (it was a 500); then rights, then the row.
+        try:
+            pk = int(unquote(object_id))
+        except ValueError:
+            raise Http404("No such rollout.") from None
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        rollout = get_object_or_404(Rollout, pk=pk)
         extra = {
             **(extra_context or {}),
             "progress": progress(rollout),

@@ -17,8 +17,11 @@ pooled connections it borrows never hold it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -48,6 +51,10 @@ from byod.redaction import secret_of
 # answer) cost more CPU to compress than their bytes cost to send.
 COMPRESS_ABOVE = 64 * 1024
 USER_AGENT = "byod-control-plane"
+# The calls that change a deployment (a `Session.hold` runs around each of them).
+CHANGING_PATHS = frozenset(
+    ("/api/deploy2/start_push", "/api/deploy2/finish_push", "/api/mutation", "/api/action")
+)
 _HEADERS = [
     (b"Accept", b"application/json"),
     (b"Accept-Encoding", b"gzip, deflate, br"),
@@ -82,7 +89,14 @@ class Session:
 
     Use as a context manager, or call `close()`: the key is forgotten then. `budget` (default:
     a deploy's) bounds each call and the whole session; `timeout` lowers every time limit of it.
+
+    `hold`, when set, is entered around every call that changes the deployment (a push's start
+    and finish, a mutation, an action) with that call's deadline (monotonic seconds): a deploy
+    keeps its lease on the connection for as long as such a call may run, so nobody takes the
+    deployment over while the call is under way. It may raise to refuse the call.
     """
+
+    hold: Callable[[float], AbstractContextManager[None]] | None = None
 
     @sensitive_variables("admin_key")
     def __init__(
@@ -213,8 +227,10 @@ class Session:
         }
         host = self.url.host.strip("[]")
         target = path.encode("ascii")
+        changes = self.hold is not None and method == "POST" and path in CHANGING_PATHS
+        held = self.hold(at) if changes and self.hold else contextlib.nullcontext()
         try:
-            with DESTINATIONS.use(self.url) as destination, deadline(at):
+            with held, DESTINATIONS.use(self.url) as destination, deadline(at):
                 destination.addresses()  # vetted (and the guard's errors raised) before connecting
                 url = httpcore.URL(
                     scheme=self.url.scheme, host=host, port=self.url.port, target=target

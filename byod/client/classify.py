@@ -54,6 +54,9 @@ _NOT_FOUND_CODES = {"DeploymentNotFound", "NoSuchDeployment", "InstanceNotFound"
 _RACE_CODES = {"RaceDetected", "OptimisticConcurrencyControlFailure"}
 _BUSY_CODES = {"TooManyConcurrentRequests", "RateLimited", "TooManyRequests"}
 _OVERLOAD_CODES = {"Overloaded", "ServiceOverloaded", "ServiceUnavailable", "WriteConflict"}
+# Codes of Convex's own error answers besides those: with the sets above, what tells an answer
+# of Convex from one of any other server (`ConvexError.code` is set only for these).
+_OTHER_CONVEX_CODES = {"InternalServerError", "BadJsonBody", "BadRequest", "MethodNotAllowed"}
 _PUSH_OPERATIONS = {"start_push", "evaluate_push", "wait_for_schema", "finish_push"}
 # A 4xx whose code names a schema part is the deployment refusing our schema.
 _SCHEMA_CODE = re.compile(r"Schema|Index|Table|Field|Vector|Search|Validator")
@@ -207,8 +210,30 @@ def _from_exception(
 def _from_response(
     operation: str, response: HttpAnswer, redact: Callable[[str], str]
 ) -> ConvexError:
-    status = response.status_code
     code, message = _error_body(response.content, redact)
+    error = _categorised(operation, response, code, message)
+    if _is_convex_code(code):
+        error.code = code  # Convex itself answered (callers may tell it from any server)
+    return error
+
+
+def _is_convex_code(code: str | None) -> bool:
+    known = (
+        _CREDENTIAL_CODES
+        | _NOT_FOUND_CODES
+        | _RACE_CODES
+        | _BUSY_CODES
+        | _OVERLOAD_CODES
+        | _RESTART_PUSH_CODES
+        | _OTHER_CONVEX_CODES
+    )
+    return code is not None and (code in known or bool(_SCHEMA_CODE.search(code)))
+
+
+def _categorised(
+    operation: str, response: HttpAnswer, code: str | None, message: str | None
+) -> ConvexError:
+    status = response.status_code
     said = f"HTTP {status}" + (f" {code}" if code else "") + (f": {message}" if message else "")
     detail = f"{operation}: {said}"
     wait = _retry_after(response.headers)

@@ -16,6 +16,7 @@ from byod.models.deployment import (
     DeploymentStatus,
     DeploymentTrigger,
     DeployPhase,
+    Holder,
 )
 from byod.models.event import DEPLOY_EVENTS, HEALTH_EVENTS, Event, EventKind
 from byod.models.migration_run import MigrationDirection, MigrationRun, MigrationRunStatus
@@ -50,6 +51,7 @@ __all__ = [
     "EventKind",
     "Health",
     "HealthSource",
+    "Holder",
     "MemberState",
     "MigrationDirection",
     "MigrationRun",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -70,6 +71,21 @@ class DeploymentTrigger(models.TextChoices):
     HEALTH = "health", "Health check (drift repair)"
 
 
+@dataclass(frozen=True)
+class Holder:
+    """Who runs one attempt of a deploy: the owner of its connection's lease and the attempt's
+    number, a fencing token. Every outcome the worker records (progress, pushed, success,
+    failure, retry, migration runs) is conditional on both still being so, checked in the
+    UPDATE that writes it (`byod.transitions.fence`); a worker that lost its attempt (the
+    reaper recorded it, another attempt runs) writes nothing."""
+
+    owner: str
+    attempt: int
+
+    def __str__(self) -> str:
+        return f"attempt {self.attempt} of {self.owner or '(no lease)'}"
+
+
 class DeploymentQuerySet(models.QuerySet["Deployment"]):
     def active(self) -> DeploymentQuerySet:
         """Queued (maybe waiting for a retry) or running: at most one per connection."""
@@ -130,6 +146,10 @@ class Deployment(models.Model):
     wave = models.PositiveIntegerField(null=True, blank=True)
 
     objects = DeploymentQuerySet.as_manager()
+
+    # Not a column: set on the instance a worker runs an attempt with (and the reaper records
+    # one with). Transitions given that instance write only while it still holds the attempt.
+    holder: Holder | None = None
 
     class Meta:
         ordering = ["-created_at", "-id"]

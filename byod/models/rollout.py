@@ -60,7 +60,8 @@ class Rollout(models.Model):
     canary_percent = models.PositiveIntegerField(default=0)
     wave_size = models.PositiveIntegerField(default=100)
     max_in_flight = models.PositiveIntegerField(default=10)
-    # Worker processes asked to run it at once (each runs max_in_flight / drivers deploys).
+    # Driver tasks that run it at once, each on one task worker (each runs
+    # max_in_flight / drivers deploys, in threads; `byod.services.rollouts.driver`).
     drivers = models.PositiveIntegerField(default=2)
     # Stop rule: pause once a wave's failures reach this many, or this share of the wave; the
     # canary has its own count (none: the waves' rule applies to it too).

@@ -6,7 +6,9 @@ are sealed and opened only through ``byod.keys``.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +18,16 @@ from django.views.decorators.debug import sensitive_variables
 
 from byod import keys, package, transitions
 from byod.clients import Purpose, client_for_credentials
-from byod.errors import ByodError, ForeignTablesError, InputError
-from byod.inputs import DeploymentUrl, parse_deploy_key, parse_url
+from byod.errors import (
+    PROTOCOL_ERROR,
+    UNREACHABLE,
+    ByodError,
+    ConvexError,
+    ForeignTablesError,
+    InputError,
+)
+from byod.guard import guard_destination, is_public_address
+from byod.inputs import DeployKey, DeploymentUrl, parse_deploy_key, parse_url
 from byod.models import Connection, ConnectionStatus, DeploymentTrigger
 from byod.services import releases
 from byod.services.deploys.run import request_deploy
@@ -28,6 +38,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 META_TABLE = "byodMeta"  # our package's own table (byod.package.meta)
+
+# An allow-listed host on a private address (a self-hosted deployment on the operator's network,
+# the emulator on 127.0.0.1:* in development): until Convex itself has answered, every failure
+# reads the same and takes the same time, so "Check connection" cannot tell a closed port, an
+# open one and another web server apart (no port scan of the server's network through it).
+PRIVATE_CHECK_SECONDS = 5.0
+NOT_REACHED = (
+    "We could not reach the Convex deployment of this key at this address. Check the URL and "
+    "its port, that the deployment is running, and that the key is the one generated for it."
+)
 
 
 @dataclass
@@ -51,16 +71,52 @@ def check_credentials(url: str, deploy_key: str) -> CredentialCheck:
     """Parse both inputs, check the key, and look at what the deployment already holds (its
     schema, and tables holding documents without one). The client applies the SSRF guard.
 
-    Never raises for bad input or a failing deployment: the outcome is in ``.error``.
+    Never raises for bad input or a failing deployment: the outcome is in ``.error``. On a
+    private address (`private_destination`), a failure before Convex answered is one error
+    (`NOT_REACHED`) after `PRIVATE_CHECK_SECONDS`, whatever it was.
     """
     try:
         parsed_url = parse_url(url)
         key = parse_deploy_key(deploy_key, parsed_url)
     except InputError as exc:
         return CredentialCheck(ok=False, error=exc)
+    private = private_destination(parsed_url)
+    started = time.monotonic()
+    check, convex_answered = _check(parsed_url, key, private=private)
+    if private and check.error is not None and not convex_answered:
+        log.info("credential check for %s failed: %s (not shown)", parsed_url.url, check.error)
+        _wait_until(started + PRIVATE_CHECK_SECONDS)
+        unreached = InputError("url", NOT_REACHED, category_code=UNREACHABLE)
+        return CredentialCheck(ok=False, error=unreached, url=parsed_url)
+    return check
+
+
+def private_destination(url: DeploymentUrl) -> bool:
+    """Whether `url` is an allow-listed host that resolves to a private (non-public) address."""
+    if not url.self_hosted:
+        return False
     try:
-        with client_for_credentials(parsed_url, key.value, purpose=Purpose.CHECK) as client:
+        addresses = guard_destination(url)
+    except ByodError:
+        return False  # refused or not found: the client says so, as for any host
+    return any(not is_public_address(ipaddress.ip_address(a)) for a in addresses)
+
+
+def _wait_until(deadline: float) -> None:
+    time.sleep(max(0.0, deadline - time.monotonic()))
+
+
+@sensitive_variables("key", "client")
+def _check(url: DeploymentUrl, key: DeployKey, *, private: bool) -> tuple[CredentialCheck, bool]:
+    """The check, and whether Convex itself answered (a Convex error code, or a key accepted)."""
+    parsed_url, answered = url, False
+    timeout = PRIVATE_CHECK_SECONDS if private else None
+    try:
+        with client_for_credentials(
+            parsed_url, key.value, purpose=Purpose.CHECK, timeout=timeout
+        ) as client:
             if key.kind == "self_hosted":
+                # Asked before the key is sent anywhere (the name needs no key).
                 instance = client.instance_name()
                 if instance != key.deployment_name:
                     return CredentialCheck(
@@ -72,8 +128,15 @@ def check_credentials(url: str, deploy_key: str) -> CredentialCheck:
                             f"deployment at {parsed_url.url} is {instance!r}. Use the admin key "
                             "generated for this deployment.",
                         ),
-                    )
-            answer = client.check_admin_key()
+                    ), False
+            try:
+                answer = client.check_admin_key()
+            except ConvexError as error:
+                answered = error.code is not None
+                raise
+            answered = answer.get("success") is True
+            if private and not answered:
+                raise ConvexError(PROTOCOL_ERROR, "check_admin_key: not an answer of Convex")
             read_only = bool(answer.get("isReadOnly"))
             if read_only:
                 return CredentialCheck(
@@ -86,18 +149,18 @@ def check_credentials(url: str, deploy_key: str) -> CredentialCheck:
                         "This key is read-only, so it cannot deploy. Generate a deploy key "
                         "(not a read-only key) in the Convex dashboard and paste it here.",
                     ),
-                )
+                ), True
             schema = client.get_schema()
             holding_documents = client.tables_with_documents()
     except ByodError as exc:  # the deployment's answer, or the client's own guard
         log.info("credential check for %s failed: %s", parsed_url.url, exc.category)
-        return CredentialCheck(ok=False, error=exc, url=parsed_url)
+        return CredentialCheck(ok=False, error=exc, url=parsed_url), answered
     return CredentialCheck(
         ok=True,
         url=parsed_url,
         deployment_name=key.deployment_name,
         foreign_tables=foreign_tables(schema, holding_documents),
-    )
+    ), True
 
 
 def foreign_tables(schema: dict[str, Any] | None, holding_documents: list[str]) -> list[str]:

@@ -27,6 +27,7 @@ from byod.errors import INTERNAL_ERROR, ByodError
 from byod.models import Connection
 from byod.models.connection import counting_q
 from byod.schema.versioning import locked_export
+from byod.services import priorities
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def count_documents(connection_id: int) -> dict[str, int] | None:
     return counts
 
 
-@task()
+@task(priority=priorities.USER)  # a person waits for it
 def count_documents_task(connection_id: int) -> int | None:
     """Count one connection's documents on the worker; returns the total."""
     counts = count_documents(connection_id)

@@ -39,6 +39,7 @@ from byod.conf import conf
 from byod.errors import INTERNAL_ERROR, PROTOCOL_ERROR, ByodError, ConvexError
 from byod.models import Connection, DeploymentTrigger
 from byod.models.health import checkable_q, due_q
+from byod.services import priorities, task_rows
 from byod.services.deploys.run import request_deploy
 from byod.transitions.health import Probe, Recorded
 
@@ -235,6 +236,24 @@ def check_in_process(
     return checked, len(ids) - checked
 
 
+# --- batches whose worker died ------------------------------------------------------------
+
+
+def close_abandoned_batches() -> int:
+    """Close the task rows of batches still RUNNING long after their claim expired: their
+    worker died (a live batch ends within its claim, every probe having a deadline). Their
+    connections were due again when the claim expired. How many."""
+    since = timezone.now() - timedelta(seconds=claim_seconds() + 60)
+    why = (
+        "The worker running this health check stopped before it finished (it ran past the "
+        "batch's claim). Its connections were due again once the claim expired."
+    )
+    return sum(
+        task_rows.close_abandoned(task, started_before=since, why=why)
+        for task in (check_batch_task, check_connections_task)
+    )
+
+
 # --- tasks: thin wrappers taking JSON arguments ------------------------------------------
 
 
@@ -250,7 +269,7 @@ def check_batch_task(claim: str) -> int:
     return check_batch(claim).checked
 
 
-@task()
+@task(priority=priorities.USER)  # "Check now", an operator's "Check credentials now"
 def check_connections_task(ids: list[int]) -> int:
     """Check connections someone asked about (made due by `queue_checks`)."""
     return check_connections(ids).checked

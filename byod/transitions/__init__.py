@@ -9,6 +9,9 @@ Rules of this module:
 - Every move writes one Event (who: ``actor``, a user or None for the system; what: ``kind``
   and ``message``; when: ``created_at``). Messages never hold a deploy key.
 - Functions open their own ``transaction.atomic()`` block, so they nest inside a caller's.
+- Only the holder writes (``fence.py``): a deploy instance a worker runs an attempt with carries
+  its token (``Deployment.holder``), and every write made with it is conditional on still
+  holding the attempt, in the UPDATE that writes; a stale worker's writes are dropped and logged.
 - Lease fields (``lease_owner``, ``lease_expires_at``) belong to the deploy service; no
   transition decides them (``mark_deploy_succeeded`` writes the ones the service hands it, to
   let go of the lease in the same UPDATE).
@@ -24,7 +27,7 @@ Rollouts (``rollout.py``): planned -> running <-> paused; running -> completed; 
 
 from __future__ import annotations
 
-from byod.transitions.base import TransitionError, event, record
+from byod.transitions.base import NotHolder, TransitionError, event, record
 from byod.transitions.connection import (
     connection_created,
     mark_credentials_changed,
@@ -42,6 +45,7 @@ from byod.transitions.deployment import (
     note,
     save_progress,
 )
+from byod.transitions.fence import holds
 from byod.transitions.health import Probe, record_probes, release_claim
 from byod.transitions.migration import (
     close_interrupted,
@@ -66,6 +70,7 @@ from byod.transitions.rollout import (
 )
 
 __all__ = [
+    "NotHolder",
     "Probe",
     "TransitionError",
     "close_interrupted",
@@ -74,6 +79,7 @@ __all__ = [
     "deploying_fields",
     "deploys_started",
     "event",
+    "holds",
     "mark_contracted",
     "mark_credentials_changed",
     "mark_deploy_cancelled",

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from byod.errors import NotAllowed
@@ -27,6 +28,20 @@ class TransitionError(NotAllowed):
             f"{type(obj).__name__} {obj.pk} cannot go from {current!r} to {to!r} "
             f"(allowed from: {', '.join(str(s) for s in allowed_from)}).",
             user_message=f"That cannot be done while this is {current}.",
+        )
+
+
+class NotHolder(TransitionError):
+    """A worker's write about a deploy attempt it no longer holds (`byod.transitions.fence`):
+    dropped, and logged where it was found out."""
+
+    def __init__(self, deployment: Deployment, what: str) -> None:
+        self.current = str(deployment.status)
+        self.to = what
+        NotAllowed.__init__(
+            self,
+            f"Deployment {deployment.pk}: {what} dropped: {deployment.holder} no longer holds it.",
+            user_message="That deploy attempt was taken over; its outcome was not recorded.",
         )
 
 
@@ -70,13 +85,14 @@ def _move(
     *,
     allowed_from: tuple[str, ...],
     to: str,
+    where: Q | None = None,
     **fields: Any,
 ) -> str:
-    """Conditionally move ``obj`` to status ``to``; returns the previous status."""
+    """Conditionally move ``obj`` to status ``to``; returns the previous status. `where` adds
+    a condition to the UPDATE (a fence: `byod.transitions.fence`)."""
     model = type(obj)
-    previous = (
-        model.objects.select_for_update().filter(pk=obj.pk).values_list("status", flat=True).first()
-    )
+    rows = model.objects.filter(pk=obj.pk).filter(where or Q())
+    previous = rows.select_for_update().values_list("status", flat=True).first()
     if previous is None or previous not in allowed_from:
         if previous is not None:
             obj.status = previous
@@ -84,7 +100,7 @@ def _move(
     values = {"status": to, **fields}
     if model is Connection:
         values["updated_at"] = timezone.now()
-    updated = model.objects.filter(pk=obj.pk, status=previous).update(**values)
+    updated = rows.filter(status=previous).update(**values)
     if updated != 1:  # pragma: no cover - the row lock above makes this unreachable
         raise TransitionError(obj, to, allowed_from)
     _mirror(obj, values)
@@ -96,6 +112,7 @@ def _move_known(
     *,
     allowed_from: tuple[str, ...],
     to: str,
+    where: Q | None = None,
     **fields: Any,
 ) -> str:
     """Like `_move`, in one conditional UPDATE, without reading the row first: for the hot
@@ -105,7 +122,8 @@ def _move_known(
     values = {"status": to, **fields}
     if model is Connection:
         values["updated_at"] = timezone.now()
-    updated = model.objects.filter(pk=obj.pk, status__in=allowed_from).update(**values)
+    rows = model.objects.filter(pk=obj.pk, status__in=allowed_from).filter(where or Q())
+    updated = rows.update(**values)
     if updated != 1:
         current = model.objects.filter(pk=obj.pk).values_list("status", flat=True).first()
         if current is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from byod.models import (
     DeployPhase,
     EventKind,
 )
+from byod.transitions import fence
 from byod.transitions.base import (
     _NO_ERROR,
     TransitionError,
@@ -110,26 +112,46 @@ def save_progress(
     ``pushed_at``: coalesced into the same UPDATE). Not a status move, so no Event.
 
     Returns False, and saves nothing, when the deploy is no longer running (cancelled,
-    superseded or reaped meanwhile): how a worker learns that it must stop.
+    superseded or reaped meanwhile) or, for a worker's instance, when its worker no longer
+    holds the attempt (`fence`): how a worker learns that it must stop.
     """
     fields = _progress_fields(deployment, phase, indexes_ready, indexes_total, log_line)
     if phase is not None:
         fields["phase_detail"] = clip(detail, PHASE_DETAIL_LIMIT)
     if also:
         fields.update({k: v for k, v in also.items() if k in PROGRESS_FIELDS})
+    rows = Deployment.objects.filter(pk=deployment.pk, status=DS.RUNNING)
+    rows = rows.filter(fence.on_deployment(deployment))
     if not fields:
-        return Deployment.objects.filter(pk=deployment.pk, status=DS.RUNNING).exists()
-    updated = Deployment.objects.filter(pk=deployment.pk, status=DS.RUNNING).update(**fields)
+        if rows.exists():
+            return True
+        fence.lost(deployment, "a check that it still runs")
+        return False
+    updated = rows.update(**fields)
     if updated:
         _mirror(deployment, fields)
+    else:
+        fence.lost(deployment, f"progress ({_said(fields)})")
     return updated == 1
+
+
+def _said(fields: dict[str, Any]) -> str:
+    """What a progress write was about, for the warning when it is dropped."""
+    if "phase" in fields:
+        return str(fields["phase"])
+    if "log" in fields:
+        return "log: " + str(fields["log"]).rstrip("\n").rsplit("\n", 1)[-1][9:80]
+    return ", ".join(sorted(fields))
 
 
 def note(deployment: Deployment, log_line: str) -> None:
     """Add a line to a deploy's log whatever its status (e.g. where a stopped deploy stopped)."""
     fields = _progress_fields(deployment, None, None, None, log_line)
-    Deployment.objects.filter(pk=deployment.pk).update(**fields)
-    _mirror(deployment, fields)
+    rows = Deployment.objects.filter(pk=deployment.pk).filter(fence.on_deployment(deployment))
+    if rows.update(**fields):
+        _mirror(deployment, fields)
+    else:
+        fence.lost(deployment, f"a log line ({log_line[:80]})")
 
 
 def _progress_fields(
@@ -160,13 +182,19 @@ def mark_pushed(deployment: Deployment, *, save: bool = True) -> datetime:
     saves the returned ``pushed_at`` on the deploy with its next progress.
     """
     now = timezone.now()
-    if save:
-        Deployment.objects.filter(pk=deployment.pk).update(pushed_at=now)
-        deployment.pushed_at = now
-    if not deployment.dry_run:
-        Connection.objects.filter(pk=deployment.connection_id).update(
-            pushed_version=deployment.to_version, pushed_package_hash=deployment.package_hash
-        )
+    # One statement on the hot path (save=False); two in one transaction otherwise.
+    with transaction.atomic() if save else contextlib.nullcontext():
+        if save:
+            rows = Deployment.objects.filter(pk=deployment.pk)
+            if not rows.filter(fence.on_deployment(deployment)).update(pushed_at=now):
+                fence.stop_if_lost(deployment, "pushed")
+            deployment.pushed_at = now
+        if not deployment.dry_run:
+            connection = Connection.objects.filter(pk=deployment.connection_id)
+            if not connection.filter(fence.on_connection(deployment)).update(
+                pushed_version=deployment.to_version, pushed_package_hash=deployment.package_hash
+            ):
+                fence.stop_if_lost(deployment, "pushed")
     return now
 
 
@@ -179,8 +207,9 @@ def mark_deploy_retrying(
     next_attempt_at: datetime,
 ) -> None:
     """A transient failure: running -> queued again, to run at ``next_attempt_at``."""
-    _move(
+    fence.move(
         deployment,
+        f"a retry ({category})",
         allowed_from=(DS.RUNNING,),
         to=DS.QUEUED,
         error_category=category,
@@ -226,13 +255,24 @@ def mark_deploy_succeeded(
     if diff_summary is not None:
         fields["diff_summary"] = diff_summary
     fields.update(_progress_fields(deployment, None, None, None, log_line))
-    _move_known(deployment, allowed_from=(DS.RUNNING,), to=DS.SUCCEEDED, **fields)
-    metrics.deploy_finished(DS.SUCCEEDED)
+    try:
+        _move_known(
+            deployment,
+            allowed_from=(DS.RUNNING,),
+            to=DS.SUCCEEDED,
+            where=fence.on_deployment(deployment),
+            **fields,
+        )
+    except TransitionError:
+        fence.stop_if_lost(deployment, "a success")
+        raise
     connection = deployment.connection
     data: dict[str, Any] = {"to_version": deployment.to_version, "dry_run": deployment.dry_run}
     if not deployment.dry_run:
-        previous = _move_known(
-            connection,
+        previous = fence.move_connection(
+            deployment,
+            "a success",
+            known=True,
             allowed_from=(CS.PENDING, CS.DEPLOYING, CS.CONNECTED, CS.ERROR),
             to=CS.CONNECTED,
             deployed_version=deployment.to_version,
@@ -243,6 +283,7 @@ def mark_deploy_succeeded(
             **(connection_also or {}),
         )
         data["connection_from_status"] = previous
+    metrics.deploy_finished(DS.SUCCEEDED)
     record(
         connection,
         EventKind.DEPLOY_SUCCEEDED,
@@ -265,8 +306,9 @@ def mark_deploy_failed(
     """queued | running -> failed, for good. A real deploy marks the connection as error
     (its deployed version stays what it was: a failed deploy loses nothing)."""
     now = timezone.now()
-    _move(
+    fence.move(
         deployment,
+        f"a failure ({category})",
         allowed_from=(DS.QUEUED, DS.RUNNING),
         to=DS.FAILED,
         finished_at=now,
@@ -275,16 +317,17 @@ def mark_deploy_failed(
         error_retryable=retryable,
         next_attempt_at=None,
     )
-    metrics.deploy_finished(DS.FAILED, category)
     connection = deployment.connection
     data: dict[str, Any] = {"category": category, "retryable": retryable}
     if not deployment.dry_run and connection.status != CS.DISCONNECTED:
-        data["connection_from_status"] = _move(
-            connection,
+        data["connection_from_status"] = fence.move_connection(
+            deployment,
+            f"a failure ({category})",
             allowed_from=(CS.PENDING, CS.DEPLOYING, CS.CONNECTED, CS.ERROR),
             to=CS.ERROR,
             **_error_fields(category, message, now),
         )
+    metrics.deploy_finished(DS.FAILED, category)
     record(
         connection,
         EventKind.DEPLOY_FAILED,

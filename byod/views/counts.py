@@ -1,7 +1,8 @@
 """The document counts of the "What is in your deployment" panel: "Count documents" and the
 partial it polls.
 
-"Count documents" enqueues the count on the worker (never counted in a request) and answers at
+"Count documents" is throttled (BYOD_THROTTLE_COUNTS_*: each count costs the user's deployment
+a call per table), enqueues the count on the worker (never counted in a request) and answers at
 once; a count already under way is the answer to a second click. The partial polls every 2 s
 until the worker has stored the counts (or why it could not).
 """
@@ -17,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
+from accounts import throttle
 from byod.models import Connection
 from byod.services import contents as counting
 from byod.views.access import login_required
@@ -65,10 +67,19 @@ def panel(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def count_now(request: HtmxHttpRequest) -> HttpResponse:
-    """Queue a count of the documents in our tables (one at a time per connection)."""
+    """Queue a count of the documents in our tables (one at a time per connection; throttled)."""
     connection = _countable(request)
     if connection is None:
         return _back(request, "There is nothing of ours to count yet.", level=messages.INFO)
+    decision = throttle.guard(
+        request, "count", user=str(request.user.pk), address=throttle.client_address(request)
+    )
+    if not decision.allowed:
+        if request.htmx:
+            return _partial(
+                request, connection, counts_notice=decision.message, counts_notice_level="error"
+            )
+        return _back(request, decision.message, level=messages.ERROR)
     queued = counting.request_count(connection)
     connection.refresh_from_db()
     if request.htmx:

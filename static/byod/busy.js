@@ -31,6 +31,35 @@
     seenRows = 0;
     if (row) { row.setAttribute("tabindex", "-1"); row.focus(); }
   });
+  // A form marked data-focus-result="<selector>" is replaced by its answer: once that is
+  // swapped in, keyboard focus goes to the first element the selector finds (made focusable),
+  // rather than falling back to the page's body. Only after the form's own request: polls
+  // that bring later news in leave the focus where it is. (CSP forbids htmx's inline hx-on.)
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var config = event.detail && event.detail.requestConfig;
+    var elt = config && config.elt;
+    var asker = elt && elt.closest ? elt.closest("[data-focus-result]") : null;
+    if (!asker) return;
+    var answer = document.querySelector(asker.getAttribute("data-focus-result"));
+    if (!answer) return;
+    if (!answer.hasAttribute("tabindex")) answer.setAttribute("tabindex", "-1");
+    answer.focus();
+  });
+  // A swap that replaces the element keyboard focus is on (a poll bringing the news in) puts
+  // the focus back on its successor: the element with the same id in the new content.
+  var refocus = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var active = document.activeElement;
+    var target = event.detail && event.detail.target;
+    refocus = active && active.id && target && target.contains(active) ? active.id : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var again = refocus ? document.getElementById(refocus) : null;
+    refocus = null;
+    if (!again || document.activeElement === again) return;
+    if (!again.hasAttribute("tabindex")) again.setAttribute("tabindex", "-1");
+    again.focus();
+  });
   // Without htmx (plain form posts), still refuse a second click while the page loads.
   document.addEventListener("submit", function (event) {
     var form = event.target;

@@ -169,10 +169,30 @@ def browser_page(chromium: Any, settings: Any) -> Iterator[Any]:
     context = chromium.new_context(viewport={"width": 1100, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()
+    violations = csp_violations(page)
     try:
         yield page
+        # Every page a browser test visits, and every swap it makes, keeps to the CSP.
+        assert violations == [], violations
     finally:
         context.close()
+
+
+def csp_violations(page: Any) -> list[str]:
+    """The Content-Security-Policy violations the page reports from now on (the browser's
+    console messages and the `securitypolicyviolation` events), as they come."""
+    seen: list[str] = []
+
+    def note(message: Any) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            seen.append(message.text)
+
+    page.on("console", note)
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => console.error("
+        "'Content Security Policy violation: ' + e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    return seen
 
 
 def log_in(page: Any, base_url: str, user: Any) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from accounts.models import User
+from tests.browser.fixtures import csp_violations
 from tests.fixtures.connections import make_connection, make_deployment
 
 pytestmark = [pytest.mark.browser]
@@ -15,22 +16,7 @@ PASSWORD = "a long enough passphrase 7"
 
 def watch_violations(page: Any) -> list[str]:
     """Collect CSP violations as the browser reports them (console and the DOM event)."""
-    seen: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            seen.append(message.text)
-            if "Content Security Policy" in message.text
-            or "Content-Security-Policy" in message.text
-            else None
-        ),
-    )
-    page.add_init_script(
-        "document.addEventListener('securitypolicyviolation', e => "
-        "console.error('Content Security Policy violation: ' + e.violatedDirective + ' ' + "
-        "e.blockedURI));"
-    )
-    return seen
+    return csp_violations(page)
 
 
 def test_pages_and_admin_report_no_csp_violation(browser_page: Any, live_server: Any) -> None:

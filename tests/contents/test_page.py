@@ -162,3 +162,28 @@ def test_a_visitor_is_sent_to_log_in(anonymous_client: Client) -> None:
     assert answer.status_code == 302 and "/accounts/login/" in answer["Location"]
     polled = anonymous_client.get(POLL, headers=HTMX)
     assert "/accounts/login/" in polled["HX-Redirect"]
+
+
+def test_count_documents_is_throttled_with_the_wait_in_the_message(
+    deployed_connection: Connection,
+    owner_client: Client,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.BYOD_THROTTLES = {**settings.BYOD_THROTTLES, "count:user": (2, 60)}
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert owner_client.post(COUNT, headers=HTMX).status_code == 200
+        Connection.objects.filter(pk=deployed_connection.pk).update(count_requested_at=None)
+    before = len(queued())
+    assert before == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        throttled = owner_client.post(COUNT, headers=HTMX)
+    assert throttled.status_code == 200  # htmx swaps only 2xx: the panel, with the message
+    shown = text(throttled.content.decode())
+    assert "Too many attempts. Please wait" in shown and "seconds" in shown
+    assert 'class="message error"' in throttled.content.decode()
+    assert len(queued()) == before  # nothing queued
+    assert not Connection.objects.get(pk=deployed_connection.pk).count_is_pending
+    without_js = owner_client.post(COUNT, follow=True).content.decode()
+    assert "Too many attempts. Please wait" in without_js

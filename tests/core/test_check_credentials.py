@@ -37,6 +37,7 @@ def test_it_refuses_a_wrong_key_for_the_right_instance(
     assert "deploy key" in check.message
 
 
+@pytest.mark.usefixtures("as_if_public")
 def test_it_refuses_a_key_for_another_deployment(
     convex_emulator: Emulator, convex_deployment: EmulatorDeployment
 ) -> None:
@@ -58,6 +59,7 @@ def test_it_refuses_a_revoked_key(convex_deployment: EmulatorDeployment) -> None
     assert check.error.category == "bad_credentials"
 
 
+@pytest.mark.usefixtures("as_if_public")
 def test_it_reports_a_failing_deployment_as_retryable(
     convex_deployment: EmulatorDeployment,
 ) -> None:
@@ -67,6 +69,7 @@ def test_it_reports_a_failing_deployment_as_retryable(
     assert (check.error.category, check.error.retryable) == ("server_error", True)
 
 
+@pytest.mark.usefixtures("as_if_public")
 def test_it_times_out_on_a_hanging_deployment(settings, convex_deployment) -> None:
     settings.BYOD_CHECK_READ_SECONDS = 0.5
     convex_deployment.set_fault("check_admin_key", hang=True)
@@ -99,6 +102,7 @@ def redirector(convex_deployment: EmulatorDeployment) -> Iterator[str]:
         server.server_close()
 
 
+@pytest.mark.usefixtures("as_if_public")
 def test_it_does_not_follow_a_redirect(redirector: str, convex_deployment) -> None:
     # Following it would reach a deployment that accepts the key; we must refuse instead.
     check = check_credentials(redirector, convex_deployment.admin_key)

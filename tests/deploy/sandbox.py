@@ -48,18 +48,24 @@ class Sandbox:
             check=check,
         )
 
-    def popen(self, *args: str, **kwargs: Any) -> subprocess.Popen[str]:
-        """Start `manage.py *args` in its own process group (so a test can kill it whole)."""
-        return subprocess.Popen(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-            **kwargs,
-        )
+    def popen(self, *args: str, log: Path | None = None, **kwargs: Any) -> subprocess.Popen[str]:
+        """Start `manage.py *args` in its own process group (so a test can kill it whole). With
+        `log`, its output goes to that file (readable while it runs) instead of pipes."""
+        out: Any = subprocess.PIPE if log is None else log.open("a")
+        try:
+            return subprocess.Popen(
+                [sys.executable, "manage.py", *args],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.PIPE if log is None else subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+                **kwargs,
+            )
+        finally:
+            if log is not None:
+                out.close()  # the child has its own copy
 
     def python(self, code: str, *, timeout: float = 120, **env: str) -> Any:
         """Run `code` (after django.setup()); it sets `result`, which comes back as JSON."""

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.http import HttpResponse
 from django.test import Client
 from django.utils import timezone
@@ -18,6 +19,7 @@ from byod.services.deploys import lease
 from byod.services.deploys.run import carry_on
 from byod.services.rollouts import control as rollouts
 from byod.services.rollouts import driver as rollout_driver
+from tests.fixtures.people import client_for, make_user
 from tests.rollouts.conftest import Fleet, FleetOn, run_to_the_end
 
 pytestmark = pytest.mark.django_db
@@ -321,3 +323,22 @@ def test_named_canary_users_in_any_order_start_as_previewed(
     rollout = Rollout.objects.get()
     canary = set(rollout.members.filter(wave=0).values_list("connection_id", flat=True))
     assert canary == {members[0].connection.pk, members[2].connection.pk}
+
+
+@pytest.mark.parametrize("wanted", ["abc", "1x", "%20", "999999"])
+def test_a_rollout_that_cannot_exist_is_not_found(staff_client: Client, wanted: str) -> None:
+    assert staff_client.get(f"/admin/byod/rollout/{wanted}/change/").status_code == 404
+
+
+def test_staff_without_rollout_rights_get_not_found_or_forbidden_never_an_error(
+    db: Any, fleet: Fleet
+) -> None:
+    clerk = make_user("clerk")
+    clerk.is_staff = True
+    clerk.save()
+    clerk.user_permissions.add(Permission.objects.get(codename="view_connection"))
+    web = client_for(clerk)
+    assert web.get("/admin/byod/rollout/abc/change/").status_code == 404
+    fleet(2)
+    rollout = rollouts.start(rollouts.PlanOptions(wave_size=5, max_in_flight=1, drivers=1))
+    assert web.get(f"/admin/byod/rollout/{rollout.pk}/change/").status_code == 403

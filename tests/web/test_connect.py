@@ -76,6 +76,7 @@ def test_it_shows_a_refused_key_inline_with_what_to_do(
     assert convex_deployment.pushes() == []
 
 
+@pytest.mark.usefixtures("as_if_public")
 def test_it_names_the_instance_a_key_belongs_to(
     owner: User, convex_emulator: Emulator, convex_deployment: EmulatorDeployment
 ) -> None:

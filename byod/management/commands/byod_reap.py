@@ -11,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from byod.services.deploys.run import reap_and_retry
+from byod.services.health import close_abandoned_batches
 
 
 class Command(BaseCommand):
@@ -23,3 +24,6 @@ class Command(BaseCommand):
             self.stdout.write(f"Reaped {len(reaped)} abandoned deploy(s): {listed}.")
         else:
             self.stdout.write("No abandoned deploys.")
+        closed = close_abandoned_batches()
+        if closed:
+            self.stdout.write(f"Closed {closed} health check task(s) whose worker died.")

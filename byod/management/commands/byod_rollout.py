@@ -2,7 +2,7 @@
 
     manage.py byod_rollout start [--version N] [--canary-user U ...] [--canary-count C |
                                  --canary-percent P | --no-canary] [--wave-size W]
-                                 [--in-flight K] [--workers D] [--stop-canary F]
+                                 [--in-flight K] [--drivers D] [--stop-canary F]
                                  [--stop-failures F] [--stop-rate R | --no-stop-rule]
                                  [--open-after WAVE] [--allow-downgrade] [--count-wait S]
                                  [--actor U] [--yes] [--follow]
@@ -87,7 +87,14 @@ class Command(BaseCommand):
             help="deploys at once (default: %(default)s)",
         )
         begin.add_argument(
-            "--workers", type=int, default=D.drivers, metavar="D", help="driver tasks"
+            "--drivers",
+            "--workers",  # its name before it was called what it is
+            dest="workers",
+            type=int,
+            default=D.drivers,
+            metavar="D",
+            help="driver tasks: each runs on one task worker at a time, giving way to people's "
+            "own tasks, and runs its share of the deploys in flight (default: %(default)s)",
         )
         begin.add_argument(
             "--stop-canary",

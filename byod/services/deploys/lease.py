@@ -3,13 +3,23 @@
 Taking, renewing and releasing are conditional UPDATEs of ``lease_owner`` / ``lease_expires_at``,
 so the database decides between racing workers. A worker that dies stops renewing; once the
 lease expires anyone may take it over (the reaper does, to record the lost attempt).
+
+The lease covers every call that changes the deployment for as long as that call may run (its
+deadline): before such a call, a lease that would expire sooner is renewed for longer, and
+afterwards back to its usual length. A slow call (a deployment answering late) therefore never
+lets another worker start deploying to the same connection while it is under way; only a
+worker that stops altogether (killed, or paused past its lease) loses it. What a worker that
+lost its lease may still try to record is fenced (`byod.transitions.fence`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import time
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +29,10 @@ from django.utils import timezone
 from byod.conf import conf
 from byod.errors import LeaseLost
 from byod.models import Connection
+
+# Beyond a covered call's deadline: clocks of two machines differ a little, and the call's
+# answer is read and recorded after its deadline is checked.
+COVER_MARGIN_SECONDS = 5.0
 
 
 def lease_seconds() -> float:
@@ -66,10 +80,12 @@ def take_many(
     return set(held.values_list("pk", flat=True))
 
 
-def renew(connection_id: int, owner: str) -> None:
-    """Extend our lease; raises LeaseLost when it is no longer ours."""
+def renew(connection_id: int, owner: str, *, seconds: float | None = None) -> None:
+    """Extend our lease (to `seconds` from now; default its usual length); raises LeaseLost
+    when it is no longer ours."""
+    length = lease_seconds() if seconds is None else seconds
     renewed = Connection.objects.filter(pk=connection_id, lease_owner=owner).update(
-        lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds())
+        lease_expires_at=timezone.now() + timedelta(seconds=length)
     )
     if renewed != 1:
         raise LeaseLost(f"lease on connection {connection_id} lost")
@@ -87,12 +103,32 @@ class Lease:
     def __init__(self, connection_id: int, owner: str) -> None:
         self.connection_id = connection_id
         self.owner = owner
-        self._renewed_at = timezone.now()
+        now = time.monotonic()
+        self._renewed_at = now
+        self._expires_at = now + lease_seconds()  # as we last set it (monotonic)
         # Set when the lease was let go with another write (a deploy's success).
         self.released = False
 
     def keep_alive(self, *, force: bool = False) -> None:
-        now = timezone.now()
-        if force or (now - self._renewed_at).total_seconds() > lease_seconds() / 3:
+        now = time.monotonic()
+        if force or now - self._renewed_at > lease_seconds() / 3:
             renew(self.connection_id, self.owner)
-            self._renewed_at = now
+            self._renewed_at, self._expires_at = now, now + lease_seconds()
+
+    @contextlib.contextmanager
+    def covering(self, deadline: float) -> Iterator[None]:
+        """Hold the lease at least until `deadline` (monotonic seconds), the end of a call that
+        changes the deployment: renewed for longer first if it would expire sooner, back to
+        its usual length afterwards. (The client enters it around such calls: `Session.hold`.)"""
+        now = time.monotonic()
+        needed = deadline + COVER_MARGIN_SECONDS
+        if needed <= self._expires_at:
+            yield
+            return
+        renew(self.connection_id, self.owner, seconds=needed - now)
+        self._renewed_at, self._expires_at = now, needed
+        try:
+            yield
+        finally:
+            with contextlib.suppress(LeaseLost):  # found out, and said, at the next step
+                self.keep_alive(force=True)

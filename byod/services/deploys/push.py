@@ -107,6 +107,8 @@ def push_package(
             raise Stopped(f"before the next batch ({phase.line(detail)})")
 
     with client_for_credentials(url, key, purpose=Purpose.DEPLOY) as client:
+        # Every call that changes the deployment runs under the lease for as long as it may.
+        client.hold = lease.covering
         todo = migrate.plan_for(deployment.connection, client, version)
         if deployment.dry_run:
             return _dry_run(client, deployment, todo, key, step, keep_going)

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from byod import transitions
 from byod.errors import WORKER_LOST, ByodError
-from byod.models import Deployment, DeploymentStatus
+from byod.models import Deployment, DeploymentStatus, Holder
 from byod.services.deploys import attempts, lease
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,8 @@ def reap_abandoned_deploys() -> list[Reaped]:
             deployment.refresh_from_db()
             if deployment.status != DeploymentStatus.RUNNING:
                 continue
+            # The reaper records the attempt as its holder now: fenced like a worker's writes.
+            deployment.holder = Holder(owner, deployment.attempt)
             log.warning("deploy %s: worker lost (lease expired); recording it", deployment.pk)
             error = ByodError(WORKER_LOST, "worker lost: lease expired")
             retry_at = attempts.record_failure(deployment, error)

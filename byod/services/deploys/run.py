@@ -19,17 +19,31 @@ import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django import db
 from django.db import IntegrityError, transaction
-from django.tasks import TaskResultStatus, task
+from django.tasks import task
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
-from django_tasks_db.models import DBTaskResult
 
 from byod import builds, keys, package, transitions
 from byod.conf import conf
-from byod.errors import INTERNAL_ERROR, ByodError, LeaseLost
+from byod.errors import (
+    DATABASE_UNAVAILABLE,
+    INTERNAL_ERROR,
+    TRANSIENT_DATABASE_ERRORS,
+    ByodError,
+    LeaseLost,
+)
 from byod.inputs import parse_url
-from byod.models import Connection, Deployment, DeploymentStatus, DeploymentTrigger, DeployPhase
+from byod.models import (
+    Connection,
+    Deployment,
+    DeploymentStatus,
+    DeploymentTrigger,
+    DeployPhase,
+    Holder,
+)
+from byod.services import priorities, task_rows
 from byod.services.deploys import attempts, lease, reaper
 from byod.services.deploys.push import Stopped, push_package
 
@@ -104,7 +118,8 @@ def request_deploy(
             return existing
         transitions.deploy_queued(deployment, actor=actor)
         deployment_id = deployment.pk
-        transaction.on_commit(lambda: enqueue_deploy(deployment_id))
+        for_person = trigger in PERSON_TRIGGERS
+        transaction.on_commit(lambda: enqueue_deploy(deployment_id, for_person=for_person))
     return deployment
 
 
@@ -113,9 +128,12 @@ def _waits_for_retry(deployment: Deployment, trigger: str) -> bool:
     return waiting and trigger in PERSON_TRIGGERS
 
 
-def enqueue_deploy(deployment_id: int, *, run_after: datetime | None = None) -> None:
-    queued = deploy_task.using(run_after=run_after) if run_after else deploy_task
-    queued.enqueue(deployment_id)
+def enqueue_deploy(
+    deployment_id: int, *, run_after: datetime | None = None, for_person: bool = False
+) -> None:
+    """Enqueue a deploy's task; a person's (`for_person`) goes before background work."""
+    priority = priorities.USER if for_person else priorities.BACKGROUND
+    deploy_task.using(run_after=run_after, priority=priority).enqueue(deployment_id)
 
 
 # --- running -------------------------------------------------------------------------------
@@ -140,7 +158,8 @@ def run_deploy(deployment_id: int) -> None:
             "lease_expires_at", flat=True
         )
         until = expiry.first() or now
-        enqueue_deploy(deployment_id, run_after=until + timedelta(seconds=1))
+        for_person = found.attempt == 0 and found.trigger in PERSON_TRIGGERS
+        enqueue_deploy(deployment_id, run_after=until + timedelta(seconds=1), for_person=for_person)
         return
     try:
         transitions.mark_deploy_running(found, worker=owner)
@@ -165,7 +184,9 @@ def begin(deployment: Deployment, owner: str) -> bool:
 
 
 def carry_on(deployment: Deployment, owner: str) -> None:
-    """Run the attempt of a deploy `begin` started, and let go of the lease."""
+    """Run the attempt of a deploy `begin` started, and let go of the lease. Everything the
+    attempt records is conditional on `owner` still holding it (`Deployment.holder`)."""
+    deployment.holder = Holder(owner, deployment.attempt)
     held = lease.Lease(deployment.connection_id, owner)
     try:
         stopped = _attempt(deployment, held)
@@ -182,11 +203,11 @@ def _hand_over(connection_id: int) -> None:
     waiting = (
         Deployment.objects.filter(connection_id=connection_id, status=DeploymentStatus.QUEUED)
         .filter(attempt=0)
-        .values_list("pk", flat=True)
+        .values_list("pk", "trigger")
         .first()
     )
     if waiting is not None:
-        enqueue_deploy(waiting)
+        enqueue_deploy(waiting[0], for_person=waiting[1] in PERSON_TRIGGERS)
 
 
 @sensitive_variables("key")
@@ -199,17 +220,25 @@ def _attempt(deployment: Deployment, held: lease.Lease) -> bool:
     except LeaseLost:
         log.warning("deploy %s: lease lost; the reaper recorded this attempt", deployment.pk)
         return False
+    except transitions.NotHolder:
+        # Taken over while we worked (logged with both tokens where it was found out): the
+        # attempt is someone else's to record; we stop here and record nothing.
+        return False
     except Stopped as stop:
         status = Deployment.objects.filter(pk=deployment.pk).values_list("status", flat=True)
         said = status.first() or "gone"
+        if not transitions.holds(deployment):
+            log.info("deploy %s: attempt taken over; stopped %s", deployment.pk, stop.where)
+            return False
         log.info("deploy %s stopped %s: it was %s", deployment.pk, stop.where, said)
         transitions.note(deployment, f"stopped {stop.where}: the deploy was {said}")
         return True
     except ByodError as error:
         log.info("deploy %s failed: %s", deployment.pk, error.detail)
-        retry_at = attempts.record_failure(deployment, error)
-        if retry_at is not None and deployment.rollout_id is None:
-            transaction.on_commit(lambda: enqueue_deploy(deployment.pk, run_after=retry_at))
+        _record(deployment, error)
+        return False
+    except TRANSIENT_DATABASE_ERRORS as error:
+        _database_failed(deployment, error)
         return False
     except Exception:
         log.exception("deploy %s: unexpected error", deployment.pk)
@@ -226,7 +255,35 @@ def _attempt(deployment: Deployment, held: lease.Lease) -> bool:
     except transitions.TransitionError as error:
         # Cancelled (e.g. the user disconnected) or reaped while we worked: theirs wins.
         log.warning("deploy %s: not recorded, status changed meanwhile: %s", deployment.pk, error)
+    except TRANSIENT_DATABASE_ERRORS as error:
+        _database_failed(deployment, error)  # pushed, not recorded: the retry pushes again
     return False
+
+
+def _database_failed(deployment: Deployment, error: Exception) -> None:
+    """Our database, not the deployment, failed: the attempt stopped where it was and is
+    retried like any transient failure (`database_unavailable`)."""
+    log.warning("deploy %s: our database failed: %s", deployment.pk, error)
+    _drop_broken_connection()
+    _record(deployment, ByodError(DATABASE_UNAVAILABLE, f"{type(error).__name__}: {error}"))
+
+
+def _drop_broken_connection() -> None:
+    """Close this thread's database connection if the database dropped it (a PostgreSQL
+    restart), so that the next query opens a new one; one inside a transaction is left to it."""
+    if db.connection.in_atomic_block or db.connection.connection is None:
+        return
+    if not db.connection.is_usable():
+        db.connection.close()
+
+
+def _record(deployment: Deployment, error: ByodError) -> None:
+    """Record a failed attempt and enqueue its retry, if one is due (a rollout's drivers run
+    their own). A database still away raises: the attempt's lease then expires and the reaper
+    records it (`worker_lost`, retried as well)."""
+    retry_at = attempts.record_failure(deployment, error)
+    if retry_at is not None and deployment.rollout_id is None:
+        transaction.on_commit(lambda: enqueue_deploy(deployment.pk, run_after=retry_at))
 
 
 # --- workers that died -----------------------------------------------------------------------
@@ -244,16 +301,10 @@ def reap_and_retry() -> list[reaper.Reaped]:
 
 
 def _close_abandoned_task_rows(deployment_id: int) -> None:
-    # A worker killed mid-task never finishes its row; django-tasks-db does not reclaim it.
-    DBTaskResult.objects.filter(
-        status=TaskResultStatus.RUNNING,
-        task_path=deploy_task.module_path,
-        args_kwargs__args=[deployment_id],
-    ).update(
-        status=TaskResultStatus.FAILED,
-        finished_at=timezone.now(),
-        exception_class_path="byod.errors.LeaseLost",
-        traceback=(
+    task_rows.close_abandoned(
+        deploy_task,
+        args=[deployment_id],
+        why=(
             f"The worker running deploy {deployment_id} stopped before it finished (its lease "
             "on the connection expired). The deploy was recorded as worker_lost and retried."
         ),

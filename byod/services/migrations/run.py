@@ -87,6 +87,7 @@ def run_steps(
     transitions.close_interrupted(
         connection,
         f"its worker stopped; attempt {deployment.attempt} goes on from the saved cursor.",
+        by=deployment,
     )
     if todo.reset_names:
         keep_going(DeployPhase.PREPARING_MIGRATIONS, "")

@@ -14,6 +14,10 @@ deploy queued or running. A connection already on the version and package hash i
 Starting a deploy takes its connection's lease and marks it running in the same transaction,
 so no two workers ever deploy one connection at once.
 
+A driver gives way to a person's task that waited past a short grace (`byod.services.priorities`):
+it stops claiming, lets its deploys in flight finish, and hands its slot to a new driver task
+queued behind that task, which thus waits for one deploy's time at most.
+
 A driver whose process died stops renewing its slot's lease; its deploys' leases expire too.
 The reaper records those as `worker_lost` and leaves their retries to the drivers, and
 whoever notices the dead slot (another driver, the watchdog) enqueues a replacement.
@@ -45,14 +49,18 @@ from byod.models import (
     RolloutStatus,
     wave_name,
 )
+from byod.services import priorities, task_rows
 from byod.services.deploys import lease
 from byod.services.deploys import run as deploy
+from byod.services.rollouts import slots
 
 log = logging.getLogger(__name__)
 
 # How often a driver with nothing running looks for work again: soon at first, then less and
 # less often while there is none (e.g. only retries waiting for their time), up to the cap.
 IDLE_SECONDS, IDLE_CAP_SECONDS = 0.2, 2.0
+# How often a driver looks for a person's task waiting (one indexed query).
+LOOK_FOR_USER_WORK_SECONDS = 1.0
 
 
 # --- starting drivers ------------------------------------------------------------------------
@@ -75,6 +83,7 @@ def launch(rollout: Rollout) -> None:
 def revive_dead_drivers(rollout_id: int) -> int:
     """Enqueue a driver for each slot whose lease expired (its process died); how many."""
     now = timezone.now()
+    close_dead_drivers_rows(rollout_id)
     expired = RolloutDriver.objects.filter(rollout_id=rollout_id).filter(
         Q(expires_at__lt=now) | Q(expires_at__isnull=True)
     )
@@ -94,39 +103,45 @@ def revive_dead_drivers(rollout_id: int) -> int:
     return revived
 
 
-def _take_slot(rollout_id: int, slot: int, owner: str) -> bool:
+def close_dead_drivers_rows(rollout_id: int) -> int:
+    """Close the task rows that drivers of expired slots left RUNNING (their worker died, or
+    was killed): those started before the slot's lease ran out. How many."""
     now = timezone.now()
-    free = Q(owner="") | Q(expires_at__lt=now) | Q(expires_at__isnull=True)
-    taken = (
-        RolloutDriver.objects.filter(rollout_id=rollout_id, slot=slot)
-        .filter(free)
-        .update(owner=owner, expires_at=now + timedelta(seconds=lease.lease_seconds()))
-    )
-    return taken == 1
+    closed = 0
+    expired = RolloutDriver.objects.filter(rollout_id=rollout_id, expires_at__lt=now)
+    for slot, expired_at in expired.values_list("slot", "expires_at"):
+        closed += task_rows.close_abandoned(
+            drive_task,
+            args=[rollout_id, slot],
+            started_before=expired_at,
+            why=(
+                f"The worker running driver {slot} of rollout {rollout_id} stopped before the "
+                "rollout ended (the driver's lease expired). Its deploys were reaped and retried; "
+                "another driver took its slot over."
+            ),
+        )
+    return closed
 
 
-def _renew_slot(rollout_id: int, slot: int, owner: str) -> bool:
+def _hand_over_slot(rollout_id: int, slot: int, owner: str) -> None:
+    """Give the slot to a new driver task, queued behind the work we make room for; reserved
+    for it (owner "", a fresh expiry) so that nobody takes it for dead meanwhile."""
     expires = timezone.now() + timedelta(seconds=lease.lease_seconds())
-    renewed = RolloutDriver.objects.filter(rollout_id=rollout_id, slot=slot, owner=owner).update(
-        expires_at=expires
+    handed = RolloutDriver.objects.filter(rollout_id=rollout_id, slot=slot, owner=owner).update(
+        owner="", expires_at=expires
     )
-    return renewed == 1
-
-
-def _release_slot(rollout_id: int, slot: int, owner: str) -> None:
-    # Expired at once: a driver enqueued later (resume) may take it, the watchdog sees it idle.
-    RolloutDriver.objects.filter(rollout_id=rollout_id, slot=slot, owner=owner).update(
-        owner="", expires_at=timezone.now()
-    )
+    if handed:
+        drive_task.enqueue(rollout_id, slot)
 
 
 # --- one driver --------------------------------------------------------------------------------
 
 
 def drive(rollout_id: int, slot: int) -> None:
-    """Run the rollout's deploys in this process until it is finished, paused or aborted."""
+    """Run the rollout's deploys in this process until it is finished, paused or aborted, or
+    until a person's task waits for this worker (then a new driver task takes the slot over)."""
     owner = lease.new_owner()
-    if not _take_slot(rollout_id, slot, owner):
+    if not slots.take(rollout_id, slot, owner):
         return  # another live driver holds this slot
     rollout = Rollout.objects.filter(pk=rollout_id).first()
     if rollout is None:
@@ -138,19 +153,26 @@ def drive(rollout_id: int, slot: int) -> None:
     renew_every = lease.lease_seconds() / 3
     renewed = time.monotonic()
     running: set[Future[None]] = set()
+    looked = time.monotonic()
+    giving_way = False
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"rollout{rollout_id}")
     try:
         while True:
             if time.monotonic() - renewed > renew_every:
-                if not _renew_slot(rollout_id, slot, owner):
+                if not slots.renew(rollout_id, slot, owner):
                     log.warning("rollout %s: driver %s lost its slot", rollout_id, slot)
                     break
                 renewed = time.monotonic()
                 revive_dead_drivers(rollout_id)
             deploy.reap_now_and_then()
+            if not giving_way and time.monotonic() - looked >= LOOK_FOR_USER_WORK_SECONDS:
+                looked = time.monotonic()
+                giving_way = priorities.user_work_waiting()
+                if giving_way:
+                    log.info("rollout %s: driver %s makes room for a person", rollout_id, slot)
             free = threads - len(running)
             # Claim in batches (a claim costs a few statements however many it starts).
-            if free >= batch or not running:
+            if not giving_way and (free >= batch or not running):
                 status, claimed = claim(rollout_id, free, owner)
             else:
                 claimed = []
@@ -162,7 +184,7 @@ def drive(rollout_id: int, slot: int) -> None:
                 running -= done
                 for future in done:
                     future.result()  # a bug in our code should not be silent
-            elif status != RolloutStatus.RUNNING:
+            elif giving_way or status != RolloutStatus.RUNNING:
                 break
             else:
                 time.sleep(idle)
@@ -172,7 +194,10 @@ def drive(rollout_id: int, slot: int) -> None:
         for _ in range(threads):
             pool.submit(_close_connections)
         pool.shutdown(wait=True)
-        _release_slot(rollout_id, slot, owner)
+        if giving_way:
+            _hand_over_slot(rollout_id, slot, owner)
+        else:
+            slots.release(rollout_id, slot, owner)
 
 
 def claim_batch(threads: int) -> int:
@@ -346,8 +371,10 @@ def _watch_time() -> datetime:
 
 
 def watch_rollout(rollout_id: int) -> None:
-    """Reap deploys of dead workers, replace dead drivers, look again later while needed."""
+    """Reap deploys of dead workers, replace dead drivers (closing their task rows), look again
+    later while needed."""
     deploy.reap_and_retry()
+    close_dead_drivers_rows(rollout_id)
     rollout = Rollout.objects.filter(pk=rollout_id).first()
     if rollout is None or rollout.is_finished:
         return
@@ -361,7 +388,7 @@ def watch_rollout(rollout_id: int) -> None:
 # --- tasks -----------------------------------------------------------------------------------
 
 
-@task()
+@task(priority=priorities.ROLLOUT)  # gives way to a person's work: see `drive`
 def drive_task(rollout_id: int, slot: int) -> None:
     """Run one driver slot of a rollout until the rollout stops needing it."""
     drive(rollout_id, slot)

@@ -62,7 +62,7 @@ class PlanOptions:
         if self.max_in_flight < 1:
             found.append("the in-flight limit must be at least 1")
         if self.drivers < 1:
-            found.append("at least one driver (worker process) is needed")
+            found.append("at least one driver task is needed")
         if self.canary_count < 0:
             found.append("the canary count cannot be negative")
         if not 0 <= self.canary_percent <= 100:
