@@ -197,3 +197,27 @@ def test_a_fault_must_be_an_object(client, convex_emulator, convex_deployment, f
     else:
         assert response.status_code == 400
         assert response.json()["code"] == "InvalidFault"
+
+
+def test_drop_after_commit_commits_the_mutation_and_loses_the_answer(client, deployed):
+    deployed.set_fault("mutation", drop_after_commit=True, times=1)
+    with pytest.raises(httpx.TransportError):
+        client.post(
+            deployed.url + "/api/mutation", json={"path": "notes:add", "args": {"title": "x"}}
+        )
+    assert [d["title"] for d in deployed.documents("notes")] == ["x"]
+    answer = client.post(
+        deployed.url + "/api/mutation", json={"path": "notes:add", "args": {"title": "y"}}
+    )
+    assert answer.json()["status"] == "success"  # `times` used up: answered again
+    assert [d["title"] for d in deployed.documents("notes")] == ["x", "y"]
+
+
+def test_drop_after_commit_on_another_endpoint_leaves_mutations_alone(client, deployed):
+    deployed.set_fault("query", drop_after_commit=True)
+    answer = client.post(
+        deployed.url + "/api/mutation", json={"path": "notes:add", "args": {"title": "x"}}
+    )
+    assert answer.json()["status"] == "success"
+    with pytest.raises(httpx.TransportError):
+        client.post(deployed.url + "/api/query", json={"path": "notes:count", "args": {}})

@@ -126,6 +126,11 @@ const ROUTES = [
     return {};
   }),
   route(["POST", "PUT"], "deployments/:name/faults/*", addFault),
+  route(["GET"], "deployments/:name/calls/*", ({ dep }) => dep.calls.snapshot()),
+  route(["DELETE"], "deployments/:name/calls/*", ({ dep }) => {
+    dep.calls.reset();
+    return dep.calls.snapshot();
+  }),
   route(["GET"], "deployments/:name/tables", ({ dep }) => dep.tables()),
   route(["GET"], "deployments/:name/tables/:table/documents/*", ({ dep, params }) =>
     dep.documentsOf(params.table).map((d) => convexToJson(d)),

@@ -6,6 +6,7 @@ import http from "node:http";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { newAdminKey } from "./auth.mjs";
+import { CallCounter } from "./calls.mjs";
 import { createRuntime } from "./convex_test_internals.mjs";
 import { HttpError } from "./http.mjs";
 import { importOnce } from "./module_cache.mjs";
@@ -61,6 +62,7 @@ class Deployment {
     this.latestPushId = null;
     this.pushes = []; // log
     this.faults = new Map(); // endpoint -> fault
+    this.calls = new CallCounter(); // function calls run, for tests to count
     // "running", "paused" (functions refuse to run; the key still checks) or "deleted" (every
     // request answers 404 DeploymentNotFound, as for a cloud deployment that was deleted).
     this.state = "running";

@@ -49,7 +49,7 @@ function configHashes({ dep }) {
   };
 }
 
-const FUNCTION = { auth: "optional" };
+const FUNCTION = { auth: "optional", counted: true };
 const ADMIN = { auth: "admin" };
 
 // Admin endpoints take any method, as they always have here; functions only POST.
@@ -107,8 +107,11 @@ export async function handleDeploymentRequest(dep, req, res) {
       if (r.auth === "admin") requireAdmin(dep, req, body, revoked);
       else isAdmin = callerIsAdmin(dep, req, revoked);
     }
+    if (r.counted) dep.calls.request();
     const context = { dep, req, body, params, kind: r.kind, isAdmin, paused, fault };
     const result = await r.handler(context);
+    // The work is done (a mutation committed) and the answer is lost: the connection goes.
+    if (fault("drop_after_commit")) return req.socket.destroy();
     return r.text ? sendText(res, 200, result) : sendJson(res, 200, result);
   } catch (e) {
     return sendError(res, e);

@@ -1,7 +1,8 @@
 // Faults on demand, per deployment and endpoint ("*" for all): what the control API accepts, and
 // what a deployment does with them before it routes a request. Kinds that answer for the endpoint
 // (latency, status, hang, drop) act here; the others are states that the auth check
-// (revoked_key), function calls (paused) and wait_for_schema (race, schema_failure) read.
+// (revoked_key), function calls (paused), wait_for_schema (race, schema_failure) and the
+// request's end (drop_after_commit: the handler runs, then the connection is destroyed) read.
 import { HttpError, sendJson, sendText, sleep } from "./http.mjs";
 
 // Unknown kinds are refused so a typo cannot make a fault test pass vacuously.
@@ -11,6 +12,7 @@ const FAULT_KINDS = new Set([
   "body",
   "hang",
   "drop",
+  "drop_after_commit",
   "schema_failure",
   "race",
   "revoked_key",

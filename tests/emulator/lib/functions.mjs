@@ -117,6 +117,7 @@ async function runFunctionInner(dep, { path: fnPath, args, kind, isAdmin, paused
     };
   }
   const t = await dep.getRuntime();
+  dep.calls.call(actual, `${parsed.modulePath}:${parsed.name}`);
   const ref = makeFunctionReference(`${parsed.modulePath}:${parsed.name}`);
   let convexArgs;
   try {
@@ -163,6 +164,7 @@ function runSystemQuery(dep, { path: fnPath, args, kind, isAdmin, paused }) {
     };
   }
   const rawArgs = Array.isArray(args) ? (args[0] ?? {}) : (args ?? {});
+  dep.calls.call("query", `${parsed.modulePath}:${parsed.name}`);
   return { status: "success", value: query(dep, rawArgs) };
 }
 
