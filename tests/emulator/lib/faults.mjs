@@ -13,12 +13,22 @@ const FAULT_KINDS = new Set([
   "hang",
   "drop",
   "drop_after_commit",
+  "overloaded",
   "schema_failure",
   "race",
   "revoked_key",
   "paused",
   "times",
 ]);
+
+// What a deployment too busy to commit answers (crates/database/src/metrics.rs,
+// committer_full_error: ErrorMetadata::overloaded, so HTTP 503).
+const OVERLOADED = {
+  code: "CommitterFullError",
+  message:
+    "Too many concurrent commits in a short period of time. Spread your writes out over time " +
+    "or throttle them to avoid errors.",
+};
 
 // Sockets of requests that never get an answer; closed at shutdown so the process can exit.
 const hangingSockets = new Set();
@@ -85,6 +95,10 @@ export async function injectFault(faults, req, res) {
   if (fault.hang) {
     hangingSockets.add(req.socket);
     req.socket.on("close", () => hangingSockets.delete(req.socket));
+    return true;
+  }
+  if (fault.overloaded) {
+    sendJson(res, 503, OVERLOADED);
     return true;
   }
   if (fault.status) {
