@@ -2,7 +2,8 @@
 // what a deployment does with them before it routes a request. Kinds that answer for the endpoint
 // (latency, status, hang, drop) act here; the others are states that the auth check
 // (revoked_key), function calls (paused), wait_for_schema (race, schema_failure) and the
-// request's end (drop_after_commit: the handler runs, then the connection is destroyed) read.
+// request's end (drop_after_commit: the handler runs, then the connection is destroyed) read;
+// slow_ms makes each function the request runs take that much longer, holding its slot.
 import { HttpError, sendJson, sendText, sleep } from "./http.mjs";
 
 // Unknown kinds are refused so a typo cannot make a fault test pass vacuously.
@@ -14,6 +15,7 @@ const FAULT_KINDS = new Set([
   "drop",
   "drop_after_commit",
   "overloaded",
+  "slow_ms",
   "schema_failure",
   "race",
   "revoked_key",

@@ -9,7 +9,7 @@ import { makeFunctionReference } from "convex/server";
 import { ConvexError, convexToJson } from "convex/values";
 import { parseArgs } from "./arguments.mjs";
 import { badKey } from "./auth.mjs";
-import { HttpError } from "./http.mjs";
+import { HttpError, sleep } from "./http.mjs";
 import { importOnce } from "./module_cache.mjs";
 import { defaultFormat, envelopeText, parseFormat, RawJson } from "./value_formats.mjs";
 
@@ -88,7 +88,7 @@ async function runFunction(dep, request) {
   return logLines.length > 0 ? { ...result, logLines } : result;
 }
 
-async function runFunctionInner(dep, { path: fnPath, args, kind, isAdmin, paused }) {
+async function runFunctionInner(dep, { path: fnPath, args, kind, isAdmin, paused, slowMs }) {
   if (paused) return { status: "error", errorMessage: PAUSED_ERROR_MESSAGE };
   const parsed = parseFunctionPath(fnPath);
   const notFound = () => ({
@@ -125,6 +125,9 @@ async function runFunctionInner(dep, { path: fnPath, args, kind, isAdmin, paused
   const release = await dep.concurrency.acquire(actual);
   dep.calls.call(actual, `${parsed.modulePath}:${parsed.name}`);
   try {
+    // A slow_ms fault: the function takes that much longer, holding its slot (Convex's
+    // queries and mutations cannot wait on timers, so a slow one is the emulator's doing).
+    if (slowMs) await sleep(slowMs);
     const value = await t[actual](ref, parsedArgs.value);
     return { status: "success", value: value === undefined ? null : value };
   } catch (e) {
@@ -181,14 +184,15 @@ function runCall(dep, call) {
 // Like the backend, the format is read after the function ran (an unknown one is a 400 even
 // though a mutation committed); /api/run defaults to clean JSON, the others to what the
 // client's version implies.
-export async function callFunction({ dep, req, body, params, kind, isAdmin, paused }) {
+export async function callFunction({ dep, req, body, params, kind, isAdmin, paused, fault }) {
   let fnPath = body.path;
   if (params.rest) {
     const segments = params.rest.map(decodeURIComponent);
     const name = segments.pop();
     fnPath = `${segments.join("/")}:${name}`;
   }
-  const result = await runCall(dep, { path: fnPath, args: body.args, kind, isAdmin, paused });
+  const call = { path: fnPath, args: body.args, kind, isAdmin, paused, slowMs: fault("slow_ms") };
+  const result = await runCall(dep, call);
   const format = parseFormat(body.format) ?? (params.rest ? "clean" : defaultFormat(req));
   return new RawJson(envelopeText(result, format));
 }
@@ -197,7 +201,7 @@ export async function callFunction({ dep, req, body, params, kind, isAdmin, paus
 // query, in order (Convex reads them all at one snapshot; here they simply run one after
 // another). A function's error stays in its own result; a system error (a bad format, a 429)
 // fails the whole batch.
-export async function queryBatch({ dep, req, body, isAdmin, paused }) {
+export async function queryBatch({ dep, req, body, isAdmin, paused, fault }) {
   if (!Array.isArray(body.queries)) {
     throw new HttpError(400, "BadJsonBody", "query_batch needs {queries: [...]}.");
   }
@@ -205,7 +209,8 @@ export async function queryBatch({ dep, req, body, isAdmin, paused }) {
   for (const query of body.queries) {
     const one = typeof query === "object" && query !== null ? query : {};
     const format = parseFormat(one.format) ?? defaultFormat(req);
-    const call = { path: one.path, args: one.args, kind: "query", isAdmin, paused };
+    const slowMs = fault("slow_ms");
+    const call = { path: one.path, args: one.args, kind: "query", isAdmin, paused, slowMs };
     results.push(envelopeText(await runCall(dep, call), format));
   }
   return new RawJson(`{"results":[${results.join(",")}]}`);
