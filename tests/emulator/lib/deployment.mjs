@@ -9,6 +9,7 @@ import { newAdminKey } from "./auth.mjs";
 import { CallCounter } from "./calls.mjs";
 import { ConcurrencyCap } from "./concurrency.mjs";
 import { createRuntime } from "./convex_test_internals.mjs";
+import { checkWrite } from "./document_limits.mjs";
 import { HttpError } from "./http.mjs";
 import { importOnce } from "./module_cache.mjs";
 
@@ -170,6 +171,7 @@ class Deployment {
     if (this.runtime) return this.runtime; // a concurrent request got there first
     this.runtime = createRuntime(schemaDefinition, modules, this.store, {
       transactionLimits: this.transactionLimits,
+      checkWrite,
     });
     return this.runtime;
   }
