@@ -14,7 +14,9 @@
 //     pointed at the deployment's store;
 //   - its methods insert, patch and replace are wrapped to note which one is writing, and
 //     _addWrite (where each of them hands over the whole new document) to check that document
-//     against the backend's limits first (lib/document_limits.mjs).
+//     against the backend's limits first (lib/document_limits.mjs);
+//   - its method paginate is wrapped to seal the cursors it hands out and open the ones it gets
+//     (lib/cursors.mjs).
 // checkConvexTest() verifies each of these against the version they were read in; server.mjs
 // refuses to start when it fails.
 import fs from "node:fs";
@@ -34,6 +36,7 @@ export const INTERNALS = [
   "DatabaseFake.prototype.patch",
   "DatabaseFake.prototype.replace",
   "DatabaseFake.prototype._addWrite",
+  "DatabaseFake.prototype.paginate",
 ];
 // The writing methods and their arities; each hands its new document to _addWrite(id, document).
 const WRITERS = [
@@ -131,6 +134,24 @@ function watchWrites(db, checkWrite) {
   };
 }
 
+// cursors.seal(inner, query) / cursors.open(sealed, query): what paginate hands out and takes.
+function sealCursors(db, cursors) {
+  const paginate = db.paginate;
+  db.paginate = function sealedPaginate(request) {
+    const { query } = request;
+    const result = paginate.call(this, {
+      ...request,
+      cursor: cursors.open(request.cursor, query),
+      endCursor: cursors.open(request.endCursor, query),
+    });
+    return {
+      ...result,
+      continueCursor: cursors.seal(result.continueCursor, query),
+      splitCursor: cursors.seal(result.splitCursor, query),
+    };
+  };
+}
+
 // A convexTest() instance (public API from here on: t.query, t.mutation, t.action, t.run) whose
 // database is `store`. `transactionLimits` is convex-test's public option: true enforces Convex's
 // per-transaction limits, an object overrides some of them, false enforces none.
@@ -138,7 +159,7 @@ export function createRuntime(
   schemaDefinition,
   modules,
   store,
-  { transactionLimits = false, checkWrite = null } = {},
+  { transactionLimits = false, checkWrite = null, cursors = null } = {},
 ) {
   const { convexTest } = loaded.module ?? {};
   const DatabaseFake = databaseFake();
@@ -153,6 +174,7 @@ export function createRuntime(
   }
   bindToStore(created[0], store);
   if (checkWrite) watchWrites(created[0], checkWrite);
+  if (cursors) sealCursors(created[0], cursors);
   return t;
 }
 
@@ -206,6 +228,7 @@ async function findProblems() {
     ["validateSchema", 0],
     ["_generateId", 1],
     ["_addWrite", 2],
+    ["paginate", 1],
     ...WRITERS,
   ]) {
     const fn = DatabaseFake.prototype[method];
