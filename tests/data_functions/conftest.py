@@ -44,11 +44,19 @@ class Data:
         return new_id
 
     def refused(self, table: str, fn: str, owner: str, **args: Any) -> str:
-        """Calls a function expected to fail with a ConvexError; returns its code."""
+        """Calls a function expected to fail with a ConvexError; returns its category."""
         call = self.mutation if fn in ("insert", "patch", "remove") else self.query
         with pytest.raises(ConvexError) as caught:
             call(table, fn, owner, **args)
-        return str(caught.value.code)
+        return str(caught.value.category)
+
+    def invisible(self, table: str, doc_id: str, *, to: str) -> bool:
+        """Whether `to` can neither read, change nor remove the document."""
+        return (
+            self.query(table, "get", to, id=doc_id) is None
+            and self.refused(table, "patch", to, id=doc_id, fields={}) == "not_found"
+            and self.refused(table, "remove", to, id=doc_id) == "not_found"
+        )
 
 
 @pytest.fixture
