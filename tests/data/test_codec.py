@@ -116,8 +116,14 @@ def test_it_refuses_nesting_deeper_than_sixteen_and_long_arrays() -> None:
 
 
 def test_a_document_is_checked_against_its_table() -> None:
-    good = {"title": "T", "content": "C", "isPinned": False, "isArchived": False,
-            "createdAt": 1.0, "updatedAt": 2.0}  # fmt: skip
+    good = {
+        "title": "T",
+        "content": "C",
+        "isPinned": False,
+        "isArchived": False,
+        "createdAt": 1.0,
+        "updatedAt": 2.0,
+    }
     good = {k: val for k, val in good.items() if k in NOTES}
     fields = {k: f for k, f in NOTES.items() if k != "userId"}
     assert codec.encode_document(good, fields, partial=False) == good

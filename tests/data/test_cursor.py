@@ -10,8 +10,9 @@ from byod.data import cursor as cursors
 from byod.data.errors import DataError
 from byod.errors import INVALID_INPUT
 
-HERE = cursors.Scope(cursors.location_tag(1, "https://a.convex.cloud"), "notes", "by_user",
-                     "desc", {}, None)  # fmt: skip
+HERE = cursors.Scope(
+    cursors.location_tag(1, "https://a.convex.cloud"), "notes", "by_user", "desc", {}, None
+)
 
 
 def test_a_cursor_round_trips_and_is_url_safe() -> None:
@@ -24,10 +25,12 @@ def test_a_cursor_round_trips_and_is_url_safe() -> None:
 @pytest.mark.parametrize(
     "elsewhere",
     [
-        cursors.Scope(cursors.location_tag(2, "https://a.convex.cloud"), "notes", "by_user",
-                      "desc", {}, None),  # fmt: skip
-        cursors.Scope(cursors.location_tag(1, "https://b.convex.cloud"), "notes", "by_user",
-                      "desc", {}, None),  # fmt: skip
+        cursors.Scope(
+            cursors.location_tag(2, "https://a.convex.cloud"), "notes", "by_user", "desc", {}, None
+        ),
+        cursors.Scope(
+            cursors.location_tag(1, "https://b.convex.cloud"), "notes", "by_user", "desc", {}, None
+        ),
         cursors.Scope(HERE.location, "notes", "by_user", "asc", {}, None),
         cursors.Scope(HERE.location, "notes", "by_user_pinned", "desc", {"isPinned": True}, None),
         cursors.Scope(HERE.location, "tasks", "by_user", "desc", {}, None),

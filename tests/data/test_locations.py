@@ -73,16 +73,26 @@ def test_a_user_on_a_version_without_data_functions_is_told_to_update(owner: Use
 
 
 def test_mid_migration_the_older_version_counts(owner: User) -> None:
-    content_in(owner, "https://own-four.convex.cloud", deployed_version=2,
-               pushed_version=3, migrating_version=3)  # fmt: skip
+    content_in(
+        owner,
+        "https://own-four.convex.cloud",
+        deployed_version=2,
+        pushed_version=3,
+        migrating_version=3,
+    )
     with pytest.raises(DataError) as caught:
         store_for(owner).check()
     assert caught.value.category == UPDATE_NEEDED
 
 
 def test_an_unhealthy_deployment_is_unavailable_with_the_health_words(owner: User) -> None:
-    content_in(owner, "https://own-five.convex.cloud", health=Health.UNHEALTHY,
-               health_reason="paused", health_message="Your deployment is paused.")  # fmt: skip
+    content_in(
+        owner,
+        "https://own-five.convex.cloud",
+        health=Health.UNHEALTHY,
+        health_reason="paused",
+        health_message="Your deployment is paused.",
+    )
     with pytest.raises(DataError) as caught:
         store_for(owner).notes.page("by_user")
     assert caught.value.category == UNAVAILABLE_NOW
@@ -91,8 +101,9 @@ def test_an_unhealthy_deployment_is_unavailable_with_the_health_words(owner: Use
 
 def test_an_own_deployment_that_is_down_never_falls_back_to_the_main_one(owner: User) -> None:
     main_at("https://main-one.convex.cloud")
-    content_in(owner, "https://own-six.convex.cloud", health=Health.UNHEALTHY,
-               health_reason="unreachable")  # fmt: skip
+    content_in(
+        owner, "https://own-six.convex.cloud", health=Health.UNHEALTHY, health_reason="unreachable"
+    )
     store = store_for(owner)
     assert store.location.kind == "own"
     with pytest.raises(DataError) as caught:
