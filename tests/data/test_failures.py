@@ -149,3 +149,14 @@ def test_a_burst_of_failures_writes_a_bounded_number_of_rows(
         assert failure(lambda: store_for(owner).notes.get("abc")).category == UNREACHABLE
     connection.refresh_from_db()
     assert (connection.health, connection.consecutive_failures) == (Health.DEGRADED, 1)
+
+
+def test_an_operation_id_of_the_wrong_shape_is_refused_before_any_call(
+    owner: User, listener: Listener
+) -> None:
+    content_in(owner, listener.url)
+    notes = store_for(owner).notes
+    for bad in ["short", "x" * 81, "spaces are not allowed", "ünïcode-op-id"]:
+        error = failure(lambda bad=bad: notes.insert(NOTE, op_id=bad))  # type: ignore[arg-type,misc]
+        assert error.category == INVALID_ARGUMENT
+    assert listener.accepted == 0
