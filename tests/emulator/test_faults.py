@@ -197,3 +197,52 @@ def test_a_fault_must_be_an_object(client, convex_emulator, convex_deployment, f
     else:
         assert response.status_code == 400
         assert response.json()["code"] == "InvalidFault"
+
+
+def test_drop_after_commit_commits_the_mutation_and_loses_the_answer(client, deployed):
+    deployed.set_fault("mutation", drop_after_commit=True, times=1)
+    with pytest.raises(httpx.TransportError):
+        client.post(
+            deployed.url + "/api/mutation", json={"path": "notes:add", "args": {"title": "x"}}
+        )
+    assert [d["title"] for d in deployed.documents("notes")] == ["x"]
+    answer = client.post(
+        deployed.url + "/api/mutation", json={"path": "notes:add", "args": {"title": "y"}}
+    )
+    assert answer.json()["status"] == "success"  # `times` used up: answered again
+    assert [d["title"] for d in deployed.documents("notes")] == ["x", "y"]
+
+
+def test_drop_after_commit_on_another_endpoint_leaves_mutations_alone(client, deployed):
+    deployed.set_fault("query", drop_after_commit=True)
+    answer = client.post(
+        deployed.url + "/api/mutation", json={"path": "notes:add", "args": {"title": "x"}}
+    )
+    assert answer.json()["status"] == "success"
+    with pytest.raises(httpx.TransportError):
+        client.post(deployed.url + "/api/query", json={"path": "notes:count", "args": {}})
+
+
+def test_overloaded_answers_503_with_convexs_body(client, deployed):
+    deployed.set_fault("mutation", overloaded=True, times=1)
+    response = client.post(
+        deployed.url + "/api/mutation", json={"path": "notes:add", "args": {"title": "x"}}
+    )
+    assert response.status_code == 503
+    assert response.json()["code"] == "CommitterFullError"
+    assert deployed.documents("notes") == []
+
+
+def test_a_hanging_function_endpoint_holds_the_connection_and_others_go_on(client, deployed):
+    deployed.set_fault("query", hang=True)
+    started = time.monotonic()
+    with pytest.raises(httpx.ReadTimeout):
+        client.post(
+            deployed.url + "/api/query", json={"path": "notes:count", "args": {}}, timeout=0.5
+        )
+    assert time.monotonic() - started >= 0.5
+    answer = client.post(
+        deployed.url + "/api/mutation", json={"path": "notes:add", "args": {"title": "x"}}
+    )
+    assert answer.json()["status"] == "success"
+    assert deployed.calls()["total"] == 1  # the hanging query never ran

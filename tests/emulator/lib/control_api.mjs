@@ -24,6 +24,7 @@ async function configure({ dep, req }) {
   // A new deploy key for the same deployment (the old one stops working), as after rotation.
   if (typeof body.adminKey === "string" && body.adminKey.length > 0) dep.adminKey = body.adminKey;
   if (body.transactionLimits !== undefined) setTransactionLimits(dep, body.transactionLimits);
+  if (body.concurrency !== undefined) dep.concurrency.configure(body.concurrency);
   return dep.info();
 }
 
@@ -126,6 +127,11 @@ const ROUTES = [
     return {};
   }),
   route(["POST", "PUT"], "deployments/:name/faults/*", addFault),
+  route(["GET"], "deployments/:name/calls/*", ({ dep }) => dep.calls.snapshot()),
+  route(["DELETE"], "deployments/:name/calls/*", ({ dep }) => {
+    dep.calls.reset();
+    return dep.calls.snapshot();
+  }),
   route(["GET"], "deployments/:name/tables", ({ dep }) => dep.tables()),
   route(["GET"], "deployments/:name/tables/:table/documents/*", ({ dep, params }) =>
     dep.documentsOf(params.table).map((d) => convexToJson(d)),

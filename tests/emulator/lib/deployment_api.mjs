@@ -10,7 +10,15 @@ import { callerIsAdmin, requireAdmin } from "./auth.mjs";
 import { SERVER_VERSION } from "./deployment.mjs";
 import { faultState, injectFault, takeFaults } from "./faults.mjs";
 import { callFunction, queryBatch } from "./functions.mjs";
-import { HttpError, readJson, requestUrl, sendError, sendJson, sendText } from "./http.mjs";
+import {
+  HttpError,
+  readJson,
+  requestUrl,
+  sendError,
+  sendJson,
+  sendRawJson,
+  sendText,
+} from "./http.mjs";
 import {
   evaluatePushEndpoint,
   evaluateSchemaEndpoint,
@@ -19,6 +27,7 @@ import {
   waitForSchema,
 } from "./pushes.mjs";
 import { matchRoute, route } from "./router.mjs";
+import { RawJson } from "./value_formats.mjs";
 
 function checkAdminKey() {
   return { success: true, allowedOps: ["*"], isReadOnly: false, compatibilityId: null };
@@ -49,7 +58,7 @@ function configHashes({ dep }) {
   };
 }
 
-const FUNCTION = { auth: "optional" };
+const FUNCTION = { auth: "optional", counted: true };
 const ADMIN = { auth: "admin" };
 
 // Admin endpoints take any method, as they always have here; functions only POST.
@@ -107,8 +116,12 @@ export async function handleDeploymentRequest(dep, req, res) {
       if (r.auth === "admin") requireAdmin(dep, req, body, revoked);
       else isAdmin = callerIsAdmin(dep, req, revoked);
     }
+    if (r.counted) dep.calls.request();
     const context = { dep, req, body, params, kind: r.kind, isAdmin, paused, fault };
     const result = await r.handler(context);
+    // The work is done (a mutation committed) and the answer is lost: the connection goes.
+    if (fault("drop_after_commit")) return req.socket.destroy();
+    if (result instanceof RawJson) return sendRawJson(res, 200, result.text);
     return r.text ? sendText(res, 200, result) : sendJson(res, 200, result);
   } catch (e) {
     return sendError(res, e);
