@@ -24,13 +24,10 @@ from typing import TYPE_CHECKING, Literal
 from byod.data.errors import DataError
 from byod.errors import NOT_CONNECTED, UNAVAILABLE_NOW, UPDATE_NEEDED, find
 from byod.models import Connection, ConnectionStatus, ContentLocation, Health, LocationKind
-from byod.package import version as package_version
+from byod.package.version import DATA_FUNCTIONS_SINCE
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-# The first package version with data functions (byod.package.version, from issue 19 on).
-DATA_FUNCTIONS_SINCE: int = getattr(package_version, "DATA_FUNCTIONS_SINCE", 3)
 
 
 @dataclass(frozen=True)

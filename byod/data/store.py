@@ -58,7 +58,8 @@ class Store(Tables):
         self.location = location
         self.purpose = purpose
         connection = location.connection
-        self.location_tag = location_tag(connection.pk, connection.url)
+        # Cursors are bound to this user's content at this location (byod.data.cursor).
+        self.location_tag = location_tag(connection.pk, connection.url, self.owner)
         self._repositories: dict[str, Repository[Any, Any, Any]] = {}
         self._client: ConvexClient | None = None
         self._deadline: float | None = None

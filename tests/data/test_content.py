@@ -16,6 +16,7 @@ from byod.data.tables.conversations import ConversationsNew
 from byod.data.tables.messages import MessagesNew
 from byod.data.tables.notes import NotesNew
 from byod.errors import INVALID_INPUT, NOT_FOUND
+from byod.keys import seal_deploy_key
 from byod.models import Connection, ContentLocation
 from tests.fixtures.emulator import EmulatorDeployment
 from tests.fixtures.people import make_user
@@ -27,11 +28,16 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def main(deployed_connection: Connection, owner: User) -> Connection:
+def main(
+    deployed_connection: Connection, owner: User, canary_deployment: EmulatorDeployment
+) -> Connection:
     """The deployed canary deployment as the main deployment (owned by a system user); the
     owner's content and everyone else's is there."""
     system = make_user("main-system")
-    Connection.objects.filter(pk=deployed_connection.pk).update(is_main=True, user=system)
+    sealed = seal_deploy_key(canary_deployment.admin_key, owner=system.external_id)
+    Connection.objects.filter(pk=deployed_connection.pk).update(
+        is_main=True, user=system, key_ciphertext=sealed.ciphertext, key_id=sealed.key_id
+    )
     ContentLocation.objects.filter(user=owner).delete()
     deployed_connection.refresh_from_db()
     return deployed_connection
