@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection as db
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from byod import package
@@ -128,14 +130,16 @@ def test_a_snapshot_reads_several_pages_in_one_call(
     pinned = store.conversations.insert({**conversation(), "isPinned": True})
     store.conversations.insert(conversation(2.0, "recent"))
     canary_deployment.reset_calls()
-    pages = store.snapshot(
-        {
-            "pinned": store.conversations.page_query("by_user_pinned", eq={"isPinned": True}),
-            "recent": store.conversations.page_query("by_user_last_message", order="desc"),
-        }
-    )
+    with CaptureQueriesContext(db) as queries:
+        pages = store.snapshot(
+            {
+                "pinned": store.conversations.page_query("by_user_pinned", eq={"isPinned": True}),
+                "recent": store.conversations.page_query("by_user_last_message", order="desc"),
+            }
+        )
     calls = canary_deployment.calls()
     assert calls["requests"] == 1
+    assert len(queries) == 0  # the location was read once, by store_for
     assert [c["_id"] for c in pages["pinned"].items] == [pinned]
     assert [c["title"] for c in pages["recent"].items] == ["recent", "Hello"]
 
@@ -145,7 +149,9 @@ def test_a_dropped_answer_after_a_committed_insert_leaves_one_document(
 ) -> None:
     store = store_for(owner)
     canary_deployment.set_fault("/api/mutation", drop_after_commit=True, times=1)
+    canary_deployment.reset_calls()
     made = store.notes.insert(note("once"))
+    assert canary_deployment.calls()["functions"] == {"mutation data/notes:insert": 2}
     titles = [n["title"] for n in store.notes.page("by_user").items]
     assert titles == ["once"]
     assert store.notes.get(made) is not None
