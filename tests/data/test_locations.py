@@ -119,3 +119,10 @@ def test_a_user_can_be_deleted_but_not_the_connection_under_their_content(owner:
         own.delete()
     owner.delete()
     assert not ContentLocation.objects.exists()
+
+
+def test_a_way_back_under_way_counts_the_older_version(owner: User) -> None:
+    content_in(owner, "https://own-nine.convex.cloud", deployed_version=3, pushed_version=2)
+    with pytest.raises(DataError) as caught:
+        store_for(owner).check()
+    assert caught.value.category == UPDATE_NEEDED
