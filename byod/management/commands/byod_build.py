@@ -12,7 +12,8 @@ from byod import builds
 from byod.package import history_of
 from byod.package.messages import EMBEDDING_DIMENSIONS
 from byod.package.schema import schema
-from byod.package.version import CHANGELOG, CURRENT_VERSION
+from byod.package.version import CHANGELOG, CURRENT_VERSION, DATA_FUNCTIONS_SINCE
+from byod.schema import python_types
 from byod.schema.build import BuildError, Release, build
 from byod.schema.data_functions import DATA_DIR, data_modules
 from byod.schema.lint import lint
@@ -87,6 +88,7 @@ class Command(BaseCommand):
             PROJECT_DIR, schema, CURRENT_VERSION, custom_functions=release.custom_functions
         )
         built.write(builds.version_dir(CURRENT_VERSION))
+        python_types.write(schema, DATA_FUNCTIONS_SINCE)
         expanded = built.manifest.get("expanded")
         self.stdout.write(
             f"built v{CURRENT_VERSION}: package hash {built.manifest['package_hash']}"
@@ -134,7 +136,7 @@ def _stale_sources(schema: Schema, release: Release) -> list[str]:
         "convex/migrationRegistry.ts": registry_ts(release.custom_functions),
         **data_modules(schema),
     }
-    problems = []
+    problems = python_types.stale(schema, DATA_FUNCTIONS_SINCE)
     for name, text in expected.items():
         path = PROJECT_DIR / name
         if not path.is_file() or path.read_text() != text:
