@@ -76,6 +76,12 @@ INTERNAL_ERROR = "internal_error"
 # Data migrations (byod.services.migrations.run).
 MIGRATION_FAILED = "migration_failed"
 DOWNGRADE_REFUSED = "downgrade_refused"
+# The data plane (byod.data): where a user's content lives and what it may hold.
+NOT_CONNECTED = "not_connected"
+UPDATE_NEEDED = "update_needed"
+MOVING = "moving"
+VALUE_REFUSED = "value_refused"
+UNAVAILABLE_NOW = "unavailable_now"
 
 # Codes rows may still hold from before a category was folded into another: they display as
 # the category they became. 429 answers were all "rate_limited" before Convex's "too many
@@ -244,6 +250,32 @@ _TABLE = [
         DOWNGRADE_REFUSED, "Cannot go back", "That older version cannot be deployed", 409,
         "That older version cannot hold the documents your deployment has now, so it was "
         "not deployed. Nothing was changed.", retryable=False,
+    ),
+    Category(
+        NOT_CONNECTED, "No place for content", "There is no place to keep your content yet", 409,
+        "There is no deployment to keep your content in yet. Connect your own Convex "
+        "deployment on the settings page.", retryable=False,
+    ),
+    Category(
+        UPDATE_NEEDED, "Update needed", "Your deployment needs an update", 409,
+        "Your deployment runs a version of our package that cannot read or write content "
+        "yet. Start the update on the settings page; your content is usable once it is done.",
+        retryable=False,
+    ),
+    Category(
+        MOVING, "Content moving", "Your content is being moved", 409,
+        "Your content is being moved to another deployment, so it cannot be changed right "
+        "now. Reading still works; try again once the move is done.", retryable=True,
+    ),
+    Category(
+        VALUE_REFUSED, "Value refused", "That value cannot be stored", 422,
+        "A value cannot be stored in a Convex deployment as it is{where}; nothing was sent. "
+        "Change it and try again.", retryable=False,
+    ),
+    Category(
+        UNAVAILABLE_NOW, "Unavailable now", "Your deployment is unavailable right now", 503,
+        "Your deployment failed recently, so we do not call it until a health check finds it "
+        "working again. The settings page says why and what to do.", retryable=True,
     ),
 ]  # fmt: skip
 

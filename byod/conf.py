@@ -281,6 +281,22 @@ class HealthChecks:
 
 
 @dataclass(frozen=True)
+class Data:
+    """The data plane (``byod.data``): the main deployment, and how requests count toward health."""
+
+    main_deployment_url: str = setting("BYOD_MAIN_DEPLOYMENT_URL", empty_or(web_address))
+    main_deployment_key_file: str = setting("BYOD_MAIN_DEPLOYMENT_KEY_FILE")
+    health_gap_seconds: float = setting("BYOD_DATA_HEALTH_GAP_SECONDS", at_least(0))
+
+    def __post_init__(self) -> None:
+        _require(
+            bool(self.main_deployment_url) == bool(self.main_deployment_key_file),
+            "BYOD_MAIN_DEPLOYMENT_URL and BYOD_MAIN_DEPLOYMENT_KEY_FILE are set together "
+            "(both empty: no main deployment).",
+        )
+
+
+@dataclass(frozen=True)
 class Conf:
     """Every BYOD_* setting the product reads."""
 
@@ -288,6 +304,7 @@ class Conf:
     deploys: Deploys
     health: HealthChecks
     rollouts: Rollouts
+    data: Data
     encryption_keys: tuple[tuple[str, bytes], ...] = setting(
         "BYOD_ENCRYPTION_KEYS", convert=_key_ring, secret=True
     )

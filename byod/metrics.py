@@ -55,6 +55,18 @@ HEALTH_PROBES = Counter(
     ["result"],
 )
 
+DATA_CALLS = Counter(
+    "byod_data_operations_total",
+    "Operations of the data plane (byod.data: get, page, insert, snapshot...), by operation, "
+    "purpose and outcome (ok, or the failure category: refused before any call too).",
+    ["operation", "purpose", "category"],
+)
+
+
+def data_operation(operation: str, purpose: str, category: str = "") -> None:
+    """One operation of the data plane ended: ok, or failing with `category`."""
+    DATA_CALLS.labels(operation, purpose, category or "ok").inc()
+
 
 def deploy_finished(status: str, category: str = "") -> None:
     """A deploy attempt ended as `status`, failing with `category` if it failed."""

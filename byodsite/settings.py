@@ -280,6 +280,13 @@ BYOD_HEALTH_REPAIR_DRIFT = env_bool("BYOD_HEALTH_REPAIR_DRIFT", default=False)
 # the address each user last reached the site at, else (DEBUG) http://127.0.0.1:8000, else no
 # link (byod.services.site).
 BYOD_SITE_URL = env_str("BYOD_SITE_URL", "").rstrip("/")
+# The main deployment: the operator's own Convex deployment, holding the content of every user
+# without their own (byod.data). Empty: none (such users are told they are not connected).
+BYOD_MAIN_DEPLOYMENT_URL = env_str("BYOD_MAIN_DEPLOYMENT_URL", "").rstrip("/")
+BYOD_MAIN_DEPLOYMENT_KEY_FILE = env_str("BYOD_MAIN_DEPLOYMENT_KEY_FILE", "")
+# A request's failures count toward its deployment's health at most once per this many seconds
+# per process (a burst of failing requests writes a bounded number of rows).
+BYOD_DATA_HEALTH_GAP_SECONDS = env_float("BYOD_DATA_HEALTH_GAP_SECONDS", 1.0)
 # "Check now" on the settings page: at most N per minute per user and per address.
 BYOD_THROTTLES["health:user"] = (env_int("BYOD_THROTTLE_HEALTH_CHECKS_PER_USER", 5), 60)
 BYOD_THROTTLES["health:address"] = (env_int("BYOD_THROTTLE_HEALTH_CHECKS_PER_ADDRESS", 30), 60)

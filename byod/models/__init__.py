@@ -19,6 +19,7 @@ from byod.models.deployment import (
     Holder,
 )
 from byod.models.event import DEPLOY_EVENTS, HEALTH_EVENTS, Event, EventKind
+from byod.models.location import ContentLocation, LocationKind
 from byod.models.migration_run import MigrationDirection, MigrationRun, MigrationRunStatus
 from byod.models.notification import Notification, NotificationKind, NotificationStatus, Outbox
 from byod.models.rollout import (
@@ -42,6 +43,7 @@ __all__ = [
     "Connection",
     "ConnectionQuerySet",
     "ConnectionStatus",
+    "ContentLocation",
     "DeployPhase",
     "Deployment",
     "DeploymentQuerySet",
@@ -52,6 +54,7 @@ __all__ = [
     "Health",
     "HealthSource",
     "Holder",
+    "LocationKind",
     "MemberState",
     "MigrationDirection",
     "MigrationRun",

@@ -166,6 +166,9 @@ class Connection(models.Model):
     next_check_at = models.DateTimeField(null=True, blank=True)  # null: due now
     check_claim = models.CharField(max_length=32, blank=True, default="", editable=False)
     check_requested_at = models.DateTimeField(null=True, blank=True)  # "Check now"
+    # The operator's main deployment (byod.data): it holds the content of every user without
+    # their own. Owned by a system user; deployed, rolled out and checked like any other.
+    is_main = models.BooleanField(default=False)
     email_notifications = models.BooleanField(default=True)
     # The address (scheme and host) the user last reached this site at, from the requests in
     # which they acted on this connection: mails link there when BYOD_SITE_URL is not set.
@@ -205,6 +208,9 @@ class Connection(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(health__in=Health.values), name="byod_conn_health_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["is_main"], condition=Q(is_main=True), name="byod_conn_one_main"
             ),
         ]
 

@@ -39,6 +39,7 @@ class EventKind(models.TextChoices):
     HEALTH_RECOVERED = "health.recovered", "Recovered"
     HEALTH_DRIFT = "health.drift", "Drift"
     HEALTH_REASON_CHANGED = "health.reason_changed", "Health reason changed"
+    CONTENT_LOCATION_CHANGED = "content.location_changed", "Content location changed"
 
 
 # Kinds by what they are about (sets of members, so no code matches kinds by prefix).

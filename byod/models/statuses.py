@@ -48,3 +48,4 @@ class HealthSource(models.TextChoices):
 
     CHECK = "check", "A health check"
     DEPLOY = "deploy", "A deploy"
+    REQUEST = "request", "A request for content"

@@ -16,6 +16,7 @@ from byod.transitions.base import (
 )
 from byod.transitions.deployment import mark_deploy_cancelled
 from byod.transitions.health import NOT_CHECKED
+from byod.transitions.location import content_in_main, content_in_own
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -27,7 +28,9 @@ DS = DeploymentStatus
 
 @transaction.atomic
 def connection_created(connection: Connection, *, actor: User | None) -> Event:
-    """A connection row was just created (status pending)."""
+    """A connection row was just created (status pending): the user's content is in its
+    deployment from now on."""
+    content_in_own(connection)
     return record(
         connection,
         EventKind.CONNECTION_CREATED,
@@ -76,6 +79,7 @@ def mark_credentials_changed(
             fields["pushed_version"] = None
             fields["pushed_package_hash"] = ""
         previous = _move(connection, allowed_from=tuple(CS.values), to=CS.PENDING, **fields)
+    content_in_own(connection)  # a reconnect, or another deployment: content is written there
     record(
         connection,
         EventKind.CONNECTION_CREDENTIALS_CHANGED,
@@ -96,6 +100,7 @@ def mark_disconnected(connection: Connection, *, actor: User | None) -> None:
     for deployment in connection.deployments.filter(status__in=[DS.QUEUED, DS.RUNNING]):
         mark_deploy_cancelled(deployment, actor=actor, reason="The connection was disconnected.")
         connection.refresh_from_db()
+    content_in_main(connection)
     previous = _move(
         connection,
         allowed_from=tuple(CS.values),

@@ -250,7 +250,9 @@ def _event(row: Connection, previous: str, reason: str, drift_found: bool) -> Ev
         data["previous_reason"] = reason
     elif row.health == H.DEGRADED:
         kind = EventKind.HEALTH_DEGRADED
-        what = "A deploy" if by_deploy else "A health check"
+        what = {"deploy": "A deploy", "request": "A request for content"}.get(
+            row.health_source, "A health check"
+        )
         message = f"{what} failed ({label})."
     else:
         kind = EventKind.HEALTH_UNHEALTHY

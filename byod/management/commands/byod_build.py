@@ -10,14 +10,19 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from byod import builds
 from byod.package import history_of
+from byod.package import version as package_version
 from byod.package.messages import EMBEDDING_DIMENSIONS
 from byod.package.schema import schema
 from byod.package.version import CHANGELOG, CURRENT_VERSION
+from byod.schema import python_types
 from byod.schema.build import BuildError, Release, build
 from byod.schema.lint import lint
 from byod.schema.tables import Schema
 from byod.schema.typescript import PROJECT_DIR, registry_ts, schema_ts, write_project
 from byod.schema.versioning import check, fingerprint, record_version
+
+# The first version with data functions: fields added after it are NotRequired when read.
+DATA_FUNCTIONS_SINCE: int = getattr(package_version, "DATA_FUNCTIONS_SINCE", 3)
 
 
 class Command(BaseCommand):
@@ -81,6 +86,7 @@ class Command(BaseCommand):
             PROJECT_DIR, schema, CURRENT_VERSION, custom_functions=release.custom_functions
         )
         built.write(builds.version_dir(CURRENT_VERSION))
+        python_types.write(schema, DATA_FUNCTIONS_SINCE)
         expanded = built.manifest.get("expanded")
         self.stdout.write(
             f"built v{CURRENT_VERSION}: package hash {built.manifest['package_hash']}"
@@ -127,7 +133,7 @@ def _stale_sources(schema: Schema, release: Release) -> list[str]:
         "schema.ts": schema_ts(schema, CURRENT_VERSION),
         "migrationRegistry.ts": registry_ts(release.custom_functions),
     }
-    problems = []
+    problems = python_types.stale(schema, DATA_FUNCTIONS_SINCE)
     for name, text in expected.items():
         path = PROJECT_DIR / "convex" / name
         if not path.is_file() or path.read_text() != text:

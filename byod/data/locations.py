@@ -1,0 +1,110 @@
+"""Where a user's content is, and whether it can be reached now: never guessed, never a fallback.
+
+`resolve(user)` reads the user's `ContentLocation` (their own deployment, or the main one) in
+one query, and the main deployment's connection in a second one when the user has no row.
+`usable(location)` says, from the connection row already in hand (no query, no call), why the
+data plane must not call now:
+
+- the location's connection is disconnected or has no key: `not_connected`;
+- its deployment runs no data functions yet (a version before `DATA_FUNCTIONS_SINCE`, or
+  nothing deployed; while migrating, the older of the pushed and deployed versions counts):
+  `update_needed` (the settings page can start the update);
+- it is unhealthy (probes, failed deploys or failed requests, `byod.transitions.breaker`):
+  `unavailable_now`, with the health reason's words, until the sweep finds it working.
+
+A user whose own deployment is down gets that failure: their content is never read from or
+written to the main deployment instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from byod.data.errors import DataError
+from byod.errors import NOT_CONNECTED, UNAVAILABLE_NOW, UPDATE_NEEDED, find
+from byod.models import Connection, ConnectionStatus, ContentLocation, Health, LocationKind
+from byod.package import version as package_version
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+# The first package version with data functions (byod.package.version, from issue 19 on).
+DATA_FUNCTIONS_SINCE: int = getattr(package_version, "DATA_FUNCTIONS_SINCE", 3)
+
+
+@dataclass(frozen=True)
+class Location:
+    """The deployment holding a user's content: `kind` "main" or "own", and its connection."""
+
+    kind: Literal["main", "own"]
+    connection: Connection
+
+    @property
+    def is_main(self) -> bool:
+        return self.kind == "main"
+
+
+def main_connection() -> Connection | None:
+    """The main deployment's connection, if one is registered (`byod_main_deployment`)."""
+    return Connection.objects.filter(is_main=True).first()
+
+
+def resolve(user: User) -> Location:
+    """`user`'s location (one query; two without a row). DataError(not_connected) when the
+    user has none: no own deployment and no main deployment registered."""
+    row = ContentLocation.objects.select_related("connection").filter(user_id=user.pk).first()
+    if row is not None:
+        kind: Literal["main", "own"] = "own" if row.kind == LocationKind.OWN else "main"
+        return Location(kind, row.connection)
+    main = main_connection()
+    if main is None:
+        raise DataError(NOT_CONNECTED, "no content location: no own deployment, no main one")
+    return Location("main", main)
+
+
+def data_version(connection: Connection) -> int | None:
+    """The package version whose data functions the deployment surely runs: the deployed one,
+    or while migrating the older of the pushed and deployed ones."""
+    deployed = connection.deployed_version
+    if connection.migrating_version is not None and connection.pushed_version is not None:
+        return min(v for v in (deployed, connection.pushed_version) if v is not None)
+    return deployed
+
+
+def usable(location: Location) -> None:
+    """Raise the DataError that stops calls to `location` now, if any (no query, no call)."""
+    connection = location.connection
+    where = "the main deployment" if location.is_main else "your deployment"
+    if connection.status == ConnectionStatus.DISCONNECTED or not connection.has_key:
+        raise DataError(NOT_CONNECTED, f"connection {connection.pk}: disconnected or no key")
+    found = data_version(connection)
+    if found is None or found < DATA_FUNCTIONS_SINCE:
+        raise DataError(
+            UPDATE_NEEDED,
+            f"connection {connection.pk}: version {found} has no data functions "
+            f"(needs {DATA_FUNCTIONS_SINCE})",
+            user_message=_update_words(location),
+        )
+    if connection.health == Health.UNHEALTHY:
+        kind = find(connection.health_reason)
+        said = connection.health_message or (kind.message if kind else "")
+        raise DataError(
+            UNAVAILABLE_NOW,
+            f"connection {connection.pk}: unhealthy ({connection.health_reason})",
+            user_message=(
+                f"We do not call {where} until it works again: {said}".strip().rstrip(":")
+            ),
+        )
+
+
+def _update_words(location: Location) -> str:
+    if location.is_main:
+        return (
+            "Content cannot be read or written while the main deployment is being updated. "
+            "Try again in a few minutes."
+        )
+    return (
+        "Your deployment runs a version of our package that cannot read or write content. "
+        "Start the update on the settings page; your content is usable once it is done."
+    )
