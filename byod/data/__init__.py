@@ -20,7 +20,7 @@ from __future__ import annotations
 from byod.client import Purpose
 from byod.data.errors import DataError
 from byod.data.locations import DATA_FUNCTIONS_SINCE, Location
-from byod.data.repository import Page, PageQuery, Repository
+from byod.data.repository import GetQuery, Page, PageQuery, Repository
 from byod.data.store import Store, store_for
 from byod.errors import (
     INVALID_ARGUMENT,
@@ -42,6 +42,7 @@ __all__ = [
     "UPDATE_NEEDED",
     "VALUE_REFUSED",
     "DataError",
+    "GetQuery",
     "Location",
     "Page",
     "PageQuery",

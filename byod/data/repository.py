@@ -62,6 +62,20 @@ class PageQuery[D]:
         return Page(items, None if done else cursors.wrap(following, self.scope))
 
 
+@dataclass(frozen=True)
+class GetQuery[D]:
+    """A document to read by id, not read yet: for `Store.snapshot`, beside pages."""
+
+    repository: Repository[D, Any, Any]
+    path: str
+    args: dict[str, Any]
+
+    def read(self, value: Any) -> D | None:
+        """The document in `value`, the data function's answer, or None."""
+        found = codec.decode(value, self.path)
+        return None if found is None else self.repository.document(found)
+
+
 class Repository[D, N, P]:
     """The documents of one table that belong to the store's user."""
 
@@ -89,6 +103,11 @@ class Repository[D, N, P]:
             return None if value is None else self.document(value)
 
         return self.store.run("get", work)
+
+    def get_query(self, document_id: str) -> GetQuery[D]:
+        """A document to read by id with pages in one `Store.snapshot` (as `get` reads it:
+        None when absent, malformed, of another table or of another owner)."""
+        return GetQuery(self, self._path("get"), self._args(id=str(document_id)[:MAX_ID]))
 
     def page_query(
         self,
@@ -176,19 +195,23 @@ class Repository[D, N, P]:
 
     # --- writes -------------------------------------------------------------------------------
 
-    def insert(self, document: N) -> str:
+    def insert(self, document: N, *, op_id: str | None = None) -> str:
         """Insert `document` (without the owner field: the function sets it); returns its id.
-        Every id it holds must be one of the owner's documents (else not_found)."""
+        Every id it holds must be one of the owner's documents (else not_found). `op_id`: the
+        caller's operation id (e.g. a form's), so that sending the same write twice writes once;
+        by default a new one."""
 
         def work() -> str:
             doc = codec.encode_document(_mapping(document), self._writable, partial=False)
-            return self._id_of(self._mutation("insert", doc=doc))
+            return self._id_of(self._mutation("insert", op_id, doc=doc))
 
         return self.store.run("insert", work)
 
-    def patch(self, document_id: str, fields: P, unset: Sequence[str] = ()) -> None:
+    def patch(
+        self, document_id: str, fields: P, unset: Sequence[str] = (), *, op_id: str | None = None
+    ) -> None:
         """Set `fields` of the owner's document and remove the optional fields in `unset`;
-        not_found when the document is absent or another owner's."""
+        not_found when the document is absent or another owner's. `op_id` as for insert."""
 
         def work() -> None:
             changes = codec.encode_document(_mapping(fields), self._writable, partial=True)
@@ -203,18 +226,21 @@ class Repository[D, N, P]:
             args: dict[str, Any] = {"id": self._id(document_id), "fields": changes}
             if removed:
                 args["unset"] = removed
-            self._id_of(self._mutation("patch", **args))
+            self._id_of(self._mutation("patch", op_id, **args))
 
         self.store.run("patch", work)
 
-    def remove(self, document_id: str) -> int:
+    def remove(self, document_id: str, *, op_id: str | None = None) -> int:
         """Remove the owner's document and everything that belongs to it (children first, in
-        batches within the transaction limits); returns how many documents were removed."""
+        batches within the transaction limits); returns how many documents were removed.
+        `op_id`: each batch's operation id is made from it (`<op_id>.<batch>`), so the same
+        removal sent twice removes once and answers the same count."""
 
         def work() -> int:
             removed = 0
-            for _ in range(REMOVE_ROUNDS):
-                answer = codec.decode(self._mutation("remove", id=self._id(document_id)))
+            for batch in range(REMOVE_ROUNDS):
+                op = None if op_id is None else f"{op_id}.{batch}"
+                answer = codec.decode(self._mutation("remove", op, id=self._id(document_id)))
                 done, count = _removal(answer, self._path("remove"))
                 removed += count
                 if done:
@@ -244,9 +270,9 @@ class Repository[D, N, P]:
     def _args(self, **args: Any) -> dict[str, Any]:
         return {"owner": self.store.owner, **args}
 
-    def _mutation(self, function: str, **args: Any) -> Any:
+    def _mutation(self, function: str, op_id: str | None, **args: Any) -> Any:
         path = self._path(function)
-        return self.store.mutation(path, self._args(opId=new_op_id(), **args))
+        return self.store.mutation(path, self._args(opId=op_id or new_op_id(), **args))
 
     def _id(self, document_id: str) -> str:
         if not isinstance(document_id, str) or not 0 < len(document_id) <= MAX_ID:

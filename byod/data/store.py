@@ -28,7 +28,7 @@ from byod.data import locations
 from byod.data.cursor import location_tag
 from byod.data.errors import DataError
 from byod.data.ops import with_retries
-from byod.data.repository import Page, PageQuery, Repository
+from byod.data.repository import GetQuery, PageQuery, Repository
 from byod.data.tables import TABLES, Tables
 from byod.errors import INVALID_ARGUMENT, ByodError
 from byod.package import get_schema
@@ -90,14 +90,15 @@ class Store(Tables):
         """Raise the DataError that stops calls now, if any (no query, no call)."""
         locations.usable(self.location)
 
-    def snapshot(self, queries: Mapping[str, PageQuery[Any]]) -> dict[str, Page[Any]]:
-        """Several pages read at one snapshot in one round trip (`query_batch`), by name."""
+    def snapshot(self, queries: Mapping[str, PageQuery[Any] | GetQuery[Any]]) -> dict[str, Any]:
+        """Several pages read at one snapshot in one round trip (`query_batch`), by name: a
+        `Page` for each `page_query`, the document or None for each `get_query`."""
         if not 0 < len(queries) <= MAX_SNAPSHOT:
             raise DataError(INVALID_ARGUMENT, f"a snapshot reads 1 to {MAX_SNAPSHOT} pages")
         if any(q.repository.store is not self for q in queries.values()):
             raise DataError(INVALID_ARGUMENT, "a snapshot reads pages of its own store")
 
-        def work() -> dict[str, Page[Any]]:
+        def work() -> dict[str, Any]:
             batch = [(q.path, q.args) for q in queries.values()]
             results = self._retried(lambda: self._connected().query_batch(batch))
             pages = {}
