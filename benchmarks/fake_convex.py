@@ -19,6 +19,9 @@ import json
 import sys
 from typing import Any
 
+# The documents are the caller's: the data plane refuses an answer holding another owner's.
+OWNER = "@@OWNER@@"
+
 
 def page_value(documents: int, title_length: int) -> dict[str, Any]:
     title = ("a conversation about the data plane " * (title_length // 36 + 1))[:title_length]
@@ -26,7 +29,7 @@ def page_value(documents: int, title_length: int) -> dict[str, Any]:
         {
             "_id": f"k{n:031d}",
             "_creationTime": 1_765_000_000_000.5 + n,
-            "userId": "00000000-0000-4000-8000-000000000000",
+            "userId": OWNER,
             "title": title,
             "isArchived": False,
             "isPinned": n % 5 == 0,
@@ -49,15 +52,17 @@ class Server:
     def answer(self, path: str, body: bytes, port: int) -> bytes:
         counted = self.counts.setdefault(port, [0, 0])
         counted[0] += 1
+        try:
+            sent = json.loads(body or b"{}")
+        except ValueError:
+            sent = {}
         if path == "/api/query_batch":
-            try:
-                queries = len(json.loads(body or b"{}").get("queries", []))
-            except ValueError:
-                queries = 0
-            counted[1] += queries
-            return ('{"results": [' + ", ".join([self.one] * queries) + "]}").encode()
+            queries = sent.get("queries", [])
+            counted[1] += len(queries)
+            answers = [self.one.replace(OWNER, _owner(q)) for q in queries]
+            return ('{"results": [' + ", ".join(answers) + "]}").encode()
         counted[1] += 1
-        return self.one.encode()
+        return self.one.replace(OWNER, _owner(sent)).encode()
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         port = writer.get_extra_info("sockname")[1]
@@ -103,6 +108,12 @@ class Server:
             pass
         finally:
             writer.close()
+
+
+def _owner(call: object) -> str:
+    args = call.get("args") if isinstance(call, dict) else None
+    owner = args.get("owner") if isinstance(args, dict) else None
+    return owner if isinstance(owner, str) and owner.replace("-", "").isalnum() else "nobody"
 
 
 async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
