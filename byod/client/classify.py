@@ -73,7 +73,13 @@ TEXT_LIMIT = 1000
 DATA_LIMIT = 2048
 _CODE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 # What our data functions throw, by `errorData.code`; any other code is a refusal of theirs.
-_FUNCTION_CODES = {"NotFound": NOT_FOUND, "InvalidArgument": INVALID_ARGUMENT}
+# The package's data functions (v3 on, convex/dataLib.ts) name the category itself.
+_FUNCTION_CODES = {
+    "NotFound": NOT_FOUND,
+    "InvalidArgument": INVALID_ARGUMENT,
+    NOT_FOUND: NOT_FOUND,
+    INVALID_ARGUMENT: INVALID_ARGUMENT,
+}
 # Convex's own argument validation (a function called with arguments its validator refuses).
 _ARGUMENTS = re.compile(r"ArgumentValidationError|Invalid arguments?\b", re.IGNORECASE)
 ABSENT: Any = object()  # no errorData in a function's error answer

@@ -17,6 +17,7 @@ bookmarks = (
     .index("by_user", ["userId"])
     .index("by_message", ["messageId"])
     .index("by_conversation", ["conversationId"])
+    .owned_by("userId")
 )
 
 snippets = (
@@ -33,6 +34,7 @@ snippets = (
     )
     .index("by_user", ["userId"])
     .index("by_source", ["sourceMessageId"])
+    .owned_by("userId")
 )
 
 TABLES = {"bookmarks": bookmarks, "snippets": snippets}

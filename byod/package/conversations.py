@@ -24,6 +24,7 @@ conversations = (
     .index("by_user_pinned", ["userId", "isPinned"])
     .index("by_user_last_message", ["userId", "lastMessageAt"])
     .search_index("search_title", search_field="title", filter_fields=["userId"])
+    .owned_by("userId")
 )
 
 conversation_participants = (
@@ -38,6 +39,8 @@ conversation_participants = (
     .index("by_conversation", ["conversationId"])
     .index("by_user", ["clerkId"])
     .index("by_conversation_user", ["conversationId", "clerkId"])
+    # `clerkId` names a collaborator, not the owner: the conversation's owner owns the rows.
+    .owned_through("conversationId")
 )
 
 TABLES = {

@@ -30,6 +30,7 @@ files = (
     )
     .index("by_user", ["userId"])
     .index("by_user_status", ["userId", "status"])
+    .owned_by("userId")
 )
 
 file_chunks = (
@@ -51,6 +52,7 @@ file_chunks = (
         dimensions=EMBEDDING_DIMENSIONS,
         filter_fields=["userId", "fileId"],
     )
+    .owned_by("userId")
 )
 
 TABLES = {"files": files, "fileChunks": file_chunks}

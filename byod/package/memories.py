@@ -35,6 +35,7 @@ memories = (
         dimensions=EMBEDDING_DIMENSIONS,
         filter_fields=["userId", "category", "isActive"],
     )
+    .owned_by("userId")
 )
 
 TABLES = {"memories": memories}

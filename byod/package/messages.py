@@ -57,29 +57,38 @@ messages = (
         dimensions=EMBEDDING_DIMENSIONS,
         filter_fields=["userId", "conversationId"],
     )
+    .owned_by("userId")
 )
 
-tool_calls = define_table(
-    {
-        "messageId": v.id("messages"),
-        "toolName": v.string(),
-        "toolArgs": v.any(),
-        "result": v.optional(v.any()),
-        "status": v.union(v.literal("pending"), v.literal("complete"), v.literal("error")),
-        "error": v.optional(v.string()),
-        "createdAt": v.number(),
-    }
-).index("by_message", ["messageId"])
+tool_calls = (
+    define_table(
+        {
+            "messageId": v.id("messages"),
+            "toolName": v.string(),
+            "toolArgs": v.any(),
+            "result": v.optional(v.any()),
+            "status": v.union(v.literal("pending"), v.literal("complete"), v.literal("error")),
+            "error": v.optional(v.string()),
+            "createdAt": v.number(),
+        }
+    )
+    .index("by_message", ["messageId"])
+    .owned_through("messageId")
+)
 
-sources = define_table(
-    {
-        "messageId": v.id("messages"),
-        "url": v.string(),
-        "title": v.optional(v.string()),
-        "snippet": v.optional(v.string()),
-        "createdAt": v.number(),
-    }
-).index("by_message", ["messageId"])
+sources = (
+    define_table(
+        {
+            "messageId": v.id("messages"),
+            "url": v.string(),
+            "title": v.optional(v.string()),
+            "snippet": v.optional(v.string()),
+            "createdAt": v.number(),
+        }
+    )
+    .index("by_message", ["messageId"])
+    .owned_through("messageId")
+)
 
 attachments = (
     define_table(
@@ -96,6 +105,7 @@ attachments = (
     )
     .index("by_message", ["messageId"])
     .index("by_user", ["userId"])
+    .owned_by("userId")
 )
 
 TABLES = {

@@ -20,6 +20,7 @@ notes = (
     .index("by_user_pinned", ["userId", "isPinned"])
     .index("by_user_archived", ["userId", "isArchived"])
     .search_index("search_content", search_field="content", filter_fields=["userId"])
+    .owned_by("userId")
 )
 
 TABLES = {"notes": notes}

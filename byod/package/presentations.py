@@ -21,6 +21,7 @@ presentations = (
     .index("by_user_status", ["userId", "status"])
     # seed fix: id reference without index
     .index("by_source_conversation", ["sourceConversationId"])
+    .owned_by("userId")
 )
 
 slides = (
@@ -44,30 +45,40 @@ slides = (
     )
     .index("by_presentation", ["presentationId"])
     .index("by_presentation_order", ["presentationId", "order"])
+    # No index starts with `userId`: owned through the presentation.
+    .owned_through("presentationId")
 )
 
-outline_items = define_table(
-    {
-        "presentationId": v.id("presentations"),
-        "userId": v.string(),
-        "order": v.number(),
-        "title": v.string(),
-        "content": v.optional(v.string()),
-        "isCompleted": v.optional(v.boolean()),
-        "createdAt": v.number(),
-    }
-).index("by_presentation", ["presentationId"])
+outline_items = (
+    define_table(
+        {
+            "presentationId": v.id("presentations"),
+            "userId": v.string(),
+            "order": v.number(),
+            "title": v.string(),
+            "content": v.optional(v.string()),
+            "isCompleted": v.optional(v.boolean()),
+            "createdAt": v.number(),
+        }
+    )
+    .index("by_presentation", ["presentationId"])
+    .owned_through("presentationId")
+)
 
-design_templates = define_table(
-    {
-        "userId": v.string(),
-        "name": v.string(),
-        "config": v.any(),  # theme configuration
-        "isDefault": v.optional(v.boolean()),
-        "createdAt": v.number(),
-        "updatedAt": v.number(),
-    }
-).index("by_user", ["userId"])
+design_templates = (
+    define_table(
+        {
+            "userId": v.string(),
+            "name": v.string(),
+            "config": v.any(),  # theme configuration
+            "isDefault": v.optional(v.boolean()),
+            "createdAt": v.number(),
+            "updatedAt": v.number(),
+        }
+    )
+    .index("by_user", ["userId"])
+    .owned_by("userId")
+)
 
 presentation_sessions = (
     define_table(
@@ -82,6 +93,7 @@ presentation_sessions = (
     )
     .index("by_presentation", ["presentationId"])
     .index("by_user_active", ["userId", "isActive"])
+    .owned_by("userId")
 )
 
 TABLES = {

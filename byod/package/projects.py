@@ -19,6 +19,7 @@ projects = (
     )
     .index("by_user", ["userId"])
     .index("by_user_archived", ["userId", "isArchived"])
+    .owned_by("userId")
 )
 
 project_conversations = (
@@ -33,6 +34,7 @@ project_conversations = (
     .index("by_project", ["projectId"])
     .index("by_conversation", ["conversationId"])
     .index("by_project_conversation", ["projectId", "conversationId"])
+    .owned_through("projectId")
 )
 
 project_notes = (
@@ -46,6 +48,7 @@ project_notes = (
     )
     .index("by_project", ["projectId"])
     .index("by_note", ["noteId"])
+    .owned_through("projectId")
 )
 
 project_files = (
@@ -59,6 +62,7 @@ project_files = (
     )
     .index("by_project", ["projectId"])
     .index("by_file", ["fileId"])
+    .owned_through("projectId")
 )
 
 TABLES = {

@@ -16,6 +16,7 @@ tags = (
     )
     .index("by_user", ["userId"])
     .index("by_name", ["name"])
+    .owned_by("userId")
 )
 
 
@@ -31,6 +32,8 @@ def _junction(ref_field: str, ref_table: str, index_name: str) -> Table:
         )
         .index(index_name, [ref_field])
         .index("by_tag", ["tagId"])
+        # No index starts with `userId`: the tagged document's owner owns the link.
+        .owned_through(ref_field)
     )
 
 

@@ -34,6 +34,7 @@ tasks = (
     .index("by_user_due", ["userId", "dueDate"])
     .index("by_source_conversation", ["sourceConversationId"])
     .index("by_source_message", ["sourceMessageId"])  # seed fix: id reference without index
+    .owned_by("userId")
 )
 
 TABLES = {"tasks": tasks}

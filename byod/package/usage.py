@@ -19,6 +19,7 @@ usage_records = (
     .index("by_user", ["userId"])
     .index("by_user_date", ["userId", "date"])
     .index("by_user_model", ["userId", "model"])
+    .owned_by("userId")
 )
 
 tts_cache = (
@@ -34,6 +35,7 @@ tts_cache = (
     )
     .index("by_hash", ["hash"])
     .index("by_expires", ["expiresAt"])
+    .shared_cache()
 )
 
 TABLES = {"usageRecords": usage_records, "ttsCache": tts_cache}

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from byod.schema.notes import VersionNotes
 
-CURRENT_VERSION = 2
+CURRENT_VERSION = 3
+
+# The first version whose package has the data functions (convex/data/<table>.ts). A
+# connection whose deployment runs an older one (the older of pushed and deployed while a
+# deploy is under way) needs an update before its content can be read or written. Later
+# versions only add functions and optional arguments, so any version from this one on serves
+# the Python side of the current one (README, "Data functions and versions").
+DATA_FUNCTIONS_SINCE = 3
 
 CHANGELOG: dict[int, VersionNotes] = {
     1: VersionNotes(
@@ -43,6 +50,24 @@ CHANGELOG: dict[int, VersionNotes] = {
             " whether it is active, so lists of archived, pinned or active items find all of"
             " them. Your existing conversations and memories are filled in for you: not"
             " archived, not pinned, active."
+        ),
+    ),
+    3: VersionNotes(
+        operator=(
+            "Data functions. Every table declares whose its documents are (owned by a user's"
+            " external id, through a parent reference, package-internal or a shared cache), and"
+            " each owned table gets internal functions generated from the schema and those"
+            " declarations: data/<table>:get, page, insert, patch, remove, and search where the"
+            " table has a search index. All are scoped by owner (another owner's document is"
+            " not found, also through a parent) and every mutation is idempotent by an operation"
+            " id kept 24 hours in the new byodOperations table. remove takes a document's"
+            " children with it, at most 1,000 documents a call. No data changes."
+        ),
+        user=(
+            "Your content can now be read and written by the app in your own deployment: your"
+            " conversations, messages, notes and the rest. Each request only ever sees your own"
+            " content, and a request that is sent twice is applied once. Nothing you already"
+            " have changes."
         ),
     ),
 }

@@ -98,7 +98,7 @@ def build(schema: Schema, version: int, fingerprint: str, release: Release | Non
     """Generates the project for `schema`, runs the CLI, returns the artifacts of `version`
     (the expanded one too when `release` has an expanded schema)."""
     release = release or Release()
-    push_request, body = _push_request(schema, version, release)
+    push_request, body = _push_request(schema, version, release, schema)
     sha = hashlib.sha256(push_request).hexdigest()
     convex_version = json.loads((PROJECT_DIR / "package.json").read_text())["dependencies"][
         "convex"
@@ -113,7 +113,8 @@ def build(schema: Schema, version: int, fingerprint: str, release: Release | Non
     }
     expanded = None
     if release.expanded is not None:
-        expanded, _ = _push_request(release.expanded, version, release)
+        # The same functions as the version's own: the data functions of its declarations.
+        expanded, _ = _push_request(release.expanded, version, release, schema)
         expanded_sha = hashlib.sha256(expanded).hexdigest()
         manifest["files"][EXPANDED_PUSH_REQUEST] = expanded_sha
         manifest["expanded"] = {"package_hash": expanded_sha, "accepts_from": release.oldest}
@@ -122,8 +123,11 @@ def build(schema: Schema, version: int, fingerprint: str, release: Release | Non
     return Built(push_request, manifest, expanded)
 
 
-def _push_request(schema: Schema, version: int, release: Release) -> tuple[bytes, dict[str, Any]]:
-    """The push request bytes (key stripped) of the project for `schema`, and its body."""
+def _push_request(
+    schema: Schema, version: int, release: Release, owners: Schema
+) -> tuple[bytes, dict[str, Any]]:
+    """The push request bytes (key stripped) of the project for `schema` (data functions from
+    the declarations of `owners`), and its body."""
     cli = convex_cli()
     with tempfile.TemporaryDirectory(prefix="byod-build-") as tmp:
         project = Path(tmp) / "project"
@@ -133,6 +137,7 @@ def _push_request(schema: Schema, version: int, release: Release) -> tuple[bytes
             version,
             custom_functions=release.custom_functions,
             sources=release.sources,
+            owners=owners,
         )
         # A real copy, not a symlink: esbuild resolves symlinks and writes the resolved
         # path into bundle comments and source maps, which made the artifact depend on

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from byod.schema.errors import SchemaDefinitionError
 from byod.schema.validators import JsonDict, Object, Validator, ts_fields
@@ -59,6 +59,22 @@ class VectorIndex:
         }
 
 
+OwnershipKind = Literal["field", "parent", "internal", "shared"]
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """Whose a table's documents are (see `byod.schema.owners`).
+
+    `field`: the user whose external id is in the string field `field`; `parent`: the owner of
+    the document the required `v.id` field `field` points to; `internal`: the package's own
+    bookkeeping; `shared`: a cache shared by every user of the deployment (`field` is None).
+    """
+
+    kind: OwnershipKind
+    field: str | None = None
+
+
 @dataclass
 class Table:
     """One table: its document validator and its indexes, built like `defineTable(...)`."""
@@ -67,6 +83,37 @@ class Table:
     indexes: list[Index] = field(default_factory=list)
     search_indexes: list[SearchIndex] = field(default_factory=list)
     vector_indexes: list[VectorIndex] = field(default_factory=list)
+    # Not part of the export: Convex knows nothing of owners; the data functions do.
+    ownership: Ownership | None = None
+
+    def owned_by(self, owner_field: str) -> Table:
+        """Declares the documents the user's whose external id is in `owner_field` (a string
+        field); returns the table for chaining."""
+        return self._declare(Ownership("field", _field_name("owned_by", "field", owner_field)))
+
+    def owned_through(self, parent_field: str) -> Table:
+        """Declares the documents owned by the owner of the document the required
+        `v.id("<parent>")` field `parent_field` points to; returns the table."""
+        return self._declare(
+            Ownership("parent", _field_name("owned_through", "field", parent_field))
+        )
+
+    def package_internal(self) -> Table:
+        """Declares the table the package's own bookkeeping: no data functions serve it."""
+        return self._declare(Ownership("internal"))
+
+    def shared_cache(self) -> Table:
+        """Declares the table a cache shared by every user: no data functions serve it."""
+        return self._declare(Ownership("shared"))
+
+    def _declare(self, ownership: Ownership) -> Table:
+        if self.ownership is not None and self.ownership != ownership:
+            raise SchemaDefinitionError(
+                f"a table has one owner declaration: already {self.ownership.kind}"
+                + (f" ({self.ownership.field})" if self.ownership.field else "")
+            )
+        self.ownership = ownership
+        return self
 
     def index(self, name: str, fields: list[str] | tuple[str, ...]) -> Table:
         """Adds a database index on `fields` (in order) and returns the table for chaining.

@@ -1,5 +1,6 @@
 """TypeScript codegen: `convex/schema.ts`, `convex/convex.config.ts`, the registry of
-hand-written migration functions (`convex/migrationRegistry.ts`) and the whole project."""
+hand-written migration functions (`convex/migrationRegistry.ts`), the data functions
+(`convex/data/<table>.ts`, `byod.schema.data_functions`) and the whole project."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from byod.schema.data_functions import DATA_DIR, data_modules
 from byod.schema.tables import Schema
 from byod.schema.validators import indent
 
@@ -20,6 +22,7 @@ HAND_WRITTEN = (
     "convex/meta.ts",
     "convex/migrations.ts",
     "convex/migrationCustom.ts",
+    "convex/dataLib.ts",
 )
 GENERATED = ("convex/schema.ts", "convex/convex.config.ts", "convex/migrationRegistry.ts")
 
@@ -89,12 +92,16 @@ def write_project(
     *,
     custom_functions: Sequence[str] = (),
     sources: Mapping[str, str] | None = None,
+    owners: Schema | None = None,
 ) -> list[Path]:
     """Writes the deployable Convex project for `schema` into `out_dir`; returns written paths.
 
     The hand-written files come from byod/convex_project (or `sources`: relative path -> text,
     for another package such as a test's); node_modules is not copied. `custom_functions` are
-    the hand-written migration functions the registry lists.
+    the hand-written migration functions the registry lists. The data functions come from the
+    owner declarations of `owners` (default `schema`; an expanded schema, read back from
+    exports, has none, so its build passes the version's own); a data module of a table that
+    is no longer owned is deleted.
     """
     out_dir = Path(out_dir)
     (out_dir / "convex").mkdir(parents=True, exist_ok=True)
@@ -107,10 +114,17 @@ def write_project(
         elif target.resolve() != (PROJECT_DIR / rel).resolve():
             shutil.copyfile(PROJECT_DIR / rel, target)
         written.append(target)
+    data = data_modules(schema if owners is None else owners)
+    for stale in sorted((out_dir / DATA_DIR).glob("*.ts")):
+        if f"{DATA_DIR}/{stale.name}" not in data:
+            stale.unlink()
+    if data:
+        (out_dir / DATA_DIR).mkdir(exist_ok=True)
     for rel, text in (
         ("convex/schema.ts", schema_ts(schema, version)),
         ("convex/convex.config.ts", config_ts(version)),
         ("convex/migrationRegistry.ts", registry_ts(custom_functions)),
+        *data.items(),
     ):
         target = out_dir / rel
         target.write_text(text)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from byod.schema import notes
+from byod.schema.data_functions import data_modules
 from byod.schema.notes import VersionNotes
 from byod.schema.tables import Schema, canonical_json
 from byod.schema.typescript import HAND_WRITTEN, PROJECT_DIR
@@ -30,10 +31,14 @@ def fingerprint(
     sources: dict[str, str] | None = None,
     migrations: list[dict[str, Any]] | None = None,
 ) -> str:
-    """sha256 of the canonical export, the function sources and the version's declared data
-    migrations (as `VersionRewrites.json()`): changes when content does."""
+    """sha256 of the canonical export, the function sources, the data functions generated from
+    the owner declarations and the version's declared data migrations (as
+    `VersionRewrites.json()`): changes when content does."""
     sources = function_sources() if sources is None else sources
     content: dict[str, Any] = {"export": schema.export(), "sources": sources}
+    data = data_modules(schema)
+    if data:
+        content["data"] = data
     if migrations:
         content["migrations"] = migrations
     payload = canonical_json(content)

@@ -58,6 +58,7 @@ def with_notes_changed(**fields: object) -> Schema:
     changed = define_table({k: f for k, f in document.items() if f is not None})  # type: ignore[misc]
     changed.indexes = list(notes.indexes)
     changed.search_indexes = list(notes.search_indexes)
+    changed.ownership = notes.ownership
     tables["notes"] = changed
     return define_schema(tables)
 

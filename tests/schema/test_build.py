@@ -15,6 +15,7 @@ from byod import builds
 from byod.package.schema import schema as package_schema
 from byod.package.version import CURRENT_VERSION
 from byod.schema import define_table, v
+from byod.schema.owners import is_owned
 from byod.schema.typescript import PROJECT_DIR, write_project
 
 
@@ -49,7 +50,8 @@ def test_it_loads_the_committed_artifact_without_an_admin_key() -> None:
     app = body["appDefinition"]
     assert app["schema"]["path"] == "schema.js"
     paths = [m["path"] for m in app["changedModules"]]
-    ours = {"meta.js", "migrations.js", "migrationCustom.js", "migrationRegistry.js"}
+    ours = {"meta.js", "migrations.js", "migrationCustom.js", "migrationRegistry.js", "dataLib.js"}
+    ours |= {f"data/{name}.js" for name, t in package_schema.tables.items() if is_owned(t)}
     assert ours <= set(paths)
     # Anything else is a chunk the bundler shares between modules.
     assert all(p in ours or p.startswith("_deps/") for p in paths), paths
@@ -88,7 +90,11 @@ def test_it_finds_the_artifact_stale_when_the_schema_changes(
     from byod.schema import Schema
 
     changed = Schema(dict(package_schema.tables), True)
-    changed.tables["extra"] = define_table({"name": v.string()})
+    changed.tables["extra"] = (
+        define_table({"name": v.string(), "userId": v.string()})
+        .index("by_user", ["userId"])
+        .owned_by("userId")
+    )
     monkeypatch.setattr(byod_build, "schema", changed)
     with pytest.raises(CommandError, match="problem"):
         call_command("byod_build", "--check")
@@ -96,6 +102,7 @@ def test_it_finds_the_artifact_stale_when_the_schema_changes(
     assert "Bump CURRENT_VERSION" in err
     assert "push_request.json is stale" in err
     assert "schema.ts is stale" in err
+    assert "data/extra.ts is stale" in err
 
 
 def test_the_committed_artifact_does_not_depend_on_where_the_checkout_lives() -> None:

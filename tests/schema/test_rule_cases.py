@@ -14,7 +14,8 @@ from tests.schema.rule_cases import CASES, RULES, Case
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_the_lint_gives_the_backends_verdict(case: Case) -> None:
-    findings = lint(schema_from_export(case.export))
+    # An export carries no owner declarations (Convex does not know them).
+    findings = lint(schema_from_export(case.export), check_owner_declarations=False)
     assert sorted({f.code for f in findings}) == sorted(case.lint), [str(f) for f in findings]
 
 

@@ -36,9 +36,11 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def changed_schema() -> Schema:
     tables = dict(package_schema.tables)
-    tables["reactions"] = define_table(
-        {"messageId": v.id("messages"), "userId": v.string(), "emoji": v.string()}
-    ).index("by_message", ["messageId"])
+    tables["reactions"] = (
+        define_table({"messageId": v.id("messages"), "userId": v.string(), "emoji": v.string()})
+        .index("by_message", ["messageId"])
+        .owned_through("messageId")
+    )
     return Schema(tables, True)
 
 
