@@ -40,6 +40,7 @@ SECRET_FIELDS = ("key_ciphertext",)
 class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = (
         "user",
+        "main_display",
         "deployment_name",
         "status",
         "version_display",
@@ -51,6 +52,7 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
     )
     list_display_links = ("user",)
     list_filter = (
+        "is_main",
         "status",
         HealthFilter,
         OutdatedFilter,
@@ -63,6 +65,7 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
     exclude = SECRET_FIELDS
     readonly_fields = (
         "user",
+        "is_main",
         "url",
         "deployment_name",
         "has_key_display",
@@ -107,6 +110,11 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # deleting would drop the audit trail; users disconnect instead
+
+    @admin.display(description="holds", ordering="-is_main")
+    def main_display(self, obj: Connection) -> str:
+        # The main deployment holds the content of every user without their own.
+        return "main" if obj.is_main else "own"
 
     @admin.display(description="current version")
     def current_version_display(self, obj: Connection) -> int:

@@ -50,6 +50,13 @@ def main_connection() -> Connection | None:
     return Connection.objects.filter(is_main=True).first()
 
 
+def held_in_main(user: User) -> bool:
+    """Whether `user`'s content is in the main deployment now (a main one is registered and
+    they have no own location): what the connect form tells them stays there for now."""
+    own = ContentLocation.objects.filter(user_id=user.pk, kind=LocationKind.OWN)
+    return not own.exists() and Connection.objects.filter(is_main=True).exists()
+
+
 def resolve(user: User) -> Location:
     """`user`'s location (one query; two without a row). DataError(not_connected) when the
     user has none: no own deployment and no main deployment registered."""

@@ -15,21 +15,36 @@ is, and with its id also after its answer was lost (the connection dropped after
 from __future__ import annotations
 
 import random
+import re
 import time
 import uuid
 from collections.abc import Callable
 
-from byod.errors import OVERLOADED, TOO_MANY_REQUESTS, UNREACHABLE, ConvexError
+from byod.data.errors import DataError
+from byod.errors import INVALID_ARGUMENT, OVERLOADED, TOO_MANY_REQUESTS, UNREACHABLE, ConvexError
 
 RETRIED = frozenset({TOO_MANY_REQUESTS, OVERLOADED, UNREACHABLE})
 ATTEMPTS = 3
 FIRST_WAIT = 0.05  # seconds; doubled each try, jittered
 LONGEST_WAIT = 1.0  # a 429's Retry-After beyond this is not waited for in a request
+OP_ID_LENGTH = 80
+_OP_ID = re.compile(r"[A-Za-z0-9._-]+")
 
 
 def new_op_id() -> str:
     """The id of one logical write, reused by each of its tries."""
     return uuid.uuid4().hex
+
+
+def op_id_of(given: str | None) -> str:
+    """`given` (a caller's operation id, e.g. a form's hidden field) when it is one, else a new
+    one. A caller's id is 8 to 80 characters of letters, digits, '.', '_' and '-': it is stored
+    in the deployment as the key of the write's result."""
+    if given is None:
+        return new_op_id()
+    if not (isinstance(given, str) and 8 <= len(given) <= OP_ID_LENGTH and _OP_ID.fullmatch(given)):
+        raise DataError(INVALID_ARGUMENT, "an operation id is 8 to 80 of [A-Za-z0-9._-]")
+    return given
 
 
 def with_retries[T](

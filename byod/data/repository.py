@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from byod.data import codec
 from byod.data import cursor as cursors
 from byod.data.errors import DataError, refused
-from byod.data.ops import new_op_id
+from byod.data.ops import op_id_of
 from byod.errors import INVALID_ARGUMENT, PROTOCOL_ERROR
+from byod.package import get_schema
 from byod.schema.tables import Table
-from byod.schema.validators import Validator
+from byod.schema.validators import Id, Validator
 
 if TYPE_CHECKING:
     from byod.data.store import Store
@@ -272,7 +273,7 @@ class Repository[D, N, P]:
 
     def _mutation(self, function: str, op_id: str | None, **args: Any) -> Any:
         path = self._path(function)
-        return self.store.mutation(path, self._args(opId=op_id or new_op_id(), **args))
+        return self.store.mutation(path, self._args(opId=op_id_of(op_id), **args))
 
     def _id(self, document_id: str) -> str:
         if not isinstance(document_id, str) or not 0 < len(document_id) <= MAX_ID:
@@ -294,10 +295,27 @@ class Repository[D, N, P]:
         if found is None:
             raise DataError(INVALID_ARGUMENT, f"{self.name}: no index {index}")
         if self.owner_field is not None:
-            if found.fields[0] != self.owner_field:
+            if found.fields[0] == self.owner_field:
+                return found.fields[1:]
+            if not self._parent_field(found.fields[0]):
                 raise DataError(INVALID_ARGUMENT, f"{self.name}.{index}: not an owner's index")
-            return found.fields[1:]
+        # A parent-owned table's index, or a field-owned table's that starts with a required
+        # reference to an owned table (messages by conversation): paged through that parent,
+        # which the data function checks is the owner's; `eq` must hold it.
         return found.fields
+
+    def _first_field(self, index: str) -> str:
+        found = next(i for i in self.table.indexes if i.name == index)
+        return found.fields[0]
+
+    def _parent_field(self, field: str) -> bool:
+        """Whether `field` is a required id of a table whose documents have an owner."""
+        validator = self.table.fields.get(field)
+        if not isinstance(validator, Id) or validator.optional:
+            return False
+        parent = get_schema().tables.get(validator.table_name)
+        ownership = parent.ownership if parent is not None else None
+        return ownership is not None and ownership.kind in ("field", "parent")
 
     def _eq(self, index: str, fields: tuple[str, ...], eq: dict[str, Any]) -> dict[str, Any]:
         names = list(eq)
@@ -306,7 +324,8 @@ class Repository[D, N, P]:
                 INVALID_ARGUMENT,
                 f"{self.name}.{index}: eq must name a prefix of {', '.join(fields) or '()'}",
             )
-        if self.owner_field is None and not names:
+        through_parent = self.owner_field is None or self._first_field(index) != self.owner_field
+        if through_parent and not names:
             raise DataError(INVALID_ARGUMENT, f"{self.name}.{index}: eq must hold the parent")
         return {k: codec.encode(v, self._validator(k), f"eq.{k}") for k, v in eq.items()}
 

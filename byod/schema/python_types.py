@@ -265,8 +265,10 @@ def files(schema: Schema, since: int) -> dict[str, str]:
     return out
 
 
-def write(schema: Schema, since: int, directory: Path = TYPES_DIR) -> None:
-    """Write the modules (and remove those of tables that are gone)."""
+def write(schema: Schema, since: int, directory: Path | None = None) -> None:
+    """Write the modules into `directory` (default TYPES_DIR), removing those of tables that
+    are gone."""
+    directory = directory or TYPES_DIR
     expected = files(schema, since)
     directory.mkdir(parents=True, exist_ok=True)
     for old in directory.glob("*.py"):
@@ -278,8 +280,10 @@ def write(schema: Schema, since: int, directory: Path = TYPES_DIR) -> None:
             path.write_text(text)
 
 
-def stale(schema: Schema, since: int, directory: Path = TYPES_DIR) -> list[str]:
-    """What differs between the committed modules and what `write` would write."""
+def stale(schema: Schema, since: int, directory: Path | None = None) -> list[str]:
+    """What differs between the committed modules (default TYPES_DIR) and what `write`
+    would write."""
+    directory = directory or TYPES_DIR
     expected = files(schema, since)
     problems = [
         f"{directory / name} is stale or missing: run `manage.py byod_build`."

@@ -198,8 +198,10 @@ def connect(
     actor: User | None,
     confirm_foreign: bool = False,
     trigger: str = DeploymentTrigger.USER,
+    is_main: bool = False,
 ) -> Connection:
-    """Validate the credentials, store them encrypted and request a deploy.
+    """Validate the credentials, store them encrypted and request a deploy. `is_main`: the
+    main deployment's connection (`byod.services.main_deployment`).
 
     Raises a ByodError: an InputError, a ConvexError or ForeignTablesError (unless
     ``confirm_foreign``). A user who already has a connection gets its credentials replaced
@@ -233,6 +235,7 @@ def connect(
                 key_id=sealed.key_id,
                 key_changed_at=timezone.now(),
                 status=ConnectionStatus.PENDING,
+                is_main=is_main,
             )
             transitions.connection_created(connection, actor=actor)
             request_deploy(connection, trigger=trigger, actor=actor)

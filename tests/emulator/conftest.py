@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.emulator.convex_cli import push, push_request
+from tests.emulator.convex_cli import DATA_PROJECT, push, push_request
 from tests.fixtures.emulator import EmulatorDeployment
 
 
@@ -21,5 +21,17 @@ def client() -> Iterator[httpx.Client]:
 def deployed(client: httpx.Client, convex_deployment: EmulatorDeployment) -> EmulatorDeployment:
     """A deployment running the fixture project (schema + convex/notes.ts)."""
     outcome = push(client, convex_deployment.url, convex_deployment.admin_key, push_request())
+    assert outcome["finish"] is not None and outcome["finish"].status_code == 200
+    return convex_deployment
+
+
+@pytest.fixture
+def data_deployed(
+    client: httpx.Client, convex_deployment: EmulatorDeployment
+) -> EmulatorDeployment:
+    """A deployment running the data fixture project (items with an index and a search index,
+    blobs of any shape; convex/data.ts)."""
+    request = push_request(project=DATA_PROJECT)
+    outcome = push(client, convex_deployment.url, convex_deployment.admin_key, request)
     assert outcome["finish"] is not None and outcome["finish"].status_code == 200
     return convex_deployment

@@ -16,6 +16,8 @@ import httpx
 
 EMULATOR_DIR = Path(__file__).resolve().parent
 FIXTURE_PROJECT = EMULATOR_DIR / "fixtures" / "project"
+# Tables and functions for the data plane's tests: pagination, search, limits, slow calls.
+DATA_PROJECT = EMULATOR_DIR / "fixtures" / "data_project"
 CLI = EMULATOR_DIR / "node_modules" / ".bin" / "convex"
 CLI_TIMEOUT_S = 240
 
@@ -63,16 +65,16 @@ def run_cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @functools.cache
-def push_request(schema_ts: str | None = None) -> dict[str, Any]:
-    """The exact start_push body the CLI sends for the fixture project (optionally another schema).
+def push_request(schema_ts: str | None = None, project: Path = FIXTURE_PROJECT) -> dict[str, Any]:
+    """The exact start_push body the CLI sends for a fixture project (optionally another schema).
 
     Written offline with --write-push-request; the adminKey is a placeholder to be replaced.
     """
     with tempfile.TemporaryDirectory() as tmp:
-        project = copy_project(FIXTURE_PROJECT, Path(tmp) / "project", schema_ts)
+        copy = copy_project(project, Path(tmp) / "project", schema_ts)
         out = Path(tmp) / "push"
         result = run_cli(
-            project,
+            copy,
             "deploy",
             "--url",
             "http://127.0.0.1:9",

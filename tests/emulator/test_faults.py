@@ -221,3 +221,28 @@ def test_drop_after_commit_on_another_endpoint_leaves_mutations_alone(client, de
     assert answer.json()["status"] == "success"
     with pytest.raises(httpx.TransportError):
         client.post(deployed.url + "/api/query", json={"path": "notes:count", "args": {}})
+
+
+def test_overloaded_answers_503_with_convexs_body(client, deployed):
+    deployed.set_fault("mutation", overloaded=True, times=1)
+    response = client.post(
+        deployed.url + "/api/mutation", json={"path": "notes:add", "args": {"title": "x"}}
+    )
+    assert response.status_code == 503
+    assert response.json()["code"] == "CommitterFullError"
+    assert deployed.documents("notes") == []
+
+
+def test_a_hanging_function_endpoint_holds_the_connection_and_others_go_on(client, deployed):
+    deployed.set_fault("query", hang=True)
+    started = time.monotonic()
+    with pytest.raises(httpx.ReadTimeout):
+        client.post(
+            deployed.url + "/api/query", json={"path": "notes:count", "args": {}}, timeout=0.5
+        )
+    assert time.monotonic() - started >= 0.5
+    answer = client.post(
+        deployed.url + "/api/mutation", json={"path": "notes:add", "args": {"title": "x"}}
+    )
+    assert answer.json()["status"] == "success"
+    assert deployed.calls()["total"] == 1  # the hanging query never ran

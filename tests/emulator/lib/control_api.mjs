@@ -24,6 +24,7 @@ async function configure({ dep, req }) {
   // A new deploy key for the same deployment (the old one stops working), as after rotation.
   if (typeof body.adminKey === "string" && body.adminKey.length > 0) dep.adminKey = body.adminKey;
   if (body.transactionLimits !== undefined) setTransactionLimits(dep, body.transactionLimits);
+  if (body.concurrency !== undefined) dep.concurrency.configure(body.concurrency);
   return dep.info();
 }
 

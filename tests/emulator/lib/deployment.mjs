@@ -7,6 +7,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { newAdminKey } from "./auth.mjs";
 import { CallCounter } from "./calls.mjs";
+import { ConcurrencyCap } from "./concurrency.mjs";
 import { createRuntime } from "./convex_test_internals.mjs";
 import { HttpError } from "./http.mjs";
 import { importOnce } from "./module_cache.mjs";
@@ -63,6 +64,7 @@ class Deployment {
     this.pushes = []; // log
     this.faults = new Map(); // endpoint -> fault
     this.calls = new CallCounter(); // function calls run, for tests to count
+    this.concurrency = new ConcurrencyCap(); // queries and mutations running at once
     // "running", "paused" (functions refuse to run; the key still checks) or "deleted" (every
     // request answers 404 DeploymentNotFound, as for a cloud deployment that was deleted).
     this.state = "running";
@@ -101,6 +103,7 @@ class Deployment {
       activeModules: this.active ? [...this.active.modules.keys()] : [],
       backfillMs: this.backfillMs,
       transactionLimits: this.transactionLimits,
+      concurrency: this.concurrency.info(),
       faults: Object.fromEntries(this.faults),
       state: this.state,
     };

@@ -10,7 +10,15 @@ import { callerIsAdmin, requireAdmin } from "./auth.mjs";
 import { SERVER_VERSION } from "./deployment.mjs";
 import { faultState, injectFault, takeFaults } from "./faults.mjs";
 import { callFunction, queryBatch } from "./functions.mjs";
-import { HttpError, readJson, requestUrl, sendError, sendJson, sendText } from "./http.mjs";
+import {
+  HttpError,
+  readJson,
+  requestUrl,
+  sendError,
+  sendJson,
+  sendRawJson,
+  sendText,
+} from "./http.mjs";
 import {
   evaluatePushEndpoint,
   evaluateSchemaEndpoint,
@@ -19,6 +27,7 @@ import {
   waitForSchema,
 } from "./pushes.mjs";
 import { matchRoute, route } from "./router.mjs";
+import { RawJson } from "./value_formats.mjs";
 
 function checkAdminKey() {
   return { success: true, allowedOps: ["*"], isReadOnly: false, compatibilityId: null };
@@ -112,6 +121,7 @@ export async function handleDeploymentRequest(dep, req, res) {
     const result = await r.handler(context);
     // The work is done (a mutation committed) and the answer is lost: the connection goes.
     if (fault("drop_after_commit")) return req.socket.destroy();
+    if (result instanceof RawJson) return sendRawJson(res, 200, result.text);
     return r.text ? sendText(res, 200, result) : sendJson(res, 200, result);
   } catch (e) {
     return sendError(res, e);

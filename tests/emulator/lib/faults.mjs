@@ -2,7 +2,8 @@
 // what a deployment does with them before it routes a request. Kinds that answer for the endpoint
 // (latency, status, hang, drop) act here; the others are states that the auth check
 // (revoked_key), function calls (paused), wait_for_schema (race, schema_failure) and the
-// request's end (drop_after_commit: the handler runs, then the connection is destroyed) read.
+// request's end (drop_after_commit: the handler runs, then the connection is destroyed) read;
+// slow_ms makes each function the request runs take that much longer, holding its slot.
 import { HttpError, sendJson, sendText, sleep } from "./http.mjs";
 
 // Unknown kinds are refused so a typo cannot make a fault test pass vacuously.
@@ -13,12 +14,23 @@ const FAULT_KINDS = new Set([
   "hang",
   "drop",
   "drop_after_commit",
+  "overloaded",
+  "slow_ms",
   "schema_failure",
   "race",
   "revoked_key",
   "paused",
   "times",
 ]);
+
+// What a deployment too busy to commit answers (crates/database/src/metrics.rs,
+// committer_full_error: ErrorMetadata::overloaded, so HTTP 503).
+const OVERLOADED = {
+  code: "CommitterFullError",
+  message:
+    "Too many concurrent commits in a short period of time. Spread your writes out over time " +
+    "or throttle them to avoid errors.",
+};
 
 // Sockets of requests that never get an answer; closed at shutdown so the process can exit.
 const hangingSockets = new Set();
@@ -85,6 +97,10 @@ export async function injectFault(faults, req, res) {
   if (fault.hang) {
     hangingSockets.add(req.socket);
     req.socket.on("close", () => hangingSockets.delete(req.socket));
+    return true;
+  }
+  if (fault.overloaded) {
+    sendJson(res, 503, OVERLOADED);
     return true;
   }
   if (fault.status) {

@@ -6,10 +6,12 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import util from "node:util";
 import { makeFunctionReference } from "convex/server";
-import { ConvexError, convexToJson, jsonToConvex } from "convex/values";
+import { ConvexError, convexToJson } from "convex/values";
+import { parseArgs } from "./arguments.mjs";
 import { badKey } from "./auth.mjs";
-import { HttpError } from "./http.mjs";
+import { HttpError, sleep } from "./http.mjs";
 import { importOnce } from "./module_cache.mjs";
+import { defaultFormat, envelopeText, parseFormat, RawJson } from "./value_formats.mjs";
 
 const PAUSED_ERROR_MESSAGE =
   "Cannot run functions while this deployment is paused. Resume the deployment in the dashboard " +
@@ -86,7 +88,7 @@ async function runFunction(dep, request) {
   return logLines.length > 0 ? { ...result, logLines } : result;
 }
 
-async function runFunctionInner(dep, { path: fnPath, args, kind, isAdmin, paused }) {
+async function runFunctionInner(dep, { path: fnPath, args, kind, isAdmin, paused, slowMs }) {
   if (paused) return { status: "error", errorMessage: PAUSED_ERROR_MESSAGE };
   const parsed = parseFunctionPath(fnPath);
   const notFound = () => ({
@@ -116,31 +118,32 @@ async function runFunctionInner(dep, { path: fnPath, args, kind, isAdmin, paused
       errorMessage: `Trying to execute ${parsed.modulePath}.js:${parsed.name} as ${cap(kind)}, but it is defined as ${cap(actual)}.`,
     };
   }
+  const parsedArgs = parseArgs(parsed.canonical, args);
+  if (parsedArgs.error) return { status: "error", errorMessage: parsedArgs.error };
   const t = await dep.getRuntime();
-  dep.calls.call(actual, `${parsed.modulePath}:${parsed.name}`);
   const ref = makeFunctionReference(`${parsed.modulePath}:${parsed.name}`);
-  let convexArgs;
+  const release = await dep.concurrency.acquire(actual);
+  dep.calls.call(actual, `${parsed.modulePath}:${parsed.name}`);
   try {
-    const rawArgs = Array.isArray(args) ? (args[0] ?? {}) : (args ?? {});
-    convexArgs = jsonToConvex(rawArgs);
-  } catch (e) {
-    return { status: "error", errorMessage: `Invalid arguments: ${e?.message ?? e}` };
-  }
-  try {
-    const value = await t[actual](ref, convexArgs);
-    return { status: "success", value: convexToJson(value === undefined ? null : value) };
+    // A slow_ms fault: the function takes that much longer, holding its slot (Convex's
+    // queries and mutations cannot wait on timers, so a slow one is the emulator's doing).
+    if (slowMs) await sleep(slowMs);
+    const value = await t[actual](ref, parsedArgs.value);
+    return { status: "success", value: value === undefined ? null : value };
   } catch (e) {
     if (e instanceof ConvexError || e?.name === "ConvexError") {
       return {
         status: "error",
         errorMessage: `Uncaught ConvexError: ${typeof e.data === "string" ? e.data : JSON.stringify(convexToJson(e.data))}`,
-        errorData: convexToJson(e.data ?? null),
+        errorData: e.data ?? null,
       };
     }
     return {
       status: "error",
       errorMessage: `Uncaught ${e?.name ?? "Error"}: ${backendMessage(String(e?.message ?? e))}`,
     };
+  } finally {
+    release();
   }
 }
 
@@ -168,35 +171,47 @@ function runSystemQuery(dep, { path: fnPath, args, kind, isAdmin, paused }) {
   return { status: "success", value: query(dep, rawArgs) };
 }
 
+// One call -> its envelope (values as convex-test returns them, not yet in a format).
+function runCall(dep, call) {
+  if (typeof call.path === "string" && call.path.startsWith("_system/")) {
+    return runSystemQuery(dep, call);
+  }
+  return runFunction(dep, call);
+}
+
 // The route handler. A function path comes from the body ({path: "module:function"}) or, for
 // /api/run/<module path>/<function>, from the URL, which runs whatever kind the function is.
-export async function callFunction({ dep, body, params, kind, isAdmin, paused }) {
+// Like the backend, the format is read after the function ran (an unknown one is a 400 even
+// though a mutation committed); /api/run defaults to clean JSON, the others to what the
+// client's version implies.
+export async function callFunction({ dep, req, body, params, kind, isAdmin, paused, fault }) {
   let fnPath = body.path;
   if (params.rest) {
     const segments = params.rest.map(decodeURIComponent);
     const name = segments.pop();
     fnPath = `${segments.join("/")}:${name}`;
   }
-  const call = { path: fnPath, args: body.args, kind, isAdmin, paused };
-  if (typeof fnPath === "string" && fnPath.startsWith("_system/")) {
-    return runSystemQuery(dep, call);
-  }
-  return runFunction(dep, call);
+  const call = { path: fnPath, args: body.args, kind, isAdmin, paused, slowMs: fault("slow_ms") };
+  const result = await runCall(dep, call);
+  const format = parseFormat(body.format) ?? (params.rest ? "clean" : defaultFormat(req));
+  return new RawJson(envelopeText(result, format));
 }
 
 // POST /api/query_batch {queries: [{path, args, format}]} -> {results: [...]}: one envelope per
 // query, in order (Convex reads them all at one snapshot; here they simply run one after
-// another). A function's error stays in its own result; a system error fails the whole batch.
-export async function queryBatch({ dep, body, isAdmin, paused }) {
+// another). A function's error stays in its own result; a system error (a bad format, a 429)
+// fails the whole batch.
+export async function queryBatch({ dep, req, body, isAdmin, paused, fault }) {
   if (!Array.isArray(body.queries)) {
     throw new HttpError(400, "BadJsonBody", "query_batch needs {queries: [...]}.");
   }
   const results = [];
   for (const query of body.queries) {
     const one = typeof query === "object" && query !== null ? query : {};
-    results.push(
-      await callFunction({ dep, body: one, params: {}, kind: "query", isAdmin, paused }),
-    );
+    const format = parseFormat(one.format) ?? defaultFormat(req);
+    const slowMs = fault("slow_ms");
+    const call = { path: one.path, args: one.args, kind: "query", isAdmin, paused, slowMs };
+    results.push(envelopeText(await runCall(dep, call), format));
   }
-  return { results };
+  return new RawJson(`{"results":[${results.join(",")}]}`);
 }

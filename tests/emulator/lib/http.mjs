@@ -22,6 +22,16 @@ export function sendJson(res, status, body) {
   res.end(text);
 }
 
+// A body that is already JSON text (function results keep the backend's number formatting).
+export function sendRawJson(res, status, text) {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
 export function sendText(res, status, text) {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, {

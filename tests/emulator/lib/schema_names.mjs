@@ -12,7 +12,7 @@ function debugChar(c) {
   const escapes = { "'": "\\'", "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\0": "\\0" };
   if (escapes[c]) return `'${escapes[c]}'`;
   const code = c.codePointAt(0);
-  if (code < 0x20 || code === 0x7f) return `'\\u{${code.toString(16)}}'`;
+  if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return `'\\u{${code.toString(16)}}'`;
   return `'${c}'`;
 }
 
@@ -41,22 +41,29 @@ export function checkIdentifier(s) {
   throw fail(`Identifier ${s} cannot have exclusively underscores`);
 }
 
-// check_valid_field_name: not $-prefixed, non-control ASCII, at most 1024 bytes.
-function checkFieldName(s) {
-  if (s.startsWith("$")) throw fail(`Field name ${s} starts with '$', which is reserved.`);
+// check_valid_field_name: not $-prefixed, non-control ASCII, at most 1024 bytes. The problem in
+// the backend's words, or null for a valid name.
+export function fieldNameProblem(s) {
+  if (s.startsWith("$")) return `Field name ${s} starts with '$', which is reserved.`;
   for (const c of s) {
     const code = c.codePointAt(0);
     if (code > 0x7f || code < 0x20 || code === 0x7f) {
-      throw fail(
+      return (
         `Field name ${s} has invalid character ${debugChar(c)}: Field names can only contain ` +
-          "non-control ASCII characters",
+        "non-control ASCII characters"
       );
     }
   }
   const length = Buffer.byteLength(s);
   if (length > MAX_FIELD_NAME_LEN) {
-    throw fail(`Field name is too long (${length} > maximum ${MAX_FIELD_NAME_LEN})`);
+    return `Field name is too long (${length} > maximum ${MAX_FIELD_NAME_LEN})`;
   }
+  return null;
+}
+
+function checkFieldName(s) {
+  const problem = fieldNameProblem(s);
+  if (problem) throw fail(problem);
 }
 
 // IdentifierFieldName: a field name that is also an identifier.
