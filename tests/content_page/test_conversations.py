@@ -65,7 +65,7 @@ def test_pinned_ones_come_first_and_archived_ones_behind_the_filter(
         )
         assert answer.status_code == 302
     front = text_of(as_alice.get(reverse("content:index")))
-    pinned_at, recent_at = front.index("<h2>Pinned</h2>"), front.index("Recent")
+    pinned_at, recent_at = front.index("<h2>Pinned</h2>"), front.index("<h2>Recent</h2>")
     assert pinned_at < front.index("Pinned one") < recent_at < front.index("Plain one")
     assert "Archived one" not in front
     behind = text_of(as_alice.get(reverse("content:index") + "?show=archived"))
