@@ -10,7 +10,7 @@ app_name = "content"
 
 urlpatterns = [
     path("", conversations.index, name="index"),
-    path("new/", conversations.create, name="create"),
+    path("new/", conversation.create, name="create"),
     path("c/<str:conv_id>/", conversation.show, name="conversation"),
     path("c/<str:conv_id>/write/", conversation.write, name="write"),
     path("c/<str:conv_id>/rename/", conversation.rename, name="rename"),

@@ -23,8 +23,15 @@ from byod.data import NOT_FOUND, Store
 from byod.data.tables.conversations import ConversationsPatch
 from byod.views.access import login_required
 from byod.views.content import base
+from byod.views.content.conversations import FORM_ID as NEW_FORM_ID
 from byod.views.content.conversations import render_list
-from byod.views.content.forms import FlagForm, MessageForm, RenameForm, WriteForm
+from byod.views.content.forms import (
+    ConversationForm,
+    FlagForm,
+    MessageForm,
+    RenameForm,
+    WriteForm,
+)
 from byod.views.content.rows import ConversationRow, MessageRow, now_ms
 from byod.views.page import HtmxHttpRequest
 
@@ -233,3 +240,56 @@ def delete(request: HtmxHttpRequest, conv_id: str) -> HttpResponse:
     notice = f"Deleted the conversation and {others} document{'s' if others != 1 else ''} with it."
     refreshed = render_list(request, notice=notice) if request.htmx else None
     return base.written(request, notice, reverse("content:index"), refreshed)
+
+
+@require_POST
+@login_required
+def create(request: HtmxHttpRequest) -> HttpResponse:
+    """A new conversation, and its first message when one was typed (two writes, each with
+    its own operation id made from the form's, so a double submit makes one of each)."""
+    form = ConversationForm(request.POST, form_id=NEW_FORM_ID)
+    form_context = {
+        "form_id": NEW_FORM_ID,
+        "action": reverse("content:create"),
+        "submit_label": "Start the conversation",
+        "heading": "New conversation",
+        "back_url": reverse("content:index"),
+        "back_label": "Back to your conversations",
+    }
+    if not form.is_valid():
+        return base.form_failed(request, form, None, form_context=form_context)
+    op, title, content = (form.cleaned_data[k] for k in ("op", "title", "content"))
+
+    def work(store: Store) -> str:
+        at = now_ms()
+        new_id = store.conversations.insert(
+            {
+                "title": title,
+                "isArchived": False,
+                "isPinned": False,
+                "lastMessageAt": at,
+                "createdAt": at,
+                "updatedAt": at,
+            },
+            op_id=op,
+        )
+        if content:
+            store.messages.insert(
+                {
+                    "conversationId": new_id,
+                    "role": "user",
+                    "content": content,
+                    "createdAt": at,
+                    "updatedAt": at,
+                },
+                op_id=op + "m",
+            )
+        return new_id
+
+    try:
+        new_id = base.run(request, work)
+    except base.Blocked as blocked:
+        return base.form_failed(request, form, blocked, form_context=form_context)
+    notice = "Conversation started."
+    refreshed = render_conversation(request, new_id, notice=notice) if request.htmx else None
+    return base.written(request, notice, reverse("content:conversation", args=[new_id]), refreshed)

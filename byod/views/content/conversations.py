@@ -11,14 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
-from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from byod.data import Store
 from byod.views.access import login_required
 from byod.views.content import base
 from byod.views.content.forms import ConversationForm
-from byod.views.content.rows import conversations, now_ms
+from byod.views.content.rows import conversations
 from byod.views.page import HtmxHttpRequest
 
 TEMPLATE = "byod/content/conversations.html"
@@ -94,56 +93,3 @@ def render_list(request: HtmxHttpRequest, *, status: int = 200, **extra: Any) ->
 @login_required
 def index(request: HtmxHttpRequest) -> HttpResponse:
     return render_list(request)
-
-
-@require_POST
-@login_required
-def create(request: HtmxHttpRequest) -> HttpResponse:
-    """A new conversation, and its first message when one was typed (two writes, each with
-    its own operation id made from the form's, so a double submit makes one of each)."""
-    form = ConversationForm(request.POST, form_id=FORM_ID)
-    form_context = {
-        "form_id": FORM_ID,
-        "action": reverse("content:create"),
-        "submit_label": "Start the conversation",
-        "heading": "New conversation",
-        "back_url": reverse("content:index"),
-        "back_label": "Back to your conversations",
-    }
-    if not form.is_valid():
-        return base.form_failed(request, form, None, form_context=form_context)
-    op, title, content = (form.cleaned_data[k] for k in ("op", "title", "content"))
-
-    def work(store: Store) -> str:
-        at = now_ms()
-        new_id = store.conversations.insert(
-            {
-                "title": title,
-                "isArchived": False,
-                "isPinned": False,
-                "lastMessageAt": at,
-                "createdAt": at,
-                "updatedAt": at,
-            },
-            op_id=op,
-        )
-        if content:
-            store.messages.insert(
-                {
-                    "conversationId": new_id,
-                    "role": "user",
-                    "content": content,
-                    "createdAt": at,
-                    "updatedAt": at,
-                },
-                op_id=op + "m",
-            )
-        return new_id
-
-    try:
-        new_id = base.run(request, work)
-    except base.Blocked as blocked:
-        return base.form_failed(request, form, blocked, form_context=form_context)
-    return base.written(
-        request, "Conversation started.", reverse("content:conversation", args=[new_id])
-    )
