@@ -46,6 +46,8 @@ class Server:
     def __init__(self, documents: int, title_length: int, latency_s: float) -> None:
         value = page_value(documents, title_length)
         self.one = json.dumps({"status": "success", "value": value, "logLines": []})
+        first = value["page"][0] if value["page"] else None
+        self.doc = json.dumps({"status": "success", "value": first, "logLines": []})
         self.latency_s = latency_s
         self.counts: dict[int, list[int]] = {}
 
@@ -59,10 +61,16 @@ class Server:
         if path == "/api/query_batch":
             queries = sent.get("queries", [])
             counted[1] += len(queries)
-            answers = [self.one.replace(OWNER, _owner(q)) for q in queries]
+            answers = [self._answer(q) for q in queries]
             return ('{"results": [' + ", ".join(answers) + "]}").encode()
         counted[1] += 1
-        return self.one.replace(OWNER, _owner(sent)).encode()
+        return self._answer(sent).encode()
+
+    def _answer(self, call: Any) -> str:
+        """A `get` answers one document, anything else the page; both the caller's."""
+        path = call.get("path") if isinstance(call, dict) else None
+        canned = self.doc if isinstance(path, str) and path.endswith(":get") else self.one
+        return canned.replace(OWNER, _owner(call))
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         port = writer.get_extra_info("sockname")[1]
