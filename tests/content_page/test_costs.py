@@ -14,8 +14,8 @@ from tests.content_page.helpers import docs_of, op_of, start_conversation, text_
 from tests.fixtures.emulator import EmulatorDeployment
 
 # Session and user (2), the content location (1, or 2 without a row: the main deployment's
-# connection), and room for one more; never a query per document.
-MAX_SQL = 5
+# connection, with its owner for the key); never a query per document or per call.
+MAX_SQL = 4
 
 
 def test_every_page_reads_in_one_request_and_few_sql_statements(
