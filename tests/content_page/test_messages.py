@@ -79,8 +79,38 @@ def test_messages_page_back_from_the_newest(
     newest = text_of(as_alice.get(url))
     shown = re.findall(r"message number (\d\d)", newest)
     assert shown == [f"{n:02d}" for n in range(5, 25)]  # oldest to newest on the page
-    earlier = re.search(r'href="\?cursor=([^"#]+)#messages">Earlier messages', newest)
+    earlier = re.search(r'href="\?cursor=([^"#]+)#messages"[^>]*>Earlier messages', newest)
     assert earlier, "a link to the earlier messages"
     older = text_of(as_alice.get(f"{url}?cursor={earlier.group(1)}"))
     assert re.findall(r"message number (\d\d)", older) == [f"{n:02d}" for n in range(5)]
     assert "Latest messages" in older
+
+
+def test_paging_by_htmx_answers_the_page_section_and_a_bad_cursor_starts_over(
+    as_alice: Client, alice: User, main_deployment: EmulatorDeployment
+) -> None:
+    conv_id = start_conversation(as_alice, "Paged by htmx")
+    main_deployment.insert_many(
+        "messages",
+        [
+            {
+                "conversationId": conv_id,
+                "userId": str(alice.external_id),
+                "role": "user",
+                "content": f"line {n:02d}",
+                "createdAt": 1_765_000_000_000 + n,
+                "updatedAt": 1_765_000_000_000 + n,
+            }
+            for n in range(22)
+        ],
+    )
+    url = reverse("content:conversation", args=[conv_id])
+    earlier = re.search(r'hx-get="\?cursor=([^"#]+)#messages"', text_of(as_alice.get(url)))
+    assert earlier
+    swapped = as_alice.get(f"{url}?cursor={earlier.group(1)}", **HTMX)
+    assert swapped["HX-Retarget"] == "#content-main" and "<html" not in text_of(swapped)
+    assert re.findall(r"line (\d\d)", text_of(swapped)) == ["00", "01"]
+    # A cursor that is not one of ours (altered, or from another deployment): the first page.
+    forged = as_alice.get(f"{url}?cursor=not-a-cursor")
+    assert forged.status_code == 302 and forged["Location"] == url
+    assert as_alice.get(f"{url}?cursor=not-a-cursor", **HTMX)["HX-Redirect"] == url

@@ -17,7 +17,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django_htmx.http import HttpResponseClientRedirect, push_url, reswap, retarget
 
-from byod.data import INVALID_ARGUMENT, DataError, Store, store_for
+from byod.data import DataError, Store, store_for
 from byod.views.content.blockers import Blocker, blocker_for
 from byod.views.content.forms import WriteForm
 from byod.views.page import HtmxHttpRequest
@@ -69,11 +69,12 @@ def cursor_of(request: HtmxHttpRequest) -> str | None:
 def refused_cursor(request: HtmxHttpRequest, blocked: Blocked) -> HttpResponse | None:
     """A cursor the store refused (made for another location, or altered): the first page
     instead, by a redirect that drops it. None when the error is something else."""
-    if blocked.category != INVALID_ARGUMENT or "cursor" not in request.GET:
+    if blocked.error.field != "cursor" or "cursor" not in request.GET:
         return None
     kept = request.GET.copy()
     del kept["cursor"]
     url = request.path + (f"?{kept.urlencode()}" if kept else "")
+    messages.info(request, blocked.error.user_message)
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return redirect(url)
