@@ -74,12 +74,13 @@ TEXT_LIMIT = 1000
 DATA_LIMIT = 2048
 _CODE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 # What our data functions throw, by `errorData.code`; any other code is a refusal of theirs.
+# The package's data functions (v3 on, convex/dataLib.ts) name the category itself; a value
+# too large for a transaction is refused (too_large).
 _FUNCTION_CODES = {
     "NotFound": NOT_FOUND,
     "InvalidArgument": INVALID_ARGUMENT,
-    # The data functions' codes (issue 19): a value too large for a transaction is refused.
-    "not_found": NOT_FOUND,
-    "invalid_argument": INVALID_ARGUMENT,
+    NOT_FOUND: NOT_FOUND,
+    INVALID_ARGUMENT: INVALID_ARGUMENT,
     "too_large": VALUE_REFUSED,
 }
 # Convex's own argument validation (a function called with arguments its validator refuses).

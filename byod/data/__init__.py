@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from byod.client import Purpose
 from byod.data.errors import DataError
-from byod.data.locations import DATA_FUNCTIONS_SINCE, Location
+from byod.data.locations import Location
 from byod.data.repository import GetQuery, Page, PageQuery, Repository
 from byod.data.store import Store, store_for
 from byod.errors import (
@@ -31,6 +31,7 @@ from byod.errors import (
     UPDATE_NEEDED,
     VALUE_REFUSED,
 )
+from byod.package.version import DATA_FUNCTIONS_SINCE
 
 __all__ = [
     "DATA_FUNCTIONS_SINCE",

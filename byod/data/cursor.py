@@ -2,10 +2,10 @@
 
 Convex's `continueCursor` is valid only on the deployment that made it and for the query that
 made it. The cursor we hand out wraps it with the location (connection id and a digest of the
-deployment URL) and the query (table, index, order, equalities, range), signed with Django's
-signing (the SECRET_KEY's HMAC): a cursor cannot be forged, nor replayed on another location
-(after a move, or new credentials pointing elsewhere) or another query. The text is URL-safe
-(base64url and ':').
+deployment URL), the user whose content it pages, and the query (table, index, order,
+equalities, range), signed with Django's signing (the SECRET_KEY's HMAC): a cursor cannot be
+forged, nor replayed on another location (after a move, or new credentials pointing
+elsewhere), by another user or on another query. The text is URL-safe (base64url and ':').
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ MAX_LENGTH = 4096  # a Convex cursor is a few hundred characters
 class Scope:
     """What a cursor is valid for: one location's deployment, one query."""
 
-    location: str  # "connection id:url digest"
+    location: str  # "connection id:url digest:owner" (location_tag)
     table: str
     index: str
     order: str
@@ -45,8 +45,10 @@ class Scope:
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def location_tag(connection_id: int, url: str) -> str:
-    return f"{connection_id}:{hashlib.sha256(url.encode()).hexdigest()[:16]}"
+def location_tag(connection_id: int, url: str, owner: str) -> str:
+    """One user's content in one deployment: a cursor of another user is refused even where
+    both users' content is (the main deployment)."""
+    return f"{connection_id}:{hashlib.sha256(url.encode()).hexdigest()[:16]}:{owner}"
 
 
 def wrap(convex_cursor: str, scope: Scope) -> str:

@@ -7,7 +7,7 @@ data plane must not call now:
 
 - the location's connection is disconnected or has no key: `not_connected`;
 - its deployment runs no data functions yet (a version before `DATA_FUNCTIONS_SINCE`, or
-  nothing deployed; while migrating, the older of the pushed and deployed versions counts):
+  nothing deployed; the older of the pushed and deployed versions counts):
   `update_needed` (the settings page can start the update);
 - it is unhealthy (probes, failed deploys or failed requests, `byod.transitions.breaker`):
   `unavailable_now`, with the health reason's words, until the sweep finds it working.
@@ -24,13 +24,10 @@ from typing import TYPE_CHECKING, Literal
 from byod.data.errors import DataError
 from byod.errors import NOT_CONNECTED, UNAVAILABLE_NOW, UPDATE_NEEDED, find
 from byod.models import Connection, ConnectionStatus, ContentLocation, Health, LocationKind
-from byod.package import version as package_version
+from byod.package.version import DATA_FUNCTIONS_SINCE
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-# The first package version with data functions (byod.package.version, from issue 19 on).
-DATA_FUNCTIONS_SINCE: int = getattr(package_version, "DATA_FUNCTIONS_SINCE", 3)
 
 
 @dataclass(frozen=True)
@@ -76,11 +73,12 @@ def resolve(user: User) -> Location:
 
 def data_version(connection: Connection) -> int | None:
     """The package version whose data functions the deployment surely runs: the deployed one,
-    or while migrating the older of the pushed and deployed ones."""
-    deployed = connection.deployed_version
-    if connection.migrating_version is not None and connection.pushed_version is not None:
-        return min(v for v in (deployed, connection.pushed_version) if v is not None)
-    return deployed
+    or the older of the pushed and deployed ones (a deploy under way, a migration, a way back
+    whose push was not verified yet). None: nothing deployed."""
+    deployed, pushed = connection.deployed_version, connection.pushed_version
+    if deployed is None:
+        return None
+    return deployed if pushed is None else min(deployed, pushed)
 
 
 def usable(location: Location) -> None:

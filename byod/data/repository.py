@@ -252,9 +252,8 @@ class Repository[D, N, P]:
 
     # --- helpers ------------------------------------------------------------------------------
 
-    def document(self, value: Any) -> D:
-        """One decoded document of this table and owner, or a protocol error."""
-        doc = codec.decode(value, self.name)
+    def document(self, doc: Any) -> D:
+        """`doc` (decoded already) as a document of this table and owner, or a protocol error."""
         if not (
             isinstance(doc, dict)
             and isinstance(doc.get("_id"), str)

@@ -16,6 +16,7 @@ counted (`byod.metrics.data_operation`).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -30,7 +31,7 @@ from byod.data.errors import DataError
 from byod.data.ops import with_retries
 from byod.data.repository import GetQuery, PageQuery, Repository
 from byod.data.tables import TABLES, Tables
-from byod.errors import INVALID_ARGUMENT, ByodError
+from byod.errors import INVALID_ARGUMENT, TRANSIENT_DATABASE_ERRORS, ByodError
 from byod.package import get_schema
 from byod.schema.python_types import owner_field
 from byod.transitions import breaker
@@ -38,6 +39,7 @@ from byod.transitions import breaker
 if TYPE_CHECKING:
     from accounts.models import User
 
+log = logging.getLogger(__name__)
 MAX_SNAPSHOT = 64  # queries in one batch (byod.client.function_api.MAX_BATCH)
 
 
@@ -58,7 +60,8 @@ class Store(Tables):
         self.location = location
         self.purpose = purpose
         connection = location.connection
-        self.location_tag = location_tag(connection.pk, connection.url)
+        # Cursors are bound to this user's content at this location (byod.data.cursor).
+        self.location_tag = location_tag(connection.pk, connection.url, self.owner)
         self._repositories: dict[str, Repository[Any, Any, Any]] = {}
         self._client: ConvexClient | None = None
         self._deadline: float | None = None
@@ -122,12 +125,20 @@ class Store(Tables):
             failure = DataError.of(error)
             category = failure.category
             if breaker.counts(failure):
-                breaker.request_failed(self.location.connection, failure)
+                self._count_toward_health(failure)
             if failure is error:
                 raise
             raise failure from error
         finally:
             metrics.data_operation(operation, self.purpose.value, category)
+
+    def _count_toward_health(self, failure: DataError) -> None:
+        """The breaker's record of a failure; our own database away for a moment must not
+        hide the deployment's failure from the caller (it is logged)."""
+        try:
+            breaker.request_failed(self.location.connection, failure)
+        except TRANSIENT_DATABASE_ERRORS:
+            log.warning("could not record a failed request toward health", exc_info=True)
 
     def query(self, path: str, args: dict[str, Any]) -> Any:
         """A data function's query, retried when waiting can help."""

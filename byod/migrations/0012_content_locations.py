@@ -116,7 +116,7 @@ class Migration(migrations.Migration):
             model_name="contentlocation",
             name="connection",
             field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
+                on_delete=django.db.models.deletion.RESTRICT,
                 related_name="content_locations",
                 to="byod.connection",
             ),

@@ -25,9 +25,10 @@ class ContentLocation(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="content_location"
     )
-    # PROTECT: a connection row holding someone's content is never deleted under it.
+    # RESTRICT: a connection row holding someone's content is never deleted under it (unless
+    # its user is deleted, which deletes the location too).
     connection = models.ForeignKey(
-        "byod.Connection", on_delete=models.PROTECT, related_name="content_locations"
+        "byod.Connection", on_delete=models.RESTRICT, related_name="content_locations"
     )
     kind = models.CharField(max_length=8, choices=LocationKind.choices)
     changed_at = models.DateTimeField()

@@ -65,32 +65,12 @@ class Owned:
 
 
 def ownership(schema: Schema, name: str) -> Owned:
-    """The table's ownership declaration (`Table.ownership`, byod.schema.owners)."""
-    table = schema.tables[name]
-    declared = getattr(table, "ownership", None)
-    if declared is not None:
-        return Owned(declared.kind, declared.field)
-    return _inferred(schema, name, set())
-
-
-def _inferred(schema: Schema, name: str, seen: set[str]) -> Owned:
-    """Until every table declares its owner (issue 19's DSL): package tables are internal,
-    the TTS cache shared, a required string `userId` the owner field, else the first
-    required reference to an owned table the parent."""
-    table = schema.tables[name]
-    if name.startswith("byod"):
+    """The table's ownership declaration (`Table.ownership`, byod.schema.owners); a table
+    without one (the lint refuses it) holds no user's content."""
+    declared = schema.tables[name].ownership
+    if declared is None:
         return Owned("internal", None)
-    if name == "ttsCache":
-        return Owned("shared", None)
-    user = table.fields.get("userId")
-    if isinstance(user, Simple) and user.kind == "string" and not user.optional:
-        return Owned("field", "userId")
-    for field_name, validator in table.fields.items():
-        parent = validator.table_name if isinstance(validator, Id) else ""
-        if parent in schema.tables and not validator.optional and parent not in seen | {name}:
-            if _inferred(schema, parent, seen | {name}).kind in ("field", "parent"):
-                return Owned("parent", field_name)
-    return Owned("internal", None)
+    return Owned(declared.kind, declared.field)
 
 
 def owned_tables(schema: Schema) -> list[str]:

@@ -23,6 +23,8 @@ HAND_WRITTEN = (
     "convex/migrations.ts",
     "convex/migrationCustom.ts",
     "convex/dataLib.ts",
+    "convex/dataReads.ts",
+    "convex/dataWrites.ts",
 )
 GENERATED = ("convex/schema.ts", "convex/convex.config.ts", "convex/migrationRegistry.ts")
 

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection as db
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from byod import package
@@ -16,6 +18,7 @@ from byod.data.tables.conversations import ConversationsNew
 from byod.data.tables.messages import MessagesNew
 from byod.data.tables.notes import NotesNew
 from byod.errors import INVALID_INPUT, NOT_FOUND
+from byod.keys import seal_deploy_key
 from byod.models import Connection, ContentLocation
 from tests.fixtures.emulator import EmulatorDeployment
 from tests.fixtures.people import make_user
@@ -27,11 +30,16 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def main(deployed_connection: Connection, owner: User) -> Connection:
+def main(
+    deployed_connection: Connection, owner: User, canary_deployment: EmulatorDeployment
+) -> Connection:
     """The deployed canary deployment as the main deployment (owned by a system user); the
     owner's content and everyone else's is there."""
     system = make_user("main-system")
-    Connection.objects.filter(pk=deployed_connection.pk).update(is_main=True, user=system)
+    sealed = seal_deploy_key(canary_deployment.admin_key, owner=system.external_id)
+    Connection.objects.filter(pk=deployed_connection.pk).update(
+        is_main=True, user=system, key_ciphertext=sealed.ciphertext, key_id=sealed.key_id
+    )
     ContentLocation.objects.filter(user=owner).delete()
     deployed_connection.refresh_from_db()
     return deployed_connection
@@ -122,14 +130,16 @@ def test_a_snapshot_reads_several_pages_in_one_call(
     pinned = store.conversations.insert({**conversation(), "isPinned": True})
     store.conversations.insert(conversation(2.0, "recent"))
     canary_deployment.reset_calls()
-    pages = store.snapshot(
-        {
-            "pinned": store.conversations.page_query("by_user_pinned", eq={"isPinned": True}),
-            "recent": store.conversations.page_query("by_user_last_message", order="desc"),
-        }
-    )
+    with CaptureQueriesContext(db) as queries:
+        pages = store.snapshot(
+            {
+                "pinned": store.conversations.page_query("by_user_pinned", eq={"isPinned": True}),
+                "recent": store.conversations.page_query("by_user_last_message", order="desc"),
+            }
+        )
     calls = canary_deployment.calls()
     assert calls["requests"] == 1
+    assert len(queries) == 0  # the location was read once, by store_for
     assert [c["_id"] for c in pages["pinned"].items] == [pinned]
     assert [c["title"] for c in pages["recent"].items] == ["recent", "Hello"]
 
@@ -139,7 +149,9 @@ def test_a_dropped_answer_after_a_committed_insert_leaves_one_document(
 ) -> None:
     store = store_for(owner)
     canary_deployment.set_fault("/api/mutation", drop_after_commit=True, times=1)
+    canary_deployment.reset_calls()
     made = store.notes.insert(note("once"))
+    assert canary_deployment.calls()["functions"] == {"mutation data/notes:insert": 2}
     titles = [n["title"] for n in store.notes.page("by_user").items]
     assert titles == ["once"]
     assert store.notes.get(made) is not None

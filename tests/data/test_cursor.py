@@ -11,7 +11,7 @@ from byod.data.errors import DataError
 from byod.errors import INVALID_INPUT
 
 HERE = cursors.Scope(
-    cursors.location_tag(1, "https://a.convex.cloud"), "notes", "by_user", "desc", {}, None
+    cursors.location_tag(1, "https://a.convex.cloud", "u1"), "notes", "by_user", "desc", {}, None
 )
 
 
@@ -26,10 +26,28 @@ def test_a_cursor_round_trips_and_is_url_safe() -> None:
     "elsewhere",
     [
         cursors.Scope(
-            cursors.location_tag(2, "https://a.convex.cloud"), "notes", "by_user", "desc", {}, None
+            cursors.location_tag(2, "https://a.convex.cloud", "u1"),
+            "notes",
+            "by_user",
+            "desc",
+            {},
+            None,
         ),
         cursors.Scope(
-            cursors.location_tag(1, "https://b.convex.cloud"), "notes", "by_user", "desc", {}, None
+            cursors.location_tag(1, "https://b.convex.cloud", "u1"),
+            "notes",
+            "by_user",
+            "desc",
+            {},
+            None,
+        ),
+        cursors.Scope(
+            cursors.location_tag(1, "https://a.convex.cloud", "u2"),
+            "notes",
+            "by_user",
+            "desc",
+            {},
+            None,
         ),
         cursors.Scope(HERE.location, "notes", "by_user", "asc", {}, None),
         cursors.Scope(HERE.location, "notes", "by_user_pinned", "desc", {"isPinned": True}, None),

@@ -16,12 +16,15 @@ from byod.data import store_for
 from byod.data.errors import DataError
 from byod.errors import (
     INVALID_ARGUMENT,
+    NOT_FOUND,
+    PROTOCOL_ERROR,
     TIMEOUT,
     UNAVAILABLE_NOW,
     UNREACHABLE,
     VALUE_REFUSED,
 )
 from byod.models import Connection, Event, EventKind, Health, HealthSource
+from byod.transitions import breaker
 from byod.transitions.health import Probe, record_probes
 from tests.data.conftest import Listener, content_in
 from tests.fixtures.people import make_user
@@ -160,3 +163,22 @@ def test_an_operation_id_of_the_wrong_shape_is_refused_before_any_call(
         error = failure(lambda bad=bad: notes.insert(NOTE, op_id=bad))  # type: ignore[arg-type,misc]
         assert error.category == INVALID_ARGUMENT
     assert listener.accepted == 0
+
+
+def test_an_answer_of_another_owners_document_is_a_protocol_error(
+    owner: User, listener: Listener
+) -> None:
+    content_in(owner, listener.url)
+    notes = store_for(owner).notes
+    mine = {"_id": "n1", "_creationTime": 1.0, "userId": str(owner.external_id), **NOTE}
+    assert notes.document(mine)["_id"] == "n1"
+    theirs = {**mine, "userId": "someone-else"}
+    assert failure(lambda: notes.document(theirs)).category == PROTOCOL_ERROR
+
+
+def test_a_failure_about_the_content_does_not_count_toward_health(owner: User) -> None:
+    connection = content_in(owner, "https://own-seven.convex.cloud")
+    error = DataError(NOT_FOUND, "not the owner's")
+    assert not breaker.request_failed(connection, error)
+    connection.refresh_from_db()
+    assert connection.health == Health.UNKNOWN and connection.consecutive_failures == 0

@@ -109,3 +109,20 @@ def test_an_own_deployment_that_is_down_never_falls_back_to_the_main_one(owner: 
     with pytest.raises(DataError) as caught:
         store.conversations.get("abc")
     assert caught.value.category == UNAVAILABLE_NOW
+
+
+def test_a_user_can_be_deleted_but_not_the_connection_under_their_content(owner: User) -> None:
+    from django.db.models import RestrictedError
+
+    own = content_in(owner, "https://own-eight.convex.cloud")
+    with pytest.raises(RestrictedError):
+        own.delete()
+    owner.delete()
+    assert not ContentLocation.objects.exists()
+
+
+def test_a_way_back_under_way_counts_the_older_version(owner: User) -> None:
+    content_in(owner, "https://own-nine.convex.cloud", deployed_version=3, pushed_version=2)
+    with pytest.raises(DataError) as caught:
+        store_for(owner).check()
+    assert caught.value.category == UPDATE_NEEDED

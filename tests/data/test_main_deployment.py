@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from byod.models import Connection, ContentLocation
 from byod.services.main_deployment import SYSTEM_USERNAME
+from tests.data.conftest import main_at
 from tests.fixtures.canary import assert_no_canary
 from tests.fixtures.emulator import EmulatorDeployment
 
@@ -63,3 +65,9 @@ def test_without_settings_it_says_so(settings: Any) -> None:
         run()
     with pytest.raises(CommandError, match="No main deployment is registered"):
         run("--status")
+
+
+def test_the_main_deployment_is_checked_and_updated_like_any_other() -> None:
+    main = main_at("https://main-one.convex.cloud", deployed_version=2)
+    assert main in Connection.objects.due_for_check(timezone.now())
+    assert main in Connection.objects.outdated()

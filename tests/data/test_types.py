@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from byod.package import get_schema
-from byod.schema import python_types
+from byod.schema import define_schema, define_table, python_types, v
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
@@ -72,3 +72,20 @@ def test_typed_use_passes_and_misuse_fails_under_mypy_strict() -> None:
     source = (HERE / "typed_misuse.py").read_text().splitlines()
     marked = {n for n, line in enumerate(source, start=1) if "# MISUSE" in line}
     assert {int(e.split(":")[1]) for e in errors} == marked, errors
+
+
+def test_fields_added_after_the_first_data_version_are_optional_when_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    schema = get_schema()
+    notes = schema.tables["notes"]
+    grown = define_table({**notes.fields, "mood": v.string()}).owned_by("userId")
+    grown.indexes = notes.indexes
+    changed = define_schema({**schema.tables, "notes": grown})
+    text = python_types.table_module(
+        changed, "notes", python_types.added_fields(changed, "notes", 3)
+    )
+    doc = text.split("class NotesDoc")[1].split("class NotesNew")[0]
+    new = text.split("class NotesNew")[1].split("class NotesPatch")[0]
+    assert "mood: NotRequired[str]" in doc  # a v3 deployment answers notes without it
+    assert "mood: str" in new  # written by this version: required

@@ -22,6 +22,7 @@ from tests.fixtures.emulator import EmulatorDeployment
 # Two users' external ids (accounts.User.external_id is a UUID, written as its str()).
 ALICE = "0b7d3c59-3f4e-4a43-9d0e-5f1b1c2a0a01"
 BOB = "6f0c8e12-9a51-4b7e-8c3d-2e4f5a6b7c02"
+FIRST_PAGE = {"numItems": 10, "cursor": None}
 
 
 @dataclass

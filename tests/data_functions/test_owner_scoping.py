@@ -4,7 +4,15 @@ through a parent, for each kind of table (owned by a field, through a parent, tw
 from __future__ import annotations
 
 from byod.categories import INVALID_ARGUMENT, NOT_FOUND
-from tests.data_functions.conftest import ALICE, BOB, Data, conversation, message, tool_call
+from tests.data_functions.conftest import (
+    ALICE,
+    BOB,
+    FIRST_PAGE,
+    Data,
+    conversation,
+    message,
+    tool_call,
+)
 
 
 def page(data: Data, table: str, owner: str, index: str, **eq: object) -> list[dict[str, object]]:
@@ -32,9 +40,7 @@ def test_a_document_owned_by_a_field_is_invisible_to_another_owner(data: Data) -
     assert [d["title"] for d in hits] == ["Bob's plans"]
     # Asking for Alice's documents by naming her is refused, not answered.
     assert data.refused("conversations", "page", BOB, index="by_user", eq={"userId": ALICE},
-                        order="asc", paginationOpts={"numItems": 10, "cursor": None}) == (
-        INVALID_ARGUMENT
-    )  # fmt: skip
+                        order="asc", paginationOpts=FIRST_PAGE) == INVALID_ARGUMENT  # fmt: skip
     assert data.refused("conversations", "patch", BOB, id=mine, fields={"title": "x"}) == NOT_FOUND
     assert data.refused("conversations", "remove", BOB, id=mine) == NOT_FOUND
     assert data.query("conversations", "get", ALICE, id=mine)["title"] == "Alice's plans"
@@ -79,7 +85,7 @@ def test_documents_owned_through_a_parent_two_levels_deep(data: Data) -> None:
     assert data.refused("toolCalls", "insert", ALICE, doc=tool_call(bobs_message)) == NOT_FOUND
     # Paging Alice's message's tool calls as Bob: not found, never her documents.
     assert data.refused("toolCalls", "page", BOB, index="by_message", eq={"messageId": said},
-                        order="asc", paginationOpts={"numItems": 10, "cursor": None}) == NOT_FOUND  # fmt: skip
+                        order="asc", paginationOpts=FIRST_PAGE) == NOT_FOUND  # fmt: skip
     assert [d["_id"] for d in page(data, "toolCalls", ALICE, "by_message", messageId=said)] == [
         call
     ]
@@ -95,7 +101,7 @@ def test_documents_owned_through_a_parent_two_levels_deep(data: Data) -> None:
     assert data.query("toolCalls", "get", ALICE, id=call)["status"] == "complete"
     # A parent-owned page must name its parent.
     assert data.refused("toolCalls", "page", ALICE, index="by_message", eq={}, order="asc",
-                        paginationOpts={"numItems": 10, "cursor": None}) == INVALID_ARGUMENT  # fmt: skip
+                        paginationOpts=FIRST_PAGE) == INVALID_ARGUMENT  # fmt: skip
 
 
 def test_participants_belong_to_the_conversations_owner(data: Data) -> None:

@@ -6,16 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from byod.categories import INVALID_ARGUMENT
-from tests.data_functions.conftest import ALICE, BOB, Data, conversation, message
+from tests.data_functions.conftest import ALICE, BOB, FIRST_PAGE, Data, conversation, message
 
 
 def page(data: Data, owner: str, cursor: str | None = None, **args: Any) -> dict[str, Any]:
     args.setdefault("eq", {})
     args.setdefault("order", "asc")
     opts = {"numItems": args.pop("size", 100), "cursor": cursor}
-    result: dict[str, Any] = data.query(
-        "conversations", "page", owner, paginationOpts=opts, **args
-    )
+    result: dict[str, Any] = data.query("conversations", "page", owner, paginationOpts=opts, **args)
     return result
 
 
@@ -105,4 +103,4 @@ def test_it_refuses_what_no_index_serves(data: Data) -> None:
         INVALID_ARGUMENT
     )
     assert data.refused("messages", "page", ALICE, index="by_status", eq={}, order="asc",
-                        paginationOpts={"numItems": 10, "cursor": None}) == INVALID_ARGUMENT  # fmt: skip
+                        paginationOpts=FIRST_PAGE) == INVALID_ARGUMENT  # fmt: skip

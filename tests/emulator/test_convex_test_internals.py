@@ -114,6 +114,15 @@ CHANGES = {
         "no longer calls validateSchema()",
     ),
     "ids made without _generateId": ("dist/index.js", inline_id_generation, "_generateId()"),
+    "_addWrite renamed": ("dist/index.js", rename("_addWrite", "_stage"), "_addWrite"),
+    "patch stores without _addWrite": (
+        "dist/index.js",
+        lambda s: s.replace(
+            "this._addWrite(id, { _id, _creationTime, ...merged });",
+            "this._writes[this._writes.length - 1][id] = { _id, _creationTime, ...merged };",
+        ),
+        "no longer hand their documents to _addWrite()",
+    ),
 }
 
 

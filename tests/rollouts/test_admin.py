@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from byod import builds
 from byod.models import Connection, Rollout
+from byod.package.version import CURRENT_VERSION
 from byod.services.deploys import lease
 from byod.services.deploys.run import carry_on
 from byod.services.rollouts import control as rollouts
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 START = "/admin/byod/rollout/start/"
 FORM = {
-    "version": "2",
+    "version": str(CURRENT_VERSION),
     "canary_users": "",
     "canary_count": "1",
     "canary_percent": "0",
@@ -163,7 +164,7 @@ def test_start_refuses_a_plan_that_is_not_the_one_previewed(
     rebuilt = staff_client.post(
         START, {**FORM, "action": "start", "confirmation": token}
     ).content.decode()
-    assert "v2 was built again" in rebuilt
+    assert f"v{CURRENT_VERSION} was built again" in rebuilt
     assert not Rollout.objects.exists()
 
     # A forged or damaged confirmation starts nothing either.
@@ -206,7 +207,8 @@ def test_the_preview_sizes_the_rollout(
     assert "1,190 documents in our tables over 1 counted connection" in html
     assert "(oldest count 2" in html and "hours ago)" in html
     assert "2 connections never counted" in html
-    # v1 -> v2 rewrites conversations and memories: 250 + 40 documents, 3 + 1 batches.
+    # v1 -> v2 rewrites conversations and memories (v3 rewrites nothing): 250 + 40 documents,
+    # 3 + 1 batches.
     assert "Documents to rewrite: 290 (conversations: 250, memories: 40), 4 batches" in html
     assert "Time: about" in html and "per batch of 100 documents rewritten" in html
     assert "Unhealthy right now (1), likely to fail:</strong>" in html

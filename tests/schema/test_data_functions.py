@@ -58,7 +58,7 @@ def test_writing_a_project_drops_the_module_of_a_table_no_longer_owned(tmp_path:
     )
     write_project(tmp_path, schema)
     assert (tmp_path / "convex" / "data" / "notes.ts").is_file()
-    assert (tmp_path / "convex" / "dataLib.ts").is_file()
+    assert (tmp_path / "convex" / "dataReads.ts").is_file()
     unowned = define_schema(notes=define_table({"userId": v.string()}).package_internal())
     write_project(tmp_path, unowned)
     assert not (tmp_path / "convex" / "data" / "notes.ts").exists()

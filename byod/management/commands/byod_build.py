@@ -10,10 +10,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from byod import builds
 from byod.package import history_of
-from byod.package import version as package_version
 from byod.package.messages import EMBEDDING_DIMENSIONS
 from byod.package.schema import schema
-from byod.package.version import CHANGELOG, CURRENT_VERSION
+from byod.package.version import CHANGELOG, CURRENT_VERSION, DATA_FUNCTIONS_SINCE
 from byod.schema import python_types
 from byod.schema.build import BuildError, Release, build
 from byod.schema.data_functions import DATA_DIR, data_modules
@@ -21,9 +20,6 @@ from byod.schema.lint import lint
 from byod.schema.tables import Schema
 from byod.schema.typescript import PROJECT_DIR, registry_ts, schema_ts, write_project
 from byod.schema.versioning import check, fingerprint, record_version
-
-# The first version with data functions: fields added after it are NotRequired when read.
-DATA_FUNCTIONS_SINCE: int = getattr(package_version, "DATA_FUNCTIONS_SINCE", 3)
 
 
 class Command(BaseCommand):

@@ -11,7 +11,12 @@
 //   - DatabaseFake.prototype.validateSchema(), which the constructor calls, is wrapped only while
 //     our own convexTest() call runs, to catch the instance it creates;
 //   - that instance's fields _documents and _lastCreationTime and its method _generateId are
-//     pointed at the deployment's store.
+//     pointed at the deployment's store;
+//   - its methods insert, patch and replace are wrapped to note which one is writing, and
+//     _addWrite (where each of them hands over the whole new document) to check that document
+//     against the backend's limits first (lib/document_limits.mjs);
+//   - its method paginate is wrapped to seal the cursors it hands out and open the ones it gets
+//     (lib/cursors.mjs).
 // checkConvexTest() verifies each of these against the version they were read in; server.mjs
 // refuses to start when it fails.
 import fs from "node:fs";
@@ -27,6 +32,17 @@ export const INTERNALS = [
   "DatabaseFake.prototype._generateId",
   "_documents",
   "_lastCreationTime",
+  "DatabaseFake.prototype.insert",
+  "DatabaseFake.prototype.patch",
+  "DatabaseFake.prototype.replace",
+  "DatabaseFake.prototype._addWrite",
+  "DatabaseFake.prototype.paginate",
+];
+// The writing methods and their arities; each hands its new document to _addWrite(id, document).
+const WRITERS = [
+  ["insert", 2],
+  ["patch", 3],
+  ["replace", 3],
 ];
 const ENTRY_SUFFIX = "/convex-test/dist/index.js";
 const EXPOSED = "__emulatorDatabaseFake";
@@ -95,6 +111,47 @@ function bindToStore(db, store) {
   });
 }
 
+// checkWrite(op, document) sees every document a function writes ("db.insert", "db.patch" or
+// "db.replace", with _id and _creationTime) before it is stored, and may throw to refuse it.
+// The methods are synchronous, so `op` cannot belong to another call.
+function watchWrites(db, checkWrite) {
+  let op = null;
+  for (const [name] of WRITERS) {
+    const original = db[name];
+    db[name] = function write(...args) {
+      op = `db.${name}`;
+      try {
+        return original.apply(this, args);
+      } finally {
+        op = null;
+      }
+    };
+  }
+  const addWrite = db._addWrite;
+  db._addWrite = function watchedAddWrite(id, document) {
+    if (op !== null && document !== null) checkWrite(op, document);
+    return addWrite.call(this, id, document);
+  };
+}
+
+// cursors.seal(inner, query) / cursors.open(sealed, query): what paginate hands out and takes.
+function sealCursors(db, cursors) {
+  const paginate = db.paginate;
+  db.paginate = function sealedPaginate(request) {
+    const { query } = request;
+    const result = paginate.call(this, {
+      ...request,
+      cursor: cursors.open(request.cursor, query),
+      endCursor: cursors.open(request.endCursor, query),
+    });
+    return {
+      ...result,
+      continueCursor: cursors.seal(result.continueCursor, query),
+      splitCursor: cursors.seal(result.splitCursor, query),
+    };
+  };
+}
+
 // A convexTest() instance (public API from here on: t.query, t.mutation, t.action, t.run) whose
 // database is `store`. `transactionLimits` is convex-test's public option: true enforces Convex's
 // per-transaction limits, an object overrides some of them, false enforces none.
@@ -102,7 +159,7 @@ export function createRuntime(
   schemaDefinition,
   modules,
   store,
-  { transactionLimits = false } = {},
+  { transactionLimits = false, checkWrite = null, cursors = null } = {},
 ) {
   const { convexTest } = loaded.module ?? {};
   const DatabaseFake = databaseFake();
@@ -116,6 +173,8 @@ export function createRuntime(
     );
   }
   bindToStore(created[0], store);
+  if (checkWrite) watchWrites(created[0], checkWrite);
+  if (cursors) sealCursors(created[0], cursors);
   return t;
 }
 
@@ -168,6 +227,9 @@ async function findProblems() {
   for (const [method, arity] of [
     ["validateSchema", 0],
     ["_generateId", 1],
+    ["_addWrite", 2],
+    ["paginate", 1],
+    ...WRITERS,
   ]) {
     const fn = DatabaseFake.prototype[method];
     if (typeof fn !== "function") problems.push(`DatabaseFake.prototype.${method}() is gone`);
@@ -198,11 +260,16 @@ async function findProblems() {
   store.documents[seeded] = { n: 0, _id: seeded, _creationTime: 1 };
   store.lastCreationTime = 1;
   let outcome;
+  const watched = [];
+  const checkWrite = (op, document) => watched.push([op, document.n]);
   try {
-    const t = createRuntime(undefined, { "./_generated/api.js": async () => ({}) }, store);
+    const t = createRuntime(undefined, { "./_generated/api.js": async () => ({}) }, store, {
+      checkWrite,
+    });
     outcome = await t.run(async (ctx) => ({
       seen: await ctx.db.get(seeded),
       inserted: await ctx.db.insert("probe", { n: 1 }),
+      patched: await ctx.db.patch(seeded, { n: 2 }),
     }));
   } catch (e) {
     return [`a convex-test instance bound to a store failed: ${e?.message ?? e}`];
@@ -215,6 +282,17 @@ async function findProblems() {
   }
   if (store.documents[outcome.inserted]?.n !== 1) {
     problems.push("convex-test no longer commits documents into DatabaseFake._documents");
+  }
+  if (
+    JSON.stringify(watched) !==
+    JSON.stringify([
+      ["db.insert", 1],
+      ["db.patch", 2],
+    ])
+  ) {
+    problems.push(
+      "convex-test's insert() and patch() no longer hand their documents to _addWrite()",
+    );
   }
   const creationTime = store.documents[outcome.inserted]?._creationTime;
   if (!(creationTime > 1) || store.lastCreationTime !== creationTime) {

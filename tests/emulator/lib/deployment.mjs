@@ -8,7 +8,9 @@ import { pathToFileURL } from "node:url";
 import { newAdminKey } from "./auth.mjs";
 import { CallCounter } from "./calls.mjs";
 import { ConcurrencyCap } from "./concurrency.mjs";
+import { CursorSeal } from "./cursors.mjs";
 import { createRuntime } from "./convex_test_internals.mjs";
+import { checkWrite } from "./document_limits.mjs";
 import { HttpError } from "./http.mjs";
 import { importOnce } from "./module_cache.mjs";
 
@@ -65,6 +67,7 @@ class Deployment {
     this.faults = new Map(); // endpoint -> fault
     this.calls = new CallCounter(); // function calls run, for tests to count
     this.concurrency = new ConcurrencyCap(); // queries and mutations running at once
+    this.cursors = new CursorSeal(); // pagination cursors are valid on this deployment only
     // "running", "paused" (functions refuse to run; the key still checks) or "deleted" (every
     // request answers 404 DeploymentNotFound, as for a cloud deployment that was deleted).
     this.state = "running";
@@ -170,6 +173,8 @@ class Deployment {
     if (this.runtime) return this.runtime; // a concurrent request got there first
     this.runtime = createRuntime(schemaDefinition, modules, this.store, {
       transactionLimits: this.transactionLimits,
+      checkWrite,
+      cursors: this.cursors,
     });
     return this.runtime;
   }

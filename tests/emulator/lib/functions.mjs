@@ -70,6 +70,13 @@ function backendMessage(message) {
   return message;
 }
 
+// A ConvexError's text: its data as JSON, or the message of one the system raised (such as an
+// invalid pagination cursor).
+function convexErrorText(e) {
+  if (e.data?.isConvexSystemError) return e.message;
+  return typeof e.data === "string" ? e.data : JSON.stringify(convexToJson(e.data));
+}
+
 function parseFunctionPath(p) {
   if (typeof p !== "string" || p.length === 0) return null;
   let [modulePath, name] = p.includes(":") ? p.split(":", 2) : [p, "default"];
@@ -134,7 +141,7 @@ async function runFunctionInner(dep, { path: fnPath, args, kind, isAdmin, paused
     if (e instanceof ConvexError || e?.name === "ConvexError") {
       return {
         status: "error",
-        errorMessage: `Uncaught ConvexError: ${typeof e.data === "string" ? e.data : JSON.stringify(convexToJson(e.data))}`,
+        errorMessage: `Uncaught ConvexError: ${convexErrorText(e)}`,
         errorData: e.data ?? null,
       };
     }
