@@ -17,7 +17,7 @@ from byod.categories import CATEGORIES
 from byod.data import DataError
 from byod.models import Connection, ContentLocation
 from byod.views.content import base
-from byod.views.content.blockers import blocker_for
+from byod.views.content.blockers import SAID_FOR_EVERYONE, blocker_for
 from byod.views.content.forms import MessageForm
 from tests.content_page.conftest import register_main
 from tests.content_page.helpers import HTMX, docs_of, op_of, start_conversation, text_of
@@ -78,6 +78,16 @@ def test_the_panel_links_the_users_own_deployment_in_the_dashboard() -> None:
     update = blocker_for(DataError("update_needed"), where="own", deployment_name="x")
     assert update.offer_update
     assert blocker_for(DataError("moving"), where="own").writes_wait
+
+
+@pytest.mark.parametrize("code", sorted(CATEGORIES))
+def test_on_the_main_deployment_the_panel_never_asks_the_user_to_fix_ours(code: str) -> None:
+    panel = blocker_for(DataError(code), where="main", deployment_name="ours-1")
+    assert panel.dashboard_url == "" and not panel.offer_update
+    if code not in SAID_FOR_EVERYONE:
+        assert "dashboard" not in panel.message.lower(), panel.message
+        assert "your deployment" not in (panel.title + panel.message).lower()
+        assert "our own deployment" in panel.message
 
 
 def test_without_a_main_deployment_a_user_is_told_not_connected(owner_client: Client) -> None:

@@ -21,6 +21,25 @@ UPDATE_NEEDED = "update_needed"
 MOVING = "moving"
 NOT_CONNECTED = "not_connected"
 DASHBOARD = "https://dashboard.convex.dev"
+UNREACHABLE_TITLE = "Your content cannot be reached right now"
+MAIN_WORDS = (
+    "Your content is kept in our own deployment for now, and it cannot be used at the moment "
+    "({label}). Our operators see this too; nothing is needed from you. Try again in a few "
+    "minutes."
+)
+# Categories whose words are true wherever the content is (they are about the request, the
+# location itself, or already name the main deployment: `update_needed` does, from byod.data).
+SAID_FOR_EVERYONE = frozenset(
+    {
+        NOT_CONNECTED,
+        UPDATE_NEEDED,
+        MOVING,
+        "value_refused",
+        "invalid_argument",
+        "invalid_input",
+        "not_found",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -50,12 +69,21 @@ def dashboard_url(deployment_name: str) -> str:
 def blocker_for(error: ByodError, *, where: str = "", deployment_name: str = "") -> Blocker:
     """The panel for `error` raised while reading or writing content at `where`."""
     kind = find(error.category)
-    title = kind.title if kind is not None else "Your content cannot be reached right now"
+    title = kind.title if kind is not None else UNREACHABLE_TITLE
+    message = error.user_message
+    if where == MAIN and error.category not in SAID_FOR_EVERYONE:
+        # The category's words speak of the user's own deployment ("resume it in the Convex
+        # dashboard"): the main deployment is ours, and only the operators can act on it.
+        title = UNREACHABLE_TITLE
+        label = kind.label.lower() if kind is not None else "it does not answer"
+        message = MAIN_WORDS.format(label=label)
+    if where == MAIN and error.category == UPDATE_NEEDED:
+        title = "Your content is unavailable during an update"
     status = kind.status if kind is not None else 503
     return Blocker(
         code=error.category,
         title=title,
-        message=error.user_message,
+        message=message,
         retryable=error.retryable,
         status=status,
         where=where,
