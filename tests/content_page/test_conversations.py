@@ -94,3 +94,33 @@ def test_rename_then_delete_takes_its_messages_along(
     assert [c["_id"] for c in docs_of(main_deployment, "conversations", alice)] == [keep]
     assert [m["content"] for m in docs_of(main_deployment, "messages", alice)] == ["stays"]
     assert as_alice.get(reverse("content:conversation", args=[conv_id])).status_code == 404
+
+
+def test_deleting_a_conversation_removes_what_hangs_off_its_messages(
+    as_alice: Client, alice: User, main_deployment: EmulatorDeployment
+) -> None:
+    conv_id = start_conversation(as_alice, "With tool calls", "look this up")
+    [message] = docs_of(main_deployment, "messages", alice)
+    for n in range(3):
+        main_deployment.insert(
+            "toolCalls",
+            {"messageId": message["_id"], "toolName": f"search{n}", "toolArgs": {"q": n},
+             "status": "complete", "createdAt": 1.0},
+        )  # fmt: skip
+    main_deployment.insert(
+        "sources",
+        {"messageId": message["_id"], "url": "https://example.com", "createdAt": 1.0},
+    )
+    confirm = text_of(as_alice.get(reverse("content:delete", args=[conv_id])))
+    deleted = as_alice.post(
+        reverse("content:delete", args=[conv_id]), {"op": op_of(confirm, "delete-form")}, **HTMX
+    )
+    assert "Deleted the conversation and 5 documents with it." in text_of(deleted)
+    assert deleted["HX-Push-Url"] == reverse("content:index")
+    for table in ("conversations", "messages", "toolCalls", "sources"):
+        assert main_deployment.documents(table) == [], table
+
+
+def test_the_settings_page_links_the_content_page(owner_client: Client) -> None:
+    page = text_of(owner_client.get(reverse("byod:settings")))
+    assert f'href="{reverse("content:index")}"' in page
