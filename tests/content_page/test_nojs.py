@@ -68,3 +68,12 @@ def test_the_whole_flow_by_plain_forms(
         reverse("content:delete", args=[conv_id]), {"op": op_of(confirm, "delete-form")}
     )
     assert again.status_code == 302
+
+
+def test_the_content_page_needs_a_login(anonymous_client: Client) -> None:
+    for url in (reverse("content:index"), reverse("content:notes")):
+        answer = anonymous_client.get(url)
+        assert answer.status_code == 302 and answer["Location"].startswith("/accounts/login/")
+        assert "next=" + url.replace("/", "%2F") in answer["Location"]
+    posted = anonymous_client.post(reverse("content:create"), {"title": "x"})
+    assert posted.status_code == 302 and "/accounts/login/" in posted["Location"]

@@ -17,7 +17,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django_htmx.http import HttpResponseClientRedirect, push_url, reswap, retarget
 
-from byod.data import DataError, Store, store_for
+from byod.data import INVALID_ARGUMENT, VALUE_REFUSED, DataError, Store, store_for
 from byod.views.content.blockers import Blocker, blocker_for
 from byod.views.content.forms import WriteForm
 from byod.views.page import HtmxHttpRequest
@@ -26,7 +26,7 @@ FORM_PAGE = "byod/content/form_page.html"
 CURSOR_MAX = 4096  # our cursors are a few hundred characters
 # What the user typed that Convex would refuse, or that a function refused as invalid: said at
 # the form, not as a blocker (nothing is wrong with the deployment).
-FORM_CATEGORIES = frozenset({"value_refused", "invalid_argument", "too_large"})
+FORM_CATEGORIES = frozenset({VALUE_REFUSED, INVALID_ARGUMENT})
 
 
 def open_store(request: HtmxHttpRequest) -> Store:
