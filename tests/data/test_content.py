@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
+from prometheus_client import REGISTRY
 
 from accounts.models import User
 from byod import package
@@ -17,7 +18,7 @@ from byod.data.errors import DataError
 from byod.data.tables.conversations import ConversationsNew
 from byod.data.tables.messages import MessagesNew
 from byod.data.tables.notes import NotesNew
-from byod.errors import INVALID_INPUT, NOT_FOUND
+from byod.errors import INVALID_INPUT, NOT_FOUND, OVERLOADED
 from byod.keys import seal_deploy_key
 from byod.models import Connection, ContentLocation
 from tests.fixtures.emulator import EmulatorDeployment
@@ -196,3 +197,16 @@ def test_values_come_back_as_they_were_written(main: Connection, owner: User) ->
     store.messages.patch(made, {"content": "edited"}, unset=("metadata",))
     again = store.messages.get(made)
     assert again is not None and again["content"] == "edited" and "metadata" not in again
+
+
+def test_a_read_is_tried_again_after_the_deployment_was_overloaded(
+    main: Connection, owner: User, canary_deployment: EmulatorDeployment
+) -> None:
+    store = store_for(owner)
+    made = store.notes.insert(note("busy"))
+    canary_deployment.set_fault("/api/query", overloaded=True, times=1)
+    labels = {"operation": "query", "purpose": "data_web", "category": OVERLOADED}
+    before = REGISTRY.get_sample_value("byod_convex_calls_total", labels) or 0.0
+    found = store.notes.get(made)
+    assert found is not None and found["title"] == "busy"
+    assert REGISTRY.get_sample_value("byod_convex_calls_total", labels) == before + 1

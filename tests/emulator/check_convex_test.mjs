@@ -4,7 +4,7 @@
 //   node tests/emulator/check_convex_test.mjs
 // prints {"version", "checkedVersion", "internals", "problems"} and exits 0 when there are no
 // problems, else also names each change on stderr and exits 1.
-import { checkConvexTest, describeProblems } from "./lib/convex_test_internals.mjs";
+import { checkConvexTest, describeProblems } from "./lib/convex_test_check.mjs";
 
 const result = await checkConvexTest();
 process.stdout.write(JSON.stringify(result) + "\n");

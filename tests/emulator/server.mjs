@@ -18,7 +18,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { controlRequestHandler } from "./lib/control_api.mjs";
-import { checkConvexTest, describeProblems } from "./lib/convex_test_internals.mjs";
+import { checkConvexTest, describeProblems } from "./lib/convex_test_check.mjs";
 import { Registry } from "./lib/deployment.mjs";
 import { handleDeploymentRequest } from "./lib/deployment_api.mjs";
 import { destroyHangingSockets } from "./lib/faults.mjs";

@@ -17,11 +17,9 @@
 //     against the backend's limits first (lib/document_limits.mjs);
 //   - its method paginate is wrapped to seal the cursors it hands out and open the ones it gets
 //     (lib/cursors.mjs).
-// checkConvexTest() verifies each of these against the version they were read in; server.mjs
-// refuses to start when it fails.
-import fs from "node:fs";
+// checkConvexTest() (lib/convex_test_check.mjs) verifies each of these against the version they
+// were read in; server.mjs refuses to start when it fails.
 import { register } from "node:module";
-import { fileURLToPath } from "node:url";
 
 export const CHECKED_VERSION = "0.0.60";
 // What is relied on, by name (README.md lists each with the reason; a test keeps the two in step).
@@ -39,12 +37,12 @@ export const INTERNALS = [
   "DatabaseFake.prototype.paginate",
 ];
 // The writing methods and their arities; each hands its new document to _addWrite(id, document).
-const WRITERS = [
+export const WRITERS = [
   ["insert", 2],
   ["patch", 3],
   ["replace", 3],
 ];
-const ENTRY_SUFFIX = "/convex-test/dist/index.js";
+export const ENTRY_SUFFIX = "/convex-test/dist/index.js";
 const EXPOSED = "__emulatorDatabaseFake";
 
 // `typeof` keeps the appended line harmless if the class is ever renamed: the module still loads
@@ -64,7 +62,7 @@ export async function load(url, context, nextLoad) {
 
 // Loaded after register() (a static import would load it before the hook exists). A failure is
 // kept for checkConvexTest() to report instead of crashing on import.
-const loaded = await (async () => {
+export const loaded = await (async () => {
   try {
     const entry = import.meta.resolve("convex-test");
     return { entry, module: await import("convex-test") };
@@ -73,14 +71,14 @@ const loaded = await (async () => {
   }
 })();
 
-function databaseFake() {
+export function databaseFake() {
   if (loaded.error) throw loaded.error;
   return loaded.module[EXPOSED];
 }
 
 // Runs `make` with validateSchema wrapped to collect every DatabaseFake constructed meanwhile.
 // `make` is synchronous, so nothing else can construct one in between.
-function catchDatabases(DatabaseFake, make) {
+export function catchDatabases(DatabaseFake, make) {
   const original = DatabaseFake.prototype.validateSchema;
   const created = [];
   DatabaseFake.prototype.validateSchema = function validateSchema(...args) {
@@ -176,143 +174,4 @@ export function createRuntime(
   if (checkWrite) watchWrites(created[0], checkWrite);
   if (cursors) sealCursors(created[0], cursors);
   return t;
-}
-
-function installedVersion(entry) {
-  const manifest = new URL("../package.json", entry);
-  return JSON.parse(fs.readFileSync(manifest, "utf8")).version;
-}
-
-function probeStore() {
-  const issued = [];
-  return {
-    documents: {},
-    lastCreationTime: 0,
-    issued,
-    generateId(table) {
-      issued.push(String(issued.length + 1).padStart(32 - table.length, "0") + table);
-      return issued.at(-1);
-    },
-  };
-}
-
-// Each problem names the internal and what changed. Structure first (cheap, precise messages),
-// then one round trip through a bound instance, which proves convex-test still uses the fields
-// the way bindToStore assumes.
-async function findProblems() {
-  if (loaded.error)
-    return [`import("convex-test") failed: ${loaded.error?.message ?? loaded.error}`];
-  const problems = [];
-  const version = installedVersion(loaded.entry);
-  if (version !== CHECKED_VERSION) {
-    problems.push(
-      `convex-test ${version} is installed, but its internals were checked against ` +
-        `${CHECKED_VERSION} (package.json pins the version)`,
-    );
-  }
-  if (!loaded.entry.endsWith(ENTRY_SUFFIX)) {
-    problems.push(
-      `convex-test's entry is ${fileURLToPath(loaded.entry)}, not …${ENTRY_SUFFIX}: the load ` +
-        "hook that exposes DatabaseFake does not apply to it",
-    );
-  }
-  if (typeof loaded.module.convexTest !== "function") {
-    problems.push("convex-test no longer exports convexTest()");
-  }
-  const DatabaseFake = databaseFake();
-  if (typeof DatabaseFake !== "function") {
-    problems.push("convex-test/dist/index.js no longer defines a top-level class DatabaseFake");
-    return problems;
-  }
-  for (const [method, arity] of [
-    ["validateSchema", 0],
-    ["_generateId", 1],
-    ["_addWrite", 2],
-    ["paginate", 1],
-    ...WRITERS,
-  ]) {
-    const fn = DatabaseFake.prototype[method];
-    if (typeof fn !== "function") problems.push(`DatabaseFake.prototype.${method}() is gone`);
-    else if (fn.length !== arity) {
-      problems.push(
-        `DatabaseFake.prototype.${method}() takes ${fn.length} arguments, expected ${arity}`,
-      );
-    }
-  }
-  if (problems.length > 0) return problems;
-
-  const { value: db, created } = catchDatabases(DatabaseFake, () => new DatabaseFake(null, ""));
-  if (created.length !== 1 || created[0] !== db) {
-    problems.push("the DatabaseFake constructor no longer calls validateSchema()");
-  }
-  const own = (field) => Object.getOwnPropertyDescriptor(db, field);
-  const documents = own("_documents")?.value;
-  if (!documents || Object.getPrototypeOf(documents) !== Object.prototype) {
-    problems.push("DatabaseFake instances have no _documents object (id -> document)");
-  }
-  if (typeof own("_lastCreationTime")?.value !== "number") {
-    problems.push("DatabaseFake instances have no numeric _lastCreationTime field");
-  }
-  if (problems.length > 0) return problems;
-
-  const store = probeStore();
-  const seeded = store.generateId("probe");
-  store.documents[seeded] = { n: 0, _id: seeded, _creationTime: 1 };
-  store.lastCreationTime = 1;
-  let outcome;
-  const watched = [];
-  const checkWrite = (op, document) => watched.push([op, document.n]);
-  try {
-    const t = createRuntime(undefined, { "./_generated/api.js": async () => ({}) }, store, {
-      checkWrite,
-    });
-    outcome = await t.run(async (ctx) => ({
-      seen: await ctx.db.get(seeded),
-      inserted: await ctx.db.insert("probe", { n: 1 }),
-      patched: await ctx.db.patch(seeded, { n: 2 }),
-    }));
-  } catch (e) {
-    return [`a convex-test instance bound to a store failed: ${e?.message ?? e}`];
-  }
-  if (outcome.seen?.n !== 0) {
-    problems.push("convex-test no longer reads documents from DatabaseFake._documents");
-  }
-  if (store.issued.length !== 2 || outcome.inserted !== store.issued[1]) {
-    problems.push("convex-test no longer takes new ids from DatabaseFake._generateId()");
-  }
-  if (store.documents[outcome.inserted]?.n !== 1) {
-    problems.push("convex-test no longer commits documents into DatabaseFake._documents");
-  }
-  if (
-    JSON.stringify(watched) !==
-    JSON.stringify([
-      ["db.insert", 1],
-      ["db.patch", 2],
-    ])
-  ) {
-    problems.push(
-      "convex-test's insert() and patch() no longer hand their documents to _addWrite()",
-    );
-  }
-  const creationTime = store.documents[outcome.inserted]?._creationTime;
-  if (!(creationTime > 1) || store.lastCreationTime !== creationTime) {
-    problems.push("convex-test no longer keeps its creation-time clock in _lastCreationTime");
-  }
-  return problems;
-}
-
-// {version, checkedVersion, internals, problems: [...]}; no problems: the emulator can rely on them.
-export async function checkConvexTest() {
-  const problems = await findProblems();
-  const version = loaded.entry ? installedVersion(loaded.entry) : null;
-  return { version, checkedVersion: CHECKED_VERSION, internals: INTERNALS, problems };
-}
-
-export function describeProblems(problems) {
-  return (
-    "convex-test's internals are not what the emulator relies on:\n" +
-    problems.map((p) => `  - ${p}\n`).join("") +
-    `They were checked against convex-test ${CHECKED_VERSION}; see tests/emulator/README.md, ` +
-    '"convex-test internals".\n'
-  );
 }
