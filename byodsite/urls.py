@@ -16,6 +16,7 @@ urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("accounts/", include("accounts.urls")),
     path("database/", include("byod.urls")),
+    path("content/", include("byod.content_urls")),
     path("admin/", admin.site.urls),
     path("metrics", metrics_view, name="metrics"),  # Prometheus' default path
 ]

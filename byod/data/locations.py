@@ -44,7 +44,8 @@ class Location:
 
 def main_connection() -> Connection | None:
     """The main deployment's connection, if one is registered (`byod_main_deployment`)."""
-    return Connection.objects.filter(is_main=True).first()
+    # With its owner: opening the deploy key reads it (the key is bound to the row's user).
+    return Connection.objects.select_related("user").filter(is_main=True).first()
 
 
 def held_in_main(user: User) -> bool:
@@ -60,7 +61,10 @@ def resolve(user: User) -> Location:
     row = ContentLocation.objects.select_related("connection").filter(user_id=user.pk).first()
     if row is not None:
         kind: Literal["main", "own"] = "own" if row.kind == LocationKind.OWN else "main"
-        return Location(kind, row.connection)
+        connection = row.connection
+        if connection.user_id == user.pk:
+            connection.user = user  # opening the key reads its owner: no query for it
+        return Location(kind, connection)
     main = main_connection()
     if main is None:
         raise DataError(NOT_CONNECTED, "no content location: no own deployment, no main one")
