@@ -40,8 +40,7 @@ SECRET_FIELDS = ("key_ciphertext",)
 class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = (
         "user",
-        "main_display",
-        "deployment_name",
+        "deployment_display",
         "status",
         "version_display",
         "health_display",
@@ -65,7 +64,7 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
     exclude = SECRET_FIELDS
     readonly_fields = (
         "user",
-        "is_main",
+        "role_display",
         "url",
         "deployment_name",
         "has_key_display",
@@ -111,10 +110,19 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # deleting would drop the audit trail; users disconnect instead
 
-    @admin.display(description="holds", ordering="-is_main")
-    def main_display(self, obj: Connection) -> str:
-        # The main deployment holds the content of every user without their own.
-        return "main" if obj.is_main else "own"
+    @admin.display(description="role")
+    def role_display(self, obj: Connection) -> str:
+        # Words, as everywhere on this page: a check-mark icon says nothing to a reader.
+        if obj.is_main:
+            return "The main deployment: it holds the content of every user without their own."
+        return "A user's own deployment."
+
+    @admin.display(description="deployment", ordering="deployment_name")
+    def deployment_display(self, obj: Connection) -> str:
+        # The main deployment holds the content of every user without their own: said beside
+        # its name (a column of its own did not fit the list at 1440 px).
+        name = obj.deployment_name or "-"
+        return f"{name} (main)" if obj.is_main else name
 
     @admin.display(description="current version")
     def current_version_display(self, obj: Connection) -> int:

@@ -30,14 +30,15 @@ DS = DeploymentStatus
 def connection_created(connection: Connection, *, actor: User | None) -> Event:
     """A connection row was just created (status pending): the user's content is in its
     deployment from now on."""
-    content_in_own(connection)
-    return record(
+    event = record(
         connection,
         EventKind.CONNECTION_CREATED,
         f"Connected to {connection.deployment_name or connection.url}.",
         actor=actor,
         data={"url": connection.url, "deployment_name": connection.deployment_name},
     )
+    content_in_own(connection, actor=actor)  # told after what caused it, in the history too
+    return event
 
 
 @transaction.atomic
@@ -79,7 +80,6 @@ def mark_credentials_changed(
             fields["pushed_version"] = None
             fields["pushed_package_hash"] = ""
         previous = _move(connection, allowed_from=tuple(CS.values), to=CS.PENDING, **fields)
-    content_in_own(connection)  # a reconnect, or another deployment: content is written there
     record(
         connection,
         EventKind.CONNECTION_CREDENTIALS_CHANGED,
@@ -89,6 +89,8 @@ def mark_credentials_changed(
         actor=actor,
         data={"from_status": previous, "to_status": connection.status, "url": url},
     )
+    # A reconnect, or another deployment: content is written there from now on.
+    content_in_own(connection, actor=actor)
 
 
 @transaction.atomic
@@ -100,7 +102,6 @@ def mark_disconnected(connection: Connection, *, actor: User | None) -> None:
     for deployment in connection.deployments.filter(status__in=[DS.QUEUED, DS.RUNNING]):
         mark_deploy_cancelled(deployment, actor=actor, reason="The connection was disconnected.")
         connection.refresh_from_db()
-    content_in_main(connection)
     previous = _move(
         connection,
         allowed_from=tuple(CS.values),
@@ -117,3 +118,4 @@ def mark_disconnected(connection: Connection, *, actor: User | None) -> None:
         actor=actor,
         data={"from_status": previous},
     )
+    content_in_main(connection, actor=actor)

@@ -11,14 +11,20 @@ state; each change writes an Event.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils import timezone
 
 from byod.models import Connection, ContentLocation, EventKind, LocationKind
 from byod.transitions.base import record
 
+if TYPE_CHECKING:
+    from accounts.models import User
 
-def content_in_own(connection: Connection) -> None:
-    """`connection`'s user keeps their content in its deployment from now on."""
+
+def content_in_own(connection: Connection, *, actor: User | None) -> None:
+    """`connection`'s user keeps their content in its deployment from now on (`actor`: who
+    connected it)."""
     if connection.is_main:
         return
     found = ContentLocation.objects.filter(user_id=connection.user_id).first()
@@ -32,12 +38,12 @@ def content_in_own(connection: Connection) -> None:
         connection,
         EventKind.CONTENT_LOCATION_CHANGED,
         "From now on, content is read and written in this deployment.",
-        actor=None,
+        actor=actor,
         data={"kind": LocationKind.OWN},
     )
 
 
-def content_in_main(connection: Connection) -> None:
+def content_in_main(connection: Connection, *, actor: User | None) -> None:
     """`connection` was disconnected: its user's content is in the main deployment again (no
     row). What their own deployment holds stays there."""
     if connection.is_main:
@@ -49,6 +55,6 @@ def content_in_main(connection: Connection) -> None:
             EventKind.CONTENT_LOCATION_CHANGED,
             "Content is read and written in the main deployment again; what this deployment "
             "holds stays there.",
-            actor=None,
+            actor=actor,
             data={"kind": LocationKind.MAIN},
         )

@@ -26,7 +26,7 @@ def answer(status: int, body: bytes = b"", **headers: str) -> ErrorAnswer:
         # The package's data functions (v3 on) name the category itself.
         ({"code": "not_found", "message": "no such note"}, "not_found", "not_found"),
         ({"code": "invalid_argument", "message": "x"}, "invalid_argument", "invalid_argument"),
-        ({"code": "too_large", "message": "x"}, "refused_by_function", "too_large"),
+        ({"code": "too_large", "message": "x"}, "value_refused", "too_large"),
         ({"code": "LimitReached", "message": "too many"}, "refused_by_function", "LimitReached"),
         ({"kind": "refused"}, "refused_by_function", None),
         ("a plain string", "refused_by_function", None),

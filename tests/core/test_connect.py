@@ -40,7 +40,11 @@ def test_it_stores_the_key_encrypted_and_queues_a_deploy(owner, canary_deploymen
         owner,
     )
     assert deployment.to_version == package.current_version()
-    assert kinds(connection) == ["connection.created", "deploy.queued"]
+    assert kinds(connection) == [
+        "connection.created",
+        "content.location_changed",  # their content is written there from now on
+        "deploy.queued",
+    ]
     assert set(Event.objects.values_list("actor", flat=True)) == {owner.pk}
 
 
@@ -108,7 +112,11 @@ def test_it_disconnects_and_reconnects(owner, convex_deployment) -> None:
     back.refresh_from_db()
     assert back.status == "deploying"
     assert get_deploy_key(back) == convex_deployment.admin_key
-    assert kinds(back)[-2:] == ["connection.credentials_changed", "deploy.queued"]
+    assert kinds(back)[-3:] == [
+        "connection.credentials_changed",
+        "content.location_changed",
+        "deploy.queued",
+    ]
 
 
 def test_it_asks_before_deploying_over_documents_that_have_no_schema(

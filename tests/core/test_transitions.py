@@ -57,6 +57,7 @@ def test_it_writes_an_event_for_every_step_of_a_successful_deploy(connection, ow
     assert (connection.deployed_version, connection.deployed_package_hash) == (2, "ab" * 32)
     assert kinds(connection) == [
         "connection.created",
+        "content.location_changed",
         "deploy.queued",
         "deploy.running",
         "deploy.succeeded",
@@ -159,7 +160,11 @@ def test_it_cancels_running_deploys_and_erases_the_key_on_disconnect(connection,
     assert connection.status == "disconnected"
     assert (connection.key_ciphertext, connection.key_id, connection.has_key) == ("", "", False)
     assert deployment.status == "cancelled"
-    assert kinds(connection)[-2:] == ["deploy.cancelled", "connection.disconnected"]
+    assert kinds(connection)[-3:] == [
+        "deploy.cancelled",
+        "connection.disconnected",
+        "content.location_changed",  # back to the main deployment
+    ]
     assert Event.objects.get(kind="connection.disconnected").actor == owner
     with pytest.raises(TransitionError):
         transitions.deploy_queued(

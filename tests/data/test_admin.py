@@ -10,11 +10,11 @@ from tests.fixtures.people import client_for
 
 
 def test_the_admin_marks_the_main_deployment_and_lists_locations(staff: User, owner: User) -> None:
-    main = main_at("https://main-one.convex.cloud")
+    main = main_at("https://main-one.convex.cloud", deployment_name="main-one")
     content_in(owner, "https://own-one.convex.cloud", name="own-one")
     admin = client_for(staff)
     listed = admin.get(reverse("admin:byod_connection_changelist")).content.decode()
-    assert ">main<" in listed and ">own<" in listed
+    assert ">main-one (main)<" in listed and ">own-one<" in listed
     only_main = admin.get(reverse("admin:byod_connection_changelist") + "?is_main__exact=1")
     shown = only_main.content.decode()
     assert str(main.user) in shown and "own-one" not in shown

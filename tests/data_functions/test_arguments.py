@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from byod.categories import INVALID_ARGUMENT, REFUSED_BY_FUNCTION
+from byod.categories import INVALID_ARGUMENT, VALUE_REFUSED
 from byod.errors import ConvexError
 from tests.data_functions.conftest import ALICE, Data, conversation
 
@@ -25,8 +25,8 @@ def test_it_refuses_a_page_too_large_and_a_search_limit_out_of_range(data: Data)
     with pytest.raises(ConvexError) as caught:
         data.query("conversations", "page", ALICE, index="by_user", eq={}, order="asc",
                    paginationOpts={"numItems": 1025, "cursor": None})  # fmt: skip
-    # too_large has no category of its own yet: the code says it.
-    assert (caught.value.category, caught.value.code) == (REFUSED_BY_FUNCTION, "too_large")
+    # The data plane's category for a value Convex (or our function) would refuse.
+    assert (caught.value.category, caught.value.code) == (VALUE_REFUSED, "too_large")
     for limit in (0, 101, 2.5):
         assert data.refused("conversations", "search", ALICE, index="search_title",
                             query="x", limit=limit) == INVALID_ARGUMENT  # fmt: skip
