@@ -12,6 +12,7 @@ writes (`moving`); reads go on from the source, which stays the user's location 
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -80,6 +81,10 @@ class MoveQuerySet(models.QuerySet["Move"]):
         ).exclude(direction=MoveDirection.DELETE)
 
 
+def new_token() -> str:
+    return uuid.uuid4().hex
+
+
 class Move(models.Model):
     """One move of one user's content."""
 
@@ -87,6 +92,9 @@ class Move(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="content_moves"
     )
     direction = models.CharField(max_length=8, choices=MoveDirection.choices)
+    # The move's name on the deployments (the destination's id map, the batches' operation ids):
+    # unique across databases, unlike the primary key.
+    token = models.CharField(max_length=32, default=new_token, unique=True, editable=False)
     # RESTRICT: a connection a move reads or writes is never deleted under it.
     source = models.ForeignKey(Connection, on_delete=models.RESTRICT, related_name="moves_out")
     destination = models.ForeignKey(

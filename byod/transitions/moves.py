@@ -177,8 +177,9 @@ def move_done(move: Move, *, keep_days: float) -> None:
         assert move.destination is not None
         _content_at(move, LocationKind.OWN)
     elif move.direction == MoveDirection.BACK:
-        assert move.destination is not None
         _content_at(move, LocationKind.MAIN)
+    elif ContentLocation.objects.filter(user_id=move.user_id, connection=move.source).exists():
+        _content_at(move, LocationKind.MAIN)  # deleted where it lived: main, empty, from now on
     words = {
         MoveDirection.IN: "Your content is in your deployment now; the main copy is kept "
         f"until {fields.get('purge_after', now):%Y-%m-%d}.",
@@ -192,10 +193,10 @@ def move_done(move: Move, *, keep_days: float) -> None:
 
 
 def _content_at(move: Move, kind: str) -> None:
-    assert move.destination is not None
     if kind == LocationKind.MAIN:
         ContentLocation.objects.filter(user_id=move.user_id).delete()  # no row: the main one
     else:
+        assert move.destination is not None
         ContentLocation.objects.update_or_create(
             user_id=move.user_id,
             defaults={"connection": move.destination, "kind": kind, "changed_at": timezone.now()},

@@ -21,10 +21,12 @@ def main_and_own(user: User, *, version: int = 3) -> tuple[Connection, Connectio
 
 def make_move(user: User, direction: str = MoveDirection.IN, **fields: Any) -> Move:
     """A queued move of `user` written directly between their own deployment and the main one."""
-    main = Connection.objects.filter(is_main=True).first()
-    own = Connection.objects.filter(user=user, is_main=False).first()
-    if main is None or own is None:
-        main, own = main_and_own(user)
+    main = Connection.objects.filter(is_main=True).first() or main_at(
+        "https://main-one.convex.cloud", deployed_version=3
+    )
+    own = Connection.objects.filter(user=user, is_main=False).first() or make_connection(
+        user, name=f"own-{user.username}", deployed_version=3
+    )
     source, destination = {
         MoveDirection.IN: (main, own),
         MoveDirection.BACK: (own, main),
