@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from byod.data.tables.project_files import ProjectFilesRepository
     from byod.data.tables.project_notes import ProjectNotesRepository
     from byod.data.tables.projects import ProjectsRepository
-    from byod.data.tables.reactions import ReactionsRepository
     from byod.data.tables.slides import SlidesRepository
     from byod.data.tables.snippets import SnippetsRepository
     from byod.data.tables.sources import SourcesRepository
@@ -66,7 +65,6 @@ TABLES = (
     "outlineItems",
     "designTemplates",
     "presentationSessions",
-    "reactions",
 )
 
 
@@ -183,7 +181,3 @@ class Tables:
     @property
     def presentation_sessions(self) -> PresentationSessionsRepository:
         return self.repository("presentationSessions")
-
-    @property
-    def reactions(self) -> ReactionsRepository:
-        return self.repository("reactions")
