@@ -303,7 +303,7 @@ class Moves:
     # Off: no page offers moves and connecting starts none; the command and admin still work.
     enabled: bool = setting("BYOD_MOVES_ENABLED")
     keep_days: float = setting("BYOD_MOVE_KEEP_DAYS", at_least(0))
-    batch_size: int = setting("BYOD_MOVE_BATCH_SIZE", at_least(1), at_most(4000))
+    batch_size: int = setting("BYOD_MOVE_BATCH_SIZE", at_least(1), at_most(1000))
     # After writes are refused, how long to wait before copying: a web request that resolved
     # its location before the freeze may still write until its data budget ends. -1: the data
     # plane's own budget (BYOD_DATA_WEB_TOTAL_SECONDS).

@@ -64,8 +64,9 @@ def _record(
     made.save()
 
 
-def _change(move: Move, *, allowed_from: tuple[str, ...], to: str, where: Q | None = None,
-            **fields: Any) -> str:  # fmt: skip
+def _change(
+    move: Move, *, allowed_from: tuple[str, ...], to: str, where: Q | None = None, **fields: Any
+) -> str:
     """Move `move` to `to` by a conditional UPDATE; the previous status."""
     rows = Move.objects.filter(pk=move.pk).filter(where or Q())
     previous = rows.select_for_update().values_list("status", flat=True).first()
@@ -100,8 +101,13 @@ def move_queued(move: Move, *, actor: User | None) -> None:
         MoveDirection.BACK: "Moving your content back to the main deployment.",
         MoveDirection.DELETE: "Deleting our documents in your deployment.",
     }
-    _record(move, EventKind.MOVE_QUEUED, words[MoveDirection(move.direction)], actor=actor,
-            data={"direction": move.direction})  # fmt: skip
+    _record(
+        move,
+        EventKind.MOVE_QUEUED,
+        words[MoveDirection(move.direction)],
+        actor=actor,
+        data={"direction": move.direction},
+    )
 
 
 @transaction.atomic
@@ -139,27 +145,48 @@ def save_progress(move: Move, *, phase: str | None = None, table: str = "") -> N
 
 @transaction.atomic
 def move_verifying(move: Move) -> None:
-    _change(move, allowed_from=(MS.RUNNING,), to=MS.VERIFYING, where=_held(move),
-            phase=MovePhase.VERIFYING, tables=move.tables)  # fmt: skip
+    _change(
+        move,
+        allowed_from=(MS.RUNNING,),
+        to=MS.VERIFYING,
+        where=_held(move),
+        phase=MovePhase.VERIFYING,
+        tables=move.tables,
+    )
     _record(move, EventKind.MOVE_VERIFYING, "Every document is copied; comparing both sides.")
 
 
 @transaction.atomic
 def move_waiting(move: Move, *, category: str, message: str, retry_at: datetime) -> None:
     """The deployment is away (or busy): the move waits and is tried again at `retry_at`."""
-    _change(move, allowed_from=WORKING, to=MS.WAITING, where=Q(worker=move.worker),
-            worker="", next_attempt_at=retry_at, error_category=category,
-            error_message=message[:ERROR_LIMIT], tables=move.tables)  # fmt: skip
-    _record(move, EventKind.MOVE_WAITING, f"Waiting: {message}",
-            data={"category": category, "retry_at": retry_at.isoformat()})  # fmt: skip
+    _change(
+        move,
+        allowed_from=WORKING,
+        to=MS.WAITING,
+        where=Q(worker=move.worker),
+        worker="",
+        next_attempt_at=retry_at,
+        error_category=category,
+        error_message=message[:ERROR_LIMIT],
+        tables=move.tables,
+    )
+    _record(
+        move,
+        EventKind.MOVE_WAITING,
+        f"Waiting: {message}",
+        data={"category": category, "retry_at": retry_at.isoformat()},
+    )
 
 
 @transaction.atomic
 def move_interrupted(move: Move) -> None:
     """Its worker died (lease expired): back to queued, resumed from the cursors (the reaper)."""
     _change(move, allowed_from=WORKING, to=MS.QUEUED, where=Q(worker=move.worker), worker="")
-    _record(move, EventKind.MOVE_INTERRUPTED,
-            "The worker running the move stopped; it resumes where it was.")  # fmt: skip
+    _record(
+        move,
+        EventKind.MOVE_INTERRUPTED,
+        "The worker running the move stopped; it resumes where it was.",
+    )
 
 
 @transaction.atomic
@@ -167,8 +194,14 @@ def move_done(move: Move, *, keep_days: float) -> None:
     """The move ended well. In and back: the location flips to the destination in this
     transaction and the old copy is kept until `purge_after`. Delete: nothing is left there."""
     now = timezone.now()
-    fields: dict[str, Any] = {"ended_at": now, "phase": MovePhase.DONE, "tables": move.tables,
-                              "worker": "", "error_category": "", "error_message": ""}  # fmt: skip
+    fields: dict[str, Any] = {
+        "ended_at": now,
+        "phase": MovePhase.DONE,
+        "tables": move.tables,
+        "worker": "",
+        "error_category": "",
+        "error_message": "",
+    }
     if move.direction != MoveDirection.DELETE:
         fields["purge_after"] = now + timedelta(days=keep_days)
         fields["phase"] = MovePhase.KEEPING
@@ -188,8 +221,12 @@ def move_done(move: Move, *, keep_days: float) -> None:
         MoveDirection.DELETE: "Our documents in your deployment are deleted (none is left).",
     }
     done, total = move.totals()
-    _record(move, EventKind.MOVE_DONE, words[MoveDirection(move.direction)],
-            data={"documents": done, "counted": total})  # fmt: skip
+    _record(
+        move,
+        EventKind.MOVE_DONE,
+        words[MoveDirection(move.direction)],
+        data={"documents": done, "counted": total},
+    )
 
 
 def _content_at(move: Move, kind: str) -> None:
@@ -201,10 +238,14 @@ def _content_at(move: Move, kind: str) -> None:
             user_id=move.user_id,
             defaults={"connection": move.destination, "kind": kind, "changed_at": timezone.now()},
         )
-    _record(move, EventKind.CONTENT_LOCATION_CHANGED,
-            "Content is read and written in " + ("the main deployment" if kind == LocationKind.MAIN
-                                                  else "this deployment") + " from now on.",
-            data={"kind": kind})  # fmt: skip
+    _record(
+        move,
+        EventKind.CONTENT_LOCATION_CHANGED,
+        "Content is read and written in "
+        + ("the main deployment" if kind == LocationKind.MAIN else "this deployment")
+        + " from now on.",
+        data={"kind": kind},
+    )
 
 
 @transaction.atomic
@@ -212,19 +253,35 @@ def move_failed(move: Move, *, category: str, message: str, worker: str | None =
     """The move ended without moving the content: it stays (and is written) where it was.
     `worker`: only if that worker still runs it (a worker's own failure)."""
     where = Q(worker=worker) if worker is not None else None
-    _change(move, allowed_from=UNFINISHED, to=MS.FAILED, where=where, worker="",
-            ended_at=timezone.now(), error_category=category,
-            error_message=message[:ERROR_LIMIT], tables=move.tables)  # fmt: skip
-    _record(move, EventKind.MOVE_FAILED, f"The move failed: {message} Your content stays where "
-            "it was, and you can change it again.", data={"category": category})  # fmt: skip
+    _change(
+        move,
+        allowed_from=UNFINISHED,
+        to=MS.FAILED,
+        where=where,
+        worker="",
+        ended_at=timezone.now(),
+        error_category=category,
+        error_message=message[:ERROR_LIMIT],
+        tables=move.tables,
+    )
+    _record(
+        move,
+        EventKind.MOVE_FAILED,
+        f"The move failed: {message} Your content stays where it was, and you can change it again.",
+        data={"category": category},
+    )
 
 
 @transaction.atomic
 def move_cancelled(move: Move, *, actor: User | None, reason: str = "") -> None:
     """Given up before it ended (before the flip: the content stays where it was)."""
     _change(move, allowed_from=UNFINISHED, to=MS.CANCELLED, worker="", ended_at=timezone.now())
-    _record(move, EventKind.MOVE_CANCELLED,
-            reason or "Move cancelled; your content stays where it was.", actor=actor)  # fmt: skip
+    _record(
+        move,
+        EventKind.MOVE_CANCELLED,
+        reason or "Move cancelled; your content stays where it was.",
+        actor=actor,
+    )
 
 
 @transaction.atomic

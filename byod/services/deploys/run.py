@@ -47,6 +47,7 @@ from byod.models import (
 from byod.services import priorities, task_rows
 from byod.services.deploys import attempts, lease, reaper
 from byod.services.deploys.push import Stopped, push_package
+from byod.services.moves import control as moves
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -264,6 +265,10 @@ def _attempt(deployment: Deployment, held: lease.Lease) -> bool:
         log.warning("deploy %s: not recorded, status changed meanwhile: %s", deployment.pk, error)
     except TRANSIENT_DATABASE_ERRORS as error:
         _database_failed(deployment, error)  # pushed, not recorded: the retry pushes again
+        return False
+    if deployment.from_version is None and held.released:
+        # The first deploy of a connection: with moves on, the user's content comes in.
+        moves.after_first_deploy(deployment.connection)
     return False
 
 
