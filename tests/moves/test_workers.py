@@ -118,6 +118,13 @@ def test_a_worker_killed_mid_copy_leaves_a_move_that_resumes_and_ends_with_each_
         for r in sandbox.rows("SELECT kind FROM byod_event WHERE move_id = ? ORDER BY id", move_id)
     ]
     assert kinds.count("move.interrupted") == 1 and kinds[-1] == "move.done"
+    # No task row stays RUNNING: the dead worker's is closed as failed, saying why.
+    tasks = sandbox.rows(
+        "SELECT status, traceback FROM django_tasks_database_dbtaskresult WHERE task_path = ?",
+        "byod.services.moves.run.move_task",
+    )
+    assert [t for t in tasks if t["status"] == "RUNNING"] == []
+    assert any(t["status"] == "FAILED" and "lease" in t["traceback"] for t in tasks), tasks
     location = sandbox.row("SELECT kind FROM byod_contentlocation")
     assert location == {"kind": "own"}
     lease_left = sandbox.row(

@@ -35,7 +35,7 @@ from byod.errors import (
     find,
 )
 from byod.models import LeaseKind, Move, MoveStatus
-from byod.services import priorities
+from byod.services import priorities, task_rows
 from byod.services.deploys import lease
 from byod.services.moves import reaper
 from byod.services.moves.phases import Phases
@@ -168,9 +168,20 @@ def _record_failure(move: Move, error: ByodError, owner: str) -> None:
 
 
 def reap_and_resume() -> list[int]:
-    """Put moves whose worker died back in the queue and enqueue them (they resume)."""
+    """Put moves whose worker died back in the queue, close the task rows their workers left
+    running (so the task admin tells the truth), and enqueue them: they resume."""
     reaped = reaper.reap_abandoned_moves()
+    # A dead worker's row started at least a lease ago; a live run of the same move (this
+    # process's own, maybe) started since.
+    started_before = timezone.now() - timedelta(seconds=lease.lease_seconds())
     for move_id in reaped:
+        task_rows.close_abandoned(
+            move_task,
+            args=[move_id],
+            started_before=started_before,
+            why=f"The worker running move {move_id} stopped before it finished (its lease "
+            "expired). The move went back to the queue and resumes where it was.",
+        )
         enqueue_move(move_id)
     return reaped
 
