@@ -114,3 +114,44 @@ def test_a_destination_holding_another_users_content_is_refused(
     assert not ContentLocation.objects.filter(user=owner).exists()
     with store_for(owner) as store:
         assert not store.location.moving  # writable again, where it was
+
+
+def test_a_deployment_away_midway_makes_the_move_wait_and_say_so(pair: Pair, owner: User) -> None:
+    mine = seed(pair.main, owner, conversations=2, per_conversation=20)
+    move = control.request_move(owner, MoveDirection.IN, actor=owner)
+    paused: list[bool] = []
+
+    def pause_once(seen: Move) -> None:
+        if int(seen.tables.get("messages", {}).get("copied") or 0) and not paused:
+            paused.append(True)
+            pair.own.set_state("paused")  # the user paused their deployment midway
+
+    run_move(move.pk, progress=pause_once)
+    move.refresh_from_db()
+    assert move.status == MoveStatus.WAITING
+    assert move.error_category == "paused" and move.next_attempt_at is not None
+    with store_for(owner) as store:
+        assert store.location.kind == "main" and store.location.moving  # still frozen
+    pair.own.set_state("running")
+    ended = run_to_the_end(move)
+    assert ended.status == MoveStatus.DONE, ended.error_message
+    assert_all_there_once(pair.own, mine)
+
+
+def test_a_move_cancelled_midway_stops_and_leaves_the_content_where_it_was(
+    pair: Pair, owner: User
+) -> None:
+    seed(pair.main, owner, conversations=2, per_conversation=20)
+    move = control.request_move(owner, MoveDirection.IN, actor=owner)
+
+    def cancel(seen: Move) -> None:
+        if int(seen.tables.get("messages", {}).get("copied") or 0):
+            control.cancel_move(Move.objects.get(pk=seen.pk), actor=owner)
+
+    run_move(move.pk, progress=cancel)
+    move.refresh_from_db()
+    assert move.status == MoveStatus.CANCELLED
+    assert not ContentLocation.objects.filter(user=owner).exists()
+    with store_for(owner) as store:
+        assert not store.location.moving
+        store.notes.insert({"title": "t", "content": "c", "createdAt": 1.0, "updatedAt": 1.0})
