@@ -27,11 +27,13 @@ import { ID_MAP, mappedNew, mappedOld } from "./moves";
 // index ranges): far below a transaction's 32,000 documents and 4,096 ranges.
 export const MAX_MOVE_ITEMS = 1000;
 const MAX_PARENTS = 500;
+const PARENTS_AHEAD = 100;
 
 /** How the owner's documents of a table are found: a field-owned table through its owner
  * index; a parent-owned one through the parent's index on exactly the owner field, then
- * each parent's children through `index` (both in creation order). */
-export type MoveSpec = { index: string; parentIndex: string | null };
+ * each parent's children through `index` (both in creation order). `required`: the
+ * required reference fields, whose targets must be copied before (never left for later). */
+export type MoveSpec = { index: string; parentIndex: string | null; required: string[] };
 
 type Cursor = { parent: GenericId<string> | null; parentTime: number; childTime: number };
 
@@ -66,34 +68,37 @@ async function childPage(db: Reader, spec: TableSpec, move: MoveSpec, owner: str
   const page: Owned[] = [];
   let ranges = 0;
   let cursor = c;
+  let parents: Owned[] = []; // the next parents after cursor.parentTime, read ahead
   while (page.length < numItems && ranges < MAX_PARENTS) {
     if (cursor.parent === null) {
-      ranges += 1;
-      const next = await db
-        .query(link.parent as string)
-        .withIndex(move.parentIndex as string, (q: any) =>
-          q.eq(top.field, owner).gt("_creationTime", cursor.parentTime),
-        )
-        .first();
-      if (next === null) {
-        return { page, isDone: true, continueCursor: JSON.stringify(cursor) };
+      if (parents.length === 0) {
+        ranges += 1;
+        const after = cursor.parentTime;
+        parents = (await db
+          .query(link.parent as string)
+          .withIndex(move.parentIndex as string, (q: any) =>
+            q.eq(top.field, owner).gt("_creationTime", after),
+          )
+          .take(PARENTS_AHEAD)) as Owned[];
+        if (parents.length === 0) {
+          return { page, isDone: true, continueCursor: JSON.stringify(cursor) };
+        }
       }
-      cursor = { parent: next._id, parentTime: next._creationTime, childTime: -1 };
+      const next = parents.shift() as Owned;
+      cursor = { parent: next._id, parentTime: next._creationTime as number, childTime: -1 };
     }
     ranges += 1;
     const wanted = numItems - page.length;
-    const parent = cursor.parent;
+    const { parent, childTime } = cursor;
     const children = await db
       .query(spec.table)
-      .withIndex(move.index, (q: any) =>
-        q.eq(link.field, parent).gt("_creationTime", cursor.childTime),
-      )
+      .withIndex(move.index, (q: any) => q.eq(link.field, parent).gt("_creationTime", childTime))
       .take(wanted);
     page.push(...(children as Owned[]));
     if (children.length < wanted) {
       cursor = { parent: null, parentTime: cursor.parentTime, childTime: -1 };
     } else {
-      cursor = { ...cursor, childTime: children[children.length - 1]._creationTime };
+      cursor = { ...cursor, childTime: children[children.length - 1]._creationTime as number };
     }
   }
   return { page, isDone: false, continueCursor: JSON.stringify(cursor) };
@@ -150,7 +155,7 @@ export function exportPageFunction(spec: TableSpec, move: MoveSpec) {
   });
 }
 
-export function importBatchFunction(spec: TableSpec) {
+export function importBatchFunction(spec: TableSpec, move: MoveSpec) {
   return internalMutationGeneric({
     args: { owner: v.string(), opId: v.string(), moveId: v.string(), docs: v.array(v.any()) },
     handler: async (ctx, args) =>
@@ -181,7 +186,7 @@ export function importBatchFunction(spec: TableSpec) {
             const mapped = await mappedNew(ctx.db, args.owner, args.moveId, target.table, value);
             if (mapped !== null) {
               doc[field] = mapped;
-            } else if (spec.kind === "parent" && field === own) {
+            } else if (move.required.includes(field)) {
               fail("not_found", `docs[]: ${field} ${String(value)} is not copied yet`);
             } else {
               pending[field] = value;
