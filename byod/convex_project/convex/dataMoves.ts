@@ -116,10 +116,11 @@ async function ownerPage(db: Reader, spec: TableSpec, move: MoveSpec, owner: str
   return await childPage(db, spec, move, owner, parseCursor(cursor), numItems);
 }
 
-/** A destination document with its id and references written as the source's ids (through
- * the move's map; one not in the map stays as it is, so a digest shows it). */
+/** A destination document with its references written as the source's ids (through the
+ * move's map; one not in the map stays as it is, so a digest shows it). Its own id is left:
+ * digests leave ids out. */
 async function asSource(db: Reader, spec: TableSpec, moveId: string, doc: Owned) {
-  const out: Fields = { ...doc, _id: (await mappedOld(db, moveId, doc._id)) ?? doc._id };
+  const out: Fields = { ...doc };
   for (const field of Object.keys(spec.references)) {
     const value = doc[field];
     if (typeof value === "string") {
@@ -127,6 +128,24 @@ async function asSource(db: Reader, spec: TableSpec, moveId: string, doc: Owned)
     }
   }
   return out;
+}
+
+/** A source document without its references to nothing (a target removed since; Convex keeps
+ * such ids) or to another owner's document: a move copies neither, and a digest of either
+ * side leaves them out alike. */
+async function withoutDangling(db: Reader, spec: TableSpec, owner: string, doc: Owned) {
+  let out: Fields | null = null;
+  for (const [field, target] of Object.entries(spec.references)) {
+    const value = doc[field];
+    if (value === undefined || value === null) {
+      continue;
+    }
+    if ((await loadOwned(db, target.table, target.chain, value, owner)) === null) {
+      out = out ?? { ...doc };
+      delete out[field];
+    }
+  }
+  return out ?? doc;
 }
 
 export function exportPageFunction(spec: TableSpec, move: MoveSpec) {
@@ -148,7 +167,11 @@ export function exportPageFunction(spec: TableSpec, move: MoveSpec) {
       }
       const docs = [];
       for (const doc of page) {
-        docs.push(args.moveId === undefined ? doc : await asSource(ctx.db, spec, args.moveId, doc));
+        docs.push(
+          args.moveId === undefined
+            ? await withoutDangling(ctx.db, spec, args.owner, doc)
+            : await asSource(ctx.db, spec, args.moveId, doc),
+        );
       }
       return { page: docs, count: docs.length, isDone, continueCursor };
     },
