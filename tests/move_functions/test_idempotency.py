@@ -51,3 +51,19 @@ def test_dropped_answers_on_a_tenth_of_the_imports_leave_every_document_once(
         assert len(own.docs(table)) == len(ids), table
         assert t.digest(table, "source") == t.digest(table, "destination"), table
     assert own.deployment.calls()["dropped"] >= 3
+
+
+def test_a_page_or_batch_over_a_transactions_limits_is_sent_in_halves(
+    main: Side, own: Side
+) -> None:
+    alice = seed(main, ALICE, conversations=4, messages=10)
+    main.deployment.set_transaction_limits({"documentsRead": 40})
+    own.deployment.set_transaction_limits({"documentsWritten": 30})
+    t = transfer(main, own, batch=50)
+
+    copy_all(t)
+
+    main.deployment.set_transaction_limits(True)
+    own.deployment.set_transaction_limits(True)
+    assert len(own.docs("messages")) == len(alice.ids["messages"]) == 40
+    assert t.digest("messages", "source") == t.digest("messages", "destination")

@@ -28,6 +28,7 @@ import { ID_MAP, mappedNew, mappedOld } from "./moves";
 export const MAX_MOVE_ITEMS = 1000;
 const MAX_PARENTS = 500;
 const PARENTS_AHEAD = 100;
+const READS_PER_ITEM = 4;
 
 /** How the owner's documents of a table are found: a field-owned table through its owner
  * index; a parent-owned one through the parent's index on exactly the owner field, then
@@ -69,7 +70,10 @@ async function childPage(db: Reader, spec: TableSpec, move: MoveSpec, owner: str
   let ranges = 0;
   let cursor = c;
   let parents: Owned[] = []; // the next parents after cursor.parentTime, read ahead
-  while (page.length < numItems && ranges < MAX_PARENTS) {
+  // Parents without children cost reads too: a page stops after reading a few times what it
+  // returns (the caller goes on from the cursor), so a smaller page always reads less.
+  let read = 0;
+  while (page.length < numItems && ranges < MAX_PARENTS && read < READS_PER_ITEM * numItems) {
     if (cursor.parent === null) {
       if (parents.length === 0) {
         ranges += 1;
@@ -79,7 +83,8 @@ async function childPage(db: Reader, spec: TableSpec, move: MoveSpec, owner: str
           .withIndex(move.parentIndex as string, (q: any) =>
             q.eq(top.field, owner).gt("_creationTime", after),
           )
-          .take(PARENTS_AHEAD)) as Owned[];
+          .take(Math.min(PARENTS_AHEAD, numItems))) as Owned[];
+        read += parents.length;
         if (parents.length === 0) {
           return { page, isDone: true, continueCursor: JSON.stringify(cursor) };
         }
@@ -95,6 +100,7 @@ async function childPage(db: Reader, spec: TableSpec, move: MoveSpec, owner: str
       .withIndex(move.index, (q: any) => q.eq(link.field, parent).gt("_creationTime", childTime))
       .take(wanted);
     page.push(...(children as Owned[]));
+    read += children.length;
     if (children.length < wanted) {
       cursor = { parent: null, parentTime: cursor.parentTime, childTime: -1 };
     } else {

@@ -19,12 +19,13 @@ deployment said "not now" or the connection dropped; other errors are raised as 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any, Literal, TypeVar
 
 from byod.client import ConvexClient
-from byod.data.ops import new_op_id, with_retries
+from byod.data.ops import RETRIED, new_op_id, with_retries
 from byod.errors import ANSWER_TOO_LARGE, INVALID_ARGUMENT, PROTOCOL_ERROR, ConvexError
 from byod.package import get_schema
 from byod.schema.data_functions import move_order
@@ -229,13 +230,19 @@ class Transfer:
         return with_retries(attempt, deadline=None)
 
 
+# Convex's words for a transaction over its limits (reads, bytes, writes) or arguments too big.
+_OVER_LIMITS = re.compile(
+    r"too many (?:documents|bytes|reads|writes)|too (?:large|big)", re.IGNORECASE
+)
+
+
 def _too_large(error: ConvexError) -> bool:
+    """Whether a smaller page or batch could succeed where this one failed."""
     if error.category == ANSWER_TOO_LARGE:
         return True
-    text = str(error)
-    return error.category != INVALID_ARGUMENT and (
-        "Too many" in text or "too large" in text.lower()
-    )
+    if error.category in RETRIED or error.category == INVALID_ARGUMENT:
+        return False
+    return _OVER_LIMITS.search(str(error)) is not None
 
 
 def _field(answer: Any, name: str) -> Any:
