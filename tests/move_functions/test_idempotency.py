@@ -67,3 +67,15 @@ def test_a_page_or_batch_over_a_transactions_limits_is_sent_in_halves(
     own.deployment.set_transaction_limits(True)
     assert len(own.docs("messages")) == len(alice.ids["messages"]) == 40
     assert t.digest("messages", "source") == t.digest("messages", "destination")
+
+
+def test_a_copy_removed_since_is_copied_again(main: Side, own: Side) -> None:
+    seed(main, ALICE, conversations=5, messages=1)
+    t = transfer(main, own)
+    t.copy_batch("conversations", None)
+    while t.remove_batch("conversations", "destination"):  # a caller clearing an attempt
+        pass
+
+    assert t.copy_batch("conversations", None) == (None, 5)
+    assert t.digest("conversations", "source") == t.digest("conversations", "destination")
+    assert len(own.docs("byodIdMap")) == 5

@@ -21,7 +21,7 @@ import {
   type Reader,
   type TableSpec,
 } from "./dataLib";
-import { ID_MAP, mappedNew, mappedOld } from "./moves";
+import { ID_MAP, alreadyCopied, mappedNew, mappedOld } from "./moves";
 
 // A page reads at most this many documents (and a parent-owned table's page this many
 // index ranges): far below a transaction's 32,000 documents and 4,096 ranges.
@@ -198,8 +198,11 @@ export function importBatchFunction(spec: TableSpec, move: MoveSpec) {
         let skipped = 0;
         for (const raw of args.docs) {
           const { _id: oldId, _creationTime, ...doc } = asFields(raw, "docs[]");
-          checkText(String(oldId ?? ""), "docs[]._id");
-          if ((await mappedNew(ctx.db, args.owner, args.moveId, spec.table, oldId)) !== null) {
+          if (typeof oldId !== "string") {
+            fail("invalid_argument", "docs[]._id: the source's id is required");
+          }
+          checkText(oldId, "docs[]._id");
+          if (await alreadyCopied(ctx.db, args.owner, args.moveId, spec.table, oldId)) {
             skipped += 1;
             continue;
           }
