@@ -70,3 +70,38 @@ def test_a_page_never_holds_another_owners_documents(main: Side, own: Side) -> N
         assert len(seen) == t.count(table) > 0
         assert all(d.get("userId", ALICE) == ALICE for d in seen)
         assert all(ALICE[:4] in str(d.get("toolName", d.get("url", ALICE))) for d in seen)
+
+
+def test_documents_naming_a_blob_are_counted(main: Side, own: Side) -> None:
+    seed(main, ALICE, conversations=1, messages=2)
+    message = main.docs("messages")[0]["_id"]
+    blob = main.deployment.insert("_storage", {"sha256": "x", "size": 1})
+    main.deployment.insert_many(
+        "files",
+        [
+            {
+                "userId": ALICE,
+                "filename": "a",
+                "mimeType": "t",
+                "size": 1.0,
+                "createdAt": 1.0,
+                "updatedAt": 1.0,
+                **({"storageId": blob} if i == 0 else {}),
+            }
+            for i in range(3)
+        ],
+    )
+    main.deployment.insert(
+        "attachments",
+        {
+            "messageId": message,
+            "userId": ALICE,
+            "storageId": blob,
+            "filename": "a",
+            "mimeType": "t",
+            "size": 1.0,
+            "createdAt": 1.0,
+        },
+    )
+    assert transfer(main, own).blob_documents() == 2
+    assert transfer(main, own, owner=BOB).blob_documents() == 0

@@ -28,7 +28,7 @@ from byod.client import ConvexClient
 from byod.data.ops import RETRIED, new_op_id, with_retries
 from byod.errors import ANSWER_TOO_LARGE, INVALID_ARGUMENT, PROTOCOL_ERROR, ConvexError
 from byod.package import get_schema
-from byod.schema.data_functions import move_order
+from byod.schema.data_functions import blob_fields, move_order
 from byod.services.moves.digests import Accumulator, Digest
 
 __all__ = ["Digest", "Side", "Transfer"]
@@ -96,6 +96,21 @@ class Transfer:
                 if result.value is True:
                     return True
         return False
+
+    def blob_documents(self) -> int:
+        """How many of the owner's documents on the source name a file's blob (`_storage`):
+        blobs do not move with their documents (yet), so a caller refuses such a move."""
+        schema = get_schema()
+        found = 0
+        for table, fields in blob_fields(schema).items():
+            cursor: str | None = None
+            while True:
+                page = self._export("source", table, cursor, self.batch)
+                found += sum(1 for d in page["page"] if any(d.get(f) for f in fields))
+                if page["isDone"]:
+                    break
+                cursor = page["continueCursor"]
+        return found
 
     def copy_batch(self, table: str, cursor: str | None) -> tuple[str | None, int]:
         """Copies the next batch of `table` after `cursor` (None: from the start); returns the
