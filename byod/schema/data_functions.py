@@ -119,6 +119,17 @@ def move_order(schema: Schema) -> list[str]:
     return order
 
 
+def blob_fields(schema: Schema) -> dict[str, list[str]]:
+    """Owned table -> its top-level fields holding a file's blob id (`v.id("_storage")`): what a
+    copy through functions cannot carry (a blob's id belongs to its deployment)."""
+    out: dict[str, list[str]] = {}
+    for name, table in schema.tables.items():
+        fields = [f for f, v in table.fields.items() if _id_table(v) == "_storage"]
+        if fields and is_owned(table):
+            out[name] = fields
+    return out
+
+
 def _id_table(validator: Validator) -> str | None:
     if isinstance(validator, Id):
         return validator.table_name

@@ -12,13 +12,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from byod.schema.owners import OwnershipError, is_owned, owner_chain, owner_index
+from byod.schema.owners import (
+    OwnershipError,
+    is_owned,
+    owner_chain,
+    owner_index,
+    reference_target,
+)
 from byod.schema.tables import Schema
 
 # Function name -> the arguments its builder takes in the generated module.
 MOVES = {
     "exportPage": "spec, move",
-    "importBatch": "spec",
+    "importBatch": "spec, move",
     "fixReferences": "spec",
     "removeBatch": "spec, move",
     "foreign": "spec, move",
@@ -26,8 +32,8 @@ MOVES = {
 
 
 def move_spec(schema: Schema, name: str) -> dict[str, Any] | None:
-    """`{index, parentIndex}` of an owned table (see the module's docstring); None when the
-    table cannot be paged so (`move_problems` says why): it gets no move functions."""
+    """`{index, parentIndex, required}` of an owned table (see the module's docstring); None
+    when the table cannot be paged so (`move_problems` says why): it gets no move functions."""
     try:
         return _move_spec(schema, name)
     except OwnershipError:
@@ -49,8 +55,10 @@ def move_problems(schema: Schema) -> list[str]:
 
 def _move_spec(schema: Schema, name: str) -> dict[str, Any]:
     chain = owner_chain(schema, name)
+    # References that cannot wait for the second pass: their targets must be copied first.
+    required = [f for f, v in schema.tables[name].fields.items() if reference_target(v)]
     if len(chain) == 1:
-        return {"index": owner_index(schema, name), "parentIndex": None}
+        return {"index": owner_index(schema, name), "parentIndex": None, "required": required}
     if len(chain) > 2:
         raise OwnershipError(f"{name}: a move pages chains of at most one parent")
     step, top = chain
@@ -63,4 +71,5 @@ def _move_spec(schema: Schema, name: str) -> dict[str, Any]:
             f"{name}: a move needs an index of {name} on {step.field} and one of "
             f"{top.table} on exactly {top.field}"
         )
-    return {"index": min(served, key=lambda i: len(i.fields)).name, "parentIndex": exact[0]}
+    index = min(served, key=lambda i: len(i.fields)).name
+    return {"index": index, "parentIndex": exact[0], "required": required}

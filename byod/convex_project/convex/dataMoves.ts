@@ -21,17 +21,20 @@ import {
   type Reader,
   type TableSpec,
 } from "./dataLib";
-import { ID_MAP, mappedNew, mappedOld } from "./moves";
+import { ID_MAP, alreadyCopied, mappedNew, mappedOld } from "./moves";
 
 // A page reads at most this many documents (and a parent-owned table's page this many
 // index ranges): far below a transaction's 32,000 documents and 4,096 ranges.
 export const MAX_MOVE_ITEMS = 1000;
 const MAX_PARENTS = 500;
+const PARENTS_AHEAD = 100;
+const READS_PER_ITEM = 4;
 
 /** How the owner's documents of a table are found: a field-owned table through its owner
  * index; a parent-owned one through the parent's index on exactly the owner field, then
- * each parent's children through `index` (both in creation order). */
-export type MoveSpec = { index: string; parentIndex: string | null };
+ * each parent's children through `index` (both in creation order). `required`: the
+ * required reference fields, whose targets must be copied before (never left for later). */
+export type MoveSpec = { index: string; parentIndex: string | null; required: string[] };
 
 type Cursor = { parent: GenericId<string> | null; parentTime: number; childTime: number };
 
@@ -66,34 +69,42 @@ async function childPage(db: Reader, spec: TableSpec, move: MoveSpec, owner: str
   const page: Owned[] = [];
   let ranges = 0;
   let cursor = c;
-  while (page.length < numItems && ranges < MAX_PARENTS) {
+  let parents: Owned[] = []; // the next parents after cursor.parentTime, read ahead
+  // Parents without children cost reads too: a page stops after reading a few times what it
+  // returns (the caller goes on from the cursor), so a smaller page always reads less.
+  let read = 0;
+  while (page.length < numItems && ranges < MAX_PARENTS && read < READS_PER_ITEM * numItems) {
     if (cursor.parent === null) {
-      ranges += 1;
-      const next = await db
-        .query(link.parent as string)
-        .withIndex(move.parentIndex as string, (q: any) =>
-          q.eq(top.field, owner).gt("_creationTime", cursor.parentTime),
-        )
-        .first();
-      if (next === null) {
-        return { page, isDone: true, continueCursor: JSON.stringify(cursor) };
+      if (parents.length === 0) {
+        ranges += 1;
+        const after = cursor.parentTime;
+        parents = (await db
+          .query(link.parent as string)
+          .withIndex(move.parentIndex as string, (q: any) =>
+            q.eq(top.field, owner).gt("_creationTime", after),
+          )
+          .take(Math.min(PARENTS_AHEAD, numItems))) as Owned[];
+        read += parents.length;
+        if (parents.length === 0) {
+          return { page, isDone: true, continueCursor: JSON.stringify(cursor) };
+        }
       }
-      cursor = { parent: next._id, parentTime: next._creationTime, childTime: -1 };
+      const next = parents.shift() as Owned;
+      cursor = { parent: next._id, parentTime: next._creationTime as number, childTime: -1 };
     }
     ranges += 1;
     const wanted = numItems - page.length;
-    const parent = cursor.parent;
+    const { parent, childTime } = cursor;
     const children = await db
       .query(spec.table)
-      .withIndex(move.index, (q: any) =>
-        q.eq(link.field, parent).gt("_creationTime", cursor.childTime),
-      )
+      .withIndex(move.index, (q: any) => q.eq(link.field, parent).gt("_creationTime", childTime))
       .take(wanted);
     page.push(...(children as Owned[]));
+    read += children.length;
     if (children.length < wanted) {
       cursor = { parent: null, parentTime: cursor.parentTime, childTime: -1 };
     } else {
-      cursor = { ...cursor, childTime: children[children.length - 1]._creationTime };
+      cursor = { ...cursor, childTime: children[children.length - 1]._creationTime as number };
     }
   }
   return { page, isDone: false, continueCursor: JSON.stringify(cursor) };
@@ -111,10 +122,11 @@ async function ownerPage(db: Reader, spec: TableSpec, move: MoveSpec, owner: str
   return await childPage(db, spec, move, owner, parseCursor(cursor), numItems);
 }
 
-/** A destination document with its id and references written as the source's ids (through
- * the move's map; one not in the map stays as it is, so a digest shows it). */
+/** A destination document with its references written as the source's ids (through the
+ * move's map; one not in the map stays as it is, so a digest shows it). Its own id is left:
+ * digests leave ids out. */
 async function asSource(db: Reader, spec: TableSpec, moveId: string, doc: Owned) {
-  const out: Fields = { ...doc, _id: (await mappedOld(db, moveId, doc._id)) ?? doc._id };
+  const out: Fields = { ...doc };
   for (const field of Object.keys(spec.references)) {
     const value = doc[field];
     if (typeof value === "string") {
@@ -122,6 +134,24 @@ async function asSource(db: Reader, spec: TableSpec, moveId: string, doc: Owned)
     }
   }
   return out;
+}
+
+/** A source document without its references to nothing (a target removed since; Convex keeps
+ * such ids) or to another owner's document: a move copies neither, and a digest of either
+ * side leaves them out alike. */
+async function withoutDangling(db: Reader, spec: TableSpec, owner: string, doc: Owned) {
+  let out: Fields | null = null;
+  for (const [field, target] of Object.entries(spec.references)) {
+    const value = doc[field];
+    if (value === undefined || value === null) {
+      continue;
+    }
+    if ((await loadOwned(db, target.table, target.chain, value, owner)) === null) {
+      out = out ?? { ...doc };
+      delete out[field];
+    }
+  }
+  return out ?? doc;
 }
 
 export function exportPageFunction(spec: TableSpec, move: MoveSpec) {
@@ -143,14 +173,18 @@ export function exportPageFunction(spec: TableSpec, move: MoveSpec) {
       }
       const docs = [];
       for (const doc of page) {
-        docs.push(args.moveId === undefined ? doc : await asSource(ctx.db, spec, args.moveId, doc));
+        docs.push(
+          args.moveId === undefined
+            ? await withoutDangling(ctx.db, spec, args.owner, doc)
+            : await asSource(ctx.db, spec, args.moveId, doc),
+        );
       }
       return { page: docs, count: docs.length, isDone, continueCursor };
     },
   });
 }
 
-export function importBatchFunction(spec: TableSpec) {
+export function importBatchFunction(spec: TableSpec, move: MoveSpec) {
   return internalMutationGeneric({
     args: { owner: v.string(), opId: v.string(), moveId: v.string(), docs: v.array(v.any()) },
     handler: async (ctx, args) =>
@@ -164,8 +198,11 @@ export function importBatchFunction(spec: TableSpec) {
         let skipped = 0;
         for (const raw of args.docs) {
           const { _id: oldId, _creationTime, ...doc } = asFields(raw, "docs[]");
-          checkText(String(oldId ?? ""), "docs[]._id");
-          if ((await mappedNew(ctx.db, args.owner, args.moveId, spec.table, oldId)) !== null) {
+          if (typeof oldId !== "string") {
+            fail("invalid_argument", "docs[]._id: the source's id is required");
+          }
+          checkText(oldId, "docs[]._id");
+          if (await alreadyCopied(ctx.db, args.owner, args.moveId, spec.table, oldId)) {
             skipped += 1;
             continue;
           }
@@ -181,7 +218,7 @@ export function importBatchFunction(spec: TableSpec) {
             const mapped = await mappedNew(ctx.db, args.owner, args.moveId, target.table, value);
             if (mapped !== null) {
               doc[field] = mapped;
-            } else if (spec.kind === "parent" && field === own) {
+            } else if (move.required.includes(field)) {
               fail("not_found", `docs[]: ${field} ${String(value)} is not copied yet`);
             } else {
               pending[field] = value;

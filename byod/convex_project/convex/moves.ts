@@ -7,7 +7,7 @@
 // once a move is over.
 import { internalMutationGeneric } from "convex/server";
 import { v } from "convex/values";
-import { checkText, fail, type Reader } from "./dataLib";
+import { checkText, fail, type Reader, type Writer } from "./dataLib";
 
 export const ID_MAP = "byodIdMap";
 const MAX_FORGET = 1000;
@@ -37,6 +37,36 @@ export async function mappedNew(
     fail("invalid_argument", "moveId: this move copies another owner's documents");
   }
   return row.newId as string;
+}
+
+/** Whether the move already copied the source's document `oldId` of `table` here: its map
+ * row exists and the copy is still there. A row whose copy is gone (removed since, e.g. by a
+ * caller clearing what an attempt left) is deleted, so the document is copied again. */
+export async function alreadyCopied(
+  db: Writer,
+  owner: string,
+  moveId: string,
+  table: string,
+  oldId: string,
+): Promise<boolean> {
+  const row = await db
+    .query(ID_MAP)
+    .withIndex("by_move_table_old", (q: any) =>
+      q.eq("moveId", moveId).eq("table", table).eq("oldId", oldId),
+    )
+    .first();
+  if (row === null) {
+    return false;
+  }
+  if (row.owner !== owner) {
+    fail("invalid_argument", "moveId: this move copies another owner's documents");
+  }
+  const copy = db.normalizeId(table, row.newId as string);
+  if (copy !== null && (await db.get(copy)) !== null) {
+    return true;
+  }
+  await db.delete(row._id);
+  return false;
 }
 
 /** The source's id of this deployment's document `newId`, when the move copied it. */

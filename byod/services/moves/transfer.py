@@ -19,15 +19,16 @@ deployment said "not now" or the connection dropped; other errors are raised as 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any, Literal, TypeVar
 
 from byod.client import ConvexClient
-from byod.data.ops import new_op_id, with_retries
+from byod.data.ops import RETRIED, new_op_id, with_retries
 from byod.errors import ANSWER_TOO_LARGE, INVALID_ARGUMENT, PROTOCOL_ERROR, ConvexError
 from byod.package import get_schema
-from byod.schema.data_functions import move_order
+from byod.schema.data_functions import blob_fields, move_order
 from byod.services.moves.digests import Accumulator, Digest
 
 __all__ = ["Digest", "Side", "Transfer"]
@@ -95,6 +96,21 @@ class Transfer:
                 if result.value is True:
                     return True
         return False
+
+    def blob_documents(self) -> int:
+        """How many of the owner's documents on the source name a file's blob (`_storage`):
+        blobs do not move with their documents (yet), so a caller refuses such a move."""
+        schema = get_schema()
+        found = 0
+        for table, fields in blob_fields(schema).items():
+            cursor: str | None = None
+            while True:
+                page = self._export("source", table, cursor, self.batch)
+                found += sum(1 for d in page["page"] if any(d.get(f) for f in fields))
+                if page["isDone"]:
+                    break
+                cursor = page["continueCursor"]
+        return found
 
     def copy_batch(self, table: str, cursor: str | None) -> tuple[str | None, int]:
         """Copies the next batch of `table` after `cursor` (None: from the start); returns the
@@ -229,13 +245,19 @@ class Transfer:
         return with_retries(attempt, deadline=None)
 
 
+# Convex's words for a transaction over its limits (reads, bytes, writes) or arguments too big.
+_OVER_LIMITS = re.compile(
+    r"too many (?:documents|bytes|reads|writes)|too (?:large|big)", re.IGNORECASE
+)
+
+
 def _too_large(error: ConvexError) -> bool:
+    """Whether a smaller page or batch could succeed where this one failed."""
     if error.category == ANSWER_TOO_LARGE:
         return True
-    text = str(error)
-    return error.category != INVALID_ARGUMENT and (
-        "Too many" in text or "too large" in text.lower()
-    )
+    if error.category in RETRIED or error.category == INVALID_ARGUMENT:
+        return False
+    return _OVER_LIMITS.search(str(error)) is not None
 
 
 def _field(answer: Any, name: str) -> Any:

@@ -29,7 +29,7 @@ const spec: TableSpec = {
   },
   children: [],
 };
-const move: MoveSpec = { index: "by_project", parentIndex: "by_user" };
+const move: MoveSpec = { index: "by_project", parentIndex: "by_user", required: ["projectId", "conversationId"] };
 
 export const get = getFunction(spec);
 export const page = pageFunction(spec);
@@ -37,7 +37,7 @@ export const insert = insertFunction(spec);
 export const patch = patchFunction(spec);
 export const remove = removeFunction(spec);
 export const exportPage = exportPageFunction(spec, move);
-export const importBatch = importBatchFunction(spec);
+export const importBatch = importBatchFunction(spec, move);
 export const fixReferences = fixReferencesFunction(spec);
 export const removeBatch = removeBatchFunction(spec, move);
 export const foreign = foreignFunction(spec, move);

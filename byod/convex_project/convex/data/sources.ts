@@ -21,7 +21,7 @@ const spec: TableSpec = {
   },
   children: [],
 };
-const move: MoveSpec = { index: "by_message", parentIndex: "by_user" };
+const move: MoveSpec = { index: "by_message", parentIndex: "by_user", required: ["messageId"] };
 
 export const get = getFunction(spec);
 export const page = pageFunction(spec);
@@ -29,7 +29,7 @@ export const insert = insertFunction(spec);
 export const patch = patchFunction(spec);
 export const remove = removeFunction(spec);
 export const exportPage = exportPageFunction(spec, move);
-export const importBatch = importBatchFunction(spec);
+export const importBatch = importBatchFunction(spec, move);
 export const fixReferences = fixReferencesFunction(spec);
 export const removeBatch = removeBatchFunction(spec, move);
 export const foreign = foreignFunction(spec, move);

@@ -20,7 +20,7 @@ const spec: TableSpec = {
   references: {},
   children: [],
 };
-const move: MoveSpec = { index: "by_user", parentIndex: null };
+const move: MoveSpec = { index: "by_user", parentIndex: null, required: [] };
 
 export const get = getFunction(spec);
 export const page = pageFunction(spec);
@@ -28,7 +28,7 @@ export const insert = insertFunction(spec);
 export const patch = patchFunction(spec);
 export const remove = removeFunction(spec);
 export const exportPage = exportPageFunction(spec, move);
-export const importBatch = importBatchFunction(spec);
+export const importBatch = importBatchFunction(spec, move);
 export const fixReferences = fixReferencesFunction(spec);
 export const removeBatch = removeBatchFunction(spec, move);
 export const foreign = foreignFunction(spec, move);
