@@ -83,6 +83,7 @@ MOVING = "moving"
 # Moves of content (byod.services.moves).
 FOREIGN_CONTENT = "foreign_content"
 MOVE_MISMATCH = "move_mismatch"
+BLOBS_NOT_MOVED = "blobs_not_moved"
 VALUE_REFUSED = "value_refused"
 UNAVAILABLE_NOW = "unavailable_now"
 
@@ -276,6 +277,12 @@ _TABLE = [
         "The deployment we would move your content to already holds content of another of "
         "our users, so nothing was moved. Connect a deployment of your own (an empty one).",
         retryable=False,
+    ),
+    Category(
+        BLOBS_NOT_MOVED, "Files cannot move yet", "Your files cannot be moved yet", 409,
+        "Some of your content holds uploaded files, and files cannot be moved between "
+        "deployments yet, so nothing was moved. Your content stays where it is, and you can "
+        "keep using it.", retryable=False,
     ),
     Category(
         MOVE_MISMATCH, "Copy differs", "The copy of your content did not match", 502,

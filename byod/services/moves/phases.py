@@ -1,6 +1,7 @@
 """A move's phases, run by one worker holding the move and the leases of its connections.
 
-In and back: preflight (the destination holds no other owner's content) -> freeze (the user's
+In and back: preflight (the destination holds no other owner's content; the user holds no
+uploaded file, whose blob cannot move yet) -> freeze (the user's
 writes are refused from now on; reads go on from the source) -> settle (a request that read
 the location before the freeze may still write, for at most its data budget) -> count the
 source and clear what an earlier, unfinished move left at the destination -> copy every table,
@@ -22,7 +23,7 @@ from collections.abc import Callable
 
 from byod import transitions
 from byod.conf import conf
-from byod.errors import FOREIGN_CONTENT, MOVE_MISMATCH, ByodError
+from byod.errors import BLOBS_NOT_MOVED, FOREIGN_CONTENT, MOVE_MISMATCH, ByodError
 from byod.models import Move, MoveDirection, MovePhase
 from byod.services.deploys.lease import Lease
 from byod.services.moves.transfer import Transfer
@@ -83,6 +84,14 @@ class Phases:
             if check_destination and self.transfer.foreign_documents():
                 raise ByodError(
                     FOREIGN_CONTENT, f"move {self.move.pk}: the destination holds another owner's"
+                )
+            if self.move.direction != MoveDirection.DELETE and (
+                blobs := self.transfer.blob_documents()
+            ):
+                # A blob's id belongs to its deployment: a copy through functions cannot carry
+                # it, so a user holding files is refused rather than moved without them.
+                raise ByodError(
+                    BLOBS_NOT_MOVED, f"move {self.move.pk}: {blobs} documents name a blob"
                 )
             transitions.move_frozen(self.move)
         assert self.move.frozen_at is not None
