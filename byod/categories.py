@@ -80,6 +80,10 @@ DOWNGRADE_REFUSED = "downgrade_refused"
 NOT_CONNECTED = "not_connected"
 UPDATE_NEEDED = "update_needed"
 MOVING = "moving"
+# Moves of content (byod.services.moves).
+FOREIGN_CONTENT = "foreign_content"
+MOVE_MISMATCH = "move_mismatch"
+BLOBS_NOT_MOVED = "blobs_not_moved"
 VALUE_REFUSED = "value_refused"
 UNAVAILABLE_NOW = "unavailable_now"
 
@@ -266,6 +270,25 @@ _TABLE = [
         MOVING, "Content moving", "Your content is being moved", 409,
         "Your content is being moved to another deployment, so it cannot be changed right "
         "now. Reading still works; try again once the move is done.", retryable=True,
+    ),
+    Category(
+        FOREIGN_CONTENT, "Someone else's content there", "That deployment holds someone "
+        "else's content", 409,
+        "The deployment we would move your content to already holds content of another of "
+        "our users, so nothing was moved. Connect a deployment of your own (an empty one).",
+        retryable=False,
+    ),
+    Category(
+        BLOBS_NOT_MOVED, "Files cannot move yet", "Your files cannot be moved yet", 409,
+        "Some of your content holds uploaded files, and files cannot be moved between "
+        "deployments yet, so nothing was moved. Your content stays where it is, and you can "
+        "keep using it.", retryable=False,
+    ),
+    Category(
+        MOVE_MISMATCH, "Copy differs", "The copy of your content did not match", 502,
+        "After copying, the copy of your content{where} did not match the original, so we "
+        "kept using the original and changed nothing else. You can try the move again.",
+        retryable=False,
     ),
     Category(
         VALUE_REFUSED, "Value refused", "That value cannot be stored", 422,

@@ -297,6 +297,22 @@ class Data:
 
 
 @dataclass(frozen=True)
+class Moves:
+    """Moving users' content between deployments (``byod.services.moves``)."""
+
+    # Off: no page offers moves and connecting starts none; the command and admin still work.
+    enabled: bool = setting("BYOD_MOVES_ENABLED")
+    keep_days: float = setting("BYOD_MOVE_KEEP_DAYS", at_least(0))
+    batch_size: int = setting("BYOD_MOVE_BATCH_SIZE", at_least(1), at_most(1000))
+    # After writes are refused, how long to wait before copying: a web request that resolved
+    # its location before the freeze may still write until its data budget ends. -1: the data
+    # plane's own budget (BYOD_DATA_WEB_TOTAL_SECONDS).
+    settle_seconds: float = setting("BYOD_MOVE_SETTLE_SECONDS", at_least(-1))
+    retry_seconds: float = setting("BYOD_MOVE_RETRY_SECONDS", positive)
+    max_attempts: int = setting("BYOD_MOVE_MAX_ATTEMPTS", at_least(1))
+
+
+@dataclass(frozen=True)
 class Conf:
     """Every BYOD_* setting the product reads."""
 
@@ -305,6 +321,7 @@ class Conf:
     health: HealthChecks
     rollouts: Rollouts
     data: Data
+    moves: Moves
     encryption_keys: tuple[tuple[str, bytes], ...] = setting(
         "BYOD_ENCRYPTION_KEYS", convert=_key_ring, secret=True
     )

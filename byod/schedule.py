@@ -4,7 +4,8 @@ The scheduler keeps one row per entry in the database and enqueues an entry only
 transaction that locks its due row (`SELECT ... FOR UPDATE SKIP LOCKED`; SQLite serializes the
 same transactions) and moves its next run time on: any number of schedulers enqueue each run
 once. The tasks themselves are safe to overlap too: a sweep claims connections with conditional
-UPDATEs, the outbox collects under a row lock and sends each mail once, the reaper takes leases.
+UPDATEs, the outbox collects under a row lock and sends each mail once, the reaper takes leases,
+a purge marks each move purged once (conditional UPDATE) and its removals are idempotent.
 
 Imported by `byod.apps.ByodConfig.ready`, so every process knows the entries; only the
 scheduler acts on them.
@@ -20,15 +21,18 @@ from django_periodic_tasks import schedule_registry
 from byod.conf import conf
 from byod.services.deploys.run import reap_and_retry
 from byod.services.health import close_abandoned_batches, sweep_task
+from byod.services.moves.purge import purge_task
+from byod.services.moves.run import reap_and_resume
 from byod.services.notify import outbox_task
 
 
 @task()
 def reap_task() -> int:
     """Record deploys whose worker died and enqueue their retries (a safety net: every deploy
-    also watches itself), and close the task rows of health batches whose worker died. Here
-    rather than in services/deploys/run.py, which only the deploy path changes."""
-    reaped = len(reap_and_retry())
+    also watches itself), put moves whose worker died back in the queue, and close the task
+    rows of health batches whose worker died. Here rather than in services/deploys/run.py,
+    which only the deploy path changes."""
+    reaped = len(reap_and_retry()) + len(reap_and_resume())
     close_abandoned_batches()
     return reaped
 
@@ -42,6 +46,8 @@ def register() -> None:
         "byod.health.sweep": (sweep_task, sweep_cron),
         "byod.notify.outbox": (outbox_task, "* * * * *"),
         "byod.deploy.reap": (reap_task, "* * * * *"),
+        # The old copies of finished moves, once kept BYOD_MOVE_KEEP_DAYS.
+        "byod.moves.purge": (purge_task, "*/15 * * * *"),
     }
     for name, (entry, cron) in entries.items():
         if name not in known:

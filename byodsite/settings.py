@@ -287,6 +287,13 @@ BYOD_MAIN_DEPLOYMENT_KEY_FILE = env_str("BYOD_MAIN_DEPLOYMENT_KEY_FILE", "")
 # A request's failures count toward its deployment's health at most once per this many seconds
 # per process (a burst of failing requests writes a bounded number of rows).
 BYOD_DATA_HEALTH_GAP_SECONDS = env_float("BYOD_DATA_HEALTH_GAP_SECONDS", 1.0)
+# Moving content between deployments (issue 20; README "Moving content (preview)").
+BYOD_MOVES_ENABLED = env_bool("BYOD_MOVES_ENABLED", default=False)
+BYOD_MOVE_KEEP_DAYS = env_float("BYOD_MOVE_KEEP_DAYS", 7.0)
+BYOD_MOVE_BATCH_SIZE = env_int("BYOD_MOVE_BATCH_SIZE", 200)
+BYOD_MOVE_SETTLE_SECONDS = env_float("BYOD_MOVE_SETTLE_SECONDS", -1.0)
+BYOD_MOVE_RETRY_SECONDS = env_float("BYOD_MOVE_RETRY_SECONDS", 30.0)
+BYOD_MOVE_MAX_ATTEMPTS = env_int("BYOD_MOVE_MAX_ATTEMPTS", 20)
 # "Check now" on the settings page: at most N per minute per user and per address.
 BYOD_THROTTLES["health:user"] = (env_int("BYOD_THROTTLE_HEALTH_CHECKS_PER_USER", 5), 60)
 BYOD_THROTTLES["health:address"] = (env_int("BYOD_THROTTLE_HEALTH_CHECKS_PER_ADDRESS", 30), 60)

@@ -1,6 +1,6 @@
 """The admin, one module per part: connections (with the summary and actions), the read-only
 records (deploy attempts, events), notifications, the history of data migrations, rollouts,
-where users' content lives, and their filters and inlines."""
+where users' content lives, its moves, and their filters and inlines."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from byod.admin import (
     connections,
     locations,
     migration_runs,
+    moves,
     notifications,
     records,
     rollouts,
@@ -17,6 +18,7 @@ __all__ = [
     "connections",
     "locations",
     "migration_runs",
+    "moves",
     "notifications",
     "records",
     "rollouts",

@@ -79,6 +79,7 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
         "last_error_at",
         "consecutive_failures",
         "lease_owner",
+        "lease_kind",
         "lease_expires_at",
         "last_deploy_at",
         "last_check_at",

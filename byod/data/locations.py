@@ -2,6 +2,9 @@
 
 `resolve(user)` reads the user's `ContentLocation` (their own deployment, or the main one) in
 one query, and the main deployment's connection in a second one when the user has no row.
+The same query says whether a move of the user's content has frozen it (`Location.moving`):
+the data plane then refuses writes with `moving` (`refuse_writes`), and reads go on from the
+source, which is the location until the move flips it.
 `usable(location)` says, from the connection row already in hand (no query, no call), why the
 data plane must not call now:
 
@@ -21,9 +24,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from django.db.models import Exists
+
 from byod.data.errors import DataError
-from byod.errors import NOT_CONNECTED, UNAVAILABLE_NOW, UPDATE_NEEDED, find
-from byod.models import Connection, ConnectionStatus, ContentLocation, Health, LocationKind
+from byod.errors import MOVING, NOT_CONNECTED, UNAVAILABLE_NOW, UPDATE_NEEDED, find
+from byod.models import (
+    Connection,
+    ConnectionStatus,
+    ContentLocation,
+    Health,
+    LocationKind,
+    Move,
+)
 from byod.package.version import DATA_FUNCTIONS_SINCE
 
 if TYPE_CHECKING:
@@ -36,6 +48,7 @@ class Location:
 
     kind: Literal["main", "own"]
     connection: Connection
+    moving: bool = False  # a move froze the user's content: writes are refused
 
     @property
     def is_main(self) -> bool:
@@ -56,19 +69,36 @@ def held_in_main(user: User) -> bool:
 
 
 def resolve(user: User) -> Location:
-    """`user`'s location (one query; two without a row). DataError(not_connected) when the
-    user has none: no own deployment and no main deployment registered."""
-    row = ContentLocation.objects.select_related("connection").filter(user_id=user.pk).first()
+    """`user`'s location (one query; two without a row), and whether a move froze it.
+    DataError(not_connected) when the user has none: no own deployment and no main one."""
+    moving = Exists(Move.objects.frozen().filter(user_id=user.pk))
+    row = (
+        ContentLocation.objects.select_related("connection")
+        .annotate(moving=moving)
+        .filter(user_id=user.pk)
+        .first()
+    )
     if row is not None:
         kind: Literal["main", "own"] = "own" if row.kind == LocationKind.OWN else "main"
         connection = row.connection
         if connection.user_id == user.pk:
             connection.user = user  # opening the key reads its owner: no query for it
-        return Location(kind, connection)
-    main = main_connection()
+        return Location(kind, connection, moving=bool(row.moving))
+    main = (
+        Connection.objects.select_related("user")
+        .annotate(moving=moving)
+        .filter(is_main=True)
+        .first()
+    )
     if main is None:
         raise DataError(NOT_CONNECTED, "no content location: no own deployment, no main one")
-    return Location("main", main)
+    return Location("main", main, moving=bool(main.moving))  # type: ignore[attr-defined]
+
+
+def refuse_writes(location: Location) -> None:
+    """Raise DataError(moving) when a move froze the content (no query, no call)."""
+    if location.moving:
+        raise DataError(MOVING, f"connection {location.connection.pk}: content frozen by a move")
 
 
 def data_version(connection: Connection) -> int | None:

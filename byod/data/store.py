@@ -145,7 +145,9 @@ class Store(Tables):
         return self._retried(lambda: self._connected().query(path, args))
 
     def mutation(self, path: str, args: dict[str, Any]) -> Any:
-        """A data function's mutation (`args` hold its opId: every try sends the same)."""
+        """A data function's mutation (`args` hold its opId: every try sends the same);
+        refused with `moving` while a move froze the content (nothing is sent)."""
+        locations.refuse_writes(self.location)
         return self._retried(lambda: self._connected().mutation(path, args))
 
     def _retried[T](self, attempt: Callable[[], T]) -> T:

@@ -18,9 +18,18 @@ from byod.models.deployment import (
     DeployPhase,
     Holder,
 )
-from byod.models.event import DEPLOY_EVENTS, HEALTH_EVENTS, Event, EventKind
+from byod.models.event import DEPLOY_EVENTS, HEALTH_EVENTS, MOVE_EVENTS, Event, EventKind
 from byod.models.location import ContentLocation, LocationKind
 from byod.models.migration_run import MigrationDirection, MigrationRun, MigrationRunStatus
+from byod.models.move import (
+    FINISHED_MOVE_STATUSES,
+    UNFINISHED_MOVE_STATUSES,
+    Move,
+    MoveDirection,
+    MovePhase,
+    MoveQuerySet,
+    MoveStatus,
+)
 from byod.models.notification import Notification, NotificationKind, NotificationStatus, Outbox
 from byod.models.rollout import (
     FINISHED_ROLLOUT_STATUSES,
@@ -32,14 +41,17 @@ from byod.models.rollout import (
     RolloutStatus,
     wave_name,
 )
-from byod.models.statuses import ConnectionStatus, Health, HealthSource
+from byod.models.statuses import ConnectionStatus, Health, HealthSource, LeaseKind
 
 __all__ = [
     "ACTIVE_DEPLOYMENT_STATUSES",
     "DEPLOY_EVENTS",
+    "FINISHED_MOVE_STATUSES",
     "FINISHED_ROLLOUT_STATUSES",
     "HEALTH_EVENTS",
+    "MOVE_EVENTS",
     "TERMINAL_DEPLOYMENT_STATUSES",
+    "UNFINISHED_MOVE_STATUSES",
     "Connection",
     "ConnectionQuerySet",
     "ConnectionStatus",
@@ -54,11 +66,17 @@ __all__ = [
     "Health",
     "HealthSource",
     "Holder",
+    "LeaseKind",
     "LocationKind",
     "MemberState",
     "MigrationDirection",
     "MigrationRun",
     "MigrationRunStatus",
+    "Move",
+    "MoveDirection",
+    "MovePhase",
+    "MoveQuerySet",
+    "MoveStatus",
     "Notification",
     "NotificationKind",
     "NotificationStatus",

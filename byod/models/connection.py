@@ -17,6 +17,7 @@ from byod.models.statuses import (
     ConnectionStatus,
     Health,
     HealthSource,
+    LeaseKind,
     MemberState,
     RolloutStatus,
 )
@@ -147,6 +148,8 @@ class Connection(models.Model):
     consecutive_failures = models.PositiveIntegerField(default=0)
     lease_owner = models.CharField(max_length=64, blank=True, default="")
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # What holds the lease: a deploy or a move (`byod.services.deploys.lease`); empty when free.
+    lease_kind = models.CharField(max_length=8, choices=LeaseKind.choices, blank=True, default="")
     last_deploy_at = models.DateTimeField(null=True, blank=True)
     last_check_at = models.DateTimeField(null=True, blank=True)
     # Health (byod.models.health; changed only by byod.transitions.health). consecutive_failures

@@ -40,6 +40,16 @@ class EventKind(models.TextChoices):
     HEALTH_DRIFT = "health.drift", "Drift"
     HEALTH_REASON_CHANGED = "health.reason_changed", "Health reason changed"
     CONTENT_LOCATION_CHANGED = "content.location_changed", "Content location changed"
+    MOVE_QUEUED = "move.queued", "Move queued"
+    MOVE_RUNNING = "move.running", "Move running"
+    MOVE_FROZEN = "move.frozen", "Writes paused for a move"
+    MOVE_WAITING = "move.waiting", "Move waiting"
+    MOVE_INTERRUPTED = "move.interrupted", "Move interrupted (worker lost)"
+    MOVE_VERIFYING = "move.verifying", "Move verifying"
+    MOVE_DONE = "move.done", "Move done"
+    MOVE_FAILED = "move.failed", "Move failed"
+    MOVE_CANCELLED = "move.cancelled", "Move cancelled"
+    MOVE_PURGED = "move.purged", "Old copy purged"
 
 
 # Kinds by what they are about (sets of members, so no code matches kinds by prefix).
@@ -52,6 +62,20 @@ DEPLOY_EVENTS = frozenset(
         EventKind.DEPLOY_FAILED,
         EventKind.DEPLOY_CANCELLED,
         EventKind.DEPLOY_SUPERSEDED,
+    }
+)
+MOVE_EVENTS = frozenset(
+    {
+        EventKind.MOVE_QUEUED,
+        EventKind.MOVE_RUNNING,
+        EventKind.MOVE_FROZEN,
+        EventKind.MOVE_WAITING,
+        EventKind.MOVE_INTERRUPTED,
+        EventKind.MOVE_VERIFYING,
+        EventKind.MOVE_DONE,
+        EventKind.MOVE_FAILED,
+        EventKind.MOVE_CANCELLED,
+        EventKind.MOVE_PURGED,
     }
 )
 HEALTH_EVENTS = frozenset(
@@ -72,6 +96,9 @@ class Event(models.Model):
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="events")
     deployment = models.ForeignKey(
         Deployment, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
+    move = models.ForeignKey(
+        "byod.Move", on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -49,3 +49,11 @@ class HealthSource(models.TextChoices):
     CHECK = "check", "A health check"
     DEPLOY = "deploy", "A deploy"
     REQUEST = "request", "A request for content"
+
+
+class LeaseKind(models.TextChoices):
+    """What holds a connection's lease (`Connection.lease_kind`): a deploy or a move of content,
+    never both at once (one lease per connection)."""
+
+    DEPLOY = "deploy", "A deploy"
+    MOVE = "move", "A move of content"

@@ -1,5 +1,5 @@
 """The package's own bookkeeping: which version is deployed (convex/meta.ts) and the progress of
-data migrations (convex/migrations.ts)."""
+data migrations (convex/migrations.ts), and the id map of moves (convex/moves.ts)."""
 
 from __future__ import annotations
 
@@ -58,8 +58,29 @@ byod_operations = (
     .package_internal()
 )
 
+# One row per document a move copied into this deployment (convex/moves.ts): the source's id
+# and ours, so a batch sent twice writes nothing twice, references are remapped, and digests
+# read our documents back as the source's. `pending` holds references whose targets were not
+# copied yet (self references); removed by `moves:forget` when the move is over.
+byod_id_map = (
+    define_table(
+        {
+            "moveId": v.string(),
+            "owner": v.string(),
+            "table": v.string(),
+            "oldId": v.string(),
+            "newId": v.string(),
+            "pending": v.optional(v.any()),
+        }
+    )
+    .index("by_move_table_old", ["moveId", "table", "oldId"])
+    .index("by_move_new", ["moveId", "newId"])
+    .package_internal()
+)
+
 TABLES = {
     "byodMeta": byod_meta,
     "byodMigrations": byod_migrations,
     "byodOperations": byod_operations,
+    "byodIdMap": byod_id_map,
 }

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from byod.schema.notes import VersionNotes
 
-CURRENT_VERSION = 3
+CURRENT_VERSION = 4
 
 # The first version whose package has the data functions (convex/data/<table>.ts). A
 # connection whose deployment runs an older one (the older of pushed and deployed while a
@@ -20,6 +20,11 @@ CURRENT_VERSION = 3
 # versions only add functions and optional arguments, so any version from this one on serves
 # the Python side of the current one (README, "Data functions and versions").
 DATA_FUNCTIONS_SINCE = 3
+
+# The first version whose package has the move functions (data/<table>:exportPage,
+# importBatch, fixReferences, removeBatch, foreign and moves:forget, with the byodIdMap table):
+# both deployments of a move must run one from this on.
+MOVE_FUNCTIONS_SINCE = 4
 
 CHANGELOG: dict[int, VersionNotes] = {
     1: VersionNotes(
@@ -68,6 +73,22 @@ CHANGELOG: dict[int, VersionNotes] = {
             " conversations, messages, notes and the rest. Each request only ever sees your own"
             " content, and a request that is sent twice is applied once. Nothing you already"
             " have changes."
+        ),
+    ),
+    4: VersionNotes(
+        operator=(
+            "Move functions. Each owned table gets internal functions that copy one owner's"
+            " documents between deployments: data/<table>:exportPage (the owner's documents in"
+            " creation order, parent-owned tables through their parents), importBatch (inserts a"
+            " batch with references remapped, idempotent by operation id and by the new"
+            " byodIdMap table of copied ids), fixReferences (sets self references once their"
+            " targets are copied), removeBatch and foreign (whether another owner's documents"
+            " are there); moves:forget removes a move's id map. Additive: no data changes."
+        ),
+        user=(
+            "Your content can now be moved between the app's storage and your own deployment,"
+            " in both directions, checked document by document, without losing or doubling"
+            " anything. Nothing you already have changes."
         ),
     ),
 }

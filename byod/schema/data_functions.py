@@ -3,7 +3,9 @@
 Each module holds the table's spec (its owner chain, its indexes, its references to owned
 tables and the tables removed with it) and builds `get`, `page`, `insert`, `patch`, `remove`
 and, when the table has a search index, `search` from the hand-written `convex/dataReads.ts`
-and `convex/dataWrites.ts` (over `convex/dataLib.ts`).
+and `convex/dataWrites.ts` (over `convex/dataLib.ts`); from package v4 on, also the move
+functions `exportPage`, `importBatch`, `fixReferences`, `removeBatch` and `foreign` from the
+hand-written `convex/dataMoves.ts` (`byod.schema.move_functions` says how each table is paged).
 All are internal functions (`data/<table>:<fn>`): the control plane calls them with the deploy
 key and names the owner. Written by `byod_build`, verified by `byod_build --check`.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from byod.schema.move_functions import MOVES, move_spec
 from byod.schema.owners import Step, children, is_owned, owner_chain
 from byod.schema.tables import Schema
 from byod.schema.validators import Id, Simple, Union, Validator
@@ -52,6 +55,8 @@ def table_module(schema: Schema, name: str) -> str:
         "children": _tree(schema, name, (name,)),
     }
     reads = [*READS, *(["search"] if table.search_indexes else [])]
+    move = move_spec(schema, name)
+    moves = {} if move is None else MOVES
     path = " -> ".join(f"{s.table}.{s.field}" for s in chain)
     lines = [
         f"// BYOD data functions of table {json.dumps(name)}, owned by {path}.",
@@ -61,10 +66,20 @@ def table_module(schema: Schema, name: str) -> str:
         'import type { TableSpec } from "../dataLib";',
         f'import {{ {", ".join(f"{fn}Function" for fn in reads)} }} from "../dataReads";',
         f'import {{ {", ".join(f"{fn}Function" for fn in WRITES)} }} from "../dataWrites";',
+        *(
+            [
+                f"import {{ {', '.join(f'{fn}Function' for fn in moves)}, type MoveSpec }}"
+                ' from "../dataMoves";'
+            ]
+            if moves
+            else []
+        ),
         "",
         f"const spec: TableSpec = {_ts(spec)};",
+        *([f"const move: MoveSpec = {_ts(move)};"] if moves else []),
         "",
         *(f"export const {fn} = {fn}Function(spec);" for fn in [*reads, *WRITES]),
+        *(f"export const {fn} = {fn}Function({args});" for fn, args in moves.items()),
     ]
     return "\n".join(lines) + "\n"
 
@@ -77,6 +92,41 @@ def references(schema: Schema, name: str) -> dict[str, str]:
         target = _id_table(validator)
         if target is not None and target in schema.tables and is_owned(schema.tables[target]):
             out[field] = target
+    return out
+
+
+def move_order(schema: Schema) -> list[str]:
+    """The owned tables, each after every other owned table it references (`references`:
+    required or optional), in schema order otherwise: what a move copies first. Self
+    references and references in a loop are set by the second pass (fixReferences), so a loop
+    is cut where it closes."""
+    owned = [name for name, table in schema.tables.items() if is_owned(table)]
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in order or name in visiting:
+            return
+        visiting.add(name)
+        targets = set(references(schema, name).values())
+        for target in [t for t in owned if t in targets and t != name]:
+            visit(target)
+        visiting.discard(name)
+        order.append(name)
+
+    for name in owned:
+        visit(name)
+    return order
+
+
+def blob_fields(schema: Schema) -> dict[str, list[str]]:
+    """Owned table -> its top-level fields holding a file's blob id (`v.id("_storage")`): what a
+    copy through functions cannot carry (a blob's id belongs to its deployment)."""
+    out: dict[str, list[str]] = {}
+    for name, table in schema.tables.items():
+        fields = [f for f, v in table.fields.items() if _id_table(v) == "_storage"]
+        if fields and is_owned(table):
+            out[name] = fields
     return out
 
 

@@ -25,6 +25,8 @@ HAND_WRITTEN = (
     "convex/dataLib.ts",
     "convex/dataReads.ts",
     "convex/dataWrites.ts",
+    "convex/dataMoves.ts",
+    "convex/moves.ts",
 )
 GENERATED = ("convex/schema.ts", "convex/convex.config.ts", "convex/migrationRegistry.ts")
 

@@ -23,6 +23,8 @@ Health (``health.py``): unknown -> healthy | degraded | unhealthy, with hysteres
 of probes.
 Migration runs: running -> succeeded | failed | interrupted.
 Rollouts (``rollout.py``): planned -> running <-> paused; running -> completed; -> aborted.
+Moves of content (``moves.py``): queued -> running -> verifying -> done; running <-> waiting;
+running -> queued (worker lost); -> failed | cancelled.
 """
 
 from __future__ import annotations
@@ -57,6 +59,20 @@ from byod.transitions.migration import (
     migration_succeeded,
     save_migration_progress,
 )
+from byod.transitions.moves import (
+    MoveStopped,
+    move_cancelled,
+    move_done,
+    move_failed,
+    move_frozen,
+    move_interrupted,
+    move_purged,
+    move_queued,
+    move_running,
+    move_verifying,
+    move_waiting,
+)
+from byod.transitions.moves import save_progress as save_move_progress
 from byod.transitions.rollout import (
     deploying_fields,
     deploys_started,
@@ -70,6 +86,7 @@ from byod.transitions.rollout import (
 )
 
 __all__ = [
+    "MoveStopped",
     "NotHolder",
     "Probe",
     "TransitionError",
@@ -95,6 +112,16 @@ __all__ = [
     "migration_interrupted",
     "migration_started",
     "migration_succeeded",
+    "move_cancelled",
+    "move_done",
+    "move_failed",
+    "move_frozen",
+    "move_interrupted",
+    "move_purged",
+    "move_queued",
+    "move_running",
+    "move_verifying",
+    "move_waiting",
     "note",
     "record",
     "record_probes",
@@ -106,6 +133,7 @@ __all__ = [
     "rollout_resumed",
     "rollout_started",
     "save_migration_progress",
+    "save_move_progress",
     "save_progress",
     "wave_reached",
 ]

@@ -5,6 +5,10 @@
   stays there until moves exist, issue 20);
 - a user disconnects: their content is in the main deployment again (no row: the main one).
 
+With moves on (`BYOD_MOVES_ENABLED`), a user whose content is in the main deployment keeps it
+there when they connect: the move in after the first deploy (`byod.services.moves`) flips the
+location once their content is copied and verified (`byod.transitions.moves.move_done`).
+
 The data plane (`byod.data.locations`) reads the row and never guesses from a connection's
 state; each change writes an Event.
 """
@@ -15,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
+from byod.conf import conf
 from byod.models import Connection, ContentLocation, EventKind, LocationKind
 from byod.transitions.base import record
 
@@ -30,6 +35,8 @@ def content_in_own(connection: Connection, *, actor: User | None) -> None:
     found = ContentLocation.objects.filter(user_id=connection.user_id).first()
     if found is not None and (found.kind, found.connection_id) == (LocationKind.OWN, connection.pk):
         return
+    if found is None and conf().moves.enabled and _main_exists():
+        return  # the move in flips it, once the content is there
     ContentLocation.objects.update_or_create(
         user_id=connection.user_id,
         defaults={"connection": connection, "kind": LocationKind.OWN, "changed_at": timezone.now()},
@@ -58,3 +65,7 @@ def content_in_main(connection: Connection, *, actor: User | None) -> None:
             actor=actor,
             data={"kind": LocationKind.MAIN},
         )
+
+
+def _main_exists() -> bool:
+    return Connection.objects.filter(is_main=True).exists()

@@ -16,13 +16,14 @@ def batch(client: httpx.Client, dep: EmulatorDeployment, *paths: str) -> httpx.R
 def test_it_counts_functions_by_kind_and_path_and_requests(
     client: httpx.Client, deployed: EmulatorDeployment
 ) -> None:
-    assert deployed.calls() == {"requests": 0, "functions": {}, "total": 0}
+    assert deployed.calls() == {"requests": 0, "dropped": 0, "functions": {}, "total": 0}
     call(client, deployed, "mutation", "notes:add", {"title": "a"})
     call(client, deployed, "query", "notes:count")
     assert batch(client, deployed, "notes:count", "notes:count", "notes:noisy").status_code == 200
     client.post(f"{deployed.url}/api/run/notes/count", json={"args": {}})
     assert deployed.calls() == {
         "requests": 4,
+        "dropped": 0,
         "functions": {"mutation notes:add": 1, "query notes:count": 4, "query notes:noisy": 1},
         "total": 6,
     }
@@ -39,7 +40,7 @@ def test_reset_starts_from_zero_and_counts_stay_on_their_deployment(
         assert convex_emulator.calls(other.name)["total"] == 1
         assert deployed.calls()["total"] == 1
         convex_emulator.reset_calls(deployed.name)
-        assert deployed.calls() == {"requests": 0, "functions": {}, "total": 0}
+        assert deployed.calls() == {"requests": 0, "dropped": 0, "functions": {}, "total": 0}
         assert other.calls()["total"] == 1
     finally:
         convex_emulator.delete_deployment(other.name)
@@ -53,7 +54,7 @@ def test_requests_answered_by_a_fault_or_refused_are_not_counted(
     assert call(client, deployed, "query", "notes:count", key="wrong").status_code == 403
     assert call(client, deployed, "query", "notes:nope").json()["status"] == "error"
     assert client.get(f"{deployed.url}/version").status_code == 200
-    assert deployed.calls() == {"requests": 1, "functions": {}, "total": 0}
+    assert deployed.calls() == {"requests": 1, "dropped": 0, "functions": {}, "total": 0}
 
 
 def test_a_function_that_fails_still_counts(

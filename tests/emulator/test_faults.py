@@ -54,6 +54,33 @@ def test_times_limits_a_fault_to_the_next_requests(client, convex_deployment):
     assert codes == [500, 500, 200]
 
 
+def test_every_makes_a_fault_act_on_every_nth_request(client, convex_deployment):
+    convex_deployment.set_fault("check_admin_key", status=500, every=3, times=2)
+    codes = [check_key(client, convex_deployment).status_code for _ in range(9)]
+    assert codes == [200, 200, 500, 200, 200, 500, 200, 200, 200]
+
+
+@pytest.mark.parametrize("every", [0, -2, 1.5])
+def test_every_must_be_a_positive_count(convex_deployment, every):
+    with pytest.raises(EmulatorError, match="InvalidFault"):
+        convex_deployment.set_fault("*", status=500, every=every)
+
+
+def test_a_connection_closed_by_a_fault_is_counted(client, data_deployed):
+    data_deployed.set_fault("mutation", drop_after_commit=True, times=1)
+    with pytest.raises(httpx.HTTPError):
+        client.post(
+            f"{data_deployed.url}/api/mutation",
+            json={"path": "data:store", "args": {"doc": {"n": 1}}, "format": "json"},
+        )
+    data_deployed.set_fault("query", drop=True, times=1)
+    with pytest.raises(httpx.HTTPError):
+        client.post(
+            f"{data_deployed.url}/api/query", json={"path": "data:echo", "args": {"value": 1}}
+        )
+    assert data_deployed.calls()["dropped"] == 2
+
+
 def test_hang_never_answers(client, convex_deployment):
     convex_deployment.set_fault("check_admin_key", hang=True)
     with pytest.raises(httpx.ReadTimeout):

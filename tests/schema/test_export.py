@@ -87,7 +87,12 @@ def test_it_gives_every_seed_table_to_the_package() -> None:
         "conversationTags", "noteTags", "taskTags", "usageRecords", "ttsCache", "presentations",
         "slides", "outlineItems", "designTemplates", "presentationSessions",
     }  # fmt: skip
-    assert set(package_schema.tables) == expected | {"byodMeta", "byodMigrations", "byodOperations"}
+    assert set(package_schema.tables) == expected | {
+        "byodMeta",
+        "byodMigrations",
+        "byodOperations",
+        "byodIdMap",
+    }
     if text is not None:
         for table in expected:
             assert f"{table}: defineTable(" in text.read_text()

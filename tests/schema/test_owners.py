@@ -89,7 +89,7 @@ def test_the_package_and_the_seeds_declare_every_table() -> None:
     assert tables["conversationParticipants"].ownership == Ownership("parent", "conversationId")
     assert tables["ttsCache"].ownership == Ownership("shared")
     internal = {n for n, t in tables.items() if t.ownership == Ownership("internal")}
-    assert internal == {"byodMeta", "byodMigrations", "byodOperations"}
+    assert internal == {"byodMeta", "byodMigrations", "byodOperations", "byodIdMap"}
 
 
 def test_it_refuses_a_table_without_a_declaration() -> None:

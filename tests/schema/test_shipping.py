@@ -15,7 +15,7 @@ from byod import builds
 from byod.management.commands import byod_build, byod_schema
 from byod.package.schema import schema as package_schema
 from byod.package.version import CHANGELOG, CURRENT_VERSION
-from byod.schema import Schema, define_table, v, versioning
+from byod.schema import Schema, define_table, python_types, v, versioning
 from byod.schema.notes import VersionNotes
 
 
@@ -27,6 +27,8 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setattr(builds, "BUILDS_DIR", tmp_path / "builds")
     monkeypatch.setattr(versioning, "LOCK_PATH", tmp_path / "lock.json")
     monkeypatch.setattr(byod_build, "PROJECT_DIR", tmp_path / "project")
+    shutil.copytree(python_types.TYPES_DIR, tmp_path / "tables")
+    monkeypatch.setattr(python_types, "TYPES_DIR", tmp_path / "tables")
     builds.manifest.cache_clear()
     builds._raw.cache_clear()
     yield tmp_path

@@ -12,11 +12,17 @@ from byod import builds
 from byod.package import history_of
 from byod.package.messages import EMBEDDING_DIMENSIONS
 from byod.package.schema import schema
-from byod.package.version import CHANGELOG, CURRENT_VERSION, DATA_FUNCTIONS_SINCE
+from byod.package.version import (
+    CHANGELOG,
+    CURRENT_VERSION,
+    DATA_FUNCTIONS_SINCE,
+    MOVE_FUNCTIONS_SINCE,
+)
 from byod.schema import python_types
 from byod.schema.build import BuildError, Release, build
 from byod.schema.data_functions import DATA_DIR, data_modules
 from byod.schema.lint import lint
+from byod.schema.move_functions import move_problems
 from byod.schema.tables import Schema
 from byod.schema.typescript import PROJECT_DIR, registry_ts, schema_ts, write_project
 from byod.schema.versioning import check, fingerprint, record_version
@@ -56,6 +62,8 @@ class Command(BaseCommand):
             raise CommandError(f"{exc.args[0]}: build the versions in order.") from exc
         release = history.release(CURRENT_VERSION)
         problems = history.problems()
+        if CURRENT_VERSION >= MOVE_FUNCTIONS_SINCE:
+            problems += [f"move functions: {p}" for p in move_problems(schema)]
         if release.expanded is not None:
             problems += [
                 f"expanded schema of v{CURRENT_VERSION}: {f}"

@@ -10,6 +10,10 @@ afterwards back to its usual length. A slow call (a deployment answering late) t
 lets another worker start deploying to the same connection while it is under way; only a
 worker that stops altogether (killed, or paused past its lease) loses it. What a worker that
 lost its lease may still try to record is fenced (`byod.transitions.fence`).
+
+The lease records what holds it (`lease_kind`): a deploy, or a move of a user's content
+(`byod.services.moves`), so the two never run on one connection at once and a deploy that finds
+a move holding it knows to look again soon.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from django.utils import timezone
 
 from byod.conf import conf
 from byod.errors import LeaseLost
-from byod.models import Connection
+from byod.models import Connection, LeaseKind
 
 # Beyond a covered call's deadline: clocks of two machines differ a little, and the call's
 # answer is read and recorded after its deadline is checked.
@@ -46,14 +50,19 @@ def new_owner() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
-def take(connection_id: int, owner: str) -> bool:
-    """Claim the connection for `owner` if nobody holds a live lease on it."""
+def take(connection_id: int, owner: str, *, kind: str = LeaseKind.DEPLOY) -> bool:
+    """Claim the connection for `owner` (a deploy, or a move: `kind`) if nobody holds a live
+    lease on it."""
     now = timezone.now()
     free = Q(lease_owner="") | Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
     taken = (
         Connection.objects.filter(pk=connection_id)
         .filter(free | Q(lease_owner=owner))
-        .update(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds()))
+        .update(
+            lease_owner=owner,
+            lease_kind=kind,
+            lease_expires_at=now + timedelta(seconds=lease_seconds()),
+        )
     )
     return taken == 1
 
@@ -70,6 +79,7 @@ def take_many(
         .filter(free)
         .update(
             lease_owner=owner,
+            lease_kind=LeaseKind.DEPLOY,
             lease_expires_at=now + timedelta(seconds=lease_seconds()),
             **(also or {}),
         )
@@ -93,7 +103,7 @@ def renew(connection_id: int, owner: str, *, seconds: float | None = None) -> No
 
 def release(connection_id: int, owner: str) -> None:
     Connection.objects.filter(pk=connection_id, lease_owner=owner).update(
-        lease_owner="", lease_expires_at=None
+        lease_owner="", lease_kind="", lease_expires_at=None
     )
 
 

@@ -42,10 +42,12 @@ from byod.models import (
     DeploymentTrigger,
     DeployPhase,
     Holder,
+    LeaseKind,
 )
 from byod.services import priorities, task_rows
 from byod.services.deploys import attempts, lease, reaper
 from byod.services.deploys.push import Stopped, push_package
+from byod.services.moves import control as moves
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -53,7 +55,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REAP_EVERY_SECONDS = 5.0
-NO_LEASE = {"lease_owner": "", "lease_expires_at": None}
+NO_LEASE = {"lease_owner": "", "lease_kind": "", "lease_expires_at": None}
+# A move holding the connection's lease renews it for as long as it runs: a deploy waiting for it
+# looks again this often rather than at each renewed expiry.
+MOVE_POLL_SECONDS = 10.0
 
 
 # --- requesting ----------------------------------------------------------------------------
@@ -154,10 +159,13 @@ def run_deploy(deployment_id: int) -> None:
     connection_id = found.connection_id
     owner = lease.new_owner()
     if not lease.take(connection_id, owner):
-        expiry = Connection.objects.filter(pk=connection_id).values_list(
-            "lease_expires_at", flat=True
+        holder = Connection.objects.filter(pk=connection_id).values_list(
+            "lease_expires_at", "lease_kind"
         )
-        until = expiry.first() or now
+        expiry, kind = holder.first() or (None, "")
+        until = expiry or now
+        if kind == LeaseKind.MOVE:
+            until = min(until, now + timedelta(seconds=MOVE_POLL_SECONDS))
         for_person = found.attempt == 0 and found.trigger in PERSON_TRIGGERS
         enqueue_deploy(deployment_id, run_after=until + timedelta(seconds=1), for_person=for_person)
         return
@@ -257,6 +265,10 @@ def _attempt(deployment: Deployment, held: lease.Lease) -> bool:
         log.warning("deploy %s: not recorded, status changed meanwhile: %s", deployment.pk, error)
     except TRANSIENT_DATABASE_ERRORS as error:
         _database_failed(deployment, error)  # pushed, not recorded: the retry pushes again
+        return False
+    if deployment.from_version is None and held.released:
+        # The first deploy of a connection: with moves on, the user's content comes in.
+        moves.after_first_deploy(deployment.connection)
     return False
 
 

@@ -93,6 +93,7 @@ export async function handleDeploymentRequest(dep, req, res) {
       });
     }
     const faults = takeFaults(dep, pathname);
+    if (faults[0]?.drop) dep.calls.drop();
     if (await injectFault(faults, req, res)) return;
     const state = faultState(faults);
     const { revoked, get: fault } = state;
@@ -120,7 +121,10 @@ export async function handleDeploymentRequest(dep, req, res) {
     const context = { dep, req, body, params, kind: r.kind, isAdmin, paused, fault };
     const result = await r.handler(context);
     // The work is done (a mutation committed) and the answer is lost: the connection goes.
-    if (fault("drop_after_commit")) return req.socket.destroy();
+    if (fault("drop_after_commit")) {
+      dep.calls.drop();
+      return req.socket.destroy();
+    }
     if (result instanceof RawJson) return sendRawJson(res, 200, result.text);
     return r.text ? sendText(res, 200, result) : sendJson(res, 200, result);
   } catch (e) {

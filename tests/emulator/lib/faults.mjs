@@ -21,6 +21,7 @@ const FAULT_KINDS = new Set([
   "revoked_key",
   "paused",
   "times",
+  "every",
 ]);
 
 // What a deployment too busy to commit answers (crates/database/src/metrics.rs,
@@ -63,17 +64,29 @@ export function setFault(dep, endpoint, fault) {
       `times must be a positive integer, not ${fault.times}`,
     );
   }
-  dep.faults.set(key, { ...fault });
+  if ("every" in fault && !(Number.isInteger(fault.every) && fault.every > 0)) {
+    throw new HttpError(
+      400,
+      "InvalidFault",
+      `every must be a positive integer, not ${fault.every}`,
+    );
+  }
+  dep.faults.set(key, "every" in fault ? { ...fault, seen: 0 } : { ...fault });
 }
 
 // The faults a request runs under: its endpoint's, then "*"'s. Each one counts the request
 // against its `times`; what is returned are copies taken before that count, so a fault on its
-// last request still acts on it, whatever kind it is.
+// last request still acts on it, whatever kind it is. A fault with `every: N` acts on every
+// Nth request only (the others pass as if it were not there, and do not count against `times`).
 export function takeFaults(dep, pathname) {
   const taken = [];
   for (const key of [pathname, "*"]) {
     const fault = dep.faults.get(key);
     if (!fault) continue;
+    if (typeof fault.every === "number") {
+      fault.seen += 1;
+      if (fault.seen % fault.every !== 0) continue;
+    }
     taken.push({ ...fault });
     if (typeof fault.times === "number") {
       fault.times -= 1;

@@ -5,6 +5,7 @@
 import type { TableSpec } from "../dataLib";
 import { getFunction, pageFunction, searchFunction } from "../dataReads";
 import { insertFunction, patchFunction, removeFunction } from "../dataWrites";
+import { exportPageFunction, importBatchFunction, fixReferencesFunction, removeBatchFunction, foreignFunction, type MoveSpec } from "../dataMoves";
 
 const spec: TableSpec = {
   table: "messages",
@@ -32,6 +33,7 @@ const spec: TableSpec = {
     { table: "bookmarks", field: "messageId", index: "by_message", children: [] },
   ],
 };
+const move: MoveSpec = { index: "by_user", parentIndex: null, required: ["conversationId"] };
 
 export const get = getFunction(spec);
 export const page = pageFunction(spec);
@@ -39,3 +41,8 @@ export const search = searchFunction(spec);
 export const insert = insertFunction(spec);
 export const patch = patchFunction(spec);
 export const remove = removeFunction(spec);
+export const exportPage = exportPageFunction(spec, move);
+export const importBatch = importBatchFunction(spec, move);
+export const fixReferences = fixReferencesFunction(spec);
+export const removeBatch = removeBatchFunction(spec, move);
+export const foreign = foreignFunction(spec, move);

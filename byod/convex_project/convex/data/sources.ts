@@ -5,6 +5,7 @@
 import type { TableSpec } from "../dataLib";
 import { getFunction, pageFunction } from "../dataReads";
 import { insertFunction, patchFunction, removeFunction } from "../dataWrites";
+import { exportPageFunction, importBatchFunction, fixReferencesFunction, removeBatchFunction, foreignFunction, type MoveSpec } from "../dataMoves";
 
 const spec: TableSpec = {
   table: "sources",
@@ -20,9 +21,15 @@ const spec: TableSpec = {
   },
   children: [],
 };
+const move: MoveSpec = { index: "by_message", parentIndex: "by_user", required: ["messageId"] };
 
 export const get = getFunction(spec);
 export const page = pageFunction(spec);
 export const insert = insertFunction(spec);
 export const patch = patchFunction(spec);
 export const remove = removeFunction(spec);
+export const exportPage = exportPageFunction(spec, move);
+export const importBatch = importBatchFunction(spec, move);
+export const fixReferences = fixReferencesFunction(spec);
+export const removeBatch = removeBatchFunction(spec, move);
+export const foreign = foreignFunction(spec, move);

@@ -1,0 +1,333 @@
+// Hand-written: the functions that move one owner's documents between two deployments
+// (exportPage, importBatch, fixReferences, removeBatch, foreign), built per table by the
+// generated convex/data/<table>.ts. The control plane reads pages on the source and writes
+// batches on the destination; the destination's id map (byodIdMap, convex/moves.ts) says what
+// is already copied, so a batch sent twice writes nothing twice. Documents inserted by a
+// function get new ids: references are remapped through the map (parents are copied first);
+// a reference whose target is not copied yet (a self reference such as
+// messages.parentMessageId) is left out and recorded on the map row, and fixReferences sets it
+// once every document of the move is there.
+import { internalMutationGeneric, internalQueryGeneric } from "convex/server";
+import { v, type GenericId } from "convex/values";
+import {
+  asFields,
+  checkText,
+  fail,
+  loadOwned,
+  once,
+  ownerField,
+  type Fields,
+  type Owned,
+  type Reader,
+  type TableSpec,
+} from "./dataLib";
+import { ID_MAP, alreadyCopied, mappedNew, mappedOld } from "./moves";
+
+// A page reads at most this many documents (and a parent-owned table's page this many
+// index ranges): far below a transaction's 32,000 documents and 4,096 ranges.
+export const MAX_MOVE_ITEMS = 1000;
+const MAX_PARENTS = 500;
+const PARENTS_AHEAD = 100;
+const READS_PER_ITEM = 4;
+
+/** How the owner's documents of a table are found: a field-owned table through its owner
+ * index; a parent-owned one through the parent's index on exactly the owner field, then
+ * each parent's children through `index` (both in creation order). `required`: the
+ * required reference fields, whose targets must be copied before (never left for later). */
+export type MoveSpec = { index: string; parentIndex: string | null; required: string[] };
+
+type Cursor = { parent: GenericId<string> | null; parentTime: number; childTime: number };
+
+function numItemsOf(numItems: number): number {
+  if (!Number.isInteger(numItems) || numItems < 1 || numItems > MAX_MOVE_ITEMS) {
+    fail("invalid_argument", `numItems: 1 to ${MAX_MOVE_ITEMS}`);
+  }
+  return numItems;
+}
+
+function parseCursor(raw: string | null): Cursor {
+  if (raw === null) {
+    return { parent: null, parentTime: -1, childTime: -1 };
+  }
+  try {
+    const c = JSON.parse(raw);
+    if (typeof c.parentTime === "number" && typeof c.childTime === "number") {
+      return { parent: c.parent ?? null, parentTime: c.parentTime, childTime: c.childTime };
+    }
+  } catch {
+    // refused below
+  }
+  fail("invalid_argument", "cursor: not a cursor of this function");
+}
+
+/** Up to `numItems` of the owner's documents of a parent-owned table after `cursor`, walking
+ * the owner's parents in creation order and each one's children in creation order. Creation
+ * times are unique within a table, so "after" is exact. */
+async function childPage(db: Reader, spec: TableSpec, move: MoveSpec, owner: string, c: Cursor,
+  numItems: number) {
+  const [link, top] = spec.chain;
+  const page: Owned[] = [];
+  let ranges = 0;
+  let cursor = c;
+  let parents: Owned[] = []; // the next parents after cursor.parentTime, read ahead
+  // Parents without children cost reads too: a page stops after reading a few times what it
+  // returns (the caller goes on from the cursor), so a smaller page always reads less.
+  let read = 0;
+  while (page.length < numItems && ranges < MAX_PARENTS && read < READS_PER_ITEM * numItems) {
+    if (cursor.parent === null) {
+      if (parents.length === 0) {
+        ranges += 1;
+        const after = cursor.parentTime;
+        parents = (await db
+          .query(link.parent as string)
+          .withIndex(move.parentIndex as string, (q: any) =>
+            q.eq(top.field, owner).gt("_creationTime", after),
+          )
+          .take(Math.min(PARENTS_AHEAD, numItems))) as Owned[];
+        read += parents.length;
+        if (parents.length === 0) {
+          return { page, isDone: true, continueCursor: JSON.stringify(cursor) };
+        }
+      }
+      const next = parents.shift() as Owned;
+      cursor = { parent: next._id, parentTime: next._creationTime as number, childTime: -1 };
+    }
+    ranges += 1;
+    const wanted = numItems - page.length;
+    const { parent, childTime } = cursor;
+    const children = await db
+      .query(spec.table)
+      .withIndex(move.index, (q: any) => q.eq(link.field, parent).gt("_creationTime", childTime))
+      .take(wanted);
+    page.push(...(children as Owned[]));
+    read += children.length;
+    if (children.length < wanted) {
+      cursor = { parent: null, parentTime: cursor.parentTime, childTime: -1 };
+    } else {
+      cursor = { ...cursor, childTime: children[children.length - 1]._creationTime as number };
+    }
+  }
+  return { page, isDone: false, continueCursor: JSON.stringify(cursor) };
+}
+
+async function ownerPage(db: Reader, spec: TableSpec, move: MoveSpec, owner: string,
+  cursor: string | null, numItems: number) {
+  if (spec.kind === "field") {
+    const { page, isDone, continueCursor } = await db
+      .query(spec.table)
+      .withIndex(move.index, (q: any) => q.eq(ownerField(spec), owner))
+      .paginate({ cursor, numItems });
+    return { page: page as Owned[], isDone, continueCursor };
+  }
+  return await childPage(db, spec, move, owner, parseCursor(cursor), numItems);
+}
+
+/** A destination document with its references written as the source's ids (through the
+ * move's map; one not in the map stays as it is, so a digest shows it). Its own id is left:
+ * digests leave ids out. */
+async function asSource(db: Reader, spec: TableSpec, moveId: string, doc: Owned) {
+  const out: Fields = { ...doc };
+  for (const field of Object.keys(spec.references)) {
+    const value = doc[field];
+    if (typeof value === "string") {
+      out[field] = (await mappedOld(db, moveId, value)) ?? value;
+    }
+  }
+  return out;
+}
+
+/** A source document without its references to nothing (a target removed since; Convex keeps
+ * such ids) or to another owner's document: a move copies neither, and a digest of either
+ * side leaves them out alike. */
+async function withoutDangling(db: Reader, spec: TableSpec, owner: string, doc: Owned) {
+  let out: Fields | null = null;
+  for (const [field, target] of Object.entries(spec.references)) {
+    const value = doc[field];
+    if (value === undefined || value === null) {
+      continue;
+    }
+    if ((await loadOwned(db, target.table, target.chain, value, owner)) === null) {
+      out = out ?? { ...doc };
+      delete out[field];
+    }
+  }
+  return out ?? doc;
+}
+
+export function exportPageFunction(spec: TableSpec, move: MoveSpec) {
+  return internalQueryGeneric({
+    args: {
+      owner: v.string(),
+      cursor: v.union(v.string(), v.null()),
+      numItems: v.number(),
+      moveId: v.optional(v.string()),
+      countOnly: v.optional(v.boolean()),
+    },
+    handler: async (ctx, args) => {
+      checkText(args.owner, "owner");
+      const numItems = numItemsOf(args.numItems);
+      const { page, isDone, continueCursor } = await ownerPage(
+        ctx.db, spec, move, args.owner, args.cursor, numItems);
+      if (args.countOnly) {
+        return { page: [], count: page.length, isDone, continueCursor };
+      }
+      const docs = [];
+      for (const doc of page) {
+        docs.push(
+          args.moveId === undefined
+            ? await withoutDangling(ctx.db, spec, args.owner, doc)
+            : await asSource(ctx.db, spec, args.moveId, doc),
+        );
+      }
+      return { page: docs, count: docs.length, isDone, continueCursor };
+    },
+  });
+}
+
+export function importBatchFunction(spec: TableSpec, move: MoveSpec) {
+  return internalMutationGeneric({
+    args: { owner: v.string(), opId: v.string(), moveId: v.string(), docs: v.array(v.any()) },
+    handler: async (ctx, args) =>
+      await once(ctx.db, args.owner, args.opId, async () => {
+        checkText(args.moveId, "moveId");
+        if (args.docs.length > MAX_MOVE_ITEMS) {
+          fail("too_large", `docs: at most ${MAX_MOVE_ITEMS} a batch`);
+        }
+        const own = ownerField(spec);
+        let written = 0;
+        let skipped = 0;
+        for (const raw of args.docs) {
+          const { _id: oldId, _creationTime, ...doc } = asFields(raw, "docs[]");
+          if (typeof oldId !== "string") {
+            fail("invalid_argument", "docs[]._id: the source's id is required");
+          }
+          checkText(oldId, "docs[]._id");
+          if (await alreadyCopied(ctx.db, args.owner, args.moveId, spec.table, oldId)) {
+            skipped += 1;
+            continue;
+          }
+          if (spec.kind === "field" && doc[own] !== args.owner) {
+            fail("invalid_argument", `docs[]: ${own} names another owner`);
+          }
+          const pending: Fields = {};
+          for (const [field, target] of Object.entries(spec.references)) {
+            const value = doc[field];
+            if (value === undefined || value === null) {
+              continue;
+            }
+            const mapped = await mappedNew(ctx.db, args.owner, args.moveId, target.table, value);
+            if (mapped !== null) {
+              doc[field] = mapped;
+            } else if (move.required.includes(field)) {
+              fail("not_found", `docs[]: ${field} ${String(value)} is not copied yet`);
+            } else {
+              pending[field] = value;
+              delete doc[field];
+            }
+          }
+          const newId = await ctx.db.insert(spec.table, doc);
+          const row: Fields = { moveId: args.moveId, owner: args.owner, table: spec.table,
+            oldId, newId };
+          if (Object.keys(pending).length > 0) {
+            row.pending = pending;
+          }
+          await ctx.db.insert(ID_MAP, row);
+          written += 1;
+        }
+        return { written, skipped };
+      }),
+  });
+}
+
+export function fixReferencesFunction(spec: TableSpec) {
+  return internalMutationGeneric({
+    args: {
+      owner: v.string(),
+      moveId: v.string(),
+      cursor: v.union(v.string(), v.null()),
+      numItems: v.number(),
+    },
+    handler: async (ctx, args) => {
+      checkText(args.owner, "owner");
+      const numItems = numItemsOf(args.numItems);
+      const { page, isDone, continueCursor } = await ctx.db
+        .query(ID_MAP)
+        .withIndex("by_move_table_old", (q: any) =>
+          q.eq("moveId", args.moveId).eq("table", spec.table),
+        )
+        .paginate({ cursor: args.cursor, numItems });
+      let fixed = 0;
+      let dangling = 0;
+      for (const row of page) {
+        if (row.pending === undefined || row.owner !== args.owner) {
+          continue;
+        }
+        const doc = await loadOwned(ctx.db, spec.table, spec.chain, row.newId, args.owner);
+        if (doc === null) {
+          continue;
+        }
+        const fields: Fields = {};
+        for (const [field, value] of Object.entries(row.pending as Fields)) {
+          const target = spec.references[field].table;
+          const mapped = await mappedNew(ctx.db, args.owner, args.moveId, target, value);
+          if (mapped === null) {
+            dangling += 1; // pointed at nothing the move copies: left out, the digest shows it
+          } else {
+            fields[field] = mapped;
+          }
+        }
+        await ctx.db.patch(doc._id, fields);
+        await ctx.db.patch(row._id, { pending: undefined });
+        fixed += 1;
+      }
+      return { fixed, dangling, isDone, continueCursor };
+    },
+  });
+}
+
+export function removeBatchFunction(spec: TableSpec, move: MoveSpec) {
+  return internalMutationGeneric({
+    args: { owner: v.string(), numItems: v.number(), cursor: v.optional(v.string()) },
+    handler: async (ctx, args) => {
+      checkText(args.owner, "owner");
+      const numItems = numItemsOf(args.numItems);
+      // Removed documents leave the index: a field-owned table always reads its first page.
+      const { page, isDone, continueCursor } =
+        spec.kind === "field"
+          ? await ownerPage(ctx.db, spec, move, args.owner, null, numItems)
+          : await ownerPage(ctx.db, spec, move, args.owner, args.cursor ?? null, numItems);
+      for (const doc of page) {
+        await ctx.db.delete(doc._id);
+      }
+      return { removed: page.length, isDone, continueCursor };
+    },
+  });
+}
+
+export function foreignFunction(spec: TableSpec, move: MoveSpec) {
+  return internalQueryGeneric({
+    args: { owner: v.string() },
+    handler: async (ctx, args) => {
+      checkText(args.owner, "owner");
+      if (spec.kind === "field") {
+        const own = ownerField(spec);
+        const before = await ctx.db
+          .query(spec.table)
+          .withIndex(move.index, (q: any) => q.lt(own, args.owner))
+          .first();
+        const after = await ctx.db
+          .query(spec.table)
+          .withIndex(move.index, (q: any) => q.gt(own, args.owner))
+          .first();
+        return before !== null || after !== null;
+      }
+      // Children of another owner's parent show there; a sample catches orphans too.
+      for (const doc of await ctx.db.query(spec.table).take(100)) {
+        if ((await loadOwned(ctx.db, spec.table, spec.chain, doc._id, args.owner)) === null) {
+          return true;
+        }
+      }
+      return false;
+    },
+  });
+}

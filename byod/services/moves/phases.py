@@ -1,0 +1,188 @@
+"""A move's phases, run by one worker holding the move and the leases of its connections.
+
+In and back: preflight (the destination holds no other owner's content; the user holds no
+uploaded file, whose blob cannot move yet) -> freeze (the user's
+writes are refused from now on; reads go on from the source) -> settle (a request that read
+the location before the freeze may still write, for at most its data budget) -> count the
+source and clear what an earlier, unfinished move left at the destination -> copy every table,
+parents first, in batches -> fix the references to documents copied later -> verify (per
+table, count and digest equal on both sides) -> done, which flips the location in the same
+transaction. Delete: freeze -> settle -> count -> remove children first until every table
+counts zero -> done.
+
+Every step is resumable: progress is saved per table after each batch (`Move.tables`), a batch
+sent twice writes nothing twice (`Transfer`), and a phase finished is not run again. Every save
+is conditional on the move still being this worker's (`MoveStopped` otherwise: cancelled or
+taken over), and the leases are renewed between batches.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from byod import transitions
+from byod.conf import conf
+from byod.errors import BLOBS_NOT_MOVED, FOREIGN_CONTENT, MOVE_MISMATCH, ByodError
+from byod.models import Move, MoveDirection, MovePhase
+from byod.services.deploys.lease import Lease
+from byod.services.moves.transfer import Transfer
+
+SETTLE_STEP_SECONDS = 0.5
+
+
+def settle_seconds() -> float:
+    """How long after the freeze copying waits: a web request's whole data budget, unless set."""
+    configured = conf()
+    if configured.moves.settle_seconds >= 0:
+        return configured.moves.settle_seconds
+    web = configured.calls.data_web
+    return web.total if web.total is not None else web.call
+
+
+class Phases:
+    """One attempt at a move's remaining phases."""
+
+    def __init__(
+        self,
+        move: Move,
+        transfer: Transfer,
+        leases: list[Lease],
+        progress: Callable[[Move], None] | None = None,
+    ) -> None:
+        self.move = move
+        self.transfer = transfer
+        self.leases = leases
+        self.progress = progress
+
+    def run(self) -> None:
+        tables = self.transfer.tables()
+        if self.move.direction == MoveDirection.DELETE:
+            self._freeze(check_destination=False)
+            self._count(tables, clear=False)
+            self._remove(tables)
+            transitions.move_verifying(self.move)
+            self._check_empty(tables)
+        else:
+            # The main deployment holds every other user's content: only a user's own
+            # deployment must hold nobody else's.
+            destination = self.move.destination
+            self._freeze(check_destination=destination is not None and not destination.is_main)
+            self._count(tables, clear=True)
+            self._copy(tables)
+            self._fix(tables)
+            transitions.move_verifying(self.move)
+            self._verify(tables)
+        transitions.move_done(self.move, keep_days=conf().moves.keep_days)
+        self._tell()
+
+    # --- phases --------------------------------------------------------------------------------
+
+    def _freeze(self, *, check_destination: bool) -> None:
+        if self.move.frozen_at is None:
+            self._save(MovePhase.PREFLIGHT)
+            if check_destination and self.transfer.foreign_documents():
+                raise ByodError(
+                    FOREIGN_CONTENT, f"move {self.move.pk}: the destination holds another owner's"
+                )
+            if self.move.direction != MoveDirection.DELETE and (
+                blobs := self.transfer.blob_documents()
+            ):
+                # A blob's id belongs to its deployment: a copy through functions cannot carry
+                # it, so a user holding files is refused rather than moved without them.
+                raise ByodError(
+                    BLOBS_NOT_MOVED, f"move {self.move.pk}: {blobs} documents name a blob"
+                )
+            transitions.move_frozen(self.move)
+        assert self.move.frozen_at is not None
+        until = self.move.frozen_at.timestamp() + settle_seconds()
+        while (left := until - time.time()) > 0:
+            time.sleep(min(left, SETTLE_STEP_SECONDS))
+            self._keep_alive()
+
+    def _count(self, tables: list[str], *, clear: bool) -> None:
+        states = self.move.tables
+        if tables and all("source_count" in states.get(t, {}) for t in tables):
+            return
+        if clear:
+            # What the destination holds of this owner is what an earlier move that did not
+            # end left there (or the copy kept after an older move): the content's real copy
+            # is the source, which stays the location until this move flips it.
+            self._save(MovePhase.CLEARING)
+            for table in reversed(tables):
+                while self.transfer.remove_batch(table, "destination"):
+                    self._keep_alive()
+        for table in tables:
+            self.move.table_state(table)["source_count"] = self.transfer.count(table)
+            self._keep_alive()
+        self._save(MovePhase.COPYING if clear else MovePhase.REMOVING)
+
+    def _copy(self, tables: list[str]) -> None:
+        for table in tables:
+            state = self.move.table_state(table)
+            while not state.get("copy_done"):
+                cursor, written = self.transfer.copy_batch(table, state.get("cursor"))
+                state["copied"] = int(state.get("copied") or 0) + written
+                state["cursor"] = cursor
+                state["copy_done"] = cursor is None
+                self._save(MovePhase.COPYING, table)
+
+    def _fix(self, tables: list[str]) -> None:
+        for table in tables:
+            state = self.move.table_state(table)
+            while not state.get("fix_done"):
+                cursor, fixed = self.transfer.fix_batch(table, state.get("fix_cursor"))
+                state["fixed"] = int(state.get("fixed") or 0) + fixed
+                state["fix_cursor"] = cursor
+                state["fix_done"] = cursor is None
+                self._save(MovePhase.FIXING, table)
+
+    def _verify(self, tables: list[str]) -> None:
+        for table in tables:
+            state = self.move.table_state(table)
+            source = self.transfer.digest(table, "source")
+            copied = self.transfer.digest(table, "destination")
+            if source != copied:
+                raise ByodError(
+                    MOVE_MISMATCH,
+                    f"move {self.move.pk}, table {table}: source {source.count} documents "
+                    f"({source.sha256[:12]}), destination {copied.count} ({copied.sha256[:12]})",
+                    table=table,
+                )
+            state.update(verified=True, verified_count=source.count, digest=source.sha256)
+            self._save(MovePhase.VERIFYING, table)
+
+    def _remove(self, tables: list[str]) -> None:
+        for table in reversed(tables):  # children first: no reference is left dangling
+            state = self.move.table_state(table)
+            while removed := self.transfer.remove_batch(table, "source"):
+                state["removed"] = int(state.get("removed") or 0) + removed
+                self._save(MovePhase.REMOVING, table)
+
+    def _check_empty(self, tables: list[str]) -> None:
+        for table in tables:
+            left = self.transfer.count(table)
+            if left:
+                raise ByodError(
+                    MOVE_MISMATCH,
+                    f"move {self.move.pk}: {left} documents left in {table}",
+                    table=table,
+                )
+            self.move.table_state(table)["verified"] = True
+        self._save(MovePhase.VERIFYING)
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _save(self, phase: str, table: str = "") -> None:
+        """Progress, fenced: raises MoveStopped when the move is no longer ours."""
+        self._keep_alive()
+        transitions.save_move_progress(self.move, phase=phase, table=table)
+        self._tell()
+
+    def _keep_alive(self) -> None:
+        for held in self.leases:
+            held.keep_alive()
+
+    def _tell(self) -> None:
+        if self.progress is not None:
+            self.progress(self.move)

@@ -1,0 +1,274 @@
+"""The engine of a move: one owner's documents between two deployments, batch by batch.
+
+Every call is one or two function calls of the package's move functions (v4, `data/<table>:
+exportPage | importBatch | fixReferences | removeBatch | foreign` and `moves:forget`), and
+each is safe to repeat:
+
+- a copy batch reads a page of the owner's documents on the source and imports it on the
+  destination; the destination's id map (`byodIdMap`) skips what it already holds, so a batch
+  sent again after a crash (a new operation id) or after a lost answer (the same one, tried
+  again here) writes nothing twice;
+- references are remapped through the map (tables are copied parents first); one whose target
+  is not copied yet (a self reference) is set by the second pass, `fix_batch`;
+- digests read the destination's documents back as source ids, so both sides hash the same.
+
+Queries and mutations are tried again, as the data plane does (`byod.data.ops`), when the
+deployment said "not now" or the connection dropped; other errors are raised as they are
+(`ConvexError` with its category) for the job to record.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import partial
+from typing import Any, Literal, TypeVar
+
+from byod.client import ConvexClient
+from byod.data.ops import RETRIED, new_op_id, with_retries
+from byod.errors import ANSWER_TOO_LARGE, INVALID_ARGUMENT, PROTOCOL_ERROR, ConvexError
+from byod.package import get_schema
+from byod.schema.data_functions import blob_fields, move_order
+from byod.services.moves.digests import Accumulator, Digest
+
+__all__ = ["Digest", "Side", "Transfer"]
+
+Side = Literal["source", "destination"]
+T = TypeVar("T")
+
+MAX_ITEMS = 1000  # convex/dataMoves.ts MAX_MOVE_ITEMS
+COUNT_PAGE = 500  # a count reads whole documents on the server: keep below 16 MiB read
+FORGET_PAGE = 1000
+MAX_BATCH_QUERIES = 64  # byod.client.function_api.MAX_BATCH
+
+
+class Transfer:
+    """One owner's documents between two deployments (clients made by the caller with
+    Purpose.DATA_WORKER). Every call is idempotent: repeating a batch after a crash or a lost
+    answer writes nothing twice (the destination's id map says what is already copied)."""
+
+    def __init__(
+        self,
+        *,
+        source: ConvexClient,
+        destination: ConvexClient | None,
+        owner: str,
+        move_id: str,
+        batch: int = 200,
+    ) -> None:
+        if not 0 < batch <= MAX_ITEMS:
+            raise ValueError(f"batch is 1 to {MAX_ITEMS}, not {batch}")
+        self.source = source
+        self.destination = destination
+        self.owner = owner
+        self.move_id = move_id
+        self.batch = batch
+        self._tables = move_order(get_schema())
+        # Where removeBatch of a parent-owned table goes on (parents already emptied of it);
+        # lost with the object, which costs a rescan, never a document.
+        self._remove_cursors: dict[tuple[str, Side], str] = {}
+
+    def tables(self) -> list[str]:
+        """The owned tables, parents first (each after every table it references)."""
+        return list(self._tables)
+
+    def count(self, table: str, side: Side = "source") -> int:
+        """How many of the owner's documents of `table` the side holds."""
+        total = 0
+        cursor: str | None = None
+        while True:
+            page = self._export(side, table, cursor, COUNT_PAGE, count_only=True)
+            total += _int(page.get("count"), "count")
+            if page["isDone"]:
+                return total
+            cursor = page["continueCursor"]
+
+    def foreign_documents(self) -> bool:
+        """Whether the destination holds a document of another owner in one of our tables."""
+        client = self._client("destination")
+        queries = [(self._path(t, "foreign"), {"owner": self.owner}) for t in self._tables]
+        for start in range(0, len(queries), MAX_BATCH_QUERIES):
+            chunk = queries[start : start + MAX_BATCH_QUERIES]
+            results = self._retry(partial(client.query_batch, chunk))
+            for result in results:
+                if result.error is not None:
+                    raise result.error
+                if result.value is True:
+                    return True
+        return False
+
+    def blob_documents(self) -> int:
+        """How many of the owner's documents on the source name a file's blob (`_storage`):
+        blobs do not move with their documents (yet), so a caller refuses such a move."""
+        schema = get_schema()
+        found = 0
+        for table, fields in blob_fields(schema).items():
+            cursor: str | None = None
+            while True:
+                page = self._export("source", table, cursor, self.batch)
+                found += sum(1 for d in page["page"] if any(d.get(f) for f in fields))
+                if page["isDone"]:
+                    break
+                cursor = page["continueCursor"]
+        return found
+
+    def copy_batch(self, table: str, cursor: str | None) -> tuple[str | None, int]:
+        """Copies the next batch of `table` after `cursor` (None: from the start); returns the
+        next cursor (None: the table is done) and how many documents were written now."""
+        page = self._export("source", table, cursor, self.batch)
+        docs = page["page"]
+        written = self._import(table, docs) if docs else 0
+        return (None if page["isDone"] else page["continueCursor"]), written
+
+    def fix_batch(self, table: str, cursor: str | None) -> tuple[str | None, int]:
+        """Sets the references of the next batch of copied documents whose targets were
+        copied after them; returns the next cursor (None: done) and how many were fixed."""
+        client = self._client("destination")
+        args = {"owner": self.owner, "moveId": self.move_id, "cursor": cursor}
+        answer = self._retry(
+            lambda: client.mutation(
+                self._path(table, "fixReferences"), {**args, "numItems": self.batch}
+            )
+        )
+        fixed = _int(_field(answer, "fixed"), "fixed")
+        return (None if answer["isDone"] else answer["continueCursor"]), fixed
+
+    def digest(self, table: str, side: Side) -> Digest:
+        """Count and hash of the owner's documents of `table` on `side`, references written
+        as source ids (the destination translates its ids through the id map)."""
+        found = Accumulator()
+        cursor: str | None = None
+        while True:
+            page = self._export(side, table, cursor, self.batch, translate=side == "destination")
+            found.add(page["page"])
+            if page["isDone"]:
+                return found.digest()
+            cursor = page["continueCursor"]
+
+    def remove_batch(self, table: str, side: Side) -> int:
+        """Removes up to `batch` of the owner's documents of `table` on `side`; 0 when none
+        remain. Children before parents is the caller's order (reversed(tables()))."""
+        key = (table, side)
+        removed = self._remove(table, side, self._remove_cursors.pop(key, None))
+        if removed is None:  # nothing after the cursor: look again from the start
+            removed = self._remove(table, side, None)
+        return removed or 0
+
+    def forget(self) -> int:
+        """Deletes the destination's id-map rows of this move; returns how many."""
+        if self.destination is None:
+            return 0
+        client = self.destination
+        args = {"moveId": self.move_id, "numItems": FORGET_PAGE}
+        total = 0
+        while True:
+            answer = self._retry(lambda: client.mutation("moves:forget", args))
+            removed = _int(_field(answer, "removed"), "removed")
+            total += removed
+            if removed < FORGET_PAGE:
+                return total
+
+    def _remove(self, table: str, side: Side, cursor: str | None) -> int | None:
+        """One removeBatch; None when it removed nothing after a cursor (not yet proof that
+        none remain)."""
+        client = self._client(side)
+        args: dict[str, Any] = {"owner": self.owner, "numItems": self.batch}
+        if cursor is not None:
+            args["cursor"] = cursor
+        answer = self._retry(lambda: client.mutation(self._path(table, "removeBatch"), args))
+        removed = _int(_field(answer, "removed"), "removed")
+        if not answer["isDone"]:
+            self._remove_cursors[(table, side)] = answer["continueCursor"]
+        if removed == 0 and cursor is not None:
+            return None
+        return removed
+
+    def _export(
+        self,
+        side: Side,
+        table: str,
+        cursor: str | None,
+        num_items: int,
+        *,
+        count_only: bool = False,
+        translate: bool = False,
+    ) -> dict[str, Any]:
+        """One exportPage; a page too large to read or answer is asked again in halves."""
+        client = self._client(side)
+        args: dict[str, Any] = {"owner": self.owner, "cursor": cursor}
+        if count_only:
+            args["countOnly"] = True
+        if translate:
+            args["moveId"] = self.move_id
+        while True:
+            try:
+                path, page_args = self._path(table, "exportPage"), {**args, "numItems": num_items}
+                answer = self._retry(partial(client.query, path, page_args))
+            except ConvexError as error:
+                if num_items > 1 and _too_large(error):
+                    num_items //= 2
+                    continue
+                raise
+            if not isinstance(answer, dict) or not isinstance(answer.get("page"), list):
+                raise ConvexError(PROTOCOL_ERROR, f"{table}: exportPage answered no page")
+            return answer
+
+    def _import(self, table: str, docs: list[Any]) -> int:
+        """Imports `docs` (one operation id, the same on every try); a batch too large for one
+        transaction is split in halves."""
+        client = self._client("destination")
+        op_id = new_op_id()
+        args = {"owner": self.owner, "opId": op_id, "moveId": self.move_id, "docs": docs}
+        try:
+            answer = self._retry(lambda: client.mutation(self._path(table, "importBatch"), args))
+        except ConvexError as error:
+            if len(docs) > 1 and _too_large(error):
+                half = len(docs) // 2
+                return self._import(table, docs[:half]) + self._import(table, docs[half:])
+            raise
+        return _int(_field(answer, "written"), "written")
+
+    def _client(self, side: Side) -> ConvexClient:
+        if side == "source":
+            return self.source
+        if self.destination is None:
+            raise ValueError("this transfer has no destination")
+        return self.destination
+
+    def _path(self, table: str, function: str) -> str:
+        if table not in self._tables:
+            raise ValueError(f"{table!r} is not an owned table")
+        return f"data/{table}:{function}"
+
+    @staticmethod
+    def _retry(attempt: Callable[[], T]) -> T:
+        return with_retries(attempt, deadline=None)
+
+
+# Convex's words for a transaction over its limits (reads, bytes, writes) or arguments too big.
+_OVER_LIMITS = re.compile(
+    r"too many (?:documents|bytes|reads|writes)|too (?:large|big)", re.IGNORECASE
+)
+
+
+def _too_large(error: ConvexError) -> bool:
+    """Whether a smaller page or batch could succeed where this one failed."""
+    if error.category == ANSWER_TOO_LARGE:
+        return True
+    if error.category in RETRIED or error.category == INVALID_ARGUMENT:
+        return False
+    return _OVER_LIMITS.search(str(error)) is not None
+
+
+def _field(answer: Any, name: str) -> Any:
+    if not isinstance(answer, dict) or name not in answer:
+        raise ConvexError(PROTOCOL_ERROR, f"answer without {name}")
+    return answer[name]
+
+
+def _int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise ConvexError(PROTOCOL_ERROR, f"{name}: not a whole number")
+    if value < 0:
+        raise ConvexError(PROTOCOL_ERROR, f"{name}: negative")
+    return int(value)

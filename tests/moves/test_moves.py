@@ -1,0 +1,178 @@
+"""Moves run here, in this process, against two emulated deployments: in, back and delete, with
+another user's content beside the owner's; writes refused while a move runs; lost answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from accounts.models import User
+from byod.data import store_for
+from byod.data.errors import DataError
+from byod.errors import MOVING
+from byod.models import ContentLocation, LocationKind, Move, MoveDirection, MoveStatus
+from byod.services.moves import control
+from byod.services.moves.run import run_move
+from tests.moves.conftest import Pair, assert_all_there_once, count_owned, seed
+
+
+def run_to_the_end(move: Move, **kwargs: Any) -> Move:
+    """Run attempts until the move ends (a waiting move is tried again at once)."""
+    for _ in range(200):
+        run_move(move.pk, **kwargs)
+        move.refresh_from_db()
+        if move.is_finished:
+            return move
+        Move.objects.filter(pk=move.pk).update(next_attempt_at=None)
+    raise AssertionError(f"move {move.pk} did not end: {move.status} {move.error_message}")
+
+
+def test_in_back_and_delete_move_only_the_owners_content(
+    pair: Pair, owner: User, other_user: User
+) -> None:
+    mine = seed(pair.main, owner, conversations=4, per_conversation=25)
+    theirs = seed(pair.main, other_user, conversations=2, per_conversation=10)
+    theirs_before = count_owned(pair.main, theirs)
+
+    moved_in = run_to_the_end(control.request_move(owner, MoveDirection.IN, actor=owner))
+    assert moved_in.status == MoveStatus.DONE, moved_in.error_message
+    assert_all_there_once(pair.own, mine)
+    assert count_owned(pair.own, theirs) == 0
+    location = ContentLocation.objects.get(user=owner)
+    assert (location.kind, location.connection_id) == (LocationKind.OWN, pair.own_connection.pk)
+    assert all(state.get("verified") for state in moved_in.tables.values())
+    assert moved_in.totals() == (count_owned(pair.own, mine), count_owned(pair.main, mine))
+
+    moved_back = run_to_the_end(control.request_move(owner, MoveDirection.BACK, actor=owner))
+    assert moved_back.status == MoveStatus.DONE, moved_back.error_message
+    assert not ContentLocation.objects.filter(user=owner).exists()
+    assert_all_there_once(pair.main, mine)  # the old main copy was cleared, then copied again
+
+    deleted = run_to_the_end(control.request_move(owner, MoveDirection.DELETE, actor=owner))
+    assert deleted.status == MoveStatus.DONE, deleted.error_message
+    assert count_owned(pair.own, mine) == 0
+    assert_all_there_once(pair.main, mine)
+    assert count_owned(pair.main, theirs) == theirs_before
+
+
+def test_writes_during_a_move_are_refused_and_none_is_lost(pair: Pair, owner: User) -> None:
+    seed(pair.main, owner, conversations=2, per_conversation=10)
+    with store_for(owner) as before:
+        note_id = before.notes.insert(
+            {"title": "kept", "content": "c", "createdAt": 1.0, "updatedAt": 1.0}
+        )
+    refused: list[str] = []
+
+    def write_now(seen: Move) -> None:
+        if seen.frozen_at is None or refused:
+            return
+        with store_for(owner) as during, pytest.raises(DataError) as caught:
+            during.notes.insert(
+                {"title": "lost?", "content": "c", "createdAt": 1.0, "updatedAt": 1.0}
+            )
+        refused.append(caught.value.category)
+        assert during.notes.get(note_id) is not None  # reads go on, from the source
+
+    move = run_to_the_end(
+        control.request_move(owner, MoveDirection.IN, actor=owner), progress=write_now
+    )
+    assert move.status == MoveStatus.DONE and refused == [MOVING]
+    with store_for(owner) as after:
+        assert after.location.kind == "own" and not after.location.moving
+        titles = [n["title"] for n in after.notes.page("by_user", limit=50).items]
+        assert titles == ["kept"]
+        after.notes.insert({"title": "after", "content": "c", "createdAt": 2.0, "updatedAt": 2.0})
+
+
+def test_answers_lost_after_import_batches_commit_duplicate_nothing(
+    pair: Pair, owner: User
+) -> None:
+    mine = seed(pair.main, owner, conversations=4, per_conversation=25)
+    batches = [0]
+
+    def drop_some(seen: Move) -> None:
+        batches[0] += 1
+        if batches[0] % 10 == 0:  # one batch in ten: committed, then the answer is lost
+            pair.own.set_fault("mutation", drop_after_commit=True, times=1)
+
+    move = run_to_the_end(
+        control.request_move(owner, MoveDirection.IN, actor=None), progress=drop_some
+    )
+    assert move.status == MoveStatus.DONE, move.error_message
+    assert pair.own.calls()["dropped"] >= 2  # answers really were lost, after commits
+    assert_all_there_once(pair.own, mine)
+
+
+def test_a_destination_holding_another_users_content_is_refused(
+    pair: Pair, owner: User, other_user: User
+) -> None:
+    seed(pair.main, owner, conversations=1, per_conversation=3)
+    seed(pair.own, other_user, conversations=1, per_conversation=3)
+    move = run_to_the_end(control.request_move(owner, MoveDirection.IN, actor=None))
+    assert (move.status, move.error_category) == (MoveStatus.FAILED, "foreign_content")
+    assert not ContentLocation.objects.filter(user=owner).exists()
+    with store_for(owner) as store:
+        assert not store.location.moving  # writable again, where it was
+
+
+def test_a_deployment_away_midway_makes_the_move_wait_and_say_so(pair: Pair, owner: User) -> None:
+    mine = seed(pair.main, owner, conversations=2, per_conversation=20)
+    move = control.request_move(owner, MoveDirection.IN, actor=owner)
+    paused: list[bool] = []
+
+    def pause_once(seen: Move) -> None:
+        if int(seen.tables.get("messages", {}).get("copied") or 0) and not paused:
+            paused.append(True)
+            pair.own.set_state("paused")  # the user paused their deployment midway
+
+    run_move(move.pk, progress=pause_once)
+    move.refresh_from_db()
+    assert move.status == MoveStatus.WAITING
+    assert move.error_category == "paused" and move.next_attempt_at is not None
+    with store_for(owner) as store:
+        assert store.location.kind == "main" and store.location.moving  # still frozen
+    pair.own.set_state("running")
+    ended = run_to_the_end(move)
+    assert ended.status == MoveStatus.DONE, ended.error_message
+    assert_all_there_once(pair.own, mine)
+
+
+def test_a_move_cancelled_midway_stops_and_leaves_the_content_where_it_was(
+    pair: Pair, owner: User
+) -> None:
+    seed(pair.main, owner, conversations=2, per_conversation=20)
+    move = control.request_move(owner, MoveDirection.IN, actor=owner)
+
+    def cancel(seen: Move) -> None:
+        if int(seen.tables.get("messages", {}).get("copied") or 0):
+            control.cancel_move(Move.objects.get(pk=seen.pk), actor=owner)
+
+    run_move(move.pk, progress=cancel)
+    move.refresh_from_db()
+    assert move.status == MoveStatus.CANCELLED
+    assert not ContentLocation.objects.filter(user=owner).exists()
+    with store_for(owner) as store:
+        assert not store.location.moving
+        store.notes.insert({"title": "t", "content": "c", "createdAt": 1.0, "updatedAt": 1.0})
+
+
+def test_a_user_holding_files_is_refused_before_anything_moves(pair: Pair, owner: User) -> None:
+    mine = seed(pair.main, owner, conversations=1, per_conversation=3)
+    pair.main.insert(
+        "files",
+        {
+            "userId": str(owner.external_id),
+            "storageId": "kg2blob",
+            "filename": "a.pdf",
+            "mimeType": "application/pdf",
+            "size": 1.0,
+            "createdAt": 1.0,
+            "updatedAt": 1.0,
+        },
+    )
+    move = run_to_the_end(control.request_move(owner, MoveDirection.IN, actor=owner))
+    assert (move.status, move.error_category) == (MoveStatus.FAILED, "blobs_not_moved")
+    assert move.frozen_at is None  # never frozen: the user's writes went on
+    assert "files cannot be moved" in move.error_message
+    assert count_owned(pair.own, mine) == 0
