@@ -109,3 +109,46 @@ def test_a_reference_to_a_removed_document_is_left_out_on_both_sides(main: Side,
     copies = {d["content"]: d for d in own.docs("messages")}
     assert "parentMessageId" not in copies[main.by_id("messages")[second]["content"]]
     assert len(copies) == 2
+
+
+def test_documents_created_at_the_same_time_are_each_copied_once(main: Side, own: Side) -> None:
+    seed(main, ALICE, conversations=1, messages=0)
+    conversation = main.docs("conversations")[0]["_id"]
+    same = 1_700_000_000_000.0
+    parents = main.deployment.insert_many(
+        "messages",
+        [
+            {
+                "conversationId": conversation,
+                "userId": ALICE,
+                "role": "user",
+                "content": f"m{i}",
+                "createdAt": 1.0,
+                "updatedAt": 1.0,
+                "_creationTime": same,
+            }
+            for i in range(3)
+        ],
+    )
+    main.deployment.insert_many(
+        "toolCalls",
+        [
+            {
+                "messageId": parent,
+                "toolName": f"t{i}",
+                "toolArgs": {},
+                "status": "complete",
+                "createdAt": 1.0,
+                "_creationTime": same,
+            }
+            for parent in parents
+            for i in range(3)
+        ],
+    )
+    t = transfer(main, own, batch=2)
+
+    written = copy_all(t)
+
+    assert written["messages"] == 3 and written["toolCalls"] == 9
+    assert t.digest("toolCalls", "source") == t.digest("toolCalls", "destination")
+    assert t.count("toolCalls", "destination") == 9

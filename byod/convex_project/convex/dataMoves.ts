@@ -36,7 +36,19 @@ const READS_PER_ITEM = 4;
  * required reference fields, whose targets must be copied before (never left for later). */
 export type MoveSpec = { index: string; parentIndex: string | null; required: string[] };
 
-type Cursor = { parent: GenericId<string> | null; parentTime: number; childTime: number };
+/** Where a parent-owned table's page goes on: the parent under way (null: the next one) and
+ * the creation time reached among the parents and among its children, with the ids already
+ * taken at that time (creation times are unique within a table in practice; the ids make an
+ * equal one safe anyway). */
+type Cursor = {
+  parent: GenericId<string> | null;
+  parentTime: number;
+  parentSeen: string[];
+  childTime: number;
+  childSeen: string[];
+};
+
+const START: Cursor = { parent: null, parentTime: -1, parentSeen: [], childTime: -1, childSeen: [] };
 
 function numItemsOf(numItems: number): number {
   if (!Number.isInteger(numItems) || numItems < 1 || numItems > MAX_MOVE_ITEMS) {
@@ -47,12 +59,19 @@ function numItemsOf(numItems: number): number {
 
 function parseCursor(raw: string | null): Cursor {
   if (raw === null) {
-    return { parent: null, parentTime: -1, childTime: -1 };
+    return START;
   }
   try {
     const c = JSON.parse(raw);
-    if (typeof c.parentTime === "number" && typeof c.childTime === "number") {
-      return { parent: c.parent ?? null, parentTime: c.parentTime, childTime: c.childTime };
+    const ids = (x: unknown) => Array.isArray(x) && x.every((i) => typeof i === "string");
+    if (
+      typeof c.parentTime === "number" &&
+      typeof c.childTime === "number" &&
+      ids(c.parentSeen) &&
+      ids(c.childSeen) &&
+      (c.parent === null || typeof c.parent === "string")
+    ) {
+      return c as Cursor;
     }
   } catch {
     // refused below
@@ -60,16 +79,32 @@ function parseCursor(raw: string | null): Cursor {
   fail("invalid_argument", "cursor: not a cursor of this function");
 }
 
+/** The documents of an index range from creation time `time` on, without those in `seen`
+ * (taken before at that very time); `more` says whether the range may hold others. */
+async function after(query: any, time: number, seen: string[], limit: number) {
+  const wanted = limit + seen.length;
+  const got: Owned[] = await query((q: any) => q.gte("_creationTime", time)).take(wanted);
+  const fresh = got.filter((d) => !seen.includes(d._id));
+  return { docs: fresh.slice(0, limit), more: got.length === wanted || fresh.length > limit };
+}
+
+/** The ids among `docs` (in creation order) at the last one's creation time, with `seen` when
+ * that time is still `time`. */
+function seenAt(docs: Owned[], time: number, seen: string[]) {
+  const last = docs[docs.length - 1]._creationTime as number;
+  const at = docs.filter((d) => d._creationTime === last).map((d) => d._id as string);
+  return { time: last, seen: last === time ? [...seen, ...at] : at };
+}
+
 /** Up to `numItems` of the owner's documents of a parent-owned table after `cursor`, walking
- * the owner's parents in creation order and each one's children in creation order. Creation
- * times are unique within a table, so "after" is exact. */
+ * the owner's parents in creation order and each one's children in creation order. */
 async function childPage(db: Reader, spec: TableSpec, move: MoveSpec, owner: string, c: Cursor,
   numItems: number) {
   const [link, top] = spec.chain;
   const page: Owned[] = [];
   let ranges = 0;
   let cursor = c;
-  let parents: Owned[] = []; // the next parents after cursor.parentTime, read ahead
+  let parents: Owned[] = []; // the next parents, read ahead
   // Parents without children cost reads too: a page stops after reading a few times what it
   // returns (the caller goes on from the cursor), so a smaller page always reads less.
   let read = 0;
@@ -77,34 +112,33 @@ async function childPage(db: Reader, spec: TableSpec, move: MoveSpec, owner: str
     if (cursor.parent === null) {
       if (parents.length === 0) {
         ranges += 1;
-        const after = cursor.parentTime;
-        parents = (await db
-          .query(link.parent as string)
-          .withIndex(move.parentIndex as string, (q: any) =>
-            q.eq(top.field, owner).gt("_creationTime", after),
-          )
-          .take(Math.min(PARENTS_AHEAD, numItems))) as Owned[];
+        const range = (r: any) =>
+          db.query(link.parent as string).withIndex(move.parentIndex as string, (q: any) =>
+            r(q.eq(top.field, owner)));
+        const ahead = Math.min(PARENTS_AHEAD, numItems);
+        parents = (await after(range, cursor.parentTime, cursor.parentSeen, ahead)).docs;
         read += parents.length;
         if (parents.length === 0) {
           return { page, isDone: true, continueCursor: JSON.stringify(cursor) };
         }
       }
       const next = parents.shift() as Owned;
-      cursor = { parent: next._id, parentTime: next._creationTime as number, childTime: -1 };
+      const at = seenAt([next], cursor.parentTime, cursor.parentSeen);
+      cursor = { ...START, parent: next._id, parentTime: at.time, parentSeen: at.seen };
     }
     ranges += 1;
     const wanted = numItems - page.length;
-    const { parent, childTime } = cursor;
-    const children = await db
-      .query(spec.table)
-      .withIndex(move.index, (q: any) => q.eq(link.field, parent).gt("_creationTime", childTime))
-      .take(wanted);
-    page.push(...(children as Owned[]));
-    read += children.length;
-    if (children.length < wanted) {
-      cursor = { parent: null, parentTime: cursor.parentTime, childTime: -1 };
+    const parent = cursor.parent;
+    const range = (r: any) =>
+      db.query(spec.table).withIndex(move.index, (q: any) => r(q.eq(link.field, parent)));
+    const { docs, more } = await after(range, cursor.childTime, cursor.childSeen, wanted);
+    page.push(...docs);
+    read += docs.length;
+    if (!more) {
+      cursor = { ...cursor, parent: null, childTime: -1, childSeen: [] };
     } else {
-      cursor = { ...cursor, childTime: children[children.length - 1]._creationTime as number };
+      const at = seenAt(docs, cursor.childTime, cursor.childSeen);
+      cursor = { ...cursor, childTime: at.time, childSeen: at.seen };
     }
   }
   return { page, isDone: false, continueCursor: JSON.stringify(cursor) };

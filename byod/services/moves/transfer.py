@@ -67,6 +67,8 @@ class Transfer:
         # Where removeBatch of a parent-owned table goes on (parents already emptied of it);
         # lost with the object, which costs a rescan, never a document.
         self._remove_cursors: dict[tuple[str, Side], str] = {}
+        # Pages of a table that were too large to read are asked for smaller from then on.
+        self._page_limits: dict[str, int] = {}
 
     def tables(self) -> list[str]:
         """The owned tables, parents first (each after every table it references)."""
@@ -79,9 +81,9 @@ class Transfer:
         while True:
             page = self._export(side, table, cursor, COUNT_PAGE, count_only=True)
             total += _int(page.get("count"), "count")
-            if page["isDone"]:
+            cursor = _next(page)
+            if cursor is None:
                 return total
-            cursor = page["continueCursor"]
 
     def foreign_documents(self) -> bool:
         """Whether the destination holds a document of another owner in one of our tables."""
@@ -107,9 +109,9 @@ class Transfer:
             while True:
                 page = self._export("source", table, cursor, self.batch)
                 found += sum(1 for d in page["page"] if any(d.get(f) for f in fields))
-                if page["isDone"]:
+                cursor = _next(page)
+                if cursor is None:
                     break
-                cursor = page["continueCursor"]
         return found
 
     def copy_batch(self, table: str, cursor: str | None) -> tuple[str | None, int]:
@@ -118,7 +120,7 @@ class Transfer:
         page = self._export("source", table, cursor, self.batch)
         docs = page["page"]
         written = self._import(table, docs) if docs else 0
-        return (None if page["isDone"] else page["continueCursor"]), written
+        return _next(page), written
 
     def fix_batch(self, table: str, cursor: str | None) -> tuple[str | None, int]:
         """Sets the references of the next batch of copied documents whose targets were
@@ -131,7 +133,7 @@ class Transfer:
             )
         )
         fixed = _int(_field(answer, "fixed"), "fixed")
-        return (None if answer["isDone"] else answer["continueCursor"]), fixed
+        return _next(answer), fixed
 
     def digest(self, table: str, side: Side) -> Digest:
         """Count and hash of the owner's documents of `table` on `side`, references written
@@ -141,9 +143,9 @@ class Transfer:
         while True:
             page = self._export(side, table, cursor, self.batch, translate=side == "destination")
             found.add(page["page"])
-            if page["isDone"]:
+            cursor = _next(page)
+            if cursor is None:
                 return found.digest()
-            cursor = page["continueCursor"]
 
     def remove_batch(self, table: str, side: Side) -> int:
         """Removes up to `batch` of the owner's documents of `table` on `side`; 0 when none
@@ -177,8 +179,9 @@ class Transfer:
             args["cursor"] = cursor
         answer = self._retry(lambda: client.mutation(self._path(table, "removeBatch"), args))
         removed = _int(_field(answer, "removed"), "removed")
-        if not answer["isDone"]:
-            self._remove_cursors[(table, side)] = answer["continueCursor"]
+        following = _next(answer)
+        if following is not None:
+            self._remove_cursors[(table, side)] = following
         if removed == 0 and cursor is not None:
             return None
         return removed
@@ -200,6 +203,7 @@ class Transfer:
             args["countOnly"] = True
         if translate:
             args["moveId"] = self.move_id
+        num_items = min(num_items, self._page_limits.get(table, num_items))
         while True:
             try:
                 path, page_args = self._path(table, "exportPage"), {**args, "numItems": num_items}
@@ -207,6 +211,7 @@ class Transfer:
             except ConvexError as error:
                 if num_items > 1 and _too_large(error):
                     num_items //= 2
+                    self._page_limits[table] = num_items  # the next pages start there
                     continue
                 raise
             if not isinstance(answer, dict) or not isinstance(answer.get("page"), list):
@@ -258,6 +263,14 @@ def _too_large(error: ConvexError) -> bool:
     if error.category in RETRIED or error.category == INVALID_ARGUMENT:
         return False
     return _OVER_LIMITS.search(str(error)) is not None
+
+
+def _next(answer: dict[str, Any]) -> str | None:
+    """The cursor after a page (None: the last page)."""
+    done, cursor = answer.get("isDone"), answer.get("continueCursor")
+    if not isinstance(done, bool) or not (done or isinstance(cursor, str)):
+        raise ConvexError(PROTOCOL_ERROR, "a page answer without isDone or its cursor")
+    return None if done else cursor
 
 
 def _field(answer: Any, name: str) -> Any:

@@ -37,13 +37,15 @@ class DocumentStore {
     return counter + table;
   }
 
-  // Written as an import would: no schema check, so tests can seed data the next push rejects.
+  // Written as an import would: no schema check, so tests can seed data the next push rejects;
+  // a numeric `_creationTime` is kept, as a snapshot import keeps it (equal ones included).
   insertUnchecked(table, value) {
     const _id = this.generateId(table);
     const now = Date.now();
     const last = this.lastCreationTime;
-    const _creationTime = now <= last ? last + 0.001 : now;
-    this.lastCreationTime = _creationTime;
+    const given = typeof value._creationTime === "number" ? value._creationTime : null;
+    const _creationTime = given ?? (now <= last ? last + 0.001 : now);
+    this.lastCreationTime = Math.max(last, _creationTime);
     this.documents[_id] = { ...value, _id, _creationTime };
     return { _id, _creationTime };
   }
