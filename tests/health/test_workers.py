@@ -126,6 +126,10 @@ def test_a_sweep_over_three_workers_probes_each_connection_once(
             convex_emulator.delete_deployment(copy.name)
 
 
+# byod.schedule: the health sweep, the outbox, the reaper and the purge of moved copies.
+ENTRIES = 4
+
+
 def test_two_schedulers_enqueue_each_due_run_once(tmp_path: Path) -> None:
     sandbox = Sandbox(tmp_path)
     schedulers = [sandbox.popen("run_scheduler", "--interval", "1") for _ in range(2)]
@@ -136,10 +140,10 @@ def test_two_schedulers_enqueue_each_due_run_once(tmp_path: Path) -> None:
                     "SELECT COUNT(*) AS n FROM django_periodic_tasks_scheduledtask "
                     "WHERE name LIKE 'byod.%' AND next_run_at IS NOT NULL"
                 )["n"]
-                == 3
+                == ENTRIES
             ),
             timeout=60,
-            what="the schedulers to record the sweep, the outbox and the reaper",
+            what="the schedulers to record the sweep, the outbox, the reaper and the purge",
         )
         # Make every entry due now; both schedulers look every second.
         sandbox.python(
@@ -154,7 +158,7 @@ def test_two_schedulers_enqueue_each_due_run_once(tmp_path: Path) -> None:
                 "SELECT task_path, COUNT(*) AS n FROM django_tasks_database_dbtaskresult "
                 "GROUP BY task_path ORDER BY task_path"
             )
-            return rows if len(rows) == 3 else []
+            return rows if len(rows) == ENTRIES else []
 
         wait_for(enqueued, timeout=60, what="the due entries to be enqueued")
         wait_for(
@@ -163,7 +167,7 @@ def test_two_schedulers_enqueue_each_due_run_once(tmp_path: Path) -> None:
                     "SELECT COUNT(*) AS n FROM django_periodic_tasks_scheduledtask "
                     "WHERE name LIKE 'byod.%' AND total_run_count >= 1"
                 )["n"]
-                == 3
+                == ENTRIES
             ),
             timeout=60,
             what="the schedulers to move the entries on",
@@ -180,5 +184,5 @@ def test_two_schedulers_enqueue_each_due_run_once(tmp_path: Path) -> None:
         )
     }
     enqueued_runs = {r["task_path"].rsplit(".", 1)[1]: r["n"] for r in enqueued()}
-    assert sorted(enqueued_runs) == ["outbox_task", "reap_task", "sweep_task"], errors
+    assert sorted(enqueued_runs) == ["outbox_task", "purge_task", "reap_task", "sweep_task"], errors
     assert enqueued_runs == runs, errors
