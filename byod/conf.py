@@ -313,6 +313,14 @@ class Moves:
 
 
 @dataclass(frozen=True)
+class Downloads:
+    """ "Download my data" (``byod.services.downloads``)."""
+
+    directory: str = setting("BYOD_DOWNLOADS_DIR", convert=str)
+    keep_hours: float = setting("BYOD_DOWNLOAD_KEEP_HOURS", positive)
+
+
+@dataclass(frozen=True)
 class Conf:
     """Every BYOD_* setting the product reads."""
 
@@ -322,6 +330,7 @@ class Conf:
     rollouts: Rollouts
     data: Data
     moves: Moves
+    downloads: Downloads
     encryption_keys: tuple[tuple[str, bytes], ...] = setting(
         "BYOD_ENCRYPTION_KEYS", convert=_key_ring, secret=True
     )
