@@ -7,10 +7,11 @@ hint that the download exists; an expired download answers 410. The file is stre
 
 from __future__ import annotations
 
+import logging
 from typing import Any, cast
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseGone, HttpResponseNotFound
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -21,7 +22,16 @@ from byod.services.downloads.run import ready_file, request_download
 from byod.views.access import login_required
 from byod.views.page import HtmxHttpRequest
 
+log = logging.getLogger(__name__)
+
 PARTIAL = "byod/_download.html#block"
+
+
+def _unlogged(response: HttpResponse) -> HttpResponse:
+    """Django logs every 4xx with its path, and the path holds the link's token: these are
+    logged here instead, without it."""
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
 
 
 def _partial(request: HtmxHttpRequest, **extra: Any) -> HttpResponse:
@@ -63,12 +73,14 @@ def status(request: HtmxHttpRequest) -> HttpResponse:
 def file(request: HtmxHttpRequest, token: str) -> HttpResponse:
     download = Download.objects.filter(token=token, user_id=request.user.pk).first()
     if download is None:
-        raise Http404("No such download.")
+        log.info("download link of user %s: no such download of theirs", request.user.pk)
+        return _unlogged(HttpResponseNotFound("No such download."))
     path = ready_file(download)
     if path is None:
         if download.status in (DownloadStatus.READY, DownloadStatus.EXPIRED):
-            return HttpResponse("This download expired and was deleted.", status=410)
-        raise Http404("No such download.")
+            log.info("download %s: link opened after it expired", download.pk)
+            return _unlogged(HttpResponseGone("This download expired and was deleted."))
+        return _unlogged(HttpResponseNotFound("No such download."))
     day = download.requested_at.strftime("%Y-%m-%d")
     response = FileResponse(path.open("rb"), as_attachment=True, filename=f"my-data-{day}.zip")
     response["Cache-Control"] = "private, no-store"

@@ -159,10 +159,12 @@ def _fail(download: Download, connection: Connection | None, category: str, mess
 
 
 def _location_connection(user: User) -> Connection | None:
+    """Where the user's content is read from (the Events are about it); without a location,
+    their own connection, if any (the download then fails, saying why, on it)."""
     try:
         return resolve(user).connection
     except ByodError:
-        return None
+        return Connection.objects.filter(user_id=user.pk, is_main=False).first()
 
 
 def ready_file(download: Download) -> Path | None:
