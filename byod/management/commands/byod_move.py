@@ -81,7 +81,10 @@ class Command(BaseCommand):
                 )
             )
             for name, count in download.counts.items():
-                self.stdout.write(f"  {name}: {count:,}")
+                if count:
+                    self.stdout.write(f"  {name}: {count:,}")
+            if ready:
+                self.stdout.write(f"  written to {where} ({download.size:,} bytes)")
         for line in table(rows):
             self.stdout.write(line)
         self.stdout.write(f"{len(users) - failed} of {len(users)} download(s) ready.")
