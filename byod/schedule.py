@@ -20,7 +20,7 @@ from django_periodic_tasks import schedule_registry
 
 from byod.conf import conf
 from byod.services.deploys.run import reap_and_retry
-from byod.services.downloads.run import purge_downloads_task
+from byod.services.downloads.purge import purge_downloads_task
 from byod.services.health import close_abandoned_batches, sweep_task
 from byod.services.moves.purge import purge_task
 from byod.services.moves.run import reap_and_resume

@@ -36,11 +36,8 @@ class DownloadQuerySet(models.QuerySet["Download"]):
         return self.filter(status__in=UNFINISHED_DOWNLOAD_STATUSES)
 
     def due_for_expiry(self, now: Any) -> DownloadQuerySet:
-        """Ready downloads kept long enough, and failed ones that left a file behind."""
-        return self.filter(
-            Q(status=DownloadStatus.READY, expires_at__lte=now)
-            | Q(status=DownloadStatus.FAILED, file_name__gt="")
-        )
+        """Ready downloads kept long enough."""
+        return self.filter(status=DownloadStatus.READY, expires_at__lte=now)
 
 
 class Download(models.Model):

@@ -2,8 +2,8 @@
 connection of the deployment its content is read from, the download named in `data`).
 
 queued -> running -> ready -> expired; queued | running -> failed (its partial file deleted by the
-worker, or by the purge); running -> queued (a worker lost, resumed by the next task). Changes
-are conditional UPDATEs: two workers cannot both start one download.
+worker, or by the purge when the worker died). Changes are conditional UPDATEs: two workers
+cannot both start one download.
 """
 
 from __future__ import annotations
@@ -111,9 +111,3 @@ def download_expired(download: Download, connection: Connection | None) -> None:
     with transaction.atomic():
         _change(download, allowed_from=(DS.READY,), to=DS.EXPIRED, file_name="")
         _event(download, connection, EventKind.DOWNLOAD_EXPIRED, "Download expired and deleted.")
-
-
-def download_file_forgotten(download: Download) -> None:
-    """A failed download's partial file was deleted."""
-    Download.objects.filter(pk=download.pk).update(file_name="")
-    download.file_name = ""

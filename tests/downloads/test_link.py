@@ -4,8 +4,11 @@ deletes its file. The settings page's block shows each state."""
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -13,10 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from byod.errors import NotAllowed
 from byod.models import Download, DownloadStatus, Event, EventKind
-from byod.services.downloads.run import purge_expired, request_download
+from byod.services.downloads.purge import purge_expired
+from byod.services.downloads.run import MOVING, request_download, run_download
 from tests.fixtures.connections import make_connection
 from tests.fixtures.people import client_for
+from tests.moves.helpers import make_move
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +138,47 @@ def test_asking_twice_while_one_is_prepared_is_refused(
         request_download(owner, actor=None)
     polled = owner_client.get(reverse("byod:download_status"), headers={"HX-Request": "true"})
     assert polled.status_code == 200 and "Preparing your download" in polled.content.decode()
+
+
+def test_without_a_deployment_holding_content_nothing_is_queued(owner: User) -> None:
+    with pytest.raises(NotAllowed, match="no content location"):
+        request_download(owner, actor=owner)
+    assert not Download.objects.exists()
+
+
+def test_a_move_under_way_refuses_the_download(owner: User, downloads_dir: Path) -> None:
+    make_move(owner)
+    download = request_download(owner, actor=owner)
+    run_download(download.pk)
+    download.refresh_from_db()
+    assert download.status == DownloadStatus.FAILED
+    assert download.error_message == MOVING
+
+
+def test_the_purge_fails_downloads_whose_worker_died_and_deletes_orphan_files(
+    owner: User, downloads_dir: Path, settings: Any
+) -> None:
+    make_connection(owner, name="own-stale")
+    stale = request_download(owner, actor=None)
+    Download.objects.filter(pk=stale.pk).update(
+        status=DownloadStatus.RUNNING, requested_at=timezone.now() - timedelta(hours=7)
+    )
+    downloads_dir.mkdir(parents=True)
+    partial = downloads_dir / f"{stale.token}.zip.part"
+    partial.write_bytes(b"half")
+    orphan = downloads_dir / "nobody.zip"
+    orphan.write_bytes(CONTENT)
+    young = downloads_dir / "young.zip"
+    young.write_bytes(CONTENT)
+    old = time.time() - (24 + 7) * 3600
+    os.utime(orphan, (old, old))
+    kept = ready(make_other(), downloads_dir)
+    os.utime(downloads_dir / kept.file_name, (old, old))  # old, but named by a ready download
+
+    purge_expired()
+    stale.refresh_from_db()
+    assert stale.status == DownloadStatus.FAILED and "stopped before it was ready" in (
+        stale.error_message
+    )
+    assert not partial.exists() and not orphan.exists()
+    assert young.exists() and (downloads_dir / kept.file_name).exists()

@@ -11,7 +11,6 @@ not be the user's content.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,9 +20,9 @@ from django.utils import timezone
 
 from byod.clients import Purpose, client_for
 from byod.conf import conf
-from byod.data.locations import data_version, resolve
+from byod.data.locations import data_version, resolve, usable
 from byod.errors import INTERNAL_ERROR, UPDATE_NEEDED, ByodError, NotAllowed
-from byod.models import Connection, Download, DownloadStatus
+from byod.models import Connection, Download, DownloadStatus, Move
 from byod.package.version import MOVE_FUNCTIONS_SINCE
 from byod.services import priorities
 from byod.services.downloads.snapshot import SnapshotWriter
@@ -43,8 +42,10 @@ BLOBS_REFUSED = (
     "Your content includes files, and files cannot be downloaded yet: a download without "
     "them would not be complete. Nothing was written."
 )
-# A running download whose worker died is failed after this long (the user may ask again).
-STALE_AFTER = timedelta(hours=6)
+NOTHING_HELD = "No deployment holds content of yours yet: there is nothing to download."
+MOVING = (
+    "Your content is being moved between deployments: ask for a download once the move is done."
+)
 
 
 def directory() -> Path:
@@ -52,8 +53,11 @@ def directory() -> Path:
 
 
 def request_download(user: User, *, actor: User | None) -> Download:
-    """Queue a download of `user`'s content. NotAllowed when one is being prepared already."""
-    connection = _location_connection(user)
+    """Queue a download of `user`'s content. NotAllowed when one is being prepared already, or
+    when no deployment holds their content."""
+    connection = location_connection(user)
+    if connection is None:
+        raise NotAllowed(f"user {user.pk}: no content location", user_message=NOTHING_HELD)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -76,7 +80,7 @@ def run_download(download_id: int) -> Download | None:
     download = Download.objects.select_related("user").filter(pk=download_id).first()
     if download is None or download.status != DownloadStatus.QUEUED:
         return download
-    connection = _location_connection(download.user)
+    connection = location_connection(download.user)
     try:
         transitions.download_running(download, connection)
     except TransitionError:
@@ -85,20 +89,21 @@ def run_download(download_id: int) -> Download | None:
         _build(download, connection)
     except ByodError as error:
         log.info("download %s failed: %s", download.pk, error.detail)
-        _fail(download, connection, error.category, error.user_message)
+        fail(download, connection, error.category, error.user_message)
     except Exception:
         log.exception("download %s: unexpected error", download.pk)
-        _fail(download, connection, INTERNAL_ERROR, "Unexpected error.")
+        fail(download, connection, INTERNAL_ERROR, "Unexpected error.")
         raise
     return download
 
 
-def _build(download: Download, connection: Connection | None) -> None:
-    if connection is None:
-        raise NotAllowed(
-            f"user {download.user_id}: no content location",
-            user_message=("There is no deployment holding your content."),
-        )
+def _build(download: Download, about: Connection | None) -> None:
+    """Write the ZIP and mark the download ready (its Event about `about`)."""
+    location = resolve(download.user)  # where the content is now, or why none
+    usable(location)  # disconnected, far too old, unhealthy: said as the data plane says it
+    connection = location.connection
+    if Move.objects.unfinished().filter(user_id=download.user_id).exists():
+        raise NotAllowed(f"download {download.pk}: a move is under way", user_message=MOVING)
     found = data_version(connection)
     if found is None or found < MOVE_FUNCTIONS_SINCE:
         raise ByodError(
@@ -124,8 +129,7 @@ def _build(download: Download, connection: Connection | None) -> None:
         writer = SnapshotWriter(directory() / name)
         try:
             for table in transfer.tables():
-                writer.table(table, _pages(transfer, table))
-                Download.objects.filter(pk=download.pk).update(counts=writer.counts)
+                writer.table(table, _pages(download, transfer, table, writer.counts))
             size = writer.close()
         except BaseException:
             writer.abandon()
@@ -134,7 +138,7 @@ def _build(download: Download, connection: Connection | None) -> None:
         client.close()
     transitions.download_ready(
         download,
-        connection,
+        about,
         file_name=name,
         size=size,
         counts=dict(writer.counts),
@@ -142,25 +146,32 @@ def _build(download: Download, connection: Connection | None) -> None:
     )
 
 
-def _pages(transfer: Transfer, table: str) -> Iterator[list[dict[str, Any]]]:
+def _pages(
+    download: Download, transfer: Transfer, table: str, done: dict[str, int]
+) -> Iterator[list[dict[str, Any]]]:
+    """The table's pages; after each, the documents so far are saved (the page's progress)."""
     cursor: str | None = None
+    written = 0
     while True:
         docs, cursor = transfer.export_batch(table, cursor)
         yield docs
+        written += len(docs)
+        if docs:
+            Download.objects.filter(pk=download.pk).update(counts={**done, table: written})
         if cursor is None:
             return
 
 
-def _fail(download: Download, connection: Connection | None, category: str, message: str) -> None:
+def fail(download: Download, connection: Connection | None, category: str, message: str) -> None:
     try:
         transitions.download_failed(download, connection, category=category, message=message)
     except TransitionError:
         log.info("download %s: failure not recorded, changed meanwhile", download.pk)
 
 
-def _location_connection(user: User) -> Connection | None:
-    """Where the user's content is read from (the Events are about it); without a location,
-    their own connection, if any (the download then fails, saying why, on it)."""
+def location_connection(user: User) -> Connection | None:
+    """The connection a download's Events are about: where the user's content is, else their
+    own connection (a failure is then recorded on it); None: neither."""
     try:
         return resolve(user).connection
     except ByodError:
@@ -177,40 +188,7 @@ def ready_file(download: Download) -> Path | None:
     return path if path.is_file() else None
 
 
-def purge_expired() -> int:
-    """Delete the files of expired downloads (and of failed ones), fail the ones whose worker
-    died; how many files were deleted."""
-    now = timezone.now()
-    deleted = 0
-    for download in Download.objects.due_for_expiry(now).select_related("user"):
-        (directory() / download.file_name).unlink(missing_ok=True)
-        deleted += 1
-        if download.status == DownloadStatus.FAILED:
-            transitions.download_file_forgotten(download)
-            continue
-        try:
-            transitions.download_expired(download, _location_connection(download.user))
-        except TransitionError:
-            log.info("download %s: expiry not recorded, changed meanwhile", download.pk)
-    stale = Download.objects.filter(status=DownloadStatus.RUNNING, started_at__lt=now - STALE_AFTER)
-    for download in stale.select_related("user"):
-        (directory() / f"{download.token}.zip.part").unlink(missing_ok=True)
-        _fail(
-            download,
-            _location_connection(download.user),
-            INTERNAL_ERROR,
-            "The download stopped before it was ready. Ask for a new one.",
-        )
-    return deleted
-
-
 @task()
 def download_task(download_id: int) -> None:
     """Build a queued download's ZIP."""
     run_download(download_id)
-
-
-@task()
-def purge_downloads_task() -> int:
-    """Delete expired downloads' files."""
-    return purge_expired()
