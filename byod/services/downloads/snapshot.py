@@ -25,6 +25,10 @@ Import it into a Convex deployment of your own with the Convex CLI, for example:
 Each folder is a table; its documents.jsonl holds one document a line, with the ids they had
 (references between documents keep pointing at the right ones). Files' contents (blobs) are not
 part of it.
+
+Convex keeps the ids by giving each table the number its ids carry. If the import says that
+number is taken by another table of the deployment, import into a deployment that holds nothing
+else with --replace-all.
 """
 
 Pages = Callable[[str], Iterable[list[dict[str, Any]]]]
