@@ -182,3 +182,16 @@ def test_the_purge_fails_downloads_whose_worker_died_and_deletes_orphan_files(
     )
     assert not partial.exists() and not orphan.exists()
     assert young.exists() and (downloads_dir / kept.file_name).exists()
+
+
+def test_the_admin_lists_downloads_without_their_token(
+    owner: User, staff: User, downloads_dir: Path
+) -> None:
+    download = ready(owner, downloads_dir)
+    staff_client = client_for(staff)
+    listing = staff_client.get(reverse("admin:byod_download_changelist"))
+    assert listing.status_code == 200 and "owner" in listing.content.decode()
+    page = staff_client.get(reverse("admin:byod_download_change", args=[download.pk]))
+    assert page.status_code == 200
+    assert download.token not in page.content.decode()
+    assert download.token not in listing.content.decode()
