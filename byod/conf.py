@@ -312,11 +312,15 @@ class Moves:
     max_attempts: int = setting("BYOD_MOVE_MAX_ATTEMPTS", at_least(1))
 
 
+def _not_empty(value: str) -> str | None:
+    return None if value.strip() else "must name a directory"
+
+
 @dataclass(frozen=True)
 class Downloads:
     """ "Download my data" (``byod.services.downloads``)."""
 
-    directory: str = setting("BYOD_DOWNLOADS_DIR", convert=str)
+    directory: str = setting("BYOD_DOWNLOADS_DIR", _not_empty, convert=str)
     keep_hours: float = setting("BYOD_DOWNLOAD_KEEP_HOURS", positive)
 
 

@@ -15,6 +15,7 @@ from django.http import FileResponse, HttpResponse, HttpResponseGone, HttpRespon
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling
 
 from byod.errors import ByodError
 from byod.models import Download, DownloadStatus
@@ -63,9 +64,7 @@ def status(request: HtmxHttpRequest) -> HttpResponse:
     pending = Download.objects.filter(
         user_id=request.user.pk, status__in=(DownloadStatus.QUEUED, DownloadStatus.RUNNING)
     ).exists()
-    if not pending:
-        response.status_code = 286
-    return response
+    return response if pending else HttpResponseStopPolling(response.content)
 
 
 @require_GET

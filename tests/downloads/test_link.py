@@ -195,3 +195,12 @@ def test_the_admin_lists_downloads_without_their_token(
     assert page.status_code == 200
     assert download.token not in page.content.decode()
     assert download.token not in listing.content.decode()
+
+
+def test_polling_stops_once_the_download_is_no_longer_prepared(
+    owner: User, owner_client: Client, downloads_dir: Path
+) -> None:
+    ready(owner, downloads_dir)
+    polled = owner_client.get(reverse("byod:download_status"), headers={"HX-Request": "true"})
+    assert polled.status_code == 286  # htmx swaps it in and stops polling
+    assert 'data-download="ready"' in polled.content.decode()
