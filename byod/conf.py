@@ -312,6 +312,18 @@ class Moves:
     max_attempts: int = setting("BYOD_MOVE_MAX_ATTEMPTS", at_least(1))
 
 
+def _not_empty(value: str) -> str | None:
+    return None if value.strip() else "must name a directory"
+
+
+@dataclass(frozen=True)
+class Downloads:
+    """ "Download my data" (``byod.services.downloads``)."""
+
+    directory: str = setting("BYOD_DOWNLOADS_DIR", _not_empty, convert=str)
+    keep_hours: float = setting("BYOD_DOWNLOAD_KEEP_HOURS", positive)
+
+
 @dataclass(frozen=True)
 class Conf:
     """Every BYOD_* setting the product reads."""
@@ -322,6 +334,7 @@ class Conf:
     rollouts: Rollouts
     data: Data
     moves: Moves
+    downloads: Downloads
     encryption_keys: tuple[tuple[str, bytes], ...] = setting(
         "BYOD_ENCRYPTION_KEYS", convert=_key_ring, secret=True
     )

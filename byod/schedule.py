@@ -20,6 +20,7 @@ from django_periodic_tasks import schedule_registry
 
 from byod.conf import conf
 from byod.services.deploys.run import reap_and_retry
+from byod.services.downloads.purge import purge_downloads_task
 from byod.services.health import close_abandoned_batches, sweep_task
 from byod.services.moves.purge import purge_task
 from byod.services.moves.run import reap_and_resume
@@ -48,6 +49,8 @@ def register() -> None:
         "byod.deploy.reap": (reap_task, "* * * * *"),
         # The old copies of finished moves, once kept BYOD_MOVE_KEEP_DAYS.
         "byod.moves.purge": (purge_task, "*/15 * * * *"),
+        # Downloads' files, once kept BYOD_DOWNLOAD_KEEP_HOURS.
+        "byod.downloads.purge": (purge_downloads_task, "*/10 * * * *"),
     }
     for name, (entry, cron) in entries.items():
         if name not in known:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from byod import views
-from byod.views import counts, health
+from byod.views import counts, downloads, health
 
 app_name = "byod"
 
@@ -23,4 +23,7 @@ urlpatterns = [
     path("notifications/", health.notifications, name="notifications"),
     path("contents/counts/", counts.panel, name="counts"),
     path("contents/count/", counts.count_now, name="count"),
+    path("download/", downloads.ask, name="download"),
+    path("download/status/", downloads.status, name="download_status"),
+    path("download/<str:token>/", downloads.file, name="download_file"),
 ]

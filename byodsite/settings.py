@@ -294,6 +294,9 @@ BYOD_MOVE_BATCH_SIZE = env_int("BYOD_MOVE_BATCH_SIZE", 200)
 BYOD_MOVE_SETTLE_SECONDS = env_float("BYOD_MOVE_SETTLE_SECONDS", -1.0)
 BYOD_MOVE_RETRY_SECONDS = env_float("BYOD_MOVE_RETRY_SECONDS", 30.0)
 BYOD_MOVE_MAX_ATTEMPTS = env_int("BYOD_MOVE_MAX_ATTEMPTS", 20)
+# "Download my data": where the ZIPs are written, and how long a link works.
+BYOD_DOWNLOADS_DIR = os.environ.get("BYOD_DOWNLOADS_DIR") or str(VAR_DIR / "downloads")
+BYOD_DOWNLOAD_KEEP_HOURS = env_float("BYOD_DOWNLOAD_KEEP_HOURS", 24.0)
 # "Check now" on the settings page: at most N per minute per user and per address.
 BYOD_THROTTLES["health:user"] = (env_int("BYOD_THROTTLE_HEALTH_CHECKS_PER_USER", 5), 60)
 BYOD_THROTTLES["health:address"] = (env_int("BYOD_THROTTLE_HEALTH_CHECKS_PER_ADDRESS", 30), 60)

@@ -18,6 +18,12 @@ from byod.models.deployment import (
     DeployPhase,
     Holder,
 )
+from byod.models.download import (
+    UNFINISHED_DOWNLOAD_STATUSES,
+    Download,
+    DownloadQuerySet,
+    DownloadStatus,
+)
 from byod.models.event import DEPLOY_EVENTS, HEALTH_EVENTS, MOVE_EVENTS, Event, EventKind
 from byod.models.location import ContentLocation, LocationKind
 from byod.models.migration_run import MigrationDirection, MigrationRun, MigrationRunStatus
@@ -51,6 +57,7 @@ __all__ = [
     "HEALTH_EVENTS",
     "MOVE_EVENTS",
     "TERMINAL_DEPLOYMENT_STATUSES",
+    "UNFINISHED_DOWNLOAD_STATUSES",
     "UNFINISHED_MOVE_STATUSES",
     "Connection",
     "ConnectionQuerySet",
@@ -61,6 +68,9 @@ __all__ = [
     "DeploymentQuerySet",
     "DeploymentStatus",
     "DeploymentTrigger",
+    "Download",
+    "DownloadQuerySet",
+    "DownloadStatus",
     "Event",
     "EventKind",
     "Health",

@@ -50,6 +50,11 @@ class EventKind(models.TextChoices):
     MOVE_FAILED = "move.failed", "Move failed"
     MOVE_CANCELLED = "move.cancelled", "Move cancelled"
     MOVE_PURGED = "move.purged", "Old copy purged"
+    DOWNLOAD_QUEUED = "download.queued", "Download requested"
+    DOWNLOAD_RUNNING = "download.running", "Download being prepared"
+    DOWNLOAD_READY = "download.ready", "Download ready"
+    DOWNLOAD_FAILED = "download.failed", "Download failed"
+    DOWNLOAD_EXPIRED = "download.expired", "Download expired"
 
 
 # Kinds by what they are about (sets of members, so no code matches kinds by prefix).

@@ -22,6 +22,7 @@ import { checkConvexTest, describeProblems } from "./lib/convex_test_check.mjs";
 import { Registry } from "./lib/deployment.mjs";
 import { handleDeploymentRequest } from "./lib/deployment_api.mjs";
 import { destroyHangingSockets } from "./lib/faults.mjs";
+import { handleSyncUpgrade } from "./lib/sync.mjs";
 
 function parseArgs(argv) {
   const args = { port: 0, host: "127.0.0.1", deployments: [], backfillMs: 300, workdir: null };
@@ -60,6 +61,7 @@ const registry = new Registry({
   backfillMs: ARGS.backfillMs,
   workdir: WORKDIR,
   handleRequest: handleDeploymentRequest,
+  handleUpgrade: handleSyncUpgrade,
 });
 
 const control = http.createServer(controlRequestHandler(registry));

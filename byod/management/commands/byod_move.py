@@ -2,11 +2,15 @@
 theirs.
 
     manage.py byod_move in|back|delete --user U [--user ...] [--dry-run]
+    manage.py byod_move download --user U [--user ...]
 
 Each move is queued like one a page asks for (one per user at a time) and run here, one user
 after another, with a progress bar of its documents; a worker that picks up the same move
 meanwhile finds it taken. `--dry-run` moves nothing: it counts, per table, the documents that
 would move (or be deleted). Prints a summary; exits non-zero when a move did not finish.
+
+`download` prepares a user's "Download my data" ZIP here (as the settings page's button does on a
+worker) and prints where it was written and how many documents of each table it holds.
 """
 
 from __future__ import annotations
@@ -18,16 +22,19 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from accounts.models import User
 from byod.errors import ByodError
 from byod.management.reporting import ProgressBar, find_users, logs_held, shorten, table
-from byod.models import Move, MoveDirection, MoveStatus
+from byod.models import DownloadStatus, Move, MoveDirection, MoveStatus
+from byod.services.downloads.run import directory, request_download, run_download
 from byod.services.moves import control
 from byod.services.moves.run import run_move
+
+DOWNLOAD = "download"
 
 
 class Command(BaseCommand):
     help = "Move users' content in, back, or delete it (--dry-run: count what would move)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("direction", choices=MoveDirection.values)
+        parser.add_argument("direction", choices=[*MoveDirection.values, DOWNLOAD])
         parser.add_argument(
             "--user", action="append", required=True, metavar="U", help="username or email"
         )
@@ -38,12 +45,50 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         users = find_users(options["user"])
         with logs_held(self.stderr):
-            if options["dry_run"]:
+            if options["direction"] == DOWNLOAD:
+                failed = self._downloads(users)
+            elif options["dry_run"]:
                 failed = self._dry_run(users, options["direction"])
             else:
                 failed = self._run(users, options["direction"])
         if failed:
-            raise CommandError(f"{failed} of {len(users)} move(s) did not finish.")
+            what = "download(s)" if options["direction"] == DOWNLOAD else "move(s)"
+            raise CommandError(f"{failed} of {len(users)} {what} did not finish.")
+
+    def _downloads(self, users: list[User]) -> int:
+        rows: list[tuple[str, ...]] = [("user", "download", "status", "documents", "file")]
+        failed = 0
+        for user in users:
+            self.stdout.write(f"{user}: download")
+            try:
+                download = request_download(user, actor=None)
+            except ByodError as refused:
+                failed += 1
+                rows.append((str(user), "-", "not started", "-", shorten(refused.user_message, 60)))
+                continue
+            download = run_download(download.pk) or download
+            download.refresh_from_db()
+            ready = download.status == DownloadStatus.READY
+            failed += not ready
+            where = str(directory() / download.file_name) if ready else download.error_message
+            rows.append(
+                (
+                    str(user),
+                    str(download.pk),
+                    download.get_status_display(),
+                    f"{download.documents:,}",
+                    shorten(where, 80),
+                )
+            )
+            for name, count in download.counts.items():
+                if count:
+                    self.stdout.write(f"  {name}: {count:,}")
+            if ready:
+                self.stdout.write(f"  written to {where} ({download.size:,} bytes)")
+        for line in table(rows):
+            self.stdout.write(line)
+        self.stdout.write(f"{len(users) - failed} of {len(users)} download(s) ready.")
+        return failed
 
     def _dry_run(self, users: list[User], direction: str) -> int:
         rows = [("user", "table", "documents")]

@@ -114,6 +114,12 @@ class Transfer:
                     break
         return found
 
+    def export_batch(self, table: str, cursor: str | None) -> tuple[list[Any], str | None]:
+        """The next page of the owner's documents of `table` on the source after `cursor`, as
+        stored there (ids and references as they are), and the cursor after it (None: done)."""
+        page = self._export("source", table, cursor, self.batch)
+        return list(page["page"]), _next(page)
+
     def copy_batch(self, table: str, cursor: str | None) -> tuple[str | None, int]:
         """Copies the next batch of `table` after `cursor` (None: from the start); returns the
         next cursor (None: the table is done) and how many documents were written now."""

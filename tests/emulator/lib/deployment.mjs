@@ -49,6 +49,20 @@ class DocumentStore {
     this.documents[_id] = { ...value, _id, _creationTime };
     return { _id, _creationTime };
   }
+
+  // Written as a snapshot import writes (lib/snapshot_import.mjs): the document's own `_id` (an
+  // id of `table`, checked by the caller) and `_creationTime` kept; ids handed out later stay
+  // clear of the imported ones.
+  insertImported(table, value) {
+    if (value._id === undefined) return this.insertUnchecked(table, value);
+    const counter = /^[0-9]+/.exec(value._id);
+    if (counter) this.nextDocId = Math.max(this.nextDocId, Number(counter[0]) + 1);
+    const _creationTime =
+      typeof value._creationTime === "number" ? value._creationTime : this.lastCreationTime + 0.001;
+    this.lastCreationTime = Math.max(this.lastCreationTime, _creationTime);
+    this.documents[value._id] = { ...value, _creationTime };
+    return { _id: value._id, _creationTime };
+  }
 }
 
 class Deployment {
@@ -84,8 +98,12 @@ class Deployment {
     return `http://${this.host}:${this.port}`;
   }
 
-  async listen(handleRequest) {
+  async listen(handleRequest, handleUpgrade = null) {
     this.server = http.createServer((req, res) => handleRequest(this, req, res));
+    // WebSockets (the sync protocol the CLI subscribes with: lib/sync.mjs).
+    if (handleUpgrade) {
+      this.server.on("upgrade", (req, socket, head) => handleUpgrade(this, req, socket, head));
+    }
     this.server.keepAliveTimeout = 5000;
     await new Promise((resolve, reject) => {
       this.server.once("error", reject);
@@ -185,11 +203,12 @@ class Deployment {
 // Every deployment of this process, by name. Each listens on its own port; `handleRequest` (the
 // deployment API) answers for all of them.
 export class Registry {
-  constructor({ host, backfillMs, workdir, handleRequest }) {
+  constructor({ host, backfillMs, workdir, handleRequest, handleUpgrade = null }) {
     this.host = host;
     this.backfillMs = backfillMs;
     this.workdir = workdir;
     this.handleRequest = handleRequest;
+    this.handleUpgrade = handleUpgrade;
     this.deployments = new Map();
     this.counter = 0;
   }
@@ -221,7 +240,7 @@ export class Registry {
     if (copyOf !== undefined) dep.copyFrom(this.get(copyOf));
     this.deployments.set(name, dep);
     try {
-      await dep.listen(this.handleRequest);
+      await dep.listen(this.handleRequest, this.handleUpgrade);
     } catch (e) {
       this.deployments.delete(name);
       throw e;

@@ -2,7 +2,8 @@
 // through before its handler (faults, then body, then the route's auth).
 //
 // Route options: `auth` is "none" (no body read, no key), "admin" (the admin key, from the header
-// or the body, or 403 BadDeployKey) or "optional" (functions: no key needed, a wrong one refused,
+// or the body, or 403 BadDeployKey), "adminHeader" (the key from the header; the body is the
+// handler's to read, not JSON) or "optional" (functions: no key needed, a wrong one refused,
 // a right one lets internal functions run); `kind` is the function kind a function route runs;
 // `text` answers text/plain instead of JSON. Handlers get {dep, req, body, params, kind, isAdmin,
 // paused, fault} and return the body of a 200 answer.
@@ -27,6 +28,7 @@ import {
   waitForSchema,
 } from "./pushes.mjs";
 import { matchRoute, route } from "./router.mjs";
+import { finishUpload, performImport, startUpload, uploadPart } from "./snapshot_import.mjs";
 import { RawJson } from "./value_formats.mjs";
 
 function checkAdminKey() {
@@ -80,6 +82,11 @@ const ROUTES = [
   route("*", "api/deploy2/wait_for_schema", waitForSchema, ADMIN),
   route("*", "api/deploy2/finish_push", finishPush, ADMIN),
   route("*", "api/deploy2/report_push_completed", () => ({}), ADMIN),
+  // Snapshot import (`npx convex import`): lib/snapshot_import.mjs.
+  route(["POST"], "api/import/start_upload", startUpload, ADMIN),
+  route(["POST"], "api/import/upload_part", uploadPart, { auth: "adminHeader" }),
+  route(["POST"], "api/import/finish_upload", finishUpload, ADMIN),
+  route(["POST"], "api/perform_import", performImport, ADMIN),
 ];
 
 export async function handleDeploymentRequest(dep, req, res) {
@@ -112,7 +119,8 @@ export async function handleDeploymentRequest(dep, req, res) {
     const { route: r, params } = match;
     let body = {};
     let isAdmin = false;
-    if (r.auth !== "none") {
+    if (r.auth === "adminHeader") requireAdmin(dep, req, {}, revoked);
+    else if (r.auth !== "none") {
       body = req.method === "GET" || req.method === "HEAD" ? {} : await readJson(req);
       if (r.auth === "admin") requireAdmin(dep, req, body, revoked);
       else isAdmin = callerIsAdmin(dep, req, revoked);

@@ -11,6 +11,7 @@ import { parseArgs } from "./arguments.mjs";
 import { badKey } from "./auth.mjs";
 import { HttpError, sleep } from "./http.mjs";
 import { importOnce } from "./module_cache.mjs";
+import { listImports, queryImport } from "./snapshot_import.mjs";
 import { defaultFormat, envelopeText, parseFormat, RawJson } from "./value_formats.mjs";
 
 const PAUSED_ERROR_MESSAGE =
@@ -156,18 +157,38 @@ async function runFunctionInner(dep, { path: fnPath, args, kind, isAdmin, paused
 
 // The backend's own queries under _system/ that the CLI and the dashboard call with the admin key
 // (npm convex src/cli/lib/run.ts and data.ts). Each takes the deployment and the call's args.
+// Keyed by module path for a default export, by "module:name" for another.
 const SYSTEM_QUERIES = {
   // The backend's version is `db.query(tableName).count()`: 0 for a table that does not exist.
   "_system/cli/tableSize": (dep, args) => dep.documentsOf(String(args?.tableName ?? "")).length,
+  // `npx convex import` watches its import, and lists those under way (lib/snapshot_import.mjs).
+  "_system/cli/queryImport": queryImport,
+  "_system/cli/queryImport:list": listImports,
 };
+
+function systemQuery(parsed) {
+  const key = parsed.name === "default" ? parsed.modulePath : `${parsed.modulePath}:${parsed.name}`;
+  return SYSTEM_QUERIES[key];
+}
+
+// A system query's value for the sync socket (lib/sync.mjs), which checked the admin key; throws
+// the backend's words for an unknown path.
+export function runSystemQueryValue(dep, fnPath, args) {
+  const parsed = parseFunctionPath(fnPath);
+  const query = systemQuery(parsed);
+  if (!query)
+    throw new Error(`Could not find public function for '${parsed.modulePath}:${parsed.name}'.`);
+  dep.calls.call("query", `${parsed.modulePath}:${parsed.name}`);
+  return query(dep, args ?? {});
+}
 
 function runSystemQuery(dep, { path: fnPath, args, kind, isAdmin, paused }) {
   // An admin-only path: without the deployment's key it is refused like the admin endpoints.
   if (!isAdmin) throw badKey(dep);
   if (paused) return { status: "error", errorMessage: PAUSED_ERROR_MESSAGE };
   const parsed = parseFunctionPath(fnPath);
-  const query = SYSTEM_QUERIES[parsed.modulePath];
-  if (!query || parsed.name !== "default" || !["query", "any"].includes(kind)) {
+  const query = systemQuery(parsed);
+  if (!query || !["query", "any"].includes(kind)) {
     return {
       status: "error",
       errorMessage: `Could not find public function for '${parsed.modulePath}:${parsed.name}'.`,
