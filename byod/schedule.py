@@ -38,12 +38,11 @@ def reap_task() -> int:
     return reaped
 
 
-def register() -> None:
-    """Put the entries in the scheduler's registry (once per process)."""
-    known = schedule_registry.get_entries()
+def entries() -> dict[str, tuple[Task[..., Any], str]]:
+    """Every entry: its name, its task and its cron."""
     minutes = conf().health.sweep_minutes
     sweep_cron = {1: "* * * * *", 60: "0 * * * *"}.get(minutes, f"*/{minutes} * * * *")
-    entries: dict[str, tuple[Task[..., Any], str]] = {
+    return {
         "byod.health.sweep": (sweep_task, sweep_cron),
         "byod.notify.outbox": (outbox_task, "* * * * *"),
         "byod.deploy.reap": (reap_task, "* * * * *"),
@@ -52,6 +51,11 @@ def register() -> None:
         # Downloads' files, once kept BYOD_DOWNLOAD_KEEP_HOURS.
         "byod.downloads.purge": (purge_downloads_task, "*/10 * * * *"),
     }
-    for name, (entry, cron) in entries.items():
+
+
+def register() -> None:
+    """Put the entries in the scheduler's registry (once per process)."""
+    known = schedule_registry.get_entries()
+    for name, (entry, cron) in entries().items():
         if name not in known:
             schedule_registry.register(entry, cron=cron, name=name)
