@@ -124,6 +124,9 @@ class Move(models.Model):
     purged_at = models.DateTimeField(null=True, blank=True)
     error_category = models.CharField(max_length=32, blank=True, default="")
     error_message = models.TextField(blank=True, default="")
+    # A disconnect that waits for this move (bring back, delete): the deploy key is erased when
+    # the move is done, or when the user gives it up; never before the chosen work finished.
+    disconnect_after = models.BooleanField(default=False)
 
     objects = MoveQuerySet.as_manager()
 

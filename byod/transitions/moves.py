@@ -22,6 +22,8 @@ from django.utils import timezone
 
 from byod.errors import NotAllowed
 from byod.models import (
+    Connection,
+    ConnectionStatus,
     ContentLocation,
     EventKind,
     LocationKind,
@@ -31,6 +33,7 @@ from byod.models import (
     MoveStatus,
 )
 from byod.transitions.base import TransitionError, event
+from byod.transitions.connection import mark_disconnected
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -227,6 +230,14 @@ def move_done(move: Move, *, keep_days: float) -> None:
         words[MoveDirection(move.direction)],
         data={"documents": done, "counted": total},
     )
+    if move.disconnect_after:  # the chosen work is finished: now the key goes
+        _disconnect(move)
+
+
+def _disconnect(move: Move) -> None:
+    own = Connection.objects.select_for_update().get(pk=move.own_connection.pk)
+    if own.status != ConnectionStatus.DISCONNECTED:
+        mark_disconnected(own, actor=move.requested_by)
 
 
 def _content_at(move: Move, kind: str) -> None:

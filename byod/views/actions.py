@@ -169,26 +169,6 @@ def redeploy(request: HtmxHttpRequest) -> HttpResponse:
     return _done(request, "Deploy started.")
 
 
-@require_http_methods(["GET", "POST"])
-@login_required
-def disconnect(request: HtmxHttpRequest) -> HttpResponse:
-    """GET: what disconnecting does, and a button. POST: erase the key and forget the link."""
-    connection = own_connection(request.user)
-    if connection is None or connection.status == ConnectionStatus.DISCONNECTED:
-        return _nothing_to_do(request, "There is no connection to disconnect.")
-    if request.method == "POST":
-        connections.disconnect(connection, actor=request.user)
-        return _done(
-            request,
-            "Disconnected. We erased your deploy key; your data stays in your deployment.",
-        )
-    context = page_context(request)
-    if request.htmx:
-        response = render(request, "byod/disconnect.html#panel", context)
-        return push_url(reswap(retarget(response, "#byod-state"), "outerHTML"), request.path)
-    return render(request, "byod/disconnect.html", context)
-
-
 def _nothing_to_do(request: HtmxHttpRequest, notice: str) -> HttpResponse:
     if request.htmx:
         return push_url(render_state(request, notice=notice), reverse("byod:settings"))
