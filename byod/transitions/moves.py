@@ -42,6 +42,13 @@ MS = MoveStatus
 WORKING = (MS.RUNNING, MS.VERIFYING)
 UNFINISHED = (MS.QUEUED, MS.RUNNING, MS.WAITING, MS.VERIFYING)
 ERROR_LIMIT = 2000
+# New credentials waiting for a move (`Move.switch_*`): erased once it ends, however it ends.
+NO_SWITCH: dict[str, Any] = {
+    "switch_url": "",
+    "switch_deployment_name": "",
+    "switch_key_ciphertext": "",
+    "switch_key_id": "",
+}
 
 
 class MoveStopped(NotAllowed):
@@ -274,6 +281,7 @@ def move_failed(move: Move, *, category: str, message: str, worker: str | None =
         error_category=category,
         error_message=message[:ERROR_LIMIT],
         tables=move.tables,
+        **NO_SWITCH,
     )
     _record(
         move,
@@ -286,7 +294,14 @@ def move_failed(move: Move, *, category: str, message: str, worker: str | None =
 @transaction.atomic
 def move_cancelled(move: Move, *, actor: User | None, reason: str = "") -> None:
     """Given up before it ended (before the flip: the content stays where it was)."""
-    _change(move, allowed_from=UNFINISHED, to=MS.CANCELLED, worker="", ended_at=timezone.now())
+    _change(
+        move,
+        allowed_from=UNFINISHED,
+        to=MS.CANCELLED,
+        worker="",
+        ended_at=timezone.now(),
+        **NO_SWITCH,
+    )
     _record(
         move,
         EventKind.MOVE_CANCELLED,

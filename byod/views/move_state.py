@@ -66,9 +66,17 @@ class MoveView:
         return found
 
     @property
+    def switching(self) -> bool:
+        """A move back on the way to another deployment of the user's (new credentials)."""
+        m = self.move
+        return bool(m.switch_url) or (bool(m.source_url) and m.source.url != m.source_url)
+
+    @property
     def headline(self) -> str:
         """ "Moving your data: messages, 4,200 of 10,000" (the table it works on), or the phase."""
         verb = VERB[MoveDirection(self.move.direction)]
+        if self.switching:
+            verb = "Moving your data to your new deployment (step 1 of 2, by the main deployment)"
         current = next((t for t in self.lines if t.table == self.move.phase_table), None)
         if current is not None and current.total:
             return f"{verb}: {current.text}"
@@ -98,6 +106,11 @@ class MoveView:
         if status == MoveStatus.DONE:
             if m.direction == MoveDirection.IN:
                 return f"Your content is in your deployment {self.own_name} now."
+            if m.direction == MoveDirection.BACK and self.switching:
+                return (
+                    "Step 1 of 2 is done: your content is in the main deployment. It moves into "
+                    "your new deployment once our schema is deployed there."
+                )
             if m.direction == MoveDirection.BACK:
                 return "Your content is in the main deployment again."
             return f"Our documents in {self.own_name} are deleted: none is left."
