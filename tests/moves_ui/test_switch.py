@@ -77,7 +77,8 @@ def test_another_url_without_a_choice_saves_nothing(owner: User, settings: Any) 
 
 
 @pytest.mark.django_db
-def test_with_moves_off_moving_is_not_offered_and_is_refused(owner: User) -> None:
+def test_with_moves_off_moving_is_not_offered_and_is_refused(owner: User, settings: Any) -> None:
+    settings.BYOD_MOVES_ENABLED = False
     _, own = main_and_own(owner, version=4)
     lives_in(owner, own)
     client = client_for(owner)

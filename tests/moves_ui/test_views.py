@@ -4,6 +4,7 @@ with a choice (keep, bring back, delete), as full pages and as htmx partials."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -254,3 +255,28 @@ def test_another_user_never_sees_nor_gives_up_the_owners_move(
     client_for(other_user).post(reverse("byod:give_up"))
     move.refresh_from_db()
     assert move.status == MoveStatus.RUNNING
+
+
+def test_with_moves_off_only_keep_is_offered(owner: User, settings: Any) -> None:
+    settings.BYOD_MOVES_ENABLED = False
+    _, own = main_and_own(owner, version=4)
+    in_own(owner, own)
+    client = client_for(owner)
+    html = client.get(reverse("byod:disconnect")).content.decode()
+    assert 'value="keep"' in html
+    assert 'value="back"' not in html and 'value="delete"' not in html
+    assert "not available on this site yet" in html
+    refused = client.post(
+        reverse("byod:disconnect"), {"choice": "delete", "typed_name": own.deployment_name}
+    )
+    assert refused.status_code == 422 and not Move.objects.exists()
+    assert key_kept(own)
+
+
+def test_not_connected_with_content_in_main_says_it_moves_in_after_the_first_deploy(
+    owner: User,
+) -> None:
+    main_and_own(owner, version=4)
+    Connection.objects.filter(user=owner).delete()
+    html = page(owner)
+    assert "we move it into your deployment" in html and 'id="content-moves"' in html

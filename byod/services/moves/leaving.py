@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from byod import transitions
+from byod.conf import conf
 from byod.errors import NotAllowed
 from byod.models import (
     Connection,
@@ -47,6 +48,7 @@ class Options:
     """What the disconnect form offers this user, and why "bring back" is not offered."""
 
     content_in_own: bool
+    moves_on: bool  # off (`BYOD_MOVES_ENABLED`): only "keep" is offered
     back_offered: bool
     back_missing_reason: str
     name_to_type: str
@@ -60,8 +62,11 @@ def options(connection: Connection) -> Options:
         and location.connection_id == connection.pk
     )
     has_main = Connection.objects.filter(is_main=True).exists()
+    moves_on = conf().moves.enabled
     reason = ""
-    if not in_own:
+    if not moves_on:
+        reason = "Moving content is not available on this site yet."
+    elif not in_own:
         reason = "Your content is read and written in the main deployment already."
     elif not has_main:
         reason = (
@@ -70,7 +75,8 @@ def options(connection: Connection) -> Options:
         )
     return Options(
         content_in_own=in_own,
-        back_offered=in_own and has_main,
+        moves_on=moves_on,
+        back_offered=moves_on and in_own and has_main,
         back_missing_reason=reason,
         name_to_type=typed_name_of(connection),
     )
@@ -91,6 +97,11 @@ def leave(
     if choice == Choice.KEEP:
         give_up(connection, actor=actor)
         return None
+    if not conf().moves.enabled:
+        raise NotAllowed(
+            f"connection {connection.pk}: moves are off",
+            user_message="Moving content is not available on this site yet: nothing was done.",
+        )
     if choice == Choice.BACK and not options(connection).back_offered:
         raise NotAllowed(
             f"connection {connection.pk}: bring back not offered",
