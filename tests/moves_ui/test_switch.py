@@ -160,3 +160,18 @@ def test_move_it_there_goes_old_main_new_and_the_old_copy_stays(
         assert count_owned(old, mine) == mine.total
     finally:
         convex_emulator.delete_deployment(new.name)
+
+
+@pytest.mark.django_db
+def test_the_admin_never_shows_a_waiting_sealed_key(staff: User, owner: User) -> None:
+    move = make_move(
+        owner,
+        MoveDirection.BACK,
+        switch_url=NEW["url"],
+        switch_key_ciphertext="SEALED-CANARY-TEXT",
+        switch_key_id="KEY-ID-CANARY",
+    )
+    page = client_for(staff).get(reverse("admin:byod_move_change", args=[move.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200 and NEW["url"] in html
+    assert "SEALED-CANARY-TEXT" not in html and "KEY-ID-CANARY" not in html
