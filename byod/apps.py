@@ -10,6 +10,7 @@ class ByodConfig(AppConfig):
 
         from byod import conf, metrics, schedule
         from byod.inputs import allowed_hosts
+        from byod.services.moves import switch, switching
 
         # A bad setting stops the process now, naming the variable and its rule.
         conf.load()
@@ -18,3 +19,7 @@ class ByodConfig(AppConfig):
         # Every task, whichever backend runs it (the database's workers, the immediate one).
         task_started.connect(metrics.task_started, dispatch_uid="byod.metrics.task_started")
         task_finished.connect(metrics.task_finished, dispatch_uid="byod.metrics.task_finished")
+        # A move that handed new credentials over: the new deployment's first deploy.
+        switching.credentials_switched.connect(
+            switch.deploy_switched, dispatch_uid="byod.moves.deploy_switched"
+        )

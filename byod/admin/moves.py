@@ -31,8 +31,12 @@ class MoveAdmin(ReadOnlyAdmin):
     ordering = ("-created_at", "-id")
     date_hierarchy = "created_at"
 
+    # A sealed key waiting for a move is never shown, not even sealed.
+    exclude = ("switch_key_ciphertext", "switch_key_id")
+
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return [*super().get_readonly_fields(request, obj), "tables_display"]
+        found = super().get_readonly_fields(request, obj)
+        return [f for f in found if f not in self.exclude] + ["tables_display"]
 
     @admin.display(description="phase", ordering="phase")
     def phase_display(self, obj: Move) -> str:

@@ -124,6 +124,19 @@ class Move(models.Model):
     purged_at = models.DateTimeField(null=True, blank=True)
     error_category = models.CharField(max_length=32, blank=True, default="")
     error_message = models.TextField(blank=True, default="")
+    # A disconnect that waits for this move (bring back, delete): the deploy key is erased when
+    # the move is done, or when the user gives it up; never before the chosen work finished.
+    disconnect_after = models.BooleanField(default=False)
+    # The URL the source had when the move was asked for: a connection pointed at another
+    # deployment since is not the old copy's place any more (the purge leaves it alone).
+    source_url = models.CharField(max_length=255, blank=True, default="")
+    # New credentials that wait for this move (a move back on the way to another deployment of
+    # the user's: `byod.services.moves.switching`): applied to the connection when it is done,
+    # erased when it is given up or fails. The key is sealed like a connection's.
+    switch_url = models.CharField(max_length=255, blank=True, default="")
+    switch_deployment_name = models.CharField(max_length=128, blank=True, default="")
+    switch_key_ciphertext = models.TextField(blank=True, default="")
+    switch_key_id = models.CharField(max_length=64, blank=True, default="")
 
     objects = MoveQuerySet.as_manager()
 

@@ -59,6 +59,7 @@ from byod.transitions.migration import (
     migration_succeeded,
     save_migration_progress,
 )
+from byod.transitions.moves import NO_SWITCH as NO_MOVE_SWITCH
 from byod.transitions.moves import (
     MoveStopped,
     move_cancelled,
@@ -86,6 +87,7 @@ from byod.transitions.rollout import (
 )
 
 __all__ = [
+    "NO_MOVE_SWITCH",
     "MoveStopped",
     "NotHolder",
     "Probe",

@@ -22,6 +22,8 @@ from django.utils import timezone
 
 from byod.errors import NotAllowed
 from byod.models import (
+    Connection,
+    ConnectionStatus,
     ContentLocation,
     EventKind,
     LocationKind,
@@ -31,6 +33,7 @@ from byod.models import (
     MoveStatus,
 )
 from byod.transitions.base import TransitionError, event
+from byod.transitions.connection import mark_disconnected
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -39,6 +42,13 @@ MS = MoveStatus
 WORKING = (MS.RUNNING, MS.VERIFYING)
 UNFINISHED = (MS.QUEUED, MS.RUNNING, MS.WAITING, MS.VERIFYING)
 ERROR_LIMIT = 2000
+# New credentials waiting for a move (`Move.switch_*`): erased once it ends, however it ends.
+NO_SWITCH: dict[str, Any] = {
+    "switch_url": "",
+    "switch_deployment_name": "",
+    "switch_key_ciphertext": "",
+    "switch_key_id": "",
+}
 
 
 class MoveStopped(NotAllowed):
@@ -227,6 +237,14 @@ def move_done(move: Move, *, keep_days: float) -> None:
         words[MoveDirection(move.direction)],
         data={"documents": done, "counted": total},
     )
+    if move.disconnect_after:  # the chosen work is finished: now the key goes
+        _disconnect(move)
+
+
+def _disconnect(move: Move) -> None:
+    own = Connection.objects.select_for_update().get(pk=move.own_connection.pk)
+    if own.status != ConnectionStatus.DISCONNECTED:
+        mark_disconnected(own, actor=move.requested_by)
 
 
 def _content_at(move: Move, kind: str) -> None:
@@ -263,6 +281,7 @@ def move_failed(move: Move, *, category: str, message: str, worker: str | None =
         error_category=category,
         error_message=message[:ERROR_LIMIT],
         tables=move.tables,
+        **NO_SWITCH,
     )
     _record(
         move,
@@ -275,7 +294,14 @@ def move_failed(move: Move, *, category: str, message: str, worker: str | None =
 @transaction.atomic
 def move_cancelled(move: Move, *, actor: User | None, reason: str = "") -> None:
     """Given up before it ended (before the flip: the content stays where it was)."""
-    _change(move, allowed_from=UNFINISHED, to=MS.CANCELLED, worker="", ended_at=timezone.now())
+    _change(
+        move,
+        allowed_from=UNFINISHED,
+        to=MS.CANCELLED,
+        worker="",
+        ended_at=timezone.now(),
+        **NO_SWITCH,
+    )
     _record(
         move,
         EventKind.MOVE_CANCELLED,

@@ -13,19 +13,22 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 from django_htmx.http import push_url, reswap, retarget
 
 from accounts import throttle
 from byod.errors import ByodError, ForeignTablesError
 from byod.forms import ConnectForm
-from byod.models import ConnectionStatus, DeploymentTrigger
+from byod.models import DeploymentTrigger
 from byod.services import connections, releases, site
 from byod.services.connections import CredentialCheck
 from byod.services.deploys.run import request_deploy
 from byod.views.access import login_required
 from byod.views.page import TEMPLATE, HtmxHttpRequest, page_context, render_state
+from byod.views.question import question
 from byod.views.state import own_connection
+
+CREDENTIALS = "byod/credentials.html"
 
 
 def _done(request: HtmxHttpRequest, notice: str) -> HttpResponse:
@@ -44,6 +47,9 @@ def _form_response(
     **extra: Any,
 ) -> HttpResponse:
     """The form again with its errors or check result: the form partial for htmx."""
+    if template == CREDENTIALS and "switch_question" not in extra:
+        connection = own_connection(request.user)
+        extra.update(question(connection) if connection is not None else {})
     context = page_context(request, form=form, **extra)
     if request.htmx:
         # htmx does not swap 4xx answers by default: the errors come back as a 200 partial.
@@ -95,31 +101,13 @@ def connect(request: HtmxHttpRequest) -> HttpResponse:
     return _save_credentials(request, template=TEMPLATE)
 
 
-@sensitive_post_parameters("deploy_key")
-@require_http_methods(["GET", "POST"])
-@login_required
-def credentials(request: HtmxHttpRequest) -> HttpResponse:
-    """Replace the URL and/or deploy key of the user's connection."""
-    connection = own_connection(request.user)
-    if connection is None or connection.status == ConnectionStatus.DISCONNECTED:
-        return _nothing_to_do(request, "Connect a deployment first.")
-    if request.method == "POST":
-        return _save_credentials(request, template="byod/credentials.html")
-    form = ConnectForm(initial={"url": connection.url})
-    context = page_context(request, form=form)
-    if request.htmx:
-        response = render(request, "byod/credentials.html#panel", context)
-        return push_url(reswap(retarget(response, "#byod-state"), "outerHTML"), request.path)
-    return render(request, "byod/credentials.html", context)
-
-
 @sensitive_variables("form")
-def _save_credentials(request: HtmxHttpRequest, *, template: str) -> HttpResponse:
+def _save_credentials(request: HtmxHttpRequest, *, template: str, **extra: Any) -> HttpResponse:
     form = ConnectForm(request.POST)
     if refused := _throttled(request, form, template):
         return refused
     if not form.is_valid():
-        return _form_response(request, form, template=template, status=422)
+        return _form_response(request, form, template=template, status=422, **extra)
     user = request.user
     try:
         connection = connections.connect(
@@ -139,11 +127,11 @@ def _save_credentials(request: HtmxHttpRequest, *, template: str) -> HttpRespons
                 "deployment instead.",
             )
         return _form_response(
-            request, form, template=template, status=409, foreign_tables=exc.tables
+            request, form, template=template, status=409, foreign_tables=exc.tables, **extra
         )
     except ByodError as exc:
         _attach(form, exc)
-        return _form_response(request, form, template=template, status=422)
+        return _form_response(request, form, template=template, status=422, **extra)
     site.remember(connection, request)  # mails about this deploy link back here
     return _done(request, "Credentials saved. We are deploying the schema to your deployment.")
 
@@ -167,26 +155,6 @@ def redeploy(request: HtmxHttpRequest) -> HttpResponse:
         return _nothing_to_do(request, error.user_message)
     site.remember(connection, request)
     return _done(request, "Deploy started.")
-
-
-@require_http_methods(["GET", "POST"])
-@login_required
-def disconnect(request: HtmxHttpRequest) -> HttpResponse:
-    """GET: what disconnecting does, and a button. POST: erase the key and forget the link."""
-    connection = own_connection(request.user)
-    if connection is None or connection.status == ConnectionStatus.DISCONNECTED:
-        return _nothing_to_do(request, "There is no connection to disconnect.")
-    if request.method == "POST":
-        connections.disconnect(connection, actor=request.user)
-        return _done(
-            request,
-            "Disconnected. We erased your deploy key; your data stays in your deployment.",
-        )
-    context = page_context(request)
-    if request.htmx:
-        response = render(request, "byod/disconnect.html#panel", context)
-        return push_url(reswap(retarget(response, "#byod-state"), "outerHTML"), request.path)
-    return render(request, "byod/disconnect.html", context)
 
 
 def _nothing_to_do(request: HtmxHttpRequest, notice: str) -> HttpResponse:

@@ -13,6 +13,7 @@ from django_htmx.http import HttpResponseStopPolling, reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
 from accounts.models import User
+from byod.conf import conf
 from byod.data.locations import held_in_main
 from byod.forms import ConnectForm
 from byod.services import site
@@ -41,6 +42,7 @@ def page_context(request: HtmxHttpRequest, **extra: Any) -> dict[str, Any]:
         context["form"] = ConnectForm(initial={"url": last_url} if last_url else None)
         # Content written before connecting stays in the main deployment (moves: issue 20).
         context["content_in_main"] = held_in_main(request.user)
+        context["moves_on"] = conf().moves.enabled
     elif state.fix_credentials and state.connection is not None:
         # The deploy cannot succeed until the user gives us a working key or URL: ask now.
         context["form"] = ConnectForm(initial={"url": state.connection.url})

@@ -30,6 +30,7 @@ from byod.views.history import (
     duration_text,
     history_rows,
 )
+from byod.views.move_state import MoveView, move_for
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -68,6 +69,8 @@ class PageState:
     # What a rollout offers this user (byod.services.releases): the version they may deploy
     # on their own; nothing else announces a version to them.
     offered_version: int | None = None
+    # The user's move under way, or a recent one's result (`byod.views.move_state`).
+    move: MoveView | None = None
 
     @property
     def title(self) -> str:
@@ -290,7 +293,7 @@ def page_state(user: User, history: int = HISTORY_LENGTH) -> PageState:
     current = package.current_version()
     connection = own_connection(user)
     if connection is None:
-        return PageState(NOT_CONNECTED, None, current)
+        return PageState(NOT_CONNECTED, None, current, move=move_for(user.pk))
     real = connection.deployments.real().order_by("-created_at", "-id")
     latest = real.first()
     active = latest if latest is not None and latest.is_active else None
@@ -320,4 +323,5 @@ def page_state(user: User, history: int = HISTORY_LENGTH) -> PageState:
         last_success=last_success,
         last_attempt=last_attempt,
         offered_version=releases.offered_version(connection),
+        move=move_for(user.pk),
     )

@@ -154,7 +154,7 @@ def test_every_state_fits_at_390px_and_passes_axe(
 
     show(page, base, "14-credentials", "Update credentials", "/database/credentials/")
     show(page, base, "15-confirm-disconnect", "Disconnect", "/database/disconnect/")
-    page.click("button:has-text('Disconnect and erase the key')")
+    page.click("form.disconnect-choices button[type=submit]")
     page.wait_for_selector('#byod-state[data-state="not_connected"]')
     assert page.title().startswith("Connect your database")
     assert page.input_value("#id_url") == c.url  # the last URL, prefilled

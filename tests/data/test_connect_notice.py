@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from accounts.models import User
 from tests.data.conftest import content_in, main_at
 from tests.fixtures.people import client_for
@@ -9,7 +11,10 @@ from tests.fixtures.people import client_for
 STAYS = "stays there for now"
 
 
-def test_a_user_with_content_in_the_main_deployment_is_told_it_stays_there(owner: User) -> None:
+def test_a_user_with_content_in_the_main_deployment_is_told_it_stays_there(
+    owner: User, settings: Any
+) -> None:
+    settings.BYOD_MOVES_ENABLED = False  # on: README "Moving content", tests/moves_ui
     main_at("https://main-one.convex.cloud")
     page = client_for(owner).get("/database/")
     assert page.status_code == 200

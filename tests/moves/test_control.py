@@ -43,7 +43,8 @@ def test_with_moves_on_a_first_deploy_brings_the_content_in(
     assert control.after_first_deploy(pair.own_connection) is None  # one at a time
 
 
-def test_with_moves_off_nothing_starts_by_itself(pair: Pair, owner: User) -> None:
+def test_with_moves_off_nothing_starts_by_itself(pair: Pair, owner: User, settings: Any) -> None:
+    settings.BYOD_MOVES_ENABLED = False
     assert control.after_first_deploy(pair.own_connection) is None
     assert not Move.objects.exists()
 

@@ -322,8 +322,8 @@ def test_it_is_back_to_not_connected_after_a_disconnect(owner: User) -> None:
 def test_it_confirms_before_disconnecting_and_says_what_happens(owner: User) -> None:
     make_connection(owner)
     html = client_for(owner).get(reverse("byod:disconnect")).content.decode()
-    assert "erase your deploy key at once" in html
-    assert "data stays" in html
+    assert "Nothing is deleted there; we erase the key at once." in html
+    assert "Keep it in my deployment" in html
     assert 'action="/database/disconnect/"' in html
 
 

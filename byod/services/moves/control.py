@@ -40,8 +40,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def request_move(user: User, direction: str, *, actor: User | None) -> Move:
-    """Queue a move of `user`'s content in `direction` ("in", "back", "delete"). Raises
+def request_move(
+    user: User,
+    direction: str,
+    *,
+    actor: User | None,
+    disconnect_after: bool = False,
+    **switch: str,
+) -> Move:
+    """Queue a move of `user`'s content in `direction` ("in", "back", "delete");
+    `disconnect_after`: their deploy key is erased once it is done (a disconnect); `switch`:
+    the `switch_*` fields of a move back on the way to another deployment. Raises
     NotAllowed when one is already under way or the content is not where the direction
     starts, ByodError(not_connected) without the deployments it needs."""
     direction = MoveDirection(direction)
@@ -58,6 +67,9 @@ def request_move(user: User, direction: str, *, actor: User | None) -> Move:
                     source=source,
                     destination=destination,
                     requested_by=actor,
+                    disconnect_after=disconnect_after,
+                    source_url=source.url,
+                    **switch,
                 )
         except IntegrityError:
             raise NotAllowed(

@@ -21,11 +21,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from django.db import transaction
+
 from byod import transitions
 from byod.conf import conf
 from byod.errors import BLOBS_NOT_MOVED, FOREIGN_CONTENT, MOVE_MISMATCH, ByodError
 from byod.models import Move, MoveDirection, MovePhase
 from byod.services.deploys.lease import Lease
+from byod.services.moves import switching
 from byod.services.moves.transfer import Transfer
 
 SETTLE_STEP_SECONDS = 0.5
@@ -73,7 +76,9 @@ class Phases:
             self._fix(tables)
             transitions.move_verifying(self.move)
             self._verify(tables)
-        transitions.move_done(self.move, keep_days=conf().moves.keep_days)
+        with transaction.atomic():  # new credentials waiting for it: applied with the flip
+            transitions.move_done(self.move, keep_days=conf().moves.keep_days)
+            switching.finish(self.move)
         self._tell()
 
     # --- phases --------------------------------------------------------------------------------

@@ -51,7 +51,8 @@ def purge(move: Move) -> int:
         return 1
     if later.unfinished().exists():
         return 0  # a move under way: after it
-    if not old.is_usable:
+    moved_on = bool(move.source_url) and old.url != move.source_url
+    if not old.is_usable or moved_on:
         note = "Not purged: that deployment is no longer connected; its copy stays there."
         transitions.move_purged(move, removed=0, note=note)
         return 1

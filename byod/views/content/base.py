@@ -18,8 +18,9 @@ from django.shortcuts import redirect, render
 from django_htmx.http import HttpResponseClientRedirect, push_url, reswap, retarget
 
 from byod.data import INVALID_ARGUMENT, VALUE_REFUSED, DataError, Store, store_for
-from byod.views.content.blockers import Blocker, blocker_for
+from byod.views.content.blockers import MOVING, Blocker, blocker_for
 from byod.views.content.forms import WriteForm
+from byod.views.move_state import move_for
 from byod.views.page import HtmxHttpRequest
 
 FORM_PAGE = "byod/content/form_page.html"
@@ -86,7 +87,11 @@ def blocker(error: DataError, store: Store | None) -> Blocker:
     if location is None:
         return blocker_for(error)
     name = location.connection.deployment_name if location.connection is not None else ""
-    return blocker_for(error, where=str(location.kind), deployment_name=name)
+    progress = ""
+    if error.category == MOVING and store is not None:
+        move = move_for(store.user.pk)
+        progress = move.headline if move is not None and move.running else ""
+    return blocker_for(error, where=str(location.kind), deployment_name=name, progress=progress)
 
 
 def render_main(

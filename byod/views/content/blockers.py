@@ -55,6 +55,7 @@ class Blocker:
     dashboard_url: str  # the user's own deployment in the Convex dashboard, or ""
     offer_update: bool  # update_needed on the user's own deployment: the settings' update action
     writes_wait: bool  # moving: reads go on, writes wait
+    progress: str = ""  # moving: the settings page's progress line ("Moving your data: ...")
 
     @property
     def is_own(self) -> bool:
@@ -66,7 +67,9 @@ def dashboard_url(deployment_name: str) -> str:
     return f"{DASHBOARD}/d/{quote(deployment_name, safe='')}" if deployment_name else DASHBOARD
 
 
-def blocker_for(error: ByodError, *, where: str = "", deployment_name: str = "") -> Blocker:
+def blocker_for(
+    error: ByodError, *, where: str = "", deployment_name: str = "", progress: str = ""
+) -> Blocker:
     """The panel for `error` raised while reading or writing content at `where`."""
     kind = find(error.category)
     title = kind.title if kind is not None else UNREACHABLE_TITLE
@@ -90,4 +93,5 @@ def blocker_for(error: ByodError, *, where: str = "", deployment_name: str = "")
         dashboard_url=dashboard_url(deployment_name) if where == OWN else "",
         offer_update=error.category == UPDATE_NEEDED and where == OWN,
         writes_wait=error.category == MOVING,
+        progress=progress if error.category == MOVING else "",
     )
