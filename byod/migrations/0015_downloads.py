@@ -9,7 +9,7 @@ import byod.models.download
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("byod", "0013_moves"),
+        ("byod", "0014_move_choices"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
