@@ -14,7 +14,7 @@ export class TableDocuments {
   byId = {}; // the plain object behind `documents`
   tables = new Map(); // table -> Map(id -> document), in the order the object keeps its keys
   versions = new Map(); // table -> a number bumped on every change to it
-  lookups = new Map(); // `${table}\n${field}` -> {version, byValue: Map(string -> ids)}
+  lookups = new Map(); // table and fields -> {version, byValue: Map(JSON of values -> ids)}
 
   constructor() {
     // Writes through the object (convex-test's commit, the control API) keep the tables in step.
@@ -54,30 +54,34 @@ export class TableDocuments {
   }
 
   // Ids of `table` that can match `source` (convex-test's query source, or null): every id of
-  // the table, or for an index range with an equality on a top-level field to a string, those
-  // whose field holds that string (a superset of what the range matches; the caller filters).
+  // the table, or for an index range with equalities on top-level fields to strings, those
+  // whose fields hold those strings (a superset of what the range matches; the caller filters).
   candidates(table, source) {
     const docs = this.tables.get(table);
     if (!docs) return [];
-    const eq = source?.type === "IndexRange" ? stringEquality(source) : null;
-    if (eq === null || source.indexName.split(".")[0] !== table) return docs.keys();
-    return this._lookup(table, eq.fieldPath).get(eq.value) ?? [];
+    const equal = source?.type === "IndexRange" ? stringEqualities(source) : [];
+    if (equal.length === 0 || source.indexName.split(".")[0] !== table) return docs.keys();
+    const fields = equal.map((e) => e.fieldPath);
+    const key = JSON.stringify(equal.map((e) => e.value));
+    return this._lookup(table, fields).get(key) ?? [];
   }
 
-  _lookup(table, field) {
-    const key = `${table}\n${field}`;
+  // Map(JSON of the fields' values -> ids) over the documents whose fields all hold strings.
+  _lookup(table, fields) {
+    const name = `${table}\n${fields.join("\n")}`;
     const version = this.versions.get(table) ?? 0;
-    const known = this.lookups.get(key);
+    const known = this.lookups.get(name);
     if (known?.version === version) return known.byValue;
     const byValue = new Map();
     for (const [id, doc] of this.tables.get(table) ?? []) {
-      const value = doc[field];
-      if (typeof value !== "string") continue;
-      const ids = byValue.get(value);
+      const values = fields.map((f) => doc[f]);
+      if (!values.every((v) => typeof v === "string")) continue;
+      const key = JSON.stringify(values);
+      const ids = byValue.get(key);
       if (ids) ids.push(id);
-      else byValue.set(value, [id]);
+      else byValue.set(key, [id]);
     }
-    this.lookups.set(key, { version, byValue });
+    this.lookups.set(name, { version, byValue });
     return byValue;
   }
 
@@ -91,11 +95,8 @@ export class TableDocuments {
   }
 }
 
-function stringEquality(source) {
-  for (const expr of source.range ?? []) {
-    if (expr.type === "Eq" && typeof expr.value === "string" && !expr.fieldPath.includes(".")) {
-      return expr;
-    }
-  }
-  return null;
+function stringEqualities(source) {
+  return (source.range ?? []).filter(
+    (e) => e.type === "Eq" && typeof e.value === "string" && !e.fieldPath.includes("."),
+  );
 }
