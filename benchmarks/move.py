@@ -81,6 +81,7 @@ def make_pair(emulator: Any, tag: str) -> Pair:
 
     from accounts.models import User
     from byod import builds
+    from byod.models import Connection
     from byod.package.version import CURRENT_VERSION
     from tests.emulator.convex_cli import push
     from tests.fixtures.connections import make_connection
@@ -93,6 +94,8 @@ def make_pair(emulator: Any, tag: str) -> Pair:
         assert outcome["statuses"][-1] == {"type": "complete"}, outcome
         deployments.append(dep)
     main, own = deployments
+    # One main connection at a time: an earlier pair's (its deployments deleted) steps down.
+    Connection.objects.filter(is_main=True).update(is_main=False)
     system = User.objects.create_user(username=f"system-{tag}", password=None)
     user = User.objects.create_user(username=f"user-{tag}", password=None)
     for owner, dep, is_main in [(system, main, True), (user, own, False)]:
