@@ -115,6 +115,16 @@ CHANGES = {
     ),
     "ids made without _generateId": ("dist/index.js", inline_id_generation, "_generateId()"),
     "_addWrite renamed": ("dist/index.js", rename("_addWrite", "_stage"), "_addWrite"),
+    "_iterateDocs renamed": ("dist/index.js", rename("_iterateDocs", "_scan"), "_iterateDocs"),
+    "queries read without _iterateDocs": (
+        "dist/index.js",
+        lambda s: s.replace(  # the first: a full table scan's
+            "this._iterateDocs(tableName, (doc) => {",
+            "Object.values(this._documents).forEach((doc) => {",
+            1,
+        ),
+        "no longer take their documents from _iterateDocs()",
+    ),
     "patch stores without _addWrite": (
         "dist/index.js",
         lambda s: s.replace(

@@ -138,6 +138,34 @@ def test_a_deployment_away_midway_makes_the_move_wait_and_say_so(pair: Pair, own
     assert_all_there_once(pair.own, mine)
 
 
+def test_the_source_away_while_a_batch_is_read_ahead_loses_and_doubles_nothing(
+    pair: Pair, owner: User
+) -> None:
+    # The next batch is read from the source while one is written: the source paused then
+    # fails that read; what was saved is only what was written, and the next attempt goes on.
+    mine = seed(pair.main, owner, conversations=2, per_conversation=100)  # 4 batches of 50
+    move = control.request_move(owner, MoveDirection.IN, actor=owner)
+    saved: list[int] = []
+
+    def pause_source(seen: Move) -> None:
+        copied = int(seen.tables.get("messages", {}).get("copied") or 0)
+        if copied and not saved:
+            saved.append(copied)
+            pair.main.set_state("paused")
+
+    run_move(move.pk, progress=pause_source)
+    move.refresh_from_db()
+    assert move.status == MoveStatus.WAITING and move.error_category == "paused"
+    messages = move.tables["messages"]
+    # The batch read before the pause may have been written too, never more.
+    assert saved[0] <= int(messages["copied"]) <= saved[0] + 50 < mine.messages
+    assert not messages["copy_done"]
+    pair.main.set_state("running")
+    ended = run_to_the_end(move)
+    assert ended.status == MoveStatus.DONE, ended.error_message
+    assert_all_there_once(pair.own, mine)
+
+
 def test_a_move_cancelled_midway_stops_and_leaves_the_content_where_it_was(
     pair: Pair, owner: User
 ) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from django.db import transaction
 
@@ -123,14 +124,29 @@ class Phases:
         self._save(MovePhase.COPYING if clear else MovePhase.REMOVING)
 
     def _copy(self, tables: list[str]) -> None:
-        for table in tables:
-            state = self.move.table_state(table)
-            while not state.get("copy_done"):
-                cursor, written = self.transfer.copy_batch(table, state.get("cursor"))
-                state["copied"] = int(state.get("copied") or 0) + written
-                state["cursor"] = cursor
-                state["copy_done"] = cursor is None
-                self._save(MovePhase.COPYING, table)
+        # The next batch is read from the source while this one is written to the destination
+        # (two clients, one request each at a time); progress is saved here, after each write,
+        # so a batch read ahead and never written is read again by the next attempt.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="move-read") as ahead:
+            for table in tables:
+                state = self.move.table_state(table)
+                if state.get("copy_done"):
+                    continue
+                docs, cursor = self.transfer.read_batch(table, state.get("cursor"))
+                while True:
+                    following = (
+                        ahead.submit(self.transfer.read_batch, table, cursor)
+                        if cursor is not None
+                        else None
+                    )
+                    written = self.transfer.write_batch(table, docs)
+                    state["copied"] = int(state.get("copied") or 0) + written
+                    state["cursor"] = cursor
+                    state["copy_done"] = cursor is None
+                    self._save(MovePhase.COPYING, table)
+                    if following is None:
+                        break
+                    docs, cursor = following.result()
 
     def _fix(self, tables: list[str]) -> None:
         for table in tables:
@@ -143,19 +159,25 @@ class Phases:
                 self._save(MovePhase.FIXING, table)
 
     def _verify(self, tables: list[str]) -> None:
-        for table in tables:
-            state = self.move.table_state(table)
-            source = self.transfer.digest(table, "source")
-            copied = self.transfer.digest(table, "destination")
-            if source != copied:
-                raise ByodError(
-                    MOVE_MISMATCH,
-                    f"move {self.move.pk}, table {table}: source {source.count} documents "
-                    f"({source.sha256[:12]}), destination {copied.count} ({copied.sha256[:12]})",
-                    table=table,
-                )
-            state.update(verified=True, verified_count=source.count, digest=source.sha256)
-            self._save(MovePhase.VERIFYING, table)
+        # Both sides at once: two clients, each read by one thread.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="move-digest") as beside:
+            for table in tables:
+                self._verify_table(table, beside)
+
+    def _verify_table(self, table: str, beside: ThreadPoolExecutor) -> None:
+        state = self.move.table_state(table)
+        on_source = beside.submit(self.transfer.digest, table, "source")
+        copied = self.transfer.digest(table, "destination")
+        source = on_source.result()
+        if source != copied:
+            raise ByodError(
+                MOVE_MISMATCH,
+                f"move {self.move.pk}, table {table}: source {source.count} documents "
+                f"({source.sha256[:12]}), destination {copied.count} ({copied.sha256[:12]})",
+                table=table,
+            )
+        state.update(verified=True, verified_count=source.count, digest=source.sha256)
+        self._save(MovePhase.VERIFYING, table)
 
     def _remove(self, tables: list[str]) -> None:
         for table in reversed(tables):  # children first: no reference is left dangling

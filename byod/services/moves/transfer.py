@@ -123,10 +123,20 @@ class Transfer:
     def copy_batch(self, table: str, cursor: str | None) -> tuple[str | None, int]:
         """Copies the next batch of `table` after `cursor` (None: from the start); returns the
         next cursor (None: the table is done) and how many documents were written now."""
+        docs, following = self.read_batch(table, cursor)
+        return following, self.write_batch(table, docs)
+
+    def read_batch(self, table: str, cursor: str | None) -> tuple[list[Any], str | None]:
+        """The first half of `copy_batch`, on the source only: the next batch of `table` after
+        `cursor` and the cursor after it (None: the last). The job reads the next batch while
+        this one is written (source and destination are different clients)."""
         page = self._export("source", table, cursor, self.batch)
-        docs = page["page"]
-        written = self._import(table, docs) if docs else 0
-        return _next(page), written
+        return page["page"], _next(page)
+
+    def write_batch(self, table: str, docs: list[Any]) -> int:
+        """The second half of `copy_batch`, on the destination only: imports `docs` (a batch
+        `read_batch` returned); how many documents were written now."""
+        return self._import(table, docs) if docs else 0
 
     def fix_batch(self, table: str, cursor: str | None) -> tuple[str | None, int]:
         """Sets the references of the next batch of copied documents whose targets were

@@ -38,7 +38,7 @@ async function setState({ dep, req }) {
   if (body.state === "deleted") {
     dep.dropRuntime();
     dep.active = null;
-    dep.store.documents = {};
+    dep.store.tables.clear();
   }
   return dep.info();
 }

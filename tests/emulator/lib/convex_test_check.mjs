@@ -14,16 +14,28 @@ import {
   databaseFake,
   loaded,
 } from "./convex_test_internals.mjs";
+import { TableDocuments } from "./table_documents.mjs";
 
 function installedVersion(entry) {
   const manifest = new URL("../package.json", entry);
   return JSON.parse(fs.readFileSync(manifest, "utf8")).version;
 }
 
+// The store's tables count the queries they serve (convex-test still asks _iterateDocs).
+class CountedTables extends TableDocuments {
+  served = 0;
+  candidates(table, source) {
+    this.served += 1;
+    return super.candidates(table, source);
+  }
+}
+
 function probeStore() {
   const issued = [];
+  const tables = new CountedTables();
   return {
-    documents: {},
+    tables,
+    documents: tables.documents,
     lastCreationTime: 0,
     issued,
     generateId(table) {
@@ -66,6 +78,8 @@ async function findProblems() {
     ["_generateId", 1],
     ["_addWrite", 2],
     ["paginate", 1],
+    ["_iterateDocs", 2],
+    ["_resolveQuerySource", 1],
     ...WRITERS,
   ]) {
     const fn = DatabaseFake.prototype[method];
@@ -107,6 +121,7 @@ async function findProblems() {
       seen: await ctx.db.get(seeded),
       inserted: await ctx.db.insert("probe", { n: 1 }),
       patched: await ctx.db.patch(seeded, { n: 2 }),
+      listed: (await ctx.db.query("probe").collect()).map((d) => d.n),
     }));
   } catch (e) {
     return [`a convex-test instance bound to a store failed: ${e?.message ?? e}`];
@@ -129,6 +144,12 @@ async function findProblems() {
   ) {
     problems.push(
       "convex-test's insert() and patch() no longer hand their documents to _addWrite()",
+    );
+  }
+  if (store.tables.served === 0 || JSON.stringify(outcome.listed) !== "[2,1]") {
+    problems.push(
+      "convex-test's queries no longer take their documents from _iterateDocs() " +
+        "through _resolveQuerySource()",
     );
   }
   const creationTime = store.documents[outcome.inserted]?._creationTime;

@@ -16,10 +16,15 @@
 //     _addWrite (where each of them hands over the whole new document) to check that document
 //     against the backend's limits first (lib/document_limits.mjs);
 //   - its method paginate is wrapped to seal the cursors it hands out and open the ones it gets
-//     (lib/cursors.mjs).
+//     (lib/cursors.mjs);
+//   - its method _iterateDocs (every query's source of documents) is served from the store's
+//     documents grouped by table (lib/table_documents.mjs), and _resolveQuerySource is wrapped to
+//     say which query asks, so an index range with a string equality reads only the documents
+//     holding that string. convex-test still filters and sorts them: the answers are the same.
 // checkConvexTest() (lib/convex_test_check.mjs) verifies each of these against the version they
 // were read in; server.mjs refuses to start when it fails.
 import { register } from "node:module";
+import { tableOfId } from "./table_documents.mjs";
 
 export const CHECKED_VERSION = "0.0.60";
 // What is relied on, by name (README.md lists each with the reason; a test keeps the two in step).
@@ -35,6 +40,8 @@ export const INTERNALS = [
   "DatabaseFake.prototype.replace",
   "DatabaseFake.prototype._addWrite",
   "DatabaseFake.prototype.paginate",
+  "DatabaseFake.prototype._iterateDocs",
+  "DatabaseFake.prototype._resolveQuerySource",
 ];
 // The writing methods and their arities; each hands its new document to _addWrite(id, document).
 export const WRITERS = [
@@ -92,7 +99,8 @@ export function catchDatabases(DatabaseFake, make) {
   }
 }
 
-// store: {documents: {id: document}, lastCreationTime: number, generateId(table): string}. The
+// store: {documents: {id: document}, lastCreationTime: number, generateId(table): string, and
+// optionally tables: the TableDocuments whose `documents` it is, to serve queries from}. The
 // documents object is shared, not copied: commits land in it and the control API reads it. The
 // creation-time clock and the id counter are the store's too, so a mutation still running on a
 // previous instance during a push cannot reuse an id or go back in time.
@@ -107,6 +115,33 @@ function bindToStore(db, store) {
     enumerable: true,
     configurable: true,
   });
+}
+
+// store.tables.candidates(table, source) (lib/table_documents.mjs): the committed ids of `table`
+// that can match the query source being resolved (null: every id, in the order _documents holds
+// them). Pending writes of the table are added as convex-test adds them, and each id is read
+// through get() (pending writes first) and handed over only if it still exists.
+function serveFromTables(db, store) {
+  let source = null; // the query _resolveQuerySource is resolving (it is synchronous)
+  const resolve = db._resolveQuerySource;
+  db._resolveQuerySource = function resolveQuerySource(query) {
+    source = query?.source ?? null;
+    try {
+      return resolve.call(this, query);
+    } finally {
+      source = null;
+    }
+  };
+  db._iterateDocs = function iterateDocs(tableName, callback) {
+    const ids = new Set(store.tables.candidates(tableName, source));
+    for (const writes of this._writes) {
+      for (const id of Object.keys(writes)) if (tableOfId(id) === tableName) ids.add(id);
+    }
+    for (const id of ids) {
+      const document = this.get(tableName, id);
+      if (document !== null) callback(document);
+    }
+  };
 }
 
 // checkWrite(op, document) sees every document a function writes ("db.insert", "db.patch" or
@@ -171,6 +206,7 @@ export function createRuntime(
     );
   }
   bindToStore(created[0], store);
+  if (store.tables) serveFromTables(created[0], store);
   if (checkWrite) watchWrites(created[0], checkWrite);
   if (cursors) sealCursors(created[0], cursors);
   return t;

@@ -13,22 +13,20 @@ import { createRuntime } from "./convex_test_internals.mjs";
 import { checkWrite } from "./document_limits.mjs";
 import { HttpError } from "./http.mjs";
 import { importOnce } from "./module_cache.mjs";
+import { TableDocuments } from "./table_documents.mjs";
 
 // The Convex version we claim (GET /version) and the default udfServerVersion of a push.
 export const SERVER_VERSION = "1.48.0";
 
 const DEPLOYMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
-export function tableOfId(id) {
-  const match = /^[0-9]+/.exec(id);
-  return match ? id.slice(match[0].length) : id;
-}
 
 // Ids and creation times look like convex-test's own (digits + table name), and their counters
 // are per deployment, shared by every runtime it ever had: a mutation still running on the
 // previous runtime during a push cannot hand out an id (or a creation time) the new one also does.
 class DocumentStore {
-  documents = {}; // id -> document (convex-test values, with _id and _creationTime)
+  tables = new TableDocuments(); // the documents, also grouped by table
+  documents = this.tables.documents; // id -> document (convex-test values, with system fields)
   nextDocId = 10000;
   lastCreationTime = 0;
 
@@ -156,17 +154,17 @@ class Deployment {
   // shared, never changed), and a copy of its documents.
   copyFrom(other) {
     this.active = other.active;
-    this.store.documents = structuredClone(other.store.documents);
+    this.store.tables.assign(structuredClone(other.store.tables.byId));
     this.store.nextDocId = other.store.nextDocId;
     this.store.lastCreationTime = other.store.lastCreationTime;
   }
 
   documentsOf(table) {
-    return Object.values(this.store.documents).filter((d) => tableOfId(d._id) === table);
+    return this.store.tables.of(table);
   }
 
   tables() {
-    const names = new Set(Object.values(this.store.documents).map((d) => tableOfId(d._id)));
+    const names = new Set(this.store.tables.tableNames());
     for (const t of this.active?.schema?.tables ?? []) names.add(t.tableName);
     return [...names].sort();
   }
