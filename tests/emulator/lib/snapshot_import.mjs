@@ -10,7 +10,7 @@
 // fails the import), append, replace (the imported tables emptied first), replaceAll. Files'
 // blobs (_storage/) and components are refused: the emulator has no file storage.
 import crypto from "node:crypto";
-import { tableOfId } from "./deployment.mjs";
+import { tableOfId } from "./table_documents.mjs";
 import { HttpError, requestUrl } from "./http.mjs";
 import { readZip } from "./zip_reader.mjs";
 
