@@ -111,6 +111,11 @@ class MoveView:
                     "Step 1 of 2 is done: your content is in the main deployment. It moves into "
                     "your new deployment once our schema is deployed there."
                 )
+            if m.direction == MoveDirection.BACK and self.disconnecting:
+                return (
+                    "Your content is in the main deployment again. The copy in your deployment"
+                    " stays there: we erased its key, so only you can remove it."
+                )
             if m.direction == MoveDirection.BACK:
                 return "Your content is in the main deployment again."
             return f"Our documents in {self.own_name} are deleted: none is left."
@@ -134,7 +139,10 @@ class MoveView:
 
     @property
     def kept_until(self) -> datetime | None:
-        return self.move.purge_after if self.status == MoveStatus.DONE else None
+        # After a disconnect we hold no key to the old copy: it is not ours to keep or purge.
+        if self.status != MoveStatus.DONE or self.disconnecting:
+            return None
+        return self.move.purge_after
 
 
 def move_for(user_id: int) -> MoveView | None:

@@ -204,7 +204,10 @@ def test_bring_back_moves_first_then_erases_the_key(owner: User) -> None:
     transitions.move_done(move, keep_days=7)
     own.refresh_from_db()
     assert own.status == ConnectionStatus.DISCONNECTED and not own.has_key
-    assert "Your content is in the main deployment again." in page(owner)
+    done = page(owner)
+    assert "Your content is in the main deployment again." in done
+    assert "we erased its key, so only you can remove it" in done
+    assert "The old copy is kept until" not in done  # no key: not ours to keep or purge
 
 
 def test_giving_up_a_disconnects_move_midway_keeps_the_content_and_erases_the_key(
