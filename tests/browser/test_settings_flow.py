@@ -91,10 +91,10 @@ def test_a_user_connects_watches_the_deploy_redeploys_and_disconnects(
     assert Deployment.objects.filter(status="succeeded").count() == 2
 
     page.click("a:has-text('Disconnect')")
-    page.wait_for_selector("text=erase your deploy key at once")
+    page.wait_for_selector("text=we erase the key at once")  # "keep", the choice made for them
     assert page.url.endswith("/database/disconnect/")
     screenshot(page, "06-confirm-disconnect")
-    page.click("button:has-text('Disconnect and erase the key')")
+    page.click("form button.danger:has-text('Disconnect')")
     wait_for_state(page, "not_connected", timeout=15_000)
     assert page.url.endswith("/database/")
     assert "erased your deploy key" in page.inner_text("#byod-state")
@@ -164,7 +164,7 @@ def test_the_page_works_without_javascript(
             pytest.fail(f"{timed_out}; the worker's log:\n{task_worker.output()}")
         screenshot(page, "10-connected-without-javascript")
         page.click("a:has-text('Disconnect')")
-        page.click("button:has-text('Disconnect and erase the key')")
+        page.click("form button.danger:has-text('Disconnect')")
         page.wait_for_url(re.compile(r"/database/$"))
         assert state(page) == "not_connected"
     finally:

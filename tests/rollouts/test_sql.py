@@ -11,11 +11,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from byod import package
 from byod.services.deploys import lease
 from byod.services.deploys.run import carry_on
 from byod.services.rollouts import control as rollouts
 from byod.services.rollouts import driver as rollout_driver
-from tests.rollouts.conftest import Fleet
+from tests.rollouts.conftest import FleetOn
 
 # What a driver claims at a time at the benchmark's configuration (K=50 over 4 drivers: 13
 # threads each, claims of 5): the configuration the issue's <= 10 target is measured at.
@@ -24,8 +25,10 @@ MAX_STATEMENTS_PER_DEPLOY = 10
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_rollout_deploy_takes_at_most_ten_sql_statements(fleet: Fleet) -> None:
-    fleet(BATCH * 2)
+def test_a_rollout_deploy_takes_at_most_ten_sql_statements(fleet_on: FleetOn) -> None:
+    # Members on the previous version, as a rollout's are (a connection's first deploy also
+    # looks whether its user's content waits in the main deployment, to move it in).
+    fleet_on(BATCH * 2, package.current_version() - 1)
     plan = rollouts.PlanOptions(wave_size=100, max_in_flight=BATCH, drivers=1, canary_percent=0)
     rollout = rollouts.start(plan)
     owner = lease.new_owner()
