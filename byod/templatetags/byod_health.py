@@ -1,7 +1,7 @@
 """The health panel's sentences: what the last check (or deploy) found, in words.
 
 Never a code: a reason no category knows any more still reads as words, latencies read as a
-person would say them ("84 ms", "1.2 s", "10 s")."""
+person would say them (`byod_format.latency`: "84 ms", "1.2 s", "10 s")."""
 
 from __future__ import annotations
 
@@ -13,17 +13,6 @@ from byod.models import Connection, Health, HealthSource
 register = template.Library()
 
 OTHER_PROBLEM = "Another problem"
-
-
-@register.filter
-def latency(ms: int | None) -> str:
-    """How long a probe waited for its answers: milliseconds under a second, else seconds."""
-    if ms is None:
-        return ""
-    if ms < 1000:
-        return f"{ms} ms"
-    seconds = ms / 1000
-    return f"{seconds:.1f} s" if seconds < 10 else f"{round(seconds)} s"
 
 
 @register.filter

@@ -14,7 +14,7 @@ from byod import package
 from byod.errors import CATEGORIES
 from byod.models import Connection, Health
 from byod.services.health import check_connections
-from byod.templatetags.byod_health import latency
+from byod.templatetags.byod_format import latency
 from tests.fixtures.canary import assert_no_canary
 from tests.fixtures.connections import make_connection
 from tests.fixtures.emulator import EmulatorDeployment
