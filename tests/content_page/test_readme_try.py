@@ -15,13 +15,13 @@ import os
 import re
 import signal
 import subprocess
-import textwrap
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.content_page.helpers import op_of
+from tests.fixtures.readme import copy_tracked_files, shell_block
 from tests.fixtures.waiting import wait_for
 from tests.site.test_run_command import free_port
 
@@ -35,22 +35,11 @@ pytestmark = [pytest.mark.slow]
 def readme_commands() -> str:
     start = README.index("## Try the content page locally")
     section = README[start : README.index("\n## ", start + 1)]
-    blocks = re.findall(r"```sh\n(.*?)```", section, re.S)
-    assert len(blocks) == 1, "the section has one block of commands"
-    return textwrap.dedent(blocks[0])
+    return shell_block(section)
 
 
 def copy_of_the_repository(into: Path) -> Path:
-    repo = into / "repo"
-    tracked = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
-    ).stdout.decode()
-    for name in filter(None, tracked.split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            (repo / name).write_bytes(source.read_bytes())
-            (repo / name).chmod(source.stat().st_mode)
+    repo = copy_tracked_files(into)
     venv = (ROOT / ".venv").resolve()
     (repo / ".venv").mkdir()
     for entry in venv.iterdir():

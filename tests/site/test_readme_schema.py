@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import textwrap
@@ -18,6 +17,7 @@ import pytest
 
 from byod.package import version as package_version
 from byodsite.env import new_encryption_key_entry
+from tests.fixtures.readme import copy_tracked_files, shell_block
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -33,21 +33,11 @@ def section() -> str:
 
 def readme_commands() -> str:
     """The section's shell block, as a script (the README indents it inside its list)."""
-    blocks = re.findall(r"```sh\n(.*?)```", section(), re.S)
-    assert len(blocks) == 1, "the section has one block of commands"
-    return textwrap.dedent(blocks[0])
+    return shell_block(section())
 
 
 def copy_of_the_repository(into: Path) -> Path:
-    repo = into / "repo"
-    tracked = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
-    ).stdout.decode()
-    for name in filter(None, tracked.split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, repo / name)
+    repo = copy_tracked_files(into)
     (repo / ".venv").symlink_to(ROOT / ".venv")
     git(repo, "init", "-q")
     git(repo, "add", "-A")
