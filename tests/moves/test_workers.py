@@ -3,6 +3,7 @@ another; a move and a deploy never hold the user's connection at once."""
 
 from __future__ import annotations
 
+import json
 import signal
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,6 @@ def move_row(sandbox: Sandbox, pk: int) -> dict[str, Any]:
 def test_a_worker_killed_mid_copy_leaves_a_move_that_resumes_and_ends_with_each_document_once(
     tmp_path: Path, convex_emulator: Emulator, allow_emulator_hosts: None
 ) -> None:
-    import json
-
     main = deployment_with_package(convex_emulator)
     own = deployment_with_package(convex_emulator)
     sandbox = Sandbox(
