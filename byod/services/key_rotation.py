@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
-from byod import transitions
+from byod import keys, transitions
 from byod.errors import KeyUnreadable
 from byod.keys import current_key_id, open_deploy_key, seal_deploy_key
-from byod.models import Connection, Event, EventKind
+from byod.models import Connection, Event, EventKind, Move
 
 
 @dataclass
@@ -74,7 +74,32 @@ def rotate_keys(
             _rotate_batch(rows, current, report, dry_run=dry_run)
         if on_batch is not None:
             on_batch(report)
+    _rotate_waiting_switches(current, report, dry_run=dry_run)
     return report
+
+
+@sensitive_variables("plaintext")
+def _rotate_waiting_switches(current: str, report: Rotation, *, dry_run: bool) -> None:
+    """Re-seal the new deployment's key a move to new credentials holds until it applies them
+    (`Move.switch_*`): dropping the old encryption key must not make it unreadable."""
+    waiting = Move.objects.exclude(switch_key_ciphertext="").select_related("user")
+    for move in waiting.exclude(switch_key_id=current):
+        old = keys.Sealed(key_id=move.switch_key_id, ciphertext=move.switch_key_ciphertext)
+        owner = move.user.external_id
+        try:
+            plaintext = keys.decrypt(old, owner=owner, field=keys.KEY_FIELD)
+        except KeyUnreadable as error:
+            # Reported under the user's connection, whose new credentials they are.
+            report.unreadable[move.source_id] = f"move {move.pk}: {error.detail}"
+            continue
+        if dry_run:
+            continue
+        sealed = seal_deploy_key(plaintext, owner=owner)
+        del plaintext
+        # Conditional: a move that applied or erased its credentials meanwhile is left alone.
+        report.rotated += Move.objects.filter(
+            pk=move.pk, switch_key_id=old.key_id, switch_key_ciphertext=old.ciphertext
+        ).update(switch_key_ciphertext=sealed.ciphertext, switch_key_id=sealed.key_id)
 
 
 @sensitive_variables("plaintext")

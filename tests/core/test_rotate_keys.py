@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from byod import keys
-from byod.models import Connection, Event
+from byod.models import Connection, Event, Move, MoveDirection
 from tests.core.conftest import new_key
 from tests.fixtures.canary import assert_no_canary
 from tests.fixtures.connections import make_connection
@@ -132,3 +132,31 @@ def test_it_reports_an_unreadable_row_already_on_the_current_key(db, key_ring, c
     with pytest.raises(CommandError, match=rf"1 key\(s\) could not be read .*{rows[1].pk}"):
         call_command("byod_rotate_keys")
     assert "To rotate: 0. Already on the current key: 2." in capsys.readouterr().out
+
+
+def test_it_reseals_the_new_credentials_a_move_holds_until_it_applies_them(
+    db, key_ring, capsys
+) -> None:
+    key_ring(OLD)
+    [row] = make_connections(1)
+    sealed = keys.seal_deploy_key("new|" + "ab" * 20, owner=row.user.external_id)
+    move = Move.objects.create(
+        user=row.user,
+        direction=MoveDirection.BACK,
+        source=row,
+        destination=make_connection(make_user("main"), name="main", is_main=True),
+        switch_url="https://new-one.convex.cloud",
+        switch_key_ciphertext=sealed.ciphertext,
+        switch_key_id=sealed.key_id,
+    )
+    key_ring(NEW, OLD)
+    rotate(capsys)
+    move.refresh_from_db()
+    assert move.switch_key_id == "new" and move.switch_key_ciphertext != sealed.ciphertext
+    key_ring(NEW)  # the old key dropped: the waiting credentials still open
+    opened = keys.decrypt(
+        keys.Sealed(key_id=move.switch_key_id, ciphertext=move.switch_key_ciphertext),
+        owner=row.user.external_id,
+        field=keys.KEY_FIELD,
+    )
+    assert opened == "new|" + "ab" * 20
