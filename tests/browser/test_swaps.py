@@ -18,14 +18,21 @@ pytestmark = [pytest.mark.browser]
 FOCUSED = "document.activeElement ? document.activeElement.outerHTML.slice(0, 200) : ''"
 
 
-def focused_within(page: Any, selector: str) -> bool:
-    return bool(
-        page.evaluate(
-            "(s) => { const a = document.activeElement, box = document.querySelector(s);"
-            " return !!(a && box && a !== document.body && box.contains(a)); }",
-            selector,
-        )
-    )
+_FOCUS_WITHIN = (
+    "(s) => { const a = document.activeElement, box = document.querySelector(s);"
+    " return !!(a && box && a !== document.body && box.contains(a)); }"
+)
+
+
+def focused_within(page: Any, selector: str, wait_ms: int = 3_000) -> bool:
+    """Whether focus is (or arrives, within `wait_ms`) inside `selector`. The page moves focus
+    once htmx has settled the swap, a few milliseconds after the new content is in the DOM,
+    so reading it the instant the content appears is a race."""
+    try:
+        page.wait_for_function(_FOCUS_WITHIN, arg=selector, timeout=wait_ms)
+    except Exception:  # playwright's TimeoutError: focus never arrived
+        return False
+    return True
 
 
 def test_check_connection_puts_focus_on_its_answer(
