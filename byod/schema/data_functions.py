@@ -119,6 +119,19 @@ def move_order(schema: Schema) -> list[str]:
     return order
 
 
+def late_references(schema: Schema) -> dict[str, dict[str, str]]:
+    """Owned table -> its reference fields (field -> target table) whose target is not copied
+    before it in `move_order` (itself, or a later table closing a loop): the references an
+    import may have to leave to the second pass, fixReferences."""
+    order = move_order(schema)
+    out: dict[str, dict[str, str]] = {}
+    for position, name in enumerate(order):
+        late = {f: t for f, t in references(schema, name).items() if t not in order[:position]}
+        if late:
+            out[name] = late
+    return out
+
+
 def blob_fields(schema: Schema) -> dict[str, list[str]]:
     """Owned table -> its top-level fields holding a file's blob id (`v.id("_storage")`): what a
     copy through functions cannot carry (a blob's id belongs to its deployment)."""

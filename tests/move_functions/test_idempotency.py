@@ -79,3 +79,23 @@ def test_a_copy_removed_since_is_copied_again(main: Side, own: Side) -> None:
     assert t.copy_batch("conversations", None) == (None, 5)
     assert t.digest("conversations", "source") == t.digest("conversations", "destination")
     assert len(own.docs("byodIdMap")) == 5
+
+
+def test_counts_of_every_table_go_together_and_a_page_over_the_read_limit_is_asked_smaller(
+    main: Side, own: Side
+) -> None:
+    alice = seed(main, ALICE, conversations=4, messages=10)
+    t = transfer(main, own, batch=50)
+    main.deployment.reset_calls()
+    counted = t.counts(t.tables())
+    # Every table in the first round trip; the largest in pages of 1,000 (one is enough).
+    assert main.deployment.calls()["requests"] == 1
+    assert {table: n for table, n in counted.items() if n} == {
+        table: len(ids) for table, ids in alice.ids.items() if ids
+    }
+    main.deployment.set_transaction_limits({"documentsRead": 15})
+    try:
+        again = transfer(main, own, batch=50).counts(t.tables())
+    finally:
+        main.deployment.set_transaction_limits(True)
+    assert again == counted

@@ -89,19 +89,38 @@ def test_answers_lost_after_import_batches_commit_duplicate_nothing(
     pair: Pair, owner: User
 ) -> None:
     mine = seed(pair.main, owner, conversations=4, per_conversation=25)
-    batches = [0]
-
-    def drop_some(seen: Move) -> None:
-        batches[0] += 1
-        if batches[0] % 10 == 0:  # one batch in ten: committed, then the answer is lost
-            pair.own.set_fault("mutation", drop_after_commit=True, times=1)
-
-    move = run_to_the_end(
-        control.request_move(owner, MoveDirection.IN, actor=None), progress=drop_some
-    )
+    # One mutation in two on the destination: committed, then its answer lost.
+    pair.own.set_fault("mutation", drop_after_commit=True, every=2)
+    move = run_to_the_end(control.request_move(owner, MoveDirection.IN, actor=None))
     assert move.status == MoveStatus.DONE, move.error_message
     assert pair.own.calls()["dropped"] >= 2  # answers really were lost, after commits
+    pair.own.clear_faults()
     assert_all_there_once(pair.own, mine)
+
+
+def test_references_to_later_documents_are_set_by_the_second_pass(
+    pair: Pair, owner: User
+) -> None:
+    seed(pair.main, owner, conversations=2, per_conversation=30)
+    # Each conversation's first message now answers its last one: a reference to a document
+    # copied after it (batches of 50), which the import leaves to fixReferences.
+    with store_for(owner) as store:
+        messages = store.messages.page("by_user", limit=100).items
+        by_text = {m["content"]: m["_id"] for m in messages}
+        for c in range(2):
+            store.messages.patch(
+                by_text[f"owner-c{c}-m0"], {"parentMessageId": by_text[f"owner-c{c}-m29"]}
+            )
+    move = run_to_the_end(control.request_move(owner, MoveDirection.IN, actor=owner))
+    assert move.status == MoveStatus.DONE, move.error_message
+    state = move.tables["messages"]
+    assert state["needs_fix"] is True and state["fixed"] == 2, state
+    assert move.tables["conversations"].get("needs_fix") is False  # no pass where none is needed
+    copied = {m["_id"]: m for m in pair.own.documents("messages")}
+    for m in copied.values():
+        c, k = m["content"].rsplit("-", 2)[1:]
+        wanted = f"owner-{c}-m29" if k == "m0" else f"owner-{c}-m{int(k[1:]) - 1}"
+        assert copied[m["parentMessageId"]]["content"] == wanted
 
 
 def test_a_destination_holding_another_users_content_is_refused(

@@ -95,7 +95,7 @@ def preview(user: User, direction: str) -> dict[str, int]:
             move_id="preview",
             batch=conf().moves.batch_size,
         )
-        return {table: transfer.count(table) for table in transfer.tables()}
+        return transfer.counts(transfer.tables())
     finally:
         client.close()
 

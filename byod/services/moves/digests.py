@@ -16,6 +16,7 @@ from typing import Any
 
 MODULUS = 2**256
 SYSTEM_FIELDS = ("_id", "_creationTime")
+ZERO = f"{0:064x}"  # the sum of no document
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,12 @@ def document_hash(doc: Mapping[str, Any]) -> int:
 
 
 class Accumulator:
-    """Adds documents page by page; `digest()` is the result so far."""
+    """Adds documents page by page; `digest()` is the result so far (and, given to a new
+    Accumulator, where to go on from)."""
 
-    def __init__(self) -> None:
-        self.count = 0
-        self.total = 0
+    def __init__(self, start: Digest | None = None) -> None:
+        self.count = start.count if start is not None else 0
+        self.total = int(start.sha256, 16) if start is not None else 0
 
     def add(self, docs: Iterable[Mapping[str, Any]]) -> None:
         for doc in docs:

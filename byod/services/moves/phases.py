@@ -21,6 +21,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from typing import Any
 
 from django.db import transaction
 
@@ -28,8 +30,12 @@ from byod import transitions
 from byod.conf import conf
 from byod.errors import BLOBS_NOT_MOVED, FOREIGN_CONTENT, MOVE_MISMATCH, ByodError
 from byod.models import Move, MoveDirection, MovePhase
+from byod.package import get_schema
+from byod.schema.data_functions import late_references
 from byod.services.deploys.lease import Lease
 from byod.services.moves import switching
+from byod.services.moves.digests import ZERO, Accumulator, Digest
+from byod.services.moves.late import LateReferences
 from byod.services.moves.transfer import Transfer
 
 SETTLE_STEP_SECONDS = 0.5
@@ -115,24 +121,36 @@ class Phases:
             # end left there (or the copy kept after an older move): the content's real copy
             # is the source, which stays the location until this move flips it.
             self._save(MovePhase.CLEARING)
+            held = self.transfer.counts(tables, "destination", each_round=self._keep_alive)
             for table in reversed(tables):
-                while self.transfer.remove_batch(table, "destination"):
+                while held[table] and self.transfer.remove_batch(table, "destination"):
                     self._keep_alive()
+        counted = self.transfer.counts(tables, each_round=self._keep_alive)
         for table in tables:
-            self.move.table_state(table)["source_count"] = self.transfer.count(table)
-            self._keep_alive()
+            self.move.table_state(table)["source_count"] = counted[table]
         self._save(MovePhase.COPYING if clear else MovePhase.REMOVING)
 
     def _copy(self, tables: list[str]) -> None:
         # The next batch is read from the source while this one is written to the destination
         # (two clients, one request each at a time); progress is saved here, after each write,
-        # so a batch read ahead and never written is read again by the next attempt.
+        # so a batch read ahead and never written is read again by the next attempt. The
+        # source's digest is summed from the batches written (the source is frozen): saved
+        # with the cursor, it goes on from there after a crash.
+        late = late_references(get_schema())
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="move-read") as ahead:
             for table in tables:
                 state = self.move.table_state(table)
                 if state.get("copy_done"):
                     continue
-                docs, cursor = self.transfer.read_batch(table, state.get("cursor"))
+                fresh = state.get("cursor") is None
+                watch = LateReferences(table, late.get(table, {}), resumed=not fresh)
+                summed = _saved_digest(state) if not fresh else Digest(0, ZERO)
+                digest = Accumulator(summed) if summed is not None else None
+                docs: list[Any] = []
+                cursor: str | None = None
+                # A table the source holds none of (counted after the freeze) is not read.
+                if state.get("source_count"):
+                    docs, cursor = self.transfer.read_batch(table, state.get("cursor"))
                 while True:
                     following = (
                         ahead.submit(self.transfer.read_batch, table, cursor)
@@ -140,9 +158,14 @@ class Phases:
                         else None
                     )
                     written = self.transfer.write_batch(table, docs)
+                    watch.add(docs)
+                    if digest is not None:
+                        digest.add(docs)
+                        state["source_digest"] = asdict(digest.digest())
                     state["copied"] = int(state.get("copied") or 0) + written
                     state["cursor"] = cursor
                     state["copy_done"] = cursor is None
+                    state["needs_fix"] = bool(state.get("needs_fix")) or watch.pending
                     self._save(MovePhase.COPYING, table)
                     if following is None:
                         break
@@ -151,29 +174,56 @@ class Phases:
     def _fix(self, tables: list[str]) -> None:
         for table in tables:
             state = self.move.table_state(table)
-            while not state.get("fix_done"):
+            # A copy saved before the job watched its references: fixed as before.
+            needed = state.get("needs_fix", True) and state.get("source_count") != 0
+            while needed and not state.get("fix_done"):
                 cursor, fixed = self.transfer.fix_batch(table, state.get("fix_cursor"))
                 state["fixed"] = int(state.get("fixed") or 0) + fixed
                 state["fix_cursor"] = cursor
                 state["fix_done"] = cursor is None
                 self._save(MovePhase.FIXING, table)
+            state["fix_done"] = True
 
     def _verify(self, tables: list[str]) -> None:
-        # Both sides at once: two clients, each read by one thread.
+        # A table the source holds none of is checked empty on the destination, all such
+        # tables in one round trip; the others are read back and compared with the digest
+        # summed while copying (or, for a copy saved without it, with the source read again:
+        # both sides at once, two clients each read by one thread).
+        states = {t: self.move.table_state(t) for t in tables}
+        empty = [t for t in tables if not states[t].get("verified") and not _expected(states[t])]
+        held = self.transfer.counts(empty, "destination", each_round=self._keep_alive)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="move-digest") as beside:
             for table in tables:
-                self._verify_table(table, beside)
+                if not states[table].get("verified"):
+                    self._verify_table(table, held.get(table), beside)
 
-    def _verify_table(self, table: str, beside: ThreadPoolExecutor) -> None:
+    def _verify_table(self, table: str, held: int | None, beside: ThreadPoolExecutor) -> None:
         state = self.move.table_state(table)
-        on_source = beside.submit(self.transfer.digest, table, "source")
-        copied = self.transfer.digest(table, "destination")
-        source = on_source.result()
-        if source != copied:
+        saved = _saved_digest(state)
+        if held is not None:  # the source holds none of it: nor may the destination
+            if held:
+                raise ByodError(
+                    MOVE_MISMATCH,
+                    f"move {self.move.pk}, table {table}: the source holds none, the "
+                    f"destination {held}",
+                    table=table,
+                )
+            source = copied = Digest(0, ZERO)
+        else:
+            on_source = (
+                beside.submit(self.transfer.digest, table, "source") if saved is None else None
+            )
+            copied = self.transfer.digest(table, "destination")
+            found = on_source.result() if on_source is not None else saved
+            assert found is not None
+            source = found
+        expected = _expected(state)
+        if source != copied or source.count != expected:
             raise ByodError(
                 MOVE_MISMATCH,
-                f"move {self.move.pk}, table {table}: source {source.count} documents "
-                f"({source.sha256[:12]}), destination {copied.count} ({copied.sha256[:12]})",
+                f"move {self.move.pk}, table {table}: source {source.count} of {expected} "
+                f"documents ({source.sha256[:12]}), destination {copied.count} "
+                f"({copied.sha256[:12]})",
                 table=table,
             )
         state.update(verified=True, verified_count=source.count, digest=source.sha256)
@@ -187,12 +237,12 @@ class Phases:
                 self._save(MovePhase.REMOVING, table)
 
     def _check_empty(self, tables: list[str]) -> None:
+        left = self.transfer.counts(tables, each_round=self._keep_alive)
         for table in tables:
-            left = self.transfer.count(table)
-            if left:
+            if left[table]:
                 raise ByodError(
                     MOVE_MISMATCH,
-                    f"move {self.move.pk}: {left} documents left in {table}",
+                    f"move {self.move.pk}: {left[table]} documents left in {table}",
                     table=table,
                 )
             self.move.table_state(table)["verified"] = True
@@ -213,3 +263,16 @@ class Phases:
     def _tell(self) -> None:
         if self.progress is not None:
             self.progress(self.move)
+
+
+def _expected(state: dict[str, Any]) -> int:
+    """How many documents of the table the source held when the move froze it."""
+    return int(state.get("source_count") or 0)
+
+
+def _saved_digest(state: dict[str, Any]) -> Digest | None:
+    """The source's digest summed while copying, as saved with the table's progress."""
+    saved = state.get("source_digest")
+    if not isinstance(saved, dict):
+        return None
+    return Digest(count=int(saved["count"]), sha256=str(saved["sha256"]))

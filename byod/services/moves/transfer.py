@@ -37,7 +37,8 @@ Side = Literal["source", "destination"]
 T = TypeVar("T")
 
 MAX_ITEMS = 1000  # convex/dataMoves.ts MAX_MOVE_ITEMS
-COUNT_PAGE = 500  # a count reads whole documents on the server: keep below 16 MiB read
+# A count reads whole documents on the server: a page over 16 MiB read is asked again smaller.
+COUNT_PAGE = MAX_ITEMS
 FORGET_PAGE = 1000
 MAX_BATCH_QUERIES = 64  # byod.client.function_api.MAX_BATCH
 
@@ -76,14 +77,25 @@ class Transfer:
 
     def count(self, table: str, side: Side = "source") -> int:
         """How many of the owner's documents of `table` the side holds."""
-        total = 0
-        cursor: str | None = None
-        while True:
-            page = self._export(side, table, cursor, COUNT_PAGE, count_only=True)
-            total += _int(page.get("count"), "count")
-            cursor = _next(page)
-            if cursor is None:
-                return total
+        return self.counts([table], side)[table]
+
+    def counts(
+        self,
+        tables: list[str],
+        side: Side = "source",
+        *,
+        each_round: Callable[[], None] | None = None,
+    ) -> dict[str, int]:
+        """How many of the owner's documents of each table the side holds. The tables are
+        counted together: each round trip asks every table not counted yet for its next page
+        (one query batch), so empty tables cost one request in all."""
+        totals = dict.fromkeys(tables, 0)
+
+        def add(table: str, page: dict[str, Any]) -> None:
+            totals[table] += _int(page.get("count"), "count")
+
+        self._rounds(side, tables, COUNT_PAGE, add, each_round)
+        return totals
 
     def foreign_documents(self) -> bool:
         """Whether the destination holds a document of another owner in one of our tables."""
@@ -102,9 +114,12 @@ class Transfer:
     def blob_documents(self) -> int:
         """How many of the owner's documents on the source name a file's blob (`_storage`):
         blobs do not move with their documents (yet), so a caller refuses such a move."""
-        schema = get_schema()
+        blobs = blob_fields(get_schema())
+        held = self.counts(list(blobs))  # most users hold no file: one request says so
         found = 0
-        for table, fields in blob_fields(schema).items():
+        for table, fields in blobs.items():
+            if not held[table]:
+                continue
             cursor: str | None = None
             while True:
                 page = self._export("source", table, cursor, self.batch)
@@ -201,6 +216,49 @@ class Transfer:
         if removed == 0 and cursor is not None:
             return None
         return removed
+
+    def _rounds(
+        self,
+        side: Side,
+        tables: list[str],
+        num_items: int,
+        on_page: Callable[[str, dict[str, Any]], None],
+        each_round: Callable[[], None] | None = None,
+    ) -> None:
+        """Count-only pages of several tables, read together: each round trip is one query
+        batch asking every unfinished table for its next page; `on_page(table, answer)` is
+        told each. A table whose page was too large is asked again, smaller, next round."""
+        client = self._client(side)
+        cursors: dict[str, str | None] = dict.fromkeys(tables)
+        while cursors:
+            chunk = list(cursors)[:MAX_BATCH_QUERIES]
+            limits = [min(num_items, self._page_limits.get(t, num_items)) for t in chunk]
+            queries: list[tuple[str, dict[str, Any] | None]] = [
+                (
+                    self._path(table, "exportPage"),
+                    {"owner": self.owner, "cursor": cursors[table], "countOnly": True,
+                     "numItems": limit},
+                )
+                for table, limit in zip(chunk, limits, strict=True)
+            ]  # fmt: skip
+            results = self._retry(partial(client.query_batch, queries))
+            for table, limit, result in zip(chunk, limits, results, strict=True):
+                if result.error is not None:
+                    if limit > 1 and _too_large(result.error):
+                        self._page_limits[table] = limit // 2
+                        continue
+                    raise result.error
+                answer = result.value
+                if not isinstance(answer, dict) or not isinstance(answer.get("page"), list):
+                    raise ConvexError(PROTOCOL_ERROR, f"{table}: exportPage answered no page")
+                on_page(table, answer)
+                following = _next(answer)
+                if following is None:
+                    del cursors[table]
+                else:
+                    cursors[table] = following
+            if each_round is not None:
+                each_round()
 
     def _export(
         self,
