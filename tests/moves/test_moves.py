@@ -98,9 +98,7 @@ def test_answers_lost_after_import_batches_commit_duplicate_nothing(
     assert_all_there_once(pair.own, mine)
 
 
-def test_references_to_later_documents_are_set_by_the_second_pass(
-    pair: Pair, owner: User
-) -> None:
+def test_references_to_later_documents_are_set_by_the_second_pass(pair: Pair, owner: User) -> None:
     seed(pair.main, owner, conversations=2, per_conversation=30)
     # Each conversation's first message now answers its last one: a reference to a document
     # copied after it (batches of 50), which the import leaves to fixReferences.
@@ -133,6 +131,26 @@ def test_a_destination_holding_another_users_content_is_refused(
     assert not ContentLocation.objects.filter(user=owner).exists()
     with store_for(owner) as store:
         assert not store.location.moving  # writable again, where it was
+
+
+def test_a_destination_that_runs_no_function_is_found_before_anything_is_frozen(
+    pair: Pair, owner: User
+) -> None:
+    # What a deployment tells of its plan: paused, or over its limits, it runs no function.
+    seed(pair.main, owner, conversations=1, per_conversation=3)
+    pair.own.set_state("paused")
+    move = control.request_move(owner, MoveDirection.IN, actor=owner)
+    run_move(move.pk)
+    move.refresh_from_db()
+    assert (move.status, move.error_category, move.frozen_at) == (
+        MoveStatus.WAITING,
+        "paused",
+        None,
+    )
+    with store_for(owner) as store:
+        assert not store.location.moving  # the user's writes were never refused
+    pair.own.set_state("running")
+    assert run_to_the_end(move).status == MoveStatus.DONE
 
 
 def test_a_deployment_away_midway_makes_the_move_wait_and_say_so(pair: Pair, owner: User) -> None:
