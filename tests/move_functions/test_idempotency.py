@@ -65,8 +65,27 @@ def test_a_page_or_batch_over_a_transactions_limits_is_sent_in_halves(
 
     main.deployment.set_transaction_limits(True)
     own.deployment.set_transaction_limits(True)
+    # Once a table's page was too large, the next ones are asked at the size that fit.
+    assert t._page_limits["messages"] < 40
     assert len(own.docs("messages")) == len(alice.ids["messages"]) == 40
     assert t.digest("messages", "source") == t.digest("messages", "destination")
+
+
+def test_after_a_batch_too_large_to_write_the_next_ones_are_sent_at_the_size_that_fit(
+    main: Side, own: Side
+) -> None:
+    alice = seed(main, ALICE, conversations=2, messages=40)
+    own.deployment.set_transaction_limits({"documentsWritten": 30})
+    own.deployment.reset_calls()
+    t = transfer(main, own, batch=40)
+    try:
+        copy_all(t)
+    finally:
+        own.deployment.set_transaction_limits(True)
+    assert t._import_limits["messages"] == 10  # 40 -> 20 -> 10 (a copy writes 2 documents)
+    assert len(own.docs("messages")) == len(alice.ids["messages"]) == 80
+    # Two pages of 40 messages: the first tried at 40 and 20 before 10 fit, the second at 10.
+    assert own.deployment.calls()["functions"]["mutation data/messages:importBatch"] == 2 + 4 + 4
 
 
 def test_a_copy_removed_since_is_copied_again(main: Side, own: Side) -> None:

@@ -68,8 +68,10 @@ class Transfer:
         # Where removeBatch of a parent-owned table goes on (parents already emptied of it);
         # lost with the object, which costs a rescan, never a document.
         self._remove_cursors: dict[tuple[str, Side], str] = {}
-        # Pages of a table that were too large to read are asked for smaller from then on.
+        # Pages of a table that were too large to read, and batches too large to write in one
+        # transaction, are asked for (sent) smaller from then on.
         self._page_limits: dict[str, int] = {}
+        self._import_limits: dict[str, int] = {}
 
     def tables(self) -> list[str]:
         """The owned tables, parents first (each after every table it references)."""
@@ -151,7 +153,12 @@ class Transfer:
     def write_batch(self, table: str, docs: list[Any]) -> int:
         """The second half of `copy_batch`, on the destination only: imports `docs` (a batch
         `read_batch` returned); how many documents were written now."""
-        return self._import(table, docs) if docs else 0
+        written = start = 0
+        while start < len(docs):  # in the largest batches known to fit (the limit may shrink)
+            size = self._import_limits.get(table, len(docs))
+            written += self._import(table, docs[start : start + size])
+            start += size
+        return written
 
     def fix_batch(self, table: str, cursor: str | None) -> tuple[str | None, int]:
         """Sets the references of the next batch of copied documents whose targets were
@@ -294,7 +301,8 @@ class Transfer:
 
     def _import(self, table: str, docs: list[Any]) -> int:
         """Imports `docs` (one operation id, the same on every try); a batch too large for one
-        transaction is split in halves."""
+        transaction is sent again in halves, and the table's next batches at the size that
+        fit."""
         client = self._client("destination")
         op_id = new_op_id()
         args = {"owner": self.owner, "opId": op_id, "moveId": self.move_id, "docs": docs}
@@ -303,7 +311,8 @@ class Transfer:
         except ConvexError as error:
             if len(docs) > 1 and _too_large(error):
                 half = len(docs) // 2
-                return self._import(table, docs[:half]) + self._import(table, docs[half:])
+                self._import_limits[table] = min(half, self._import_limits.get(table, half))
+                return self.write_batch(table, docs)
             raise
         return _int(_field(answer, "written"), "written")
 
