@@ -175,6 +175,36 @@ def test_a_deployment_away_midway_makes_the_move_wait_and_say_so(pair: Pair, own
     assert_all_there_once(pair.own, mine)
 
 
+def test_a_copy_saved_without_its_summed_digest_is_verified_by_reading_the_source_again(
+    pair: Pair, owner: User
+) -> None:
+    # A move saved midway by a worker that did not sum digests while copying (an older
+    # release): the resumed move reads the source again to verify, and runs every fix pass.
+    mine = seed(pair.main, owner, conversations=2, per_conversation=100)
+    move = control.request_move(owner, MoveDirection.IN, actor=owner)
+
+    def pause_once(seen: Move) -> None:
+        if int(seen.tables.get("messages", {}).get("copied") or 0):
+            pair.main.set_state("paused")
+
+    run_move(move.pk, progress=pause_once)
+    move.refresh_from_db()
+    assert move.status == MoveStatus.WAITING
+    older = {
+        table: {k: v for k, v in state.items() if k not in ("source_digest", "needs_fix")}
+        for table, state in move.tables.items()
+    }
+    Move.objects.filter(pk=move.pk).update(tables=older)
+    pair.main.set_state("running")
+    pair.main.reset_calls()
+    ended = run_to_the_end(move)
+    assert ended.status == MoveStatus.DONE, ended.error_message
+    assert_all_there_once(pair.own, mine)
+    assert ended.tables["conversations"]["verified"] is True
+    read_again = pair.main.calls()["functions"].get("query data/conversations:exportPage", 0)
+    assert read_again >= 1  # the source's digest, read again
+
+
 def test_the_source_away_while_a_batch_is_read_ahead_loses_and_doubles_nothing(
     pair: Pair, owner: User
 ) -> None:
