@@ -23,11 +23,13 @@ import {
 } from "./dataLib";
 import { ID_MAP, alreadyCopied, mappedNew, mappedOld } from "./moves";
 
-// A page reads at most this many documents (and a parent-owned table's page this many
-// index ranges): far below a transaction's 32,000 documents and 4,096 ranges.
+// A page reads at most this many documents (and a parent-owned table's page MAX_PARENTS
+// index ranges, plus a read per reference of each document it returns: ~2,500 with 1,000
+// documents): below a transaction's 32,000 documents and 4,096 ranges. A page over them is
+// asked again smaller by the caller.
 export const MAX_MOVE_ITEMS = 1000;
-const MAX_PARENTS = 500;
-const PARENTS_AHEAD = 100;
+const MAX_PARENTS = 1500;
+const PARENTS_AHEAD = 500;
 const READS_PER_ITEM = 4;
 
 /** How the owner's documents of a table are found: a field-owned table through its owner
