@@ -158,15 +158,39 @@ async function ownerPage(db: Reader, spec: TableSpec, move: MoveSpec, owner: str
   return await childPage(db, spec, move, owner, parseCursor(cursor), numItems);
 }
 
+/** What one call has already looked up, by table and id: a page's documents often point at the
+ * same few (a conversation's messages at their conversation) or at each other (a reply at the
+ * message before it), so each is read once per call. Only within one call: nothing outlives
+ * its transaction. */
+class Known<T> {
+  private seen = new Map<string, T>();
+
+  async get(table: string, id: string, find: () => Promise<T>): Promise<T> {
+    const key = `${table}\n${id}`;
+    if (this.seen.has(key)) {
+      return this.seen.get(key) as T;
+    }
+    const found = await find();
+    this.seen.set(key, found);
+    return found;
+  }
+
+  set(table: string, id: string, value: T): void {
+    this.seen.set(`${table}\n${id}`, value);
+  }
+}
+
 /** A destination document with its references written as the source's ids (through the
  * move's map; one not in the map stays as it is, so a digest shows it). Its own id is left:
  * digests leave ids out. */
-async function asSource(db: Reader, spec: TableSpec, moveId: string, doc: Owned) {
+async function asSource(db: Reader, spec: TableSpec, moveId: string, doc: Owned,
+  known: Known<string | null>) {
   const out: Fields = { ...doc };
-  for (const field of Object.keys(spec.references)) {
+  for (const [field, target] of Object.entries(spec.references)) {
     const value = doc[field];
     if (typeof value === "string") {
-      out[field] = (await mappedOld(db, moveId, value)) ?? value;
+      const old = await known.get(target.table, value, () => mappedOld(db, moveId, value));
+      out[field] = old ?? value;
     }
   }
   return out;
@@ -175,14 +199,17 @@ async function asSource(db: Reader, spec: TableSpec, moveId: string, doc: Owned)
 /** A source document without its references to nothing (a target removed since; Convex keeps
  * such ids) or to another owner's document: a move copies neither, and a digest of either
  * side leaves them out alike. */
-async function withoutDangling(db: Reader, spec: TableSpec, owner: string, doc: Owned) {
+async function withoutDangling(db: Reader, spec: TableSpec, owner: string, doc: Owned,
+  known: Known<boolean>) {
   let out: Fields | null = null;
   for (const [field, target] of Object.entries(spec.references)) {
     const value = doc[field];
     if (value === undefined || value === null) {
       continue;
     }
-    if ((await loadOwned(db, target.table, target.chain, value, owner)) === null) {
+    const owned = await known.get(target.table, String(value), async () =>
+      (await loadOwned(db, target.table, target.chain, value, owner)) !== null);
+    if (!owned) {
       out = out ?? { ...doc };
       delete out[field];
     }
@@ -208,11 +235,16 @@ export function exportPageFunction(spec: TableSpec, move: MoveSpec) {
         return { page: [], count: page.length, isDone, continueCursor };
       }
       const docs = [];
+      const owned = new Known<boolean>();
+      const old = new Known<string | null>();
+      for (const doc of page) {
+        owned.set(spec.table, doc._id as string, true); // the page's own: the owner's, there
+      }
       for (const doc of page) {
         docs.push(
           args.moveId === undefined
-            ? await withoutDangling(ctx.db, spec, args.owner, doc)
-            : await asSource(ctx.db, spec, args.moveId, doc),
+            ? await withoutDangling(ctx.db, spec, args.owner, doc, owned)
+            : await asSource(ctx.db, spec, args.moveId, doc, old),
         );
       }
       return { page: docs, count: docs.length, isDone, continueCursor };
@@ -230,6 +262,7 @@ export function importBatchFunction(spec: TableSpec, move: MoveSpec) {
           fail("too_large", `docs: at most ${MAX_MOVE_ITEMS} a batch`);
         }
         const own = ownerField(spec);
+        const copies = new Known<string | null>(); // source id -> its copy here, this call
         let written = 0;
         let skipped = 0;
         for (const raw of args.docs) {
@@ -251,7 +284,8 @@ export function importBatchFunction(spec: TableSpec, move: MoveSpec) {
             if (value === undefined || value === null) {
               continue;
             }
-            const mapped = await mappedNew(ctx.db, args.owner, args.moveId, target.table, value);
+            const mapped = await copies.get(target.table, String(value), () =>
+              mappedNew(ctx.db, args.owner, args.moveId, target.table, value));
             if (mapped !== null) {
               doc[field] = mapped;
             } else if (move.required.includes(field)) {
@@ -262,6 +296,7 @@ export function importBatchFunction(spec: TableSpec, move: MoveSpec) {
             }
           }
           const newId = await ctx.db.insert(spec.table, doc);
+          copies.set(spec.table, oldId, newId); // a later document of the batch may point here
           const row: Fields = { moveId: args.moveId, owner: args.owner, table: spec.table,
             oldId, newId };
           if (Object.keys(pending).length > 0) {
