@@ -74,11 +74,11 @@ def state(sandbox: Sandbox, move_id: int) -> dict[str, Any]:
 
 
 def ended(sandbox: Sandbox, move_id: int) -> dict[str, Any]:
-    return wait_for(
-        lambda: (row := state(sandbox, move_id))["status"] in ("done", "failed") and row,
-        timeout=180,
-        what=f"move {move_id} to end",
-    )
+    def over() -> dict[str, Any]:
+        row = state(sandbox, move_id)
+        return row if row["status"] in ("done", "failed") else {}
+
+    return wait_for(over, timeout=180, what=f"move {move_id} to end")
 
 
 @pytest.mark.slow
@@ -182,12 +182,12 @@ def failed_deploys(sandbox: Sandbox) -> list[dict[str, Any]]:
 def moved(sandbox: Sandbox, directions: tuple[str, ...], timeout: float = 180) -> list[Any]:
     """The moves once `directions` are all done (or any move or deploy failed)."""
 
-    def settled() -> list[Any] | None:
+    def settled() -> list[Any]:
         found = moves(sandbox)
         if any(m["status"] == "failed" for m in found) or failed_deploys(sandbox):
             return found
         done = tuple(m["direction"] for m in found if m["status"] == "done")
-        return found if done == directions else None
+        return found if done == directions else []
 
     result: list[Any] = wait_for(settled, timeout=timeout, what=f"moves {directions} to end")
     return result
@@ -206,7 +206,6 @@ def test_new_credentials_move_it_there_with_a_real_worker_old_main_new(
         BYOD_MOVE_BATCH_SIZE="50",
         BYOD_MOVE_RETRY_SECONDS="0.2",
     )
-    keys = {"OLD_KEY": old.admin_key, "NEW_KEY": new.admin_key}
     ids = sandbox.python(
         SETUP,
         VERSION=str(CURRENT_VERSION),
@@ -237,7 +236,7 @@ def test_new_credentials_move_it_there_with_a_real_worker_old_main_new(
     assert_all_there_once(new, mine)
     assert count_owned(old, mine) == mine.total  # the old deployment keeps its copy
     assert old.calls()["requests"] == 0
-    switched = sandbox.python(SWITCHED, **keys)
+    switched = sandbox.python(SWITCHED, OLD_KEY=old.admin_key, NEW_KEY=new.admin_key)
     assert switched == {
         "url": new.url,
         "key_is_new": True,
