@@ -180,14 +180,15 @@ def failed_deploys(sandbox: Sandbox) -> list[dict[str, Any]]:
 
 
 def moved(sandbox: Sandbox, directions: tuple[str, ...], timeout: float = 180) -> list[Any]:
-    """The moves once `directions` are all done (or any move or deploy failed)."""
+    """The moves once the first ones are `directions`, all done (or any move or deploy
+    failed)."""
 
     def settled() -> list[Any]:
         found = moves(sandbox)
         if any(m["status"] == "failed" for m in found) or failed_deploys(sandbox):
             return found
         done = tuple(m["direction"] for m in found if m["status"] == "done")
-        return found if done == directions else []
+        return found if done[: len(directions)] == directions else []
 
     result: list[Any] = wait_for(settled, timeout=timeout, what=f"moves {directions} to end")
     return result
@@ -221,7 +222,8 @@ def test_new_credentials_move_it_there_with_a_real_worker_old_main_new(
         posted = sandbox.python(SWITCH, NEW_URL=new.url, NEW_KEY=new.admin_key)
         assert posted["status"] == 302 and posted["move"] is not None, posted
         first = moved(sandbox, ("back",))
-        assert [(m["direction"], m["status"]) for m in first] == [("back", "done")], first
+        # The move in may be queued (or under way) already: the worker does not wait for us.
+        assert (first[0]["direction"], first[0]["status"]) == ("back", "done"), first
         assert old.calls()["requests"] > 0  # the move back read it with the old key
         old.reset_calls()  # from here on, nothing may call the old deployment
         both = moved(sandbox, ("back", "in"))
