@@ -287,6 +287,7 @@ class Data:
     main_deployment_url: str = setting("BYOD_MAIN_DEPLOYMENT_URL", empty_or(web_address))
     main_deployment_key_file: str = setting("BYOD_MAIN_DEPLOYMENT_KEY_FILE")
     health_gap_seconds: float = setting("BYOD_DATA_HEALTH_GAP_SECONDS", at_least(0))
+    breaker_cooldown_seconds: float = setting("BYOD_DATA_BREAKER_COOLDOWN_SECONDS", positive)
 
     def __post_init__(self) -> None:
         _require(

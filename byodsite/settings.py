@@ -287,6 +287,9 @@ BYOD_MAIN_DEPLOYMENT_KEY_FILE = env_str("BYOD_MAIN_DEPLOYMENT_KEY_FILE", "")
 # A request's failures count toward its deployment's health at most once per this many seconds
 # per process (a burst of failing requests writes a bounded number of rows).
 BYOD_DATA_HEALTH_GAP_SECONDS = env_float("BYOD_DATA_HEALTH_GAP_SECONDS", 1.0)
+# The main deployment's breaker, opened by failing requests, lets one request try after this
+# many seconds (half-open): its success closes it, its failure opens it again for as long.
+BYOD_DATA_BREAKER_COOLDOWN_SECONDS = env_float("BYOD_DATA_BREAKER_COOLDOWN_SECONDS", 30.0)
 # Moving content between deployments (issue 20; README "Moving content").
 BYOD_MOVES_ENABLED = env_bool("BYOD_MOVES_ENABLED", default=True)
 BYOD_MOVE_KEEP_DAYS = env_float("BYOD_MOVE_KEEP_DAYS", 7.0)

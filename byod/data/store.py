@@ -9,9 +9,10 @@ resolves the location once, opens the deploy key at its first call (`byod.client
 client (the pooled connections are per destination and shared by the process, bounded by
 `BYOD_CLIENT_DESTINATIONS`) and forgets the key when closed. Every operation goes through
 `Store.run`: the location is checked first (not connected, update needed, unhealthy: a
-DataError without calling), failures become DataErrors, those that say something about the
-deployment count toward its health (`byod.transitions.breaker`), and each operation is
-counted (`byod.metrics.data_operation`).
+DataError without calling; the main deployment's breaker lets one request try after a
+cool-down), failures become DataErrors, those that say something about the deployment count
+toward its health (`byod.transitions.breaker`), and each operation is counted
+(`byod.metrics.data_operation`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from byod.data.errors import DataError
 from byod.data.ops import with_retries
 from byod.data.repository import GetQuery, PageQuery, Repository
 from byod.data.tables import TABLES, Tables
-from byod.errors import INVALID_ARGUMENT, TRANSIENT_DATABASE_ERRORS, ByodError
+from byod.errors import INVALID_ARGUMENT, TRANSIENT_DATABASE_ERRORS, UNAVAILABLE_NOW, ByodError
 from byod.package import get_schema
 from byod.schema.python_types import owner_field
 from byod.transitions import breaker
@@ -116,21 +117,46 @@ class Store(Tables):
     # --- what repositories call ---------------------------------------------------------------
 
     def run[T](self, operation: str, work: Callable[[], T]) -> T:
-        """`work()` after the location's check; failures as DataErrors, counted."""
+        """`work()` after the location's check (or as the breaker's half-open trial); failures
+        as DataErrors, counted."""
         category = ""
+        trial = False
         try:
-            locations.usable(self.location)
-            return work()
+            trial = self._usable_or_trial()
+            result = work()
+            if trial:
+                self._trial_ended(None)
+            return result
         except ByodError as error:
             failure = DataError.of(error)
             category = failure.category
-            if breaker.counts(failure):
+            if trial:
+                self._trial_ended(failure)
+            elif breaker.counts(failure):
                 self._count_toward_health(failure)
             if failure is error:
                 raise
             raise failure from error
         finally:
             metrics.data_operation(operation, self.purpose.value, category)
+
+    def _usable_or_trial(self) -> bool:
+        """Raise what stops calls now, unless this call is the breaker's trial (True)."""
+        try:
+            locations.usable(self.location)
+        except DataError as closed:
+            if closed.category != UNAVAILABLE_NOW or not breaker.may_try(self.location.connection):
+                raise
+            log.info("connection %s: half-open, one request tries", self.location.connection.pk)
+            return True
+        return False
+
+    def _trial_ended(self, failure: DataError | None) -> None:
+        """The trial's outcome toward health; our database away must not hide it (logged)."""
+        try:
+            breaker.trial_ended(self.location.connection, failure)
+        except TRANSIENT_DATABASE_ERRORS:
+            log.warning("could not record the outcome of a half-open trial", exc_info=True)
 
     def _count_toward_health(self, failure: DataError) -> None:
         """The breaker's record of a failure; our own database away for a moment must not

@@ -169,6 +169,9 @@ class Connection(models.Model):
     next_check_at = models.DateTimeField(null=True, blank=True)  # null: due now
     check_claim = models.CharField(max_length=32, blank=True, default="", editable=False)
     check_requested_at = models.DateTimeField(null=True, blank=True)  # "Check now"
+    # The main deployment's breaker (byod.transitions.breaker): when requests for content last
+    # opened it, or one was let through to try (half-open); null: not opened by requests.
+    breaker_opened_at = models.DateTimeField(null=True, blank=True)
     # The operator's main deployment (byod.data): it holds the content of every user without
     # their own. Owned by a system user; deployed, rolled out and checked like any other.
     is_main = models.BooleanField(default=False)

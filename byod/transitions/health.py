@@ -188,10 +188,13 @@ def _apply(
         row.consecutive_failures = 0
         row.consecutive_successes += 1
         needed = health.successes_to_healthy
+        # A request reports a success only as the main deployment's half-open trial
+        # (`byod.transitions.breaker`): it met the deployment the requests found failing.
         if (
             previous == H.UNHEALTHY
             and row.consecutive_successes < needed
             and not (source == HealthSource.DEPLOY and _fixed_by_deploy(reason))
+            and source != HealthSource.REQUEST
         ):
             row.next_check_at = now + _delay(health.retry_seconds, 0.8, 1.2)
             return previous, None, False  # recovering: not trusted yet
@@ -241,6 +244,8 @@ def _event(row: Connection, previous: str, reason: str, drift_found: bool) -> Ev
         kind = EventKind.HEALTH_RECOVERED if previous == H.UNHEALTHY else EventKind.HEALTH_HEALTHY
         if by_deploy:
             message = "A deploy succeeded: the deployment is healthy again."
+        elif row.health_source == HealthSource.REQUEST:
+            message = "A request for content succeeded: the deployment answers again."
         elif previous == H.UNKNOWN:
             message = "Health checks pass."
         else:

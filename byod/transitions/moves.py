@@ -68,7 +68,16 @@ def _record(
     *,
     actor: User | None = None,
     data: dict[str, Any] | None = None,
+    switching: bool | None = None,
 ) -> None:
+    """One Event about `move`; its data names the direction and whether the move is the first
+    step to new credentials (`switching`, from the move unless its caller erased them first),
+    so the history words each move after the row is gone or its switch fields were erased."""
+    if switching is None:
+        switching = bool(move.switch_url)
+    data = {**(data or {}), "direction": move.direction}
+    if switching:
+        data["switch"] = True
     made = event(move.own_connection, kind, message, actor=actor, data=data)
     made.move = move
     made.save()
@@ -271,6 +280,7 @@ def move_failed(move: Move, *, category: str, message: str, worker: str | None =
     """The move ended without moving the content: it stays (and is written) where it was.
     `worker`: only if that worker still runs it (a worker's own failure)."""
     where = Q(worker=worker) if worker is not None else None
+    switching = bool(move.switch_url)
     _change(
         move,
         allowed_from=UNFINISHED,
@@ -288,12 +298,14 @@ def move_failed(move: Move, *, category: str, message: str, worker: str | None =
         EventKind.MOVE_FAILED,
         f"The move failed: {message} Your content stays where it was, and you can change it again.",
         data={"category": category},
+        switching=switching,
     )
 
 
 @transaction.atomic
 def move_cancelled(move: Move, *, actor: User | None, reason: str = "") -> None:
     """Given up before it ended (before the flip: the content stays where it was)."""
+    switching = bool(move.switch_url)
     _change(
         move,
         allowed_from=UNFINISHED,
@@ -307,6 +319,7 @@ def move_cancelled(move: Move, *, actor: User | None, reason: str = "") -> None:
         EventKind.MOVE_CANCELLED,
         reason or "Move cancelled; your content stays where it was.",
         actor=actor,
+        switching=switching,
     )
 
 

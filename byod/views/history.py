@@ -11,6 +11,7 @@ from django.db.models import Q
 from byod.models import (
     DEPLOY_EVENTS,
     HEALTH_EVENTS,
+    MOVE_EVENTS,
     Connection,
     Deployment,
     Event,
@@ -43,10 +44,14 @@ MIGRATION_OUTCOMES = frozenset({E.MIGRATION_SUCCEEDED, E.MIGRATION_FAILED, E.MIG
 # How a history row looks, by its kind (the rest are "info").
 _TONES: dict[str, str] = {
     **dict.fromkeys(
-        (E.DEPLOY_FAILED, E.HEALTH_UNHEALTHY, E.HEALTH_DRIFT, E.MIGRATION_FAILED), "bad"
+        (E.DEPLOY_FAILED, E.HEALTH_UNHEALTHY, E.HEALTH_DRIFT, E.MIGRATION_FAILED, E.MOVE_FAILED),
+        "bad",
     ),
-    **dict.fromkeys((E.DEPLOY_RETRY_SCHEDULED, E.HEALTH_DEGRADED, E.HEALTH_REASON_CHANGED), "warn"),
-    **dict.fromkeys((E.DEPLOY_SUCCEEDED, E.HEALTH_HEALTHY, E.HEALTH_RECOVERED), "ok"),
+    **dict.fromkeys(
+        (E.DEPLOY_RETRY_SCHEDULED, E.HEALTH_DEGRADED, E.HEALTH_REASON_CHANGED, E.MOVE_WAITING),
+        "warn",
+    ),
+    **dict.fromkeys((E.DEPLOY_SUCCEEDED, E.HEALTH_HEALTHY, E.HEALTH_RECOVERED, E.MOVE_DONE), "ok"),
 }
 
 
@@ -75,6 +80,12 @@ class HistoryRow:
             direction = data.get("direction") or (run.direction if run is not None else "up")
             version = data.get("version") or (run.version if run is not None else 0)
             return words.migration_sentence(kind, table, direction, int(version))
+        if kind in MOVE_EVENTS:
+            move = self.event.move
+            direction = data.get("direction") or (move.direction if move is not None else "")
+            return words.move_sentence(
+                kind, direction, switching=bool(data.get("switch")), data=data
+            )
         if d is not None and kind in _ENDED_DEPLOYS:
             return words.deploy_sentence(kind, d.from_version, d.to_version)
         return words.event_sentence(kind, data.get("source", ""))
@@ -125,7 +136,7 @@ def history_rows(connection: Connection, limit: int) -> tuple[list[HistoryRow], 
     events = (
         connection.events.filter(kind__in=words.SHOWN_EVENTS)
         .filter(Q(deployment__isnull=True) | Q(deployment__dry_run=False))
-        .select_related("deployment")
+        .select_related("deployment", "move")
         .order_by("-created_at", "-id")[: limit + 1]
     )
     found = list(events)

@@ -7,8 +7,8 @@ sentence to that.
 
 from __future__ import annotations
 
-from byod.errors import find
-from byod.models import DeployPhase, EventKind
+from byod.errors import INTERNAL_ERROR, OVER_QUOTA, PAUSED, find
+from byod.models import DeployPhase, EventKind, MoveDirection
 
 # What a running deploy is doing, by the phase its worker records (`DeployPhase`): one sentence
 # per member (a test holds the table to the enum), "Working" for none.
@@ -89,6 +89,13 @@ EVENTS: dict[str, str] = {
     EventKind.MIGRATION_INTERRUPTED: (
         "Upgrading your documents paused; it goes on with the next attempt."
     ),
+    # Moves: these are the words when the move's direction is unknown; `move_sentence` names it.
+    EventKind.MOVE_QUEUED: "Moving your data started.",
+    EventKind.MOVE_WAITING: "Moving your data waits for your deployment; we try again on our own.",
+    EventKind.MOVE_DONE: "Your data was moved and verified.",
+    EventKind.MOVE_FAILED: "Moving your data failed; it stays where it was.",
+    EventKind.MOVE_CANCELLED: "Moving your data was given up; it stays where it was.",
+    EventKind.MOVE_PURGED: "The old copy of your data was removed.",
 }
 # Health changes a deploy found (``data["source"] == "deploy"``), not a check.
 FOUND_BY_DEPLOY: dict[str, str] = {
@@ -99,8 +106,10 @@ FOUND_BY_DEPLOY: dict[str, str] = {
     EventKind.HEALTH_REASON_CHANGED: "A deploy found another health problem.",
 }
 
-# Not in the history: the connection's own status words (the page says them), and the start of
-# a data upgrade (its outcome is the one row each upgrade gets).
+# Not in the history: the connection's own status words (the page says them), the start of a
+# data upgrade (its outcome is the one row each upgrade gets), and a move's steps between its
+# start and its end (running, writes paused, verifying, a lost worker: the move panel shows
+# them while it runs; the location change is the finished move's own row).
 SHOWN_EVENTS = tuple(
     k
     for k in EVENTS
@@ -164,3 +173,79 @@ def after_title(title: str, message: str) -> str:
             rest = rest.strip()
             return rest[0].upper() + rest[1:]
     return text
+
+
+# A move, by its direction: what it does ("... started", "... failed"), then how it ended well.
+MOVE_WHAT: dict[str, str] = {
+    MoveDirection.IN: "Moving your data in",
+    MoveDirection.BACK: "Bringing your data back",
+    MoveDirection.DELETE: "Deleting your data in your deployment",
+}
+# A move back on the way to a new deployment of the user's (new credentials, "move it there").
+SWITCH_WHAT = "Moving your data to your new deployment (step 1 of 2, by the main deployment)"
+MOVE_DONE: dict[str, str] = {
+    MoveDirection.IN: "Your data was moved in: {documents}, verified.",
+    MoveDirection.BACK: "Your data was brought back to the main deployment: {documents}, verified.",
+    MoveDirection.DELETE: "Your data in your deployment was deleted: {documents}.",
+}
+SWITCH_DONE = (
+    "Step 1 of 2 done: your data is in the main deployment ({documents}, verified); it moves "
+    "into your new deployment after our first deploy there."
+)
+# What to do after a failed move, where the category's own advice speaks of deploys.
+MOVE_ADVICE: dict[str, str] = {
+    PAUSED: "Resume your deployment in the Convex dashboard, then ask for the move again.",
+    OVER_QUOTA: "Check your plan and usage in the Convex dashboard, then ask for the move again.",
+}
+MOVE_ADVICE_AFTER_RETRIES = "Once your deployment answers again, ask for the move again."
+MOVE_ADVICE_OURS = "An error on our side stopped it; the operators have the details."
+MOVE_ADVICE_ANY = "Once the problem is fixed, you can ask for the move again."
+
+
+def documents(n: int) -> str:
+    return f"{n:,} document" if n == 1 else f"{n:,} documents"
+
+
+def move_failure(code: str) -> str:
+    """What to do after a move failed with the category `code`: the category's advice where it
+    fits a move (it already tried again on its own where trying again could help)."""
+    kind = find(code)
+    if kind is None or kind.code == INTERNAL_ERROR:
+        return MOVE_ADVICE_OURS
+    if kind.code in MOVE_ADVICE:
+        return MOVE_ADVICE[kind.code]
+    if kind.retryable:
+        return MOVE_ADVICE_AFTER_RETRIES
+    advice = kind.message_for()
+    return MOVE_ADVICE_ANY if "deploy again" in advice or "the deploy" in advice else advice
+
+
+def move_sentence(
+    kind: str, direction: str, *, switching: bool = False, data: dict[str, object] | None = None
+) -> str:
+    """A move's row in the history: "Moving your data in started.", "Your data was moved in:
+    18,834 documents, verified.", "Bringing your data back failed: <what to do>"."""
+    data = data or {}
+    if direction not in MOVE_WHAT:
+        return event_sentence(kind)
+    switching = switching and direction == MoveDirection.BACK
+    what = SWITCH_WHAT if switching else MOVE_WHAT[direction]
+    count = int(str(data.get("documents") or 0))
+    if kind == EventKind.MOVE_QUEUED:
+        return f"{what} started."
+    if kind == EventKind.MOVE_DONE:
+        said = SWITCH_DONE if switching else MOVE_DONE[direction]
+        return said.format(documents=documents(count))
+    if kind == EventKind.MOVE_FAILED:
+        advice = move_failure(str(data.get("category") or ""))
+        return f"{what} failed: {advice[:1].lower()}{advice[1:]}"
+    if kind == EventKind.MOVE_CANCELLED:
+        return f"{what} was given up; your data stays where it was."
+    if kind == EventKind.MOVE_WAITING:
+        return f"{what} waits for your deployment; we try again on our own."
+    if kind == EventKind.MOVE_PURGED:
+        removed = int(str(data.get("removed") or 0))
+        if removed:
+            return f"The old copy of your data was removed ({documents(removed)})."
+        return "The old copy of your data was not removed; it stays where it was."
+    return event_sentence(kind)

@@ -88,6 +88,35 @@ def test_the_poll_stops_with_the_result_once_the_move_is_done(owner: User) -> No
     assert "The old copy is kept until" in text and 'hx-trigger="every 1s"' not in text
 
 
+def result_classes(html: str) -> list[str]:
+    """The classes of the move's result panel in `html`."""
+    tag = html[: html.index("move-result")].rsplit("<div", 1)[1] + "move-result"
+    return tag.split('class="', 1)[1].split()
+
+
+def test_a_finished_move_says_so_in_the_success_colour(owner: User) -> None:
+    main_and_own(owner, version=4)
+    move = running(owner)
+    transitions.move_verifying(move)
+    transitions.move_done(move, keep_days=7)
+    html = page(owner)
+    assert "Move finished" in html
+    assert result_classes(html) == ["banner", "ok", "move-result"]
+
+
+def test_a_given_up_move_keeps_the_warning_colour_and_a_failed_one_the_bad_one(
+    owner: User, other_user: User
+) -> None:
+    main_and_own(owner, version=4)
+    transitions.move_cancelled(running(owner), actor=owner)
+    html = page(owner)
+    assert "Move given up" in html and result_classes(html) == ["banner", "move-result"]
+    transitions.move_failed(running(other_user), category=UNREACHABLE, message="No answer.")
+    html = page(other_user)
+    assert "The move did not finish" in html
+    assert result_classes(html) == ["banner", "bad", "move-result"]
+
+
 def test_without_htmx_the_poll_url_sends_back_to_the_page(owner: User) -> None:
     response = client_for(owner).get(reverse("byod:move_progress"))
     assert response.status_code == 302 and response["Location"] == reverse("byod:settings")

@@ -22,6 +22,11 @@ def user_sentences() -> list[str]:
         *words.FOUND_BY_DEPLOY.values(),
         *(c.message for c in CATEGORIES.values()),
         *(words.count_failure(code) for code in [*CATEGORIES, "unknown"]),
+        *(words.move_failure(code) for code in [*CATEGORIES, "unknown"]),
+        *words.MOVE_WHAT.values(),
+        *words.MOVE_DONE.values(),
+        words.SWITCH_WHAT,
+        words.SWITCH_DONE,
     ]
 
 
