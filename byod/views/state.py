@@ -291,9 +291,13 @@ def own_connection(user: User) -> Connection | None:
 
 def page_state(user: User, history: int = HISTORY_LENGTH) -> PageState:
     current = package.current_version()
+    # The move before the connection: a move that ends a disconnect erases the key in the same
+    # transaction as it ends, so a move read as done is never shown beside a connection read
+    # before that commit (the page would stop polling on "done" while still "connected").
+    move = move_for(user.pk)
     connection = own_connection(user)
     if connection is None:
-        return PageState(NOT_CONNECTED, None, current, move=move_for(user.pk))
+        return PageState(NOT_CONNECTED, None, current, move=move)
     real = connection.deployments.real().order_by("-created_at", "-id")
     latest = real.first()
     active = latest if latest is not None and latest.is_active else None
@@ -323,5 +327,5 @@ def page_state(user: User, history: int = HISTORY_LENGTH) -> PageState:
         last_success=last_success,
         last_attempt=last_attempt,
         offered_version=releases.offered_version(connection),
-        move=move_for(user.pk),
+        move=move,
     )
