@@ -2,7 +2,8 @@
 // DatabaseFake._documents is given), also kept grouped by table as they change, so that a query
 // reads its own table only and not the whole deployment; and, for an index range with a string
 // equality (an owner, a parent's id), only the documents holding that value, from a lookup built
-// once per version of the table. What a query answers does not change: convex-test still filters
+// on first use and kept up to date as documents change (rebuilding it after every committed
+// batch made a move quadratic). What a query answers does not change: convex-test still filters
 // and sorts what it is handed (lib/convex_test_internals.mjs, serveFromTables).
 
 export function tableOfId(id) {
@@ -14,20 +15,22 @@ export class TableDocuments {
   byId = {}; // the plain object behind `documents`
   tables = new Map(); // table -> Map(id -> document), in the order the object keeps its keys
   versions = new Map(); // table -> a number bumped on every change to it
-  lookups = new Map(); // table and fields -> {version, byValue: Map(JSON of values -> ids)}
+  lookups = new Map(); // table -> Map(fields joined -> {fields, byValue: Map(key -> Set(ids))})
 
   constructor() {
     // Writes through the object (convex-test's commit, the control API) keep the tables in step.
     this.documents = new Proxy(this.byId, {
       set: (target, id, document) => {
+        const before = Object.hasOwn(target, id) ? target[id] : undefined;
         target[id] = document;
-        this._changed(id).set(id, document);
+        this._changed(id, before, document).set(id, document);
         return true;
       },
       deleteProperty: (target, id) => {
         if (Object.hasOwn(target, id)) {
+          const before = target[id];
           delete target[id];
-          this._changed(id).delete(id);
+          this._changed(id, before, undefined).delete(id);
         }
         return true;
       },
@@ -35,9 +38,19 @@ export class TableDocuments {
     });
   }
 
-  _changed(id) {
+  // `before` and `after`: the document's old and new value (undefined: none).
+  _changed(id, before, after) {
     const table = tableOfId(String(id));
     this.versions.set(table, (this.versions.get(table) ?? 0) + 1);
+    for (const lookup of this.lookups.get(table)?.values() ?? []) {
+      const old = before && keyOf(before, lookup.fields);
+      const now = after && keyOf(after, lookup.fields);
+      if (old === now) continue;
+      const ids = old && lookup.byValue.get(old);
+      if (ids) ids.delete(id);
+      if (ids?.size === 0) lookup.byValue.delete(old);
+      if (now) addTo(lookup.byValue, now, id);
+    }
     let docs = this.tables.get(table);
     if (!docs) this.tables.set(table, (docs = new Map()));
     return docs;
@@ -59,29 +72,34 @@ export class TableDocuments {
   candidates(table, source) {
     const docs = this.tables.get(table);
     if (!docs) return [];
-    const equal = source?.type === "IndexRange" ? stringEqualities(source) : [];
-    if (equal.length === 0 || source.indexName.split(".")[0] !== table) return docs.keys();
+    const equal = stringEqualities(table, source);
+    if (equal.length === 0) return docs.keys();
     const fields = equal.map((e) => e.fieldPath);
     const key = JSON.stringify(equal.map((e) => e.value));
     return this._lookup(table, fields).get(key) ?? [];
   }
 
-  // Map(JSON of the fields' values -> ids) over the documents whose fields all hold strings.
+  // Whether a document (committed or pending) can match `source` on `table`: it holds the
+  // strings of the range's string equalities (the same superset as candidates()).
+  mayMatch(table, source) {
+    const equal = stringEqualities(table, source);
+    return (doc) => equal.every((e) => doc[e.fieldPath] === e.value);
+  }
+
+  // Map(JSON of the fields' values -> Set(ids)) over the documents whose fields all hold
+  // strings: built once, then kept up to date by _changed.
   _lookup(table, fields) {
-    const name = `${table}\n${fields.join("\n")}`;
-    const version = this.versions.get(table) ?? 0;
-    const known = this.lookups.get(name);
-    if (known?.version === version) return known.byValue;
+    const name = fields.join("\n");
+    let lookups = this.lookups.get(table);
+    if (!lookups) this.lookups.set(table, (lookups = new Map()));
+    const known = lookups.get(name);
+    if (known) return known.byValue;
     const byValue = new Map();
     for (const [id, doc] of this.tables.get(table) ?? []) {
-      const values = fields.map((f) => doc[f]);
-      if (!values.every((v) => typeof v === "string")) continue;
-      const key = JSON.stringify(values);
-      const ids = byValue.get(key);
-      if (ids) ids.push(id);
-      else byValue.set(key, [id]);
+      const key = keyOf(doc, fields);
+      if (key) addTo(byValue, key, id);
     }
-    this.lookups.set(name, { version, byValue });
+    lookups.set(name, { fields, byValue });
     return byValue;
   }
 
@@ -95,7 +113,21 @@ export class TableDocuments {
   }
 }
 
-function stringEqualities(source) {
+// The lookup key of a document (JSON of the fields' values), or null when one is not a string.
+function keyOf(doc, fields) {
+  const values = fields.map((f) => doc[f]);
+  return values.every((v) => typeof v === "string") ? JSON.stringify(values) : null;
+}
+
+function addTo(byValue, key, id) {
+  const ids = byValue.get(key);
+  if (ids) ids.add(id);
+  else byValue.set(key, new Set([id]));
+}
+
+// The equalities to strings on top-level fields of an index range of `table`.
+function stringEqualities(table, source) {
+  if (source?.type !== "IndexRange" || source.indexName.split(".")[0] !== table) return [];
   return (source.range ?? []).filter(
     (e) => e.type === "Eq" && typeof e.value === "string" && !e.fieldPath.includes("."),
   );
