@@ -24,6 +24,7 @@
 // checkConvexTest() (lib/convex_test_check.mjs) verifies each of these against the version they
 // were read in; server.mjs refuses to start when it fails.
 import { register } from "node:module";
+import { SortedRanges, narrow, rangeOf } from "./sorted_ranges.mjs";
 import { tableOfId } from "./table_documents.mjs";
 
 export const CHECKED_VERSION = "0.0.60";
@@ -121,26 +122,84 @@ function bindToStore(db, store) {
 // that can match the query source being resolved (null: every id, in the order _documents holds
 // them). Pending writes of the table are added as convex-test adds them, and each id is read
 // through get() (pending writes first) and handed over only if it still exists.
+//
+// A table scan or an index range of a table this transaction has not written to is answered
+// from the sorted documents kept for it (lib/sorted_ranges.mjs): convex-test's own
+// _resolveQuerySource computes them (and validates the query, and builds its filter and limit),
+// and says whether a document meets a bound, given that one document alone to read.
 function serveFromTables(db, store) {
+  const pending = trackPendingWrites(db);
+  const kept = new SortedRanges(store.tables);
   let source = null; // the query _resolveQuerySource is resolving (it is synchronous)
+  let only = null; // the documents _iterateDocs hands over instead of the table's
   const resolve = db._resolveQuerySource;
-  db._resolveQuerySource = function resolveQuerySource(query) {
-    source = query?.source ?? null;
+  const resolveWith = (self, query, documents) => {
+    only = documents;
+    source = query.source ?? null;
     try {
-      return resolve.call(this, query);
+      return resolve.call(self, query);
     } finally {
+      only = null;
       source = null;
     }
   };
-  db._iterateDocs = function iterateDocs(tableName, callback) {
-    const ids = new Set(store.tables.candidates(tableName, source));
-    for (const writes of this._writes) {
-      for (const id of Object.keys(writes)) if (tableOfId(id) === tableName) ids.add(id);
+  db._resolveQuerySource = function resolveQuerySource(query) {
+    const range = rangeOf(query?.source);
+    if (range === null || pending.has(this, range.table)) {
+      return resolveWith(this, query, null);
     }
+    const answer = resolveWith(this, query, []); // the checks, filter, limit and order
+    const docs = kept.get(range.table, range.key, () => {
+      return resolveWith(this, { source: range.base, operators: [] }, null).sortedDocs;
+    });
+    let [lo, hi] = [0, docs.length];
+    for (const bound of range.bounds) {
+      const probe = {
+        source: { ...range.base, range: [...range.base.range, bound] },
+        operators: [],
+      };
+      const holds = (doc) => resolveWith(this, probe, [doc]).sortedDocs.length === 1;
+      [lo, hi] = narrow(docs, lo, hi, holds);
+    }
+    return { ...answer, sortedDocs: docs.slice(lo, hi) };
+  };
+  db._iterateDocs = function iterateDocs(tableName, callback) {
+    if (only !== null) {
+      for (const document of only) callback(document);
+      return;
+    }
+    const ids = new Set(store.tables.candidates(tableName, source));
+    for (const id of pending.ids(this, tableName)) ids.add(id);
+    const mayMatch = store.tables.mayMatch(tableName, source);
     for (const id of ids) {
       const document = this.get(tableName, id);
-      if (document !== null) callback(document);
+      if (document !== null && mayMatch(document)) callback(document);
     }
+  };
+}
+
+// The tables and ids each level of a transaction's pending writes (db._writes, one object per
+// nesting level, filled only by _addWrite) holds, noted as _addWrite receives them.
+function trackPendingWrites(db) {
+  const byLevel = new WeakMap(); // level -> Map(table -> Set(ids))
+  const addWrite = db._addWrite;
+  db._addWrite = function noteWrite(id, document) {
+    const result = addWrite.call(this, id, document);
+    const level = this._writes[this._writes.length - 1];
+    let tables = byLevel.get(level);
+    if (!tables) byLevel.set(level, (tables = new Map()));
+    const table = tableOfId(id);
+    if (!tables.has(table)) tables.set(table, new Set());
+    tables.get(table).add(id);
+    return result;
+  };
+  return {
+    has(self, table) {
+      return self._writes.some((level) => byLevel.get(level)?.has(table));
+    },
+    *ids(self, table) {
+      for (const level of self._writes) yield* byLevel.get(level)?.get(table) ?? [];
+    },
   };
 }
 
