@@ -25,7 +25,8 @@
 // were read in; server.mjs refuses to start when it fails.
 import { register } from "node:module";
 import { SortedRanges, narrow, rangeOf } from "./sorted_ranges.mjs";
-import { tableOfId } from "./table_documents.mjs";
+import { PendingWrites } from "./pending_writes.mjs";
+import { lookupOf } from "./table_documents.mjs";
 
 export const CHECKED_VERSION = "0.0.60";
 // What is relied on, by name (README.md lists each with the reason; a test keeps the two in step).
@@ -169,37 +170,28 @@ function serveFromTables(db, store) {
       return;
     }
     const ids = new Set(store.tables.candidates(tableName, source));
-    for (const id of pending.ids(this, tableName)) ids.add(id);
-    const mayMatch = store.tables.mayMatch(tableName, source);
+    for (const id of pending.ids(this, tableName, source)) ids.add(id);
+    const holds = lookupOf(tableName, source)?.holds ?? (() => true);
     for (const id of ids) {
       const document = this.get(tableName, id);
-      if (document !== null && mayMatch(document)) callback(document);
+      if (document !== null && holds(document)) callback(document);
     }
   };
 }
 
-// The tables and ids each level of a transaction's pending writes (db._writes, one object per
-// nesting level, filled only by _addWrite) holds, noted as _addWrite receives them.
+// A transaction's pending writes (db._writes, one object per nesting level, filled only by
+// _addWrite), noted as _addWrite receives them (lib/pending_writes.mjs).
 function trackPendingWrites(db) {
-  const byLevel = new WeakMap(); // level -> Map(table -> Set(ids))
+  const pending = new PendingWrites();
   const addWrite = db._addWrite;
   db._addWrite = function noteWrite(id, document) {
     const result = addWrite.call(this, id, document);
-    const level = this._writes[this._writes.length - 1];
-    let tables = byLevel.get(level);
-    if (!tables) byLevel.set(level, (tables = new Map()));
-    const table = tableOfId(id);
-    if (!tables.has(table)) tables.set(table, new Set());
-    tables.get(table).add(id);
+    pending.note(this._writes[this._writes.length - 1], id, document);
     return result;
   };
   return {
-    has(self, table) {
-      return self._writes.some((level) => byLevel.get(level)?.has(table));
-    },
-    *ids(self, table) {
-      for (const level of self._writes) yield* byLevel.get(level)?.get(table) ?? [];
-    },
+    has: (self, table) => pending.has(self._writes, table),
+    ids: (self, table, source) => pending.ids(self._writes, table, source),
   };
 }
 

@@ -72,18 +72,9 @@ export class TableDocuments {
   candidates(table, source) {
     const docs = this.tables.get(table);
     if (!docs) return [];
-    const equal = stringEqualities(table, source);
-    if (equal.length === 0) return docs.keys();
-    const fields = equal.map((e) => e.fieldPath);
-    const key = JSON.stringify(equal.map((e) => e.value));
-    return this._lookup(table, fields).get(key) ?? [];
-  }
-
-  // Whether a document (committed or pending) can match `source` on `table`: it holds the
-  // strings of the range's string equalities (the same superset as candidates()).
-  mayMatch(table, source) {
-    const equal = stringEqualities(table, source);
-    return (doc) => equal.every((e) => doc[e.fieldPath] === e.value);
+    const lookup = lookupOf(table, source);
+    if (lookup === null) return docs.keys();
+    return this._lookup(table, lookup.fields).get(lookup.key) ?? [];
   }
 
   // Map(JSON of the fields' values -> Set(ids)) over the documents whose fields all hold
@@ -113,13 +104,29 @@ export class TableDocuments {
   }
 }
 
+// What a query `source` of `table` can be looked up by: for an index range with equalities to
+// strings on top-level fields, those fields (`fields`, joined as `name`), the lookup `key` of the
+// strings, and `holds(doc)`: whether a document holds them (a superset of what the range
+// matches). Else null.
+export function lookupOf(table, source) {
+  const equal = stringEqualities(table, source);
+  if (equal.length === 0) return null;
+  const fields = equal.map((e) => e.fieldPath);
+  return {
+    fields,
+    name: fields.join("\n"),
+    key: JSON.stringify(equal.map((e) => e.value)),
+    holds: (doc) => equal.every((e) => doc[e.fieldPath] === e.value),
+  };
+}
+
 // The lookup key of a document (JSON of the fields' values), or null when one is not a string.
-function keyOf(doc, fields) {
+export function keyOf(doc, fields) {
   const values = fields.map((f) => doc[f]);
   return values.every((v) => typeof v === "string") ? JSON.stringify(values) : null;
 }
 
-function addTo(byValue, key, id) {
+export function addTo(byValue, key, id) {
   const ids = byValue.get(key);
   if (ids) ids.add(id);
   else byValue.set(key, new Set([id]));
