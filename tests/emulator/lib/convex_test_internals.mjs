@@ -127,13 +127,18 @@ function bindToStore(db, store) {
 // A table scan or an index range of a table this transaction has not written to is answered
 // from the sorted documents kept for it (lib/sorted_ranges.mjs): convex-test's own
 // _resolveQuerySource computes them (and validates the query, and builds its filter and limit),
-// and says whether a document meets a bound, given that one document alone to read.
+// and says whether a document meets a bound, given that one document alone to read. A page
+// (paginate, which resolves its query first) of an index range starts at its cursor, found the
+// same way: convex-test's paginate says whether one document alone comes after it.
 function serveFromTables(db, store) {
   const pending = trackPendingWrites(db);
   const kept = new SortedRanges(store.tables);
   let source = null; // the query _resolveQuerySource is resolving (it is synchronous)
   let only = null; // the documents _iterateDocs hands over instead of the table's
+  let paging = null; // the paginate request whose query is about to be resolved
+  let probed = null; // the one document a query resolves to, while paginate judges it
   const resolve = db._resolveQuerySource;
+  const paginate = db.paginate;
   const resolveWith = (self, query, documents) => {
     only = documents;
     source = query.source ?? null;
@@ -144,7 +149,37 @@ function serveFromTables(db, store) {
       source = null;
     }
   };
+  // [lo, hi) of docs without those at or before the cursor of the page `request` asks for.
+  const fromCursor = (self, request, answer, docs, lo, hi) => {
+    const cursor = request?.cursor;
+    // Without _id among the sort fields, ties keep the order they were read in, not the
+    // cursor's: only an index range (always sorted down to _id) is searched.
+    if (typeof cursor !== "string" || cursor === "_end_cursor") return [lo, hi];
+    if (!answer.fieldPathsToSortBy.includes("_id")) return [lo, hi];
+    const alone = { ...request, query: { ...request.query, operators: [] }, endCursor: null };
+    Object.assign(alone, { pageSize: 1, maximumRowsRead: undefined, maximumBytesRead: undefined });
+    const isAfter = (doc) => {
+      probed = doc;
+      try {
+        return paginate.call(self, alone).page.length === 1;
+      } finally {
+        probed = null;
+      }
+    };
+    return narrow(docs, lo, hi, isAfter);
+  };
+  db.paginate = function pageFromCursor(request) {
+    paging = request;
+    try {
+      return paginate.call(this, request);
+    } finally {
+      paging = null;
+    }
+  };
   db._resolveQuerySource = function resolveQuerySource(query) {
+    const request = paging?.query === query ? paging : null;
+    paging = null;
+    if (probed !== null) return { ...resolveWith(this, query, []), sortedDocs: [probed] };
     const range = rangeOf(query?.source);
     if (range === null || pending.has(this, range.table)) {
       return resolveWith(this, query, null);
@@ -162,6 +197,7 @@ function serveFromTables(db, store) {
       const holds = (doc) => resolveWith(this, probe, [doc]).sortedDocs.length === 1;
       [lo, hi] = narrow(docs, lo, hi, holds);
     }
+    [lo, hi] = fromCursor(this, request, answer, docs, lo, hi);
     return { ...answer, sortedDocs: docs.slice(lo, hi) };
   };
   db._iterateDocs = function iterateDocs(tableName, callback) {
