@@ -20,7 +20,11 @@
 //   - its method _iterateDocs (every query's source of documents) is served from the store's
 //     documents grouped by table (lib/table_documents.mjs), and _resolveQuerySource is wrapped to
 //     say which query asks, so an index range with a string equality reads only the documents
-//     holding that string. convex-test still filters and sorts them: the answers are the same.
+//     holding that string; and to answer a table the transaction has not written to (its field
+//     _writes, filled by _addWrite, says) from sorted documents kept while the table is unchanged
+//     (lib/sorted_ranges.mjs), a page starting at its cursor (paginate wrapped to say which page
+//     asks). convex-test still computes, filters and sorts them, and judges every bound and
+//     cursor: the answers are the same.
 // checkConvexTest() (lib/convex_test_check.mjs) verifies each of these against the version they
 // were read in; server.mjs refuses to start when it fails.
 import { register } from "node:module";
@@ -44,6 +48,7 @@ export const INTERNALS = [
   "DatabaseFake.prototype.paginate",
   "DatabaseFake.prototype._iterateDocs",
   "DatabaseFake.prototype._resolveQuerySource",
+  "_writes",
 ];
 // The writing methods and their arities; each hands its new document to _addWrite(id, document).
 export const WRITERS = [
@@ -149,6 +154,10 @@ function serveFromTables(db, store) {
       source = null;
     }
   };
+  // Whether the range's equalities leave so few candidates that reading and sorting them is
+  // cheaper than keeping them (a parent's children, an id map row).
+  const few = (range) =>
+    store.tables.countCandidates(range.table, range.base) <= store.tables.keepAbove;
   // [lo, hi) of docs without those at or before the cursor of the page `request` asks for.
   const fromCursor = (self, request, answer, docs, lo, hi) => {
     const cursor = request?.cursor;
@@ -181,7 +190,7 @@ function serveFromTables(db, store) {
     paging = null;
     if (probed !== null) return { ...resolveWith(this, query, []), sortedDocs: [probed] };
     const range = rangeOf(query?.source);
-    if (range === null || pending.has(this, range.table)) {
+    if (range === null || pending.has(this, range.table) || few(range)) {
       return resolveWith(this, query, null);
     }
     const answer = resolveWith(this, query, []); // the checks, filter, limit and order

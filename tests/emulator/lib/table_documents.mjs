@@ -16,6 +16,9 @@ export class TableDocuments {
   tables = new Map(); // table -> Map(id -> document), in the order the object keeps its keys
   versions = new Map(); // table -> a number bumped on every change to it
   lookups = new Map(); // table -> Map(fields joined -> {fields, byValue: Map(key -> Set(ids))})
+  // Queries with more candidates than this are answered from kept sorted documents
+  // (lib/sorted_ranges.mjs); fewer are cheaper to read and sort each time.
+  keepAbove = 32;
 
   constructor() {
     // Writes through the object (convex-test's commit, the control API) keep the tables in step.
@@ -75,6 +78,12 @@ export class TableDocuments {
     const lookup = lookupOf(table, source);
     if (lookup === null) return docs.keys();
     return this._lookup(table, lookup.fields).get(lookup.key) ?? [];
+  }
+
+  // How many ids candidates(table, source) hands over.
+  countCandidates(table, source) {
+    const ids = this.candidates(table, source);
+    return ids.size ?? ids.length ?? this.tables.get(table)?.size ?? 0;
   }
 
   // Map(JSON of the fields' values -> Set(ids)) over the documents whose fields all hold
