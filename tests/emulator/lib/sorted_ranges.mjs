@@ -45,23 +45,32 @@ export function narrow(docs, lo, hi, holds) {
   return first ? [lo, a] : [a, hi];
 }
 
-// Kept documents per table, dropped as soon as the table changes (tables.versions, bumped on
-// every committed write and every control-API write).
+// Kept documents per table, dropped as soon as a document of the table is written
+// (tables.written), and without the documents deleted since otherwise (tables.versions, bumped
+// on every change): a move removes an owner's documents a batch at a time.
 export class SortedRanges {
-  byTable = new Map(); // table -> {version, entries: Map(key -> sorted documents)}
+  byTable = new Map(); // table -> {written, entries: Map(key -> {version, docs})}
 
   constructor(tables) {
     this.tables = tables;
   }
 
-  // The kept documents under `key`, computed by `compute()` when the table changed since.
+  // The kept documents under `key`, computed by `compute()` when the table was written since.
   get(table, key, compute) {
     const version = this.tables.versions.get(table) ?? 0;
+    const written = this.tables.written.get(table) ?? 0;
     let kept = this.byTable.get(table);
-    if (kept?.version !== version)
-      this.byTable.set(table, (kept = { version, entries: new Map() }));
-    let docs = kept.entries.get(key);
-    if (docs === undefined) kept.entries.set(key, (docs = compute()));
-    return docs;
+    if (kept?.written !== written)
+      this.byTable.set(table, (kept = { written, entries: new Map() }));
+    let entry = kept.entries.get(key);
+    if (entry === undefined) {
+      kept.entries.set(key, (entry = { version, docs: compute() }));
+    } else if (entry.version !== version) {
+      // Only deletions since: the documents still there are the very ones kept.
+      const byId = this.tables.byId;
+      entry.docs = entry.docs.filter((doc) => byId[doc._id] === doc);
+      entry.version = version;
+    }
+    return entry.docs;
   }
 }

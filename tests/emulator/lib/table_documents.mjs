@@ -15,6 +15,7 @@ export class TableDocuments {
   byId = {}; // the plain object behind `documents`
   tables = new Map(); // table -> Map(id -> document), in the order the object keeps its keys
   versions = new Map(); // table -> a number bumped on every change to it
+  written = new Map(); // table -> its version after its last change that was not a deletion
   lookups = new Map(); // table -> Map(fields joined -> {fields, byValue: Map(key -> Set(ids))})
   // Queries with more candidates than this are answered from kept sorted documents
   // (lib/sorted_ranges.mjs); fewer are cheaper to read and sort each time.
@@ -44,7 +45,9 @@ export class TableDocuments {
   // `before` and `after`: the document's old and new value (undefined: none).
   _changed(id, before, after) {
     const table = tableOfId(String(id));
-    this.versions.set(table, (this.versions.get(table) ?? 0) + 1);
+    const version = (this.versions.get(table) ?? 0) + 1;
+    this.versions.set(table, version);
+    if (after !== undefined) this.written.set(table, version);
     for (const lookup of this.lookups.get(table)?.values() ?? []) {
       const old = before && keyOf(before, lookup.fields);
       const now = after && keyOf(after, lookup.fields);
