@@ -125,6 +125,12 @@ CHANGES = {
         ),
         "no longer take their documents from _iterateDocs()",
     ),
+    "_writes renamed": ("dist/index.js", rename("_writes", "_staged"), "_writes"),
+    "query source answered under another name": (
+        "dist/index.js",
+        rename("sortedDocs", "rows"),
+        "no longer answers {sortedDocs, fieldPathsToSortBy}",
+    ),
     "patch stores without _addWrite": (
         "dist/index.js",
         lambda s: s.replace(

@@ -33,6 +33,7 @@ class CountedTables extends TableDocuments {
 function probeStore() {
   const issued = [];
   const tables = new CountedTables();
+  tables.keepAbove = 0; // the round trip's few documents are kept as many would be
   return {
     tables,
     documents: tables.documents,
@@ -43,6 +44,28 @@ function probeStore() {
       return issued.at(-1);
     },
   };
+}
+
+// Committed documents, served from kept sorted documents: two pages (the second searched from
+// its cursor) and a bound, as JSON of the documents' n; or what went wrong.
+async function keptRoundTrip(t) {
+  try {
+    const byTime = (ctx) => ctx.db.query("probe").withIndex("by_creation_time");
+    const first = await t.run((ctx) => byTime(ctx).paginate({ cursor: null, numItems: 1 }));
+    const second = await t.run((ctx) =>
+      byTime(ctx).paginate({ cursor: first.continueCursor, numItems: 1 }),
+    );
+    const bounded = await t.run((ctx) =>
+      ctx.db
+        .query("probe")
+        .withIndex("by_creation_time", (q) => q.gt("_creationTime", 1))
+        .collect(),
+    );
+    const n = (docs) => docs.map((d) => d.n);
+    return JSON.stringify([n([...first.page, ...second.page]), n(bounded)]);
+  } catch (e) {
+    return `failed: ${e?.message ?? e}`;
+  }
 }
 
 // Each problem names the internal and what changed. Structure first (cheap, precise messages),
@@ -104,6 +127,9 @@ async function findProblems() {
   if (typeof own("_lastCreationTime")?.value !== "number") {
     problems.push("DatabaseFake instances have no numeric _lastCreationTime field");
   }
+  if (!Array.isArray(own("_writes")?.value)) {
+    problems.push("DatabaseFake instances have no _writes array (pending writes per level)");
+  }
   if (problems.length > 0) return problems;
 
   const store = probeStore();
@@ -123,6 +149,7 @@ async function findProblems() {
       patched: await ctx.db.patch(seeded, { n: 2 }),
       listed: (await ctx.db.query("probe").collect()).map((d) => d.n),
     }));
+    outcome.kept = await keptRoundTrip(t);
   } catch (e) {
     return [`a convex-test instance bound to a store failed: ${e?.message ?? e}`];
   }
@@ -150,6 +177,12 @@ async function findProblems() {
     problems.push(
       "convex-test's queries no longer take their documents from _iterateDocs() " +
         "through _resolveQuerySource()",
+    );
+  }
+  if (outcome.kept !== "[[2,1],[1]]") {
+    problems.push(
+      "convex-test's _resolveQuerySource() no longer answers {sortedDocs, fieldPathsToSortBy} " +
+        `that paginate() pages through from its cursor (${outcome.kept})`,
     );
   }
   const creationTime = store.documents[outcome.inserted]?._creationTime;

@@ -20,11 +20,17 @@
 //   - its method _iterateDocs (every query's source of documents) is served from the store's
 //     documents grouped by table (lib/table_documents.mjs), and _resolveQuerySource is wrapped to
 //     say which query asks, so an index range with a string equality reads only the documents
-//     holding that string. convex-test still filters and sorts them: the answers are the same.
+//     holding that string; and to answer a table the transaction has not written to (its field
+//     _writes, filled by _addWrite, says) from sorted documents kept while the table is unchanged
+//     (lib/sorted_ranges.mjs), a page starting at its cursor (paginate wrapped to say which page
+//     asks). convex-test still computes, filters and sorts them, and judges every bound and
+//     cursor: the answers are the same.
 // checkConvexTest() (lib/convex_test_check.mjs) verifies each of these against the version they
 // were read in; server.mjs refuses to start when it fails.
 import { register } from "node:module";
-import { tableOfId } from "./table_documents.mjs";
+import { SortedRanges, narrow, rangeOf } from "./sorted_ranges.mjs";
+import { PendingWrites } from "./pending_writes.mjs";
+import { lookupOf } from "./table_documents.mjs";
 
 export const CHECKED_VERSION = "0.0.60";
 // What is relied on, by name (README.md lists each with the reason; a test keeps the two in step).
@@ -42,6 +48,7 @@ export const INTERNALS = [
   "DatabaseFake.prototype.paginate",
   "DatabaseFake.prototype._iterateDocs",
   "DatabaseFake.prototype._resolveQuerySource",
+  "_writes",
 ];
 // The writing methods and their arities; each hands its new document to _addWrite(id, document).
 export const WRITERS = [
@@ -121,26 +128,115 @@ function bindToStore(db, store) {
 // that can match the query source being resolved (null: every id, in the order _documents holds
 // them). Pending writes of the table are added as convex-test adds them, and each id is read
 // through get() (pending writes first) and handed over only if it still exists.
+//
+// A table scan or an index range of a table this transaction has not written to is answered
+// from the sorted documents kept for it (lib/sorted_ranges.mjs): convex-test's own
+// _resolveQuerySource computes them (and validates the query, and builds its filter and limit),
+// and says whether a document meets a bound, given that one document alone to read. A page
+// (paginate, which resolves its query first) of an index range starts at its cursor, found the
+// same way: convex-test's paginate says whether one document alone comes after it.
 function serveFromTables(db, store) {
+  const pending = trackPendingWrites(db);
+  const kept = new SortedRanges(store.tables);
   let source = null; // the query _resolveQuerySource is resolving (it is synchronous)
+  let only = null; // the documents _iterateDocs hands over instead of the table's
+  let paging = null; // the paginate request whose query is about to be resolved
+  let probed = null; // the one document a query resolves to, while paginate judges it
   const resolve = db._resolveQuerySource;
-  db._resolveQuerySource = function resolveQuerySource(query) {
-    source = query?.source ?? null;
+  const paginate = db.paginate;
+  const resolveWith = (self, query, documents) => {
+    only = documents;
+    source = query.source ?? null;
     try {
-      return resolve.call(this, query);
+      return resolve.call(self, query);
     } finally {
+      only = null;
       source = null;
     }
   };
-  db._iterateDocs = function iterateDocs(tableName, callback) {
-    const ids = new Set(store.tables.candidates(tableName, source));
-    for (const writes of this._writes) {
-      for (const id of Object.keys(writes)) if (tableOfId(id) === tableName) ids.add(id);
+  // Whether the range's equalities leave so few candidates that reading and sorting them is
+  // cheaper than keeping them (a parent's children, an id map row).
+  const few = (range) =>
+    store.tables.countCandidates(range.table, range.base) <= store.tables.keepAbove;
+  // [lo, hi) of docs without those at or before the cursor of the page `request` asks for.
+  const fromCursor = (self, request, answer, docs, lo, hi) => {
+    const cursor = request?.cursor;
+    // Without _id among the sort fields, ties keep the order they were read in, not the
+    // cursor's: only an index range (always sorted down to _id) is searched.
+    if (typeof cursor !== "string" || cursor === "_end_cursor") return [lo, hi];
+    if (!answer.fieldPathsToSortBy.includes("_id")) return [lo, hi];
+    const alone = { ...request, query: { ...request.query, operators: [] }, endCursor: null };
+    Object.assign(alone, { pageSize: 1, maximumRowsRead: undefined, maximumBytesRead: undefined });
+    const isAfter = (doc) => {
+      probed = doc;
+      try {
+        return paginate.call(self, alone).page.length === 1;
+      } finally {
+        probed = null;
+      }
+    };
+    return narrow(docs, lo, hi, isAfter);
+  };
+  db.paginate = function pageFromCursor(request) {
+    paging = request;
+    try {
+      return paginate.call(this, request);
+    } finally {
+      paging = null;
     }
+  };
+  db._resolveQuerySource = function resolveQuerySource(query) {
+    const request = paging?.query === query ? paging : null;
+    paging = null;
+    if (probed !== null) return { ...resolveWith(this, query, []), sortedDocs: [probed] };
+    const range = rangeOf(query?.source);
+    if (range === null || pending.has(this, range.table) || few(range)) {
+      return resolveWith(this, query, null);
+    }
+    const answer = resolveWith(this, query, []); // the checks, filter, limit and order
+    const docs = kept.get(range.table, range.key, () => {
+      return resolveWith(this, { source: range.base, operators: [] }, null).sortedDocs;
+    });
+    let [lo, hi] = [0, docs.length];
+    for (const bound of range.bounds) {
+      const probe = {
+        source: { ...range.base, range: [...range.base.range, bound] },
+        operators: [],
+      };
+      const holds = (doc) => resolveWith(this, probe, [doc]).sortedDocs.length === 1;
+      [lo, hi] = narrow(docs, lo, hi, holds);
+    }
+    [lo, hi] = fromCursor(this, request, answer, docs, lo, hi);
+    return { ...answer, sortedDocs: docs.slice(lo, hi) };
+  };
+  db._iterateDocs = function iterateDocs(tableName, callback) {
+    if (only !== null) {
+      for (const document of only) callback(document);
+      return;
+    }
+    const ids = new Set(store.tables.candidates(tableName, source));
+    for (const id of pending.ids(this, tableName, source)) ids.add(id);
+    const holds = lookupOf(tableName, source)?.holds ?? (() => true);
     for (const id of ids) {
       const document = this.get(tableName, id);
-      if (document !== null) callback(document);
+      if (document !== null && holds(document)) callback(document);
     }
+  };
+}
+
+// A transaction's pending writes (db._writes, one object per nesting level, filled only by
+// _addWrite), noted as _addWrite receives them (lib/pending_writes.mjs).
+function trackPendingWrites(db) {
+  const pending = new PendingWrites();
+  const addWrite = db._addWrite;
+  db._addWrite = function noteWrite(id, document) {
+    const result = addWrite.call(this, id, document);
+    pending.note(this._writes[this._writes.length - 1], id, document);
+    return result;
+  };
+  return {
+    has: (self, table) => pending.has(self._writes, table),
+    ids: (self, table, source) => pending.ids(self._writes, table, source),
   };
 }
 
