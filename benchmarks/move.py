@@ -1,7 +1,7 @@
 """Benchmark: moving one user's content through the real job (`byod.services.moves.run`),
 between two emulated deployments running the current package.
 
-    scripts/bench move [--messages 10000] [--latency-ms 50] [--batch 200]
+    scripts/bench move [--messages 10000] [--latency-ms 50] [--batch 1000]
                        [--memory-documents 20000] [--other-messages 1000]
 
 SQLite (a temporary file). The user's content on the main deployment: conversations of 20
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="scripts/bench move", description=__doc__)
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--latency-ms", type=int, default=50)
-    parser.add_argument("--batch", type=int, default=200, help="BYOD_MOVE_BATCH_SIZE (<= 1000)")
+    parser.add_argument("--batch", type=int, default=1000, help="BYOD_MOVE_BATCH_SIZE (<= 1000)")
     parser.add_argument("--memory-documents", type=int, default=20_000, help="0: skip")
     parser.add_argument("--other-messages", type=int, default=1000, help="another user's")
     options = parser.parse_args(argv)
