@@ -1,5 +1,6 @@
 """Benchmark: moving one user's content through the real job (`byod.services.moves.run`),
-between two emulated deployments running the current package.
+between two emulated deployments running the current package, each in its own emulator
+process (two deployments are two servers: one's work does not wait for the other's).
 
     scripts/bench move [--messages 10000] [--latency-ms 50] [--batch 1000]
                        [--memory-documents 20000] [--other-messages 1000]
@@ -9,15 +10,15 @@ messages (each a reply to the one before), a tool call on every other message an
 every third; another user's content beside it (never moved). Every call to either deployment
 waits `--latency-ms` first (the emulator's `latency_ms` fault on every endpoint).
 
-Prints, for the move in (main -> own; verification, the per-table digests on both sides,
-included): the wall time against the target <= 10 s, and against the bound documents /
-(batch x parallel batches / (latency + server time)), with server time the emulator's CPU per
-function request; the requests made and what one request after another costs at that latency.
+Prints, for the move in (main -> own; verification, the destination read back and its
+digests, included): the wall time against the target <= 10 s, and against the bound
+documents / (batch x parallel batches / (latency + server time)), with server time the
+emulators' CPU per function request; the requests made and what one request after another
+costs at that latency.
 Then bring back (own -> main) and delete (own) of the same, in documents/s. Then, without
 latency, the resident memory growth of this process (sampled every 20 ms) while moving
 `--memory-documents` documents in (target <= 50 MB for 100,000; 0 skips it). The default is
-20,000: the emulator holds 100,000 but answers a page of them in ~0.1 s of its CPU, so that
-run takes many minutes (`--memory-documents 100000` runs it).
+20,000, which takes seconds; `--memory-documents 100000` takes about two minutes.
 """
 
 from __future__ import annotations
@@ -57,14 +58,15 @@ def main(argv: list[str] | None = None) -> None:
     with throwaway_django():
         from tests.fixtures.emulator import start_emulator
 
-        print("Starting the emulator ...")
-        emulator = start_emulator()
+        print("Starting two emulators (the main deployment's, the user's) ...")
+        emulators = (start_emulator(), start_emulator())
         try:
-            timed_moves(emulator, options)
+            timed_moves(emulators, options)
             if options.memory_documents:
-                memory(emulator, options)
+                memory(emulators, options)
         finally:
-            emulator.stop()
+            for emulator in emulators:
+                emulator.stop()
 
 
 @dataclass
@@ -76,7 +78,7 @@ class Pair:
     own: Any
 
 
-def make_pair(emulator: Any, tag: str) -> Pair:
+def make_pair(emulators: tuple[Any, Any], tag: str) -> Pair:
     import httpx
 
     from accounts.models import User
@@ -87,7 +89,7 @@ def make_pair(emulator: Any, tag: str) -> Pair:
     from tests.fixtures.connections import make_connection
 
     deployments = []
-    for side in ("main", "own"):
+    for side, emulator in zip(("main", "own"), emulators, strict=True):
         dep = emulator.create_deployment(f"bench-{tag}-{side}", backfill_ms=0)
         with httpx.Client(timeout=120) as http:
             outcome = push(http, dep.url, dep.admin_key, builds.load_artifact(CURRENT_VERSION))
@@ -213,10 +215,14 @@ def requests(*deps: Any) -> int:
     return sum(int(d.calls()["requests"]) for d in deps)
 
 
-def timed_moves(emulator: Any, options: argparse.Namespace) -> None:
+def emulators_cpu(emulators: tuple[Any, Any]) -> float:
+    return sum(process_cpu(emulator.process.pid) for emulator in emulators)
+
+
+def timed_moves(emulators: tuple[Any, Any], options: argparse.Namespace) -> None:
     from byod.models import MoveDirection
 
-    pair = make_pair(emulator, "timed")
+    pair = make_pair(emulators, "timed")
     owner = str(pair.user.external_id)
     start = time.monotonic()
     documents = seed(pair.main, owner, options.messages)
@@ -231,10 +237,9 @@ def timed_moves(emulator: Any, options: argparse.Namespace) -> None:
         if latency:
             dep.set_fault("*", latency_ms=options.latency_ms)
         dep.reset_calls()
-    pid = emulator.process.pid
-    cpu = process_cpu(pid)
+    cpu = emulators_cpu(emulators)
     wall, _ = move(pair.user, MoveDirection.IN)
-    server_cpu = process_cpu(pid) - cpu
+    server_cpu = emulators_cpu(emulators) - cpu
     made = requests(pair.main, pair.own)
     per_request = server_cpu / max(made, 1)
     parallel = 1  # the engine sends one batch (one request) at a time
@@ -249,7 +254,7 @@ def timed_moves(emulator: Any, options: argparse.Namespace) -> None:
     )
     print(
         f"  {made} requests, one after another: {made * latency:.2f} s of latency alone, "
-        f"{server_cpu:.2f} s emulator CPU"
+        f"{server_cpu:.2f} s CPU of the two emulators"
     )
     assert owned_count(pair.own, owner) == documents, "own deployment is missing documents"
     for label, direction, where in [
@@ -269,7 +274,7 @@ def timed_moves(emulator: Any, options: argparse.Namespace) -> None:
             assert owned_count(where, owner) == documents
         else:
             assert owned_count(pair.own, owner) == 0
-    for dep in (pair.main, pair.own):
+    for dep, emulator in zip((pair.main, pair.own), emulators, strict=True):
         emulator.delete_deployment(dep.name)
 
 
@@ -280,10 +285,10 @@ def rss_bytes() -> int:
     return 0
 
 
-def memory(emulator: Any, options: argparse.Namespace) -> None:
+def memory(emulators: tuple[Any, Any], options: argparse.Namespace) -> None:
     from byod.models import MoveDirection
 
-    pair = make_pair(emulator, "memory")
+    pair = make_pair(emulators, "memory")
     owner = str(pair.user.external_id)
     messages = math.ceil(options.memory_documents / DOCS_PER_MESSAGE)
     documents = seed(pair.main, owner, messages)
