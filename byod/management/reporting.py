@@ -42,7 +42,9 @@ def select_connections(names: Sequence[str] | None, fleet: ConnectionQuerySet) -
 
 
 class ProgressBar:
-    """`[#####.....] 5/10 done, <extra>`: redrawn in place on a terminal, else a line per tenth."""
+    """`[#####.....] 5/10 done, <extra>`: redrawn in place on a terminal, else a line per tenth
+    (and, once all is done, per change of what follows: "verifying", "done"), never the same
+    line twice."""
 
     WIDTH = 30
 
@@ -51,6 +53,7 @@ class ProgressBar:
         self.total = max(1, total)
         self.tty = out.isatty()
         self._last_tenth = -1
+        self._last_line = ""
         self._drawn = 0  # length of the line drawn last (a shorter one must cover it)
         self.show(0)
 
@@ -64,9 +67,12 @@ class ProgressBar:
             self.out.write("\r" + text.ljust(self._drawn), ending="")
             self._drawn = len(text)
             self.out.flush()
-        elif done == self.total or done * 10 // self.total != self._last_tenth:
+        elif text != self._last_line and (
+            done == self.total or done * 10 // self.total != self._last_tenth
+        ):
             # Not a terminal: one line per tenth, so logs stay readable.
             self._last_tenth = done * 10 // self.total
+            self._last_line = text
             self.out.write(text)
 
     def finish(self) -> None:

@@ -72,3 +72,21 @@ def test_byod_deploy_writes_no_log_line_into_its_report(
     assert not [r for r in caplog.records if r.name.startswith("byod.")], "no line in between"
     report = both.getvalue()
     assert "bad_credentials" in report and " failed: start_push" not in report
+
+
+def test_in_a_log_the_bar_never_writes_the_same_line_twice() -> None:
+    out = StringIO()  # not a terminal
+    bar = ProgressBar(OutputWrapper(out), 100)
+    for done in (5, 12, 13, 100):
+        bar.show(done, "copying")
+    for _ in range(27):  # a save per table while verifying: one line says it
+        bar.show(100, "verifying")
+    bar.show(100, "done")
+    lines = out.getvalue().splitlines()
+    assert [line.split("] ")[1] for line in lines] == [
+        "0/100 done",
+        "12/100 done, copying",
+        "100/100 done, copying",
+        "100/100 done, verifying",
+        "100/100 done, done",
+    ]
