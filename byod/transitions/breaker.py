@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from byod.conf import conf
 from byod.errors import ByodError, find
-from byod.models import Connection, ConnectionStatus, Health, HealthSource
+from byod.models import Connection, ConnectionStatus, Event, Health, HealthSource
 from byod.transitions.health import FIELDS, _apply
 
 _WRITES = [f for f in FIELDS if f not in ("last_check_at", "last_check_ms")]
@@ -67,16 +67,9 @@ def request_failed(connection: Connection, error: ByodError) -> bool:
         if row is None:
             return False
         now = timezone.now()
-        _previous, made, _drift = _apply(row, error, now, HealthSource.REQUEST)
-        changed: dict[str, object] = {name: getattr(row, name) for name in _WRITES}
-        if row.is_main and row.health == Health.UNHEALTHY:
-            changed["breaker_opened_at"] = now
-        Connection.objects.filter(pk=row.pk).update(**changed)
-        if made is not None:
-            made.connection = connection
-            made.save()
-    for name, value in changed.items():
-        setattr(connection, name, value)
+        made = _apply(row, error, now, HealthSource.REQUEST)[1]
+        opened = row.is_main and row.health == Health.UNHEALTHY
+        _save(row, connection, made, {"breaker_opened_at": now} if opened else {})
     return True
 
 
@@ -131,13 +124,20 @@ def trial_ended(connection: Connection, error: ByodError | None) -> None:
         )
         if row is None:
             return  # the sweep healed it meanwhile
-        _previous, made, _drift = _apply(row, error, now, HealthSource.REQUEST)
-        changed: dict[str, object] = {name: getattr(row, name) for name in _WRITES}
-        changed["breaker_opened_at"] = now if error is not None else None
-        Connection.objects.filter(pk=row.pk).update(**changed)
-        if made is not None:
-            made.connection = connection
-            made.save()
+        made = _apply(row, error, now, HealthSource.REQUEST)[1]
+        _save(row, connection, made, {"breaker_opened_at": now if error is not None else None})
+
+
+def _save(
+    row: Connection, connection: Connection, made: Event | None, extra: dict[str, object]
+) -> None:
+    """Writes what `_apply` changed on the locked `row` (and `extra`), records its Event
+    `made`, and shows the change on the caller's `connection`."""
+    changed: dict[str, object] = {name: getattr(row, name) for name in _WRITES} | extra
+    Connection.objects.filter(pk=row.pk).update(**changed)
+    if made is not None:
+        made.connection = connection
+        made.save()
     for name, value in changed.items():
         setattr(connection, name, value)
 
