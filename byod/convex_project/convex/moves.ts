@@ -12,8 +12,23 @@ import { checkText, fail, type Reader, type Writer } from "./dataLib";
 export const ID_MAP = "byodIdMap";
 const MAX_FORGET = 1000;
 
+/** The map row of the source's document `oldId` of `table` in this move (null: none). A move
+ * id belongs to one owner: a row of another owner is refused. */
+async function mapRow(db: Reader, owner: string, moveId: string, table: string, oldId: string) {
+  const row = await db
+    .query(ID_MAP)
+    .withIndex("by_move_table_old", (q: any) =>
+      q.eq("moveId", moveId).eq("table", table).eq("oldId", oldId),
+    )
+    .first();
+  if (row !== null && row.owner !== owner) {
+    fail("invalid_argument", "moveId: this move copies another owner's documents");
+  }
+  return row;
+}
+
 /** This deployment's id of the source's document `oldId` of `table`, when the move copied
- * it. A move id belongs to one owner: a row of another owner is refused. */
+ * it. */
 export async function mappedNew(
   db: Reader,
   owner: string,
@@ -24,19 +39,8 @@ export async function mappedNew(
   if (typeof oldId !== "string") {
     return null;
   }
-  const row = await db
-    .query(ID_MAP)
-    .withIndex("by_move_table_old", (q: any) =>
-      q.eq("moveId", moveId).eq("table", table).eq("oldId", oldId),
-    )
-    .first();
-  if (row === null) {
-    return null;
-  }
-  if (row.owner !== owner) {
-    fail("invalid_argument", "moveId: this move copies another owner's documents");
-  }
-  return row.newId as string;
+  const row = await mapRow(db, owner, moveId, table, oldId);
+  return row === null ? null : (row.newId as string);
 }
 
 /** Whether the move already copied the source's document `oldId` of `table` here: its map
@@ -49,17 +53,9 @@ export async function alreadyCopied(
   table: string,
   oldId: string,
 ): Promise<boolean> {
-  const row = await db
-    .query(ID_MAP)
-    .withIndex("by_move_table_old", (q: any) =>
-      q.eq("moveId", moveId).eq("table", table).eq("oldId", oldId),
-    )
-    .first();
+  const row = await mapRow(db, owner, moveId, table, oldId);
   if (row === null) {
     return false;
-  }
-  if (row.owner !== owner) {
-    fail("invalid_argument", "moveId: this move copies another owner's documents");
   }
   const copy = db.normalizeId(table, row.newId as string);
   if (copy !== null && (await db.get(copy)) !== null) {

@@ -255,9 +255,7 @@ class Transfer:
                         self._page_limits[table] = limit // 2
                         continue
                     raise result.error
-                answer = result.value
-                if not isinstance(answer, dict) or not isinstance(answer.get("page"), list):
-                    raise ConvexError(PROTOCOL_ERROR, f"{table}: exportPage answered no page")
+                answer = _page(table, result.value)
                 on_page(table, answer)
                 following = _next(answer)
                 if following is None:
@@ -274,14 +272,11 @@ class Transfer:
         cursor: str | None,
         num_items: int,
         *,
-        count_only: bool = False,
         translate: bool = False,
     ) -> dict[str, Any]:
         """One exportPage; a page too large to read or answer is asked again in halves."""
         client = self._client(side)
         args: dict[str, Any] = {"owner": self.owner, "cursor": cursor}
-        if count_only:
-            args["countOnly"] = True
         if translate:
             args["moveId"] = self.move_id
         num_items = min(num_items, self._page_limits.get(table, num_items))
@@ -295,9 +290,7 @@ class Transfer:
                     self._page_limits[table] = num_items  # the next pages start there
                     continue
                 raise
-            if not isinstance(answer, dict) or not isinstance(answer.get("page"), list):
-                raise ConvexError(PROTOCOL_ERROR, f"{table}: exportPage answered no page")
-            return answer
+            return _page(table, answer)
 
     def _import(self, table: str, docs: list[Any]) -> int:
         """Imports `docs` (one operation id, the same on every try); a batch too large for one
@@ -346,6 +339,13 @@ def _too_large(error: ConvexError) -> bool:
     if error.category in RETRIED or error.category == INVALID_ARGUMENT:
         return False
     return _OVER_LIMITS.search(str(error)) is not None
+
+
+def _page(table: str, answer: Any) -> dict[str, Any]:
+    """An exportPage answer, checked to hold a page."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("page"), list):
+        raise ConvexError(PROTOCOL_ERROR, f"{table}: exportPage answered no page")
+    return answer
 
 
 def _next(answer: dict[str, Any]) -> str | None:
