@@ -19,9 +19,15 @@ import pytest
 from byod.package.version import CURRENT_VERSION
 from tests.deploy.sandbox import Sandbox
 from tests.deploy.test_workers import stop
-from tests.fixtures.emulator import Emulator
+from tests.fixtures.emulator import Emulator, EmulatorDeployment
 from tests.fixtures.waiting import wait_for
-from tests.moves.conftest import assert_all_there_once, count_owned, deployment_with_package, seed
+from tests.moves.conftest import (
+    Content,
+    assert_all_there_once,
+    count_owned,
+    deployment_with_package,
+    seed,
+)
 from tests.moves.test_workers import SETUP
 
 IN_OWN = """
@@ -63,6 +69,29 @@ result = True
 """
 
 
+def content_in_own(
+    tmp_path: Path, main: EmulatorDeployment, own: EmulatorDeployment
+) -> tuple[Sandbox, Content]:
+    """A sandbox whose owner is connected to `own` (the main deployment `main` beside it), with
+    their content there: 4 conversations of 30 messages."""
+    sandbox = Sandbox(
+        tmp_path,
+        BYOD_MOVE_SETTLE_SECONDS="0",
+        BYOD_MOVE_BATCH_SIZE="50",
+        BYOD_MOVE_RETRY_SECONDS="0.2",
+    )
+    ids = sandbox.python(
+        SETUP,
+        VERSION=str(CURRENT_VERSION),
+        MAIN_URL=main.url,
+        MAIN_KEY=main.admin_key,
+        OWN_URL=own.url,
+        OWN_KEY=own.admin_key,
+    )
+    sandbox.python(IN_OWN)
+    return sandbox, seed(own, (ids["owner"], "owner"), conversations=4, per_conversation=30)
+
+
 def state(sandbox: Sandbox, move_id: int) -> dict[str, Any]:
     row: dict[str, Any] = sandbox.row(
         "SELECT m.status, m.direction, m.error_message, c.status AS connection, "
@@ -87,22 +116,7 @@ def test_bring_back_then_delete_through_the_page_with_a_real_worker(
 ) -> None:
     main = deployment_with_package(convex_emulator)
     own = deployment_with_package(convex_emulator)
-    sandbox = Sandbox(
-        tmp_path,
-        BYOD_MOVE_SETTLE_SECONDS="0",
-        BYOD_MOVE_BATCH_SIZE="50",
-        BYOD_MOVE_RETRY_SECONDS="0.2",
-    )
-    ids = sandbox.python(
-        SETUP,
-        VERSION=str(CURRENT_VERSION),
-        MAIN_URL=main.url,
-        MAIN_KEY=main.admin_key,
-        OWN_URL=own.url,
-        OWN_KEY=own.admin_key,
-    )
-    sandbox.python(IN_OWN)
-    mine = seed(own, (ids["owner"], "owner"), conversations=4, per_conversation=30)
+    sandbox, mine = content_in_own(tmp_path, main, own)
     worker = sandbox.popen("db_worker", "--interval", "0.1", "--no-startup-delay")
     try:
         back = sandbox.python(POST, CHOICE="back")
@@ -201,22 +215,7 @@ def test_new_credentials_move_it_there_with_a_real_worker_old_main_new(
     main = deployment_with_package(convex_emulator)
     old = deployment_with_package(convex_emulator)
     new = convex_emulator.create_deployment(backfill_ms=0)  # empty: its first deploy is ours
-    sandbox = Sandbox(
-        tmp_path,
-        BYOD_MOVE_SETTLE_SECONDS="0",
-        BYOD_MOVE_BATCH_SIZE="50",
-        BYOD_MOVE_RETRY_SECONDS="0.2",
-    )
-    ids = sandbox.python(
-        SETUP,
-        VERSION=str(CURRENT_VERSION),
-        MAIN_URL=main.url,
-        MAIN_KEY=main.admin_key,
-        OWN_URL=old.url,
-        OWN_KEY=old.admin_key,
-    )
-    sandbox.python(IN_OWN)
-    mine = seed(old, (ids["owner"], "owner"), conversations=4, per_conversation=30)
+    sandbox, mine = content_in_own(tmp_path, main, old)
     worker = sandbox.popen("db_worker", "--interval", "0.1", "--no-startup-delay")
     try:
         posted = sandbox.python(SWITCH, NEW_URL=new.url, NEW_KEY=new.admin_key)
