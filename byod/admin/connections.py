@@ -20,7 +20,7 @@ from byod.admin.filters import (
     OutdatedFilter,
 )
 from byod.admin.inlines import DeploymentInline, EventInline
-from byod.admin.words import clipped, when
+from byod.admin.words import error_cell, when
 from byod.errors import DRIFT
 from byod.models import (
     Connection,
@@ -149,9 +149,7 @@ class ConnectionAdmin(SafeListsMixin, admin.ModelAdmin):  # type: ignore[type-ar
 
     @admin.display(description="last error", ordering="last_error_category")
     def last_error_display(self, obj: Connection) -> str:
-        if not obj.last_error_category:
-            return "—"
-        return clipped(f"{obj.last_error_category}: {obj.last_error_message}", 60)
+        return error_cell(obj.last_error_category, obj.last_error_message, 60)
 
     @admin.display(description="health", ordering="health")
     def health_display(self, obj: Connection) -> str:

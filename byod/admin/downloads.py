@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from byod.admin.records import ReadOnlyAdmin
-from byod.admin.words import clipped
+from byod.admin.words import error_cell
 from byod.models import Download
 
 
@@ -43,6 +43,4 @@ class DownloadAdmin(ReadOnlyAdmin):
 
     @admin.display(description="error", ordering="error_category")
     def error_display(self, obj: Download) -> str:
-        if not obj.error_category:
-            return "—"
-        return clipped(f"{obj.error_category}: {obj.error_message}", 70)
+        return error_cell(obj.error_category, obj.error_message)

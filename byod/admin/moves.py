@@ -8,7 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from byod.admin.records import ReadOnlyAdmin
-from byod.admin.words import clipped
+from byod.admin.words import error_cell
 from byod.models import Move
 
 
@@ -50,9 +50,7 @@ class MoveAdmin(ReadOnlyAdmin):
 
     @admin.display(description="error", ordering="error_category")
     def error_display(self, obj: Move) -> str:
-        if not obj.error_category:
-            return "—"
-        return clipped(f"{obj.error_category}: {obj.error_message}", 70)
+        return error_cell(obj.error_category, obj.error_message)
 
     @admin.display(description="per table")
     def tables_display(self, obj: Move) -> SafeString:

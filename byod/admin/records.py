@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from byod.admin.filters import DeploymentErrorFilter
-from byod.admin.words import clipped
+from byod.admin.words import clipped, error_cell
 from byod.models import (
     Deployment,
     Event,
@@ -80,9 +80,7 @@ class DeploymentAdmin(ReadOnlyAdmin):
 
     @admin.display(description="error", ordering="error_category")
     def error_display(self, obj: Deployment) -> str:
-        if not obj.error_category:
-            return "—"
-        return clipped(f"{obj.error_category}: {obj.error_message}", 70)
+        return error_cell(obj.error_category, obj.error_message)
 
 
 @admin.register(Event)

@@ -17,6 +17,11 @@ def clipped(text: str, limit: int) -> SafeString:
     return format_html('<span class="clipped" title="{}">{}</span>', text, shown)
 
 
+def error_cell(category: str, message: str, limit: int = 70) -> str:
+    """An error column: "category: message" clipped, or "—" when there was none."""
+    return clipped(f"{category}: {message}", limit) if category else "—"
+
+
 def when(value: datetime | None) -> str:
     """The site's one date format (byodsite/formats), with the zone; "—" for none."""
     if value is None:
