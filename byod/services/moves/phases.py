@@ -209,14 +209,12 @@ class Phases:
                     table=table,
                 )
             source = copied = Digest(0, ZERO)
-        else:
-            on_source = (
-                beside.submit(self.transfer.digest, table, "source") if saved is None else None
-            )
+        elif saved is None:  # a copy saved without its summed digest: read the source too
+            on_source = beside.submit(self.transfer.digest, table, "source")
             copied = self.transfer.digest(table, "destination")
-            found = on_source.result() if on_source is not None else saved
-            assert found is not None
-            source = found
+            source = on_source.result()
+        else:
+            source, copied = saved, self.transfer.digest(table, "destination")
         expected = _expected(state)
         if source != copied or source.count != expected:
             raise ByodError(
