@@ -14,7 +14,8 @@ Prints, for the move in (main -> own; verification, the destination read back an
 digests, included): the wall time against the target <= 10 s, and against the bound
 documents / (batch x parallel batches / (latency + server time)), with server time the
 emulators' CPU per function request; the requests made and what one request after another
-costs at that latency.
+costs at that latency; the CPU each emulator and the job spent; the time of each of the
+job's phases (the source is counted while the copy goes on).
 Then bring back (own -> main) and delete (own) of the same, in documents/s. Then, without
 latency, the resident memory growth of this process (sampled every 20 ms) while moving
 `--memory-documents` documents in (target <= 50 MB for 100,000; 0 skips it). The default is
@@ -28,6 +29,8 @@ import math
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -211,6 +214,35 @@ def owned_count(dep: Any, owner: str) -> int:
     return own
 
 
+@contextmanager
+def timed_phases() -> Iterator[dict[str, float]]:
+    """Wall time spent in each of the job's phases (`Phases._count` ...), summed over attempts."""
+    from byod.services.moves.phases import Phases
+
+    spent: dict[str, float] = {}
+    names = {"_freeze": "preflight", "_clear": "clear", "_copy": "copy (counting beside)",
+             "_fix": "fix", "_verify": "verify"}  # fmt: skip
+    originals = {name: getattr(Phases, name) for name in names}
+
+    def timed(name: str, original: Callable[..., None]) -> Callable[..., None]:
+        def run(*args: Any, **kwargs: Any) -> None:
+            start = time.monotonic()
+            try:
+                original(*args, **kwargs)
+            finally:
+                spent[names[name]] = spent.get(names[name], 0.0) + time.monotonic() - start
+
+        return run
+
+    for name, original in originals.items():
+        setattr(Phases, name, timed(name, original))
+    try:
+        yield spent
+    finally:
+        for name, original in originals.items():
+            setattr(Phases, name, original)
+
+
 def requests(*deps: Any) -> int:
     return sum(int(d.calls()["requests"]) for d in deps)
 
@@ -237,9 +269,16 @@ def timed_moves(emulators: tuple[Any, Any], options: argparse.Namespace) -> None
         if latency:
             dep.set_fault("*", latency_ms=options.latency_ms)
         dep.reset_calls()
-    cpu = emulators_cpu(emulators)
-    wall, _ = move(pair.user, MoveDirection.IN)
-    server_cpu = emulators_cpu(emulators) - cpu
+    cpu = [process_cpu(emulator.process.pid) for emulator in emulators]
+    job_cpu = time.process_time()
+    with timed_phases() as phases:
+        wall, _ = move(pair.user, MoveDirection.IN)
+    job_cpu = time.process_time() - job_cpu
+    source_cpu, destination_cpu = (
+        process_cpu(emulator.process.pid) - before
+        for emulator, before in zip(emulators, cpu, strict=True)
+    )
+    server_cpu = source_cpu + destination_cpu
     made = requests(pair.main, pair.own)
     per_request = server_cpu / max(made, 1)
     parallel = 1  # the engine sends one batch (one request) at a time
@@ -256,6 +295,11 @@ def timed_moves(emulators: tuple[Any, Any], options: argparse.Namespace) -> None
         f"  {made} requests, one after another: {made * latency:.2f} s of latency alone, "
         f"{server_cpu:.2f} s CPU of the two emulators"
     )
+    print(
+        f"  CPU: source's emulator {source_cpu:.2f} s, destination's {destination_cpu:.2f} s, "
+        f"the job (this process) {job_cpu:.2f} s"
+    )
+    print("  phases: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in phases.items()))
     assert owned_count(pair.own, owner) == documents, "own deployment is missing documents"
     for label, direction, where in [
         ("Bring back", MoveDirection.BACK, pair.main),

@@ -46,7 +46,9 @@ class MoveAdmin(ReadOnlyAdmin):
     @admin.display(description="documents")
     def documents_display(self, obj: Move) -> str:
         done, total = obj.totals()
-        return f"{done:,} of {total:,}" if obj.tables else "—"
+        if not obj.tables:
+            return "—"
+        return f"{done:,} of {total:,}" if total or obj.is_finished else f"{done:,}, counting"
 
     @admin.display(description="error", ordering="error_category")
     def error_display(self, obj: Move) -> str:

@@ -194,8 +194,11 @@ class Move(models.Model):
         return state
 
     def totals(self) -> tuple[int, int]:
-        """Documents copied (or removed, for a delete) and documents counted at the source."""
+        """Documents copied (or removed, for a delete) and documents counted at the source;
+        the total is 0 until every table is counted (the copy starts before that)."""
         key = "removed" if self.direction == MoveDirection.DELETE else "copied"
         done = sum(int(s.get(key) or 0) for s in self.tables.values())
+        if not all("source_count" in s for s in self.tables.values()):
+            return done, 0
         total = sum(int(s.get("source_count") or 0) for s in self.tables.values())
         return done, total

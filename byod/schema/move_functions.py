@@ -24,6 +24,7 @@ from byod.schema.tables import Schema
 # Function name -> the arguments its builder takes in the generated module.
 MOVES = {
     "exportPage": "spec, move",
+    "copiesPage": "spec",
     "importBatch": "spec, move",
     "fixReferences": "spec",
     "removeBatch": "spec, move",

@@ -86,6 +86,18 @@ def test_a_digest_sees_a_missing_or_changed_document(main: Side, own: Side) -> N
     assert changed.count == 10
     assert changed != t.digest("messages", "source")
 
+    # A copy removed since: its id-map row is still there, the copy is not (`missing`).
+    gone = own.docs("messages")[0]["_id"]
+    own.client.mutation(
+        "data/messages:remove", {"owner": ALICE, "opId": "removed-one-1", "id": gone}
+    )
+    answer = own.client.query(
+        "data/messages:copiesPage",
+        {"owner": ALICE, "moveId": t.move_id, "cursor": None, "numItems": 100},
+    )
+    assert (answer["count"], answer["missing"]) == (9, 1)
+    assert t.digest("messages", "destination").count == 9
+
 
 def _mine(doc: dict[str, Any]) -> bool:
     """Whether a seeded document is Alice's (tool calls and sources say so in their text)."""

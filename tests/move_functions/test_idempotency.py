@@ -66,7 +66,7 @@ def test_a_page_or_batch_over_a_transactions_limits_is_sent_in_halves(
     main.deployment.set_transaction_limits(True)
     own.deployment.set_transaction_limits(True)
     # Once a table's page was too large, the next ones are asked at the size that fit.
-    assert t._page_limits["messages"] < 40
+    assert t._page_limits[("exportPage", "messages")] < 40
     assert len(own.docs("messages")) == len(alice.ids["messages"]) == 40
     assert t.digest("messages", "source") == t.digest("messages", "destination")
 

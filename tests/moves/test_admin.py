@@ -31,6 +31,16 @@ def test_the_admin_lists_moves_with_filters_and_counts(staff: User, owner: User)
     assert "<td>notes</td><td>12</td><td>7</td>" in page
 
 
+def test_a_running_move_not_counted_yet_says_so(staff: User, owner: User) -> None:
+    # The source is counted while the copy goes on: no total until every table is counted.
+    running = make_move(owner)
+    transitions.move_running(running, worker="w1")
+    running.tables = {"notes": {"source_count": 12, "copied": 7}, "tasks": {"copied": 50}}
+    running.save(update_fields=["tables"])
+    listed = client_for(staff).get(reverse("admin:byod_move_changelist")).content.decode()
+    assert "57, counting" in listed and " of 12" not in listed
+
+
 def test_moves_cannot_be_added_changed_or_deleted_in_the_admin(staff: User, owner: User) -> None:
     move = make_move(owner)
     admin = client_for(staff)

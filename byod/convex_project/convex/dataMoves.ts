@@ -223,7 +223,6 @@ export function exportPageFunction(spec: TableSpec, move: MoveSpec) {
       owner: v.string(),
       cursor: v.union(v.string(), v.null()),
       numItems: v.number(),
-      moveId: v.optional(v.string()),
       countOnly: v.optional(v.boolean()),
     },
     handler: async (ctx, args) => {
@@ -236,18 +235,59 @@ export function exportPageFunction(spec: TableSpec, move: MoveSpec) {
       }
       const docs = [];
       const owned = new Known<boolean>();
-      const old = new Known<string | null>();
       for (const doc of page) {
         owned.set(spec.table, doc._id as string, true); // the page's own: the owner's, there
       }
       for (const doc of page) {
-        docs.push(
-          args.moveId === undefined
-            ? await withoutDangling(ctx.db, spec, args.owner, doc, owned)
-            : await asSource(ctx.db, spec, args.moveId, doc, old),
-        );
+        docs.push(await withoutDangling(ctx.db, spec, args.owner, doc, owned));
       }
       return { page: docs, count: docs.length, isDone, continueCursor };
+    },
+  });
+}
+
+/** The documents a move copied here, a page of the move's id map at a time (in the order of
+ * the source's ids), each written as on the source (`asSource`): what verification reads back.
+ * A map row whose copy is gone is counted in `missing` (verification then fails). The id map
+ * is written in the same transaction as each copy, and the destination held none of the
+ * owner's documents when the copy began (the job clears them first), so these are all of the
+ * owner's documents here: found without walking a parent-owned table's parents. */
+export function copiesPageFunction(spec: TableSpec) {
+  return internalQueryGeneric({
+    args: {
+      owner: v.string(),
+      moveId: v.string(),
+      cursor: v.union(v.string(), v.null()),
+      numItems: v.number(),
+    },
+    handler: async (ctx, args) => {
+      checkText(args.owner, "owner");
+      checkText(args.moveId, "moveId");
+      const numItems = numItemsOf(args.numItems);
+      const { page: rows, isDone, continueCursor } = await ctx.db
+        .query(ID_MAP)
+        .withIndex("by_move_table_old", (q: any) =>
+          q.eq("moveId", args.moveId).eq("table", spec.table),
+        )
+        .paginate({ cursor: args.cursor, numItems });
+      const old = new Known<string | null>();
+      const copies: Owned[] = [];
+      let missing = 0;
+      for (const row of rows) {
+        const id = row.owner === args.owner ? ctx.db.normalizeId(spec.table, row.newId) : null;
+        const copy = id === null ? null : await ctx.db.get(id);
+        if (copy === null) {
+          missing += 1;
+          continue;
+        }
+        old.set(spec.table, row.newId as string, row.oldId as string); // the page's own
+        copies.push(copy as Owned);
+      }
+      const docs = [];
+      for (const copy of copies) {
+        docs.push(await asSource(ctx.db, spec, args.moveId, copy, old));
+      }
+      return { page: docs, count: docs.length, missing, isDone, continueCursor };
     },
   });
 }

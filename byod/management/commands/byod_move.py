@@ -137,7 +137,9 @@ class Command(BaseCommand):
 
         def show(seen: Move) -> None:
             done, total = seen.totals()
-            bar.total = max(1, total)
+            if not total:  # not counted yet (or nothing to move): nothing to draw yet
+                return
+            bar.total = total
             bar.show(min(done, bar.total), seen.get_phase_display())
 
         ended = run_move(move.pk, progress=show) or move

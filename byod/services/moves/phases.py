@@ -18,9 +18,10 @@ taken over), and the leases are renewed between batches.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import asdict
 from typing import Any
 
@@ -34,11 +35,13 @@ from byod.package import get_schema
 from byod.schema.data_functions import late_references
 from byod.services.deploys.lease import Lease
 from byod.services.moves import switching
+from byod.services.moves.counting import WAIT_STEP_SECONDS, Counting
 from byod.services.moves.digests import ZERO, Accumulator, Digest
 from byod.services.moves.late import LateReferences
-from byod.services.moves.transfer import Transfer
+from byod.services.moves.transfer import Interrupted, Transfer
 
 SETTLE_STEP_SECONDS = 0.5
+VERIFY_READERS = 4  # tables read back at once, each by a thread of its own
 
 
 def settle_seconds() -> float:
@@ -69,7 +72,9 @@ class Phases:
         tables = self.transfer.tables()
         if self.move.direction == MoveDirection.DELETE:
             self._freeze(check_destination=False)
-            self._count(tables, clear=False)
+            if uncounted := self._uncounted(tables):
+                self._learn(self.transfer.counts(uncounted, each_round=self._keep_alive))
+            self._save(MovePhase.REMOVING)
             self._remove(tables)
             transitions.move_verifying(self.move)
             self._check_empty(tables)
@@ -78,9 +83,12 @@ class Phases:
             # deployment must hold nobody else's.
             destination = self.move.destination
             self._freeze(check_destination=destination is not None and not destination.is_main)
-            self._count(tables, clear=True)
-            self._copy(tables)
-            self._fix(tables)
+            # The source is counted by a thread of its own while the copy goes on.
+            with Counting(self.transfer, self._uncounted(tables)) as counting:
+                self._clear(tables)
+                self._copy(tables, counting)
+                self._fix(tables)
+                self._learn(counting.all(self._keep_alive))
             transitions.move_verifying(self.move)
             self._verify(tables)
         with transaction.atomic():  # new credentials waiting for it: applied with the flip
@@ -112,31 +120,41 @@ class Phases:
             time.sleep(min(left, SETTLE_STEP_SECONDS))
             self._keep_alive()
 
-    def _count(self, tables: list[str], *, clear: bool) -> None:
-        states = self.move.tables
-        if tables and all("source_count" in states.get(t, {}) for t in tables):
-            return
-        if clear:
-            # What the destination holds of this owner is what an earlier move that did not
-            # end left there (or the copy kept after an older move): the content's real copy
-            # is the source, which stays the location until this move flips it.
-            self._save(MovePhase.CLEARING)
-            held = self.transfer.counts(tables, "destination", each_round=self._keep_alive)
-            for table in reversed(tables):
-                while held[table] and self.transfer.remove_batch(table, "destination"):
-                    self._keep_alive()
-        counted = self.transfer.counts(tables, each_round=self._keep_alive)
-        for table in tables:
-            self.move.table_state(table)["source_count"] = counted[table]
-        self._save(MovePhase.COPYING if clear else MovePhase.REMOVING)
+    def _uncounted(self, tables: list[str]) -> list[str]:
+        return [t for t in tables if "source_count" not in self.move.tables.get(t, {})]
 
-    def _copy(self, tables: list[str]) -> None:
+    def _learn(self, counted: dict[str, int]) -> None:
+        """Keeps the source's counts learnt so far (saved with the next progress)."""
+        for table, count in counted.items():
+            self.move.table_state(table)["source_count"] = count
+
+    def _clear(self, tables: list[str]) -> None:
+        """Removes what the destination holds of this owner: what an earlier move that did not
+        end left there (or the copy kept after an older move). The content's real copy is the
+        source, which stays the location until this move flips it. Done once, before the
+        first batch is copied (a copy saved before `cleared` was kept had every count)."""
+        states = [self.move.table_state(t) for t in tables]
+        if all(s.get("cleared") or "source_count" in s for s in states):
+            return
+        held = self.transfer.counts(tables, "destination", each_round=self._keep_alive)
+        if any(held.values()):
+            self._save(MovePhase.CLEARING)
+        for table in reversed(tables):
+            while held[table] and self.transfer.remove_batch(table, "destination"):
+                self._keep_alive()
+        for state in states:
+            state["cleared"] = True
+        self._save(MovePhase.COPYING)
+
+    def _copy(self, tables: list[str], counting: Counting) -> None:
         # The next batch is read from the source while this one is written to the destination
         # (two clients, one request each at a time); progress is saved here, after each write,
         # so a batch read ahead and never written is read again by the next attempt. The
         # source's digest is summed from the batches written (the source is frozen): saved
-        # with the cursor, it goes on from there after a crash.
+        # with the cursor, it goes on from there after a crash. The counts arrive meanwhile:
+        # the first round says which tables the source holds none of.
         late = late_references(get_schema())
+        self._learn(counting.after_first_round(self._keep_alive))
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="move-read") as ahead:
             for table in tables:
                 state = self.move.table_state(table)
@@ -149,7 +167,7 @@ class Phases:
                 docs: list[Any] = []
                 cursor: str | None = None
                 # A table the source holds none of (counted after the freeze) is not read.
-                if state.get("source_count"):
+                if state.get("source_count") != 0:
                     docs, cursor = self.transfer.read_batch(table, state.get("cursor"))
                 while True:
                     following = (
@@ -166,6 +184,7 @@ class Phases:
                     state["cursor"] = cursor
                     state["copy_done"] = cursor is None
                     state["needs_fix"] = bool(state.get("needs_fix")) or watch.pending
+                    self._learn(counting.counted())
                     self._save(MovePhase.COPYING, table)
                     if following is None:
                         break
@@ -186,35 +205,56 @@ class Phases:
 
     def _verify(self, tables: list[str]) -> None:
         # A table the source holds none of is checked empty on the destination, all such
-        # tables in one round trip; the others are read back and compared with the digest
-        # summed while copying (or, for a copy saved without it, with the source read again:
-        # both sides at once, two clients each read by one thread).
+        # tables in one round trip. The others are read back, several at once (a thread each,
+        # reading its table a page at a time), and compared with the source's digest summed
+        # while copying (for a copy saved without it, the same thread reads the source too).
         states = {t: self.move.table_state(t) for t in tables}
-        empty = [t for t in tables if not states[t].get("verified") and not _expected(states[t])]
+        unverified = [t for t in tables if not states[t].get("verified")]
+        empty = [t for t in unverified if not _expected(states[t])]
         held = self.transfer.counts(empty, "destination", each_round=self._keep_alive)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="move-digest") as beside:
-            for table in tables:
-                if not states[table].get("verified"):
-                    self._verify_table(table, held.get(table), beside)
-
-    def _verify_table(self, table: str, held: int | None, beside: ThreadPoolExecutor) -> None:
-        state = self.move.table_state(table)
-        saved = _saved_digest(state)
-        if held is not None:  # the source holds none of it: nor may the destination
-            if held:
+        for table in empty:
+            if held[table]:
                 raise ByodError(
                     MOVE_MISMATCH,
                     f"move {self.move.pk}, table {table}: the source holds none, the "
-                    f"destination {held}",
+                    f"destination {held[table]}",
                     table=table,
                 )
-            source = copied = Digest(0, ZERO)
-        elif saved is None:  # a copy saved without its summed digest: read the source too
-            on_source = beside.submit(self.transfer.digest, table, "source")
-            copied = self.transfer.digest(table, "destination")
-            source = on_source.result()
-        else:
-            source, copied = saved, self.transfer.digest(table, "destination")
+            self._verified(table, Digest(0, ZERO), Digest(0, ZERO))
+        stop = threading.Event()
+        with ThreadPoolExecutor(VERIFY_READERS, thread_name_prefix="move-verify") as readers:
+            reading = {
+                readers.submit(self._read_back, t, _saved_digest(states[t]), stop): t
+                for t in unverified
+                if t not in held
+            }
+            try:
+                while reading:
+                    done, _ = wait(reading, timeout=WAIT_STEP_SECONDS, return_when=FIRST_COMPLETED)
+                    self._keep_alive()
+                    for future in done:
+                        self._verified(reading.pop(future), *future.result())
+            finally:  # a mismatch or a failure: the other tables' readers stop at their next page
+                stop.set()
+
+    def _read_back(
+        self, table: str, saved: Digest | None, stop: threading.Event
+    ) -> tuple[Digest, Digest]:
+        """The source's digest of `table` (`saved`, or read again) and the destination's: on
+        a reader thread, which only calls the deployments."""
+
+        def go_on() -> None:
+            if stop.is_set():
+                raise Interrupted
+
+        copied = self.transfer.digest(table, "destination", each_page=go_on)
+        source = (
+            saved if saved is not None else self.transfer.digest(table, "source", each_page=go_on)
+        )
+        return source, copied
+
+    def _verified(self, table: str, source: Digest, copied: Digest) -> None:
+        state = self.move.table_state(table)
         expected = _expected(state)
         if source != copied or source.count != expected:
             raise ByodError(

@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import transaction
 from django.tasks import task
@@ -100,7 +101,7 @@ def _attempt(
 ) -> None:
     owner = move.worker
     try:
-        with _transfer(move) as transfer:
+        with _transfer(move, leases) as transfer:
             Phases(move, transfer, leases, progress).run()
     except (transitions.MoveStopped, transitions.TransitionError) as stopped:
         log.info("move %s: stopped, no longer ours: %s", move.pk, stopped.detail)
@@ -123,12 +124,17 @@ def _attempt(
 
 
 @contextlib.contextmanager
-def _transfer(move: Move) -> Iterator[Transfer]:
+def _transfer(move: Move, leases: list[lease.Lease]) -> Iterator[Transfer]:
+    """The move's engine, its clients' writes fenced by the move's leases: each mutation is
+    sent only while they are ours, and they are held until its deadline (a worker that lost
+    the move, after a long pause, writes nothing more)."""
     source = client_for(move.source, purpose=Purpose.DATA_WORKER)
+    source.hold = partial(_covering, leases)
     destination = None
     try:
         if move.destination is not None:
             destination = client_for(move.destination, purpose=Purpose.DATA_WORKER)
+            destination.hold = partial(_covering, leases)
         yield Transfer(
             source=source,
             destination=destination,
@@ -140,6 +146,14 @@ def _transfer(move: Move) -> Iterator[Transfer]:
         source.close()
         if destination is not None:
             destination.close()
+
+
+@contextlib.contextmanager
+def _covering(leases: list[lease.Lease], deadline: float) -> Iterator[None]:
+    with contextlib.ExitStack() as stack:
+        for held in leases:
+            stack.enter_context(held.covering(deadline))
+        yield
 
 
 def _record_failure(move: Move, error: ByodError, owner: str) -> None:

@@ -1,8 +1,8 @@
 """The engine of a move: one owner's documents between two deployments, batch by batch.
 
 Every call is one or two function calls of the package's move functions (v4, `data/<table>:
-exportPage | importBatch | fixReferences | removeBatch | foreign` and `moves:forget`), and
-each is safe to repeat:
+exportPage | copiesPage | importBatch | fixReferences | removeBatch | foreign` and
+`moves:forget`), and each is safe to repeat:
 
 - a copy batch reads a page of the owner's documents on the source and imports it on the
   destination; the destination's id map (`byodIdMap`) skips what it already holds, so a batch
@@ -10,7 +10,8 @@ each is safe to repeat:
   again here) writes nothing twice;
 - references are remapped through the map (tables are copied parents first); one whose target
   is not copied yet (a self reference) is set by the second pass, `fix_batch`;
-- digests read the destination's documents back as source ids, so both sides hash the same.
+- digests read the destination's copies back through the id map, as source ids, so both sides
+  hash the same.
 
 Queries and mutations are tried again, as the data plane does (`byod.data.ops`), when the
 deployment said "not now" or the connection dropped; other errors are raised as they are
@@ -31,7 +32,7 @@ from byod.package import get_schema
 from byod.schema.data_functions import blob_fields, move_order
 from byod.services.moves.digests import Accumulator, Digest
 
-__all__ = ["Digest", "Side", "Transfer"]
+__all__ = ["Digest", "Interrupted", "Side", "Transfer"]
 
 Side = Literal["source", "destination"]
 T = TypeVar("T")
@@ -41,6 +42,10 @@ MAX_ITEMS = 1000  # convex/dataMoves.ts MAX_MOVE_ITEMS
 COUNT_PAGE = MAX_ITEMS
 FORGET_PAGE = 1000
 MAX_BATCH_QUERIES = 64  # byod.client.function_api.MAX_BATCH
+
+
+class Interrupted(Exception):
+    """Raised by a caller's callback (`each_page`, `each_round`) to stop a long read."""
 
 
 class Transfer:
@@ -70,7 +75,7 @@ class Transfer:
         self._remove_cursors: dict[tuple[str, Side], str] = {}
         # Pages of a table that were too large to read, and batches too large to write in one
         # transaction, are asked for (sent) smaller from then on.
-        self._page_limits: dict[str, int] = {}
+        self._page_limits: dict[tuple[str, str], int] = {}
         self._import_limits: dict[str, int] = {}
 
     def tables(self) -> list[str]:
@@ -87,14 +92,18 @@ class Transfer:
         side: Side = "source",
         *,
         each_round: Callable[[], None] | None = None,
+        on_counted: Callable[[str, int], None] | None = None,
     ) -> dict[str, int]:
         """How many of the owner's documents of each table the side holds. The tables are
         counted together: each round trip asks every table not counted yet for its next page
-        (one query batch), so empty tables cost one request in all."""
+        (one query batch), so empty tables cost one request in all. `on_counted(table, count)`
+        is told each table's count as soon as it is known."""
         totals = dict.fromkeys(tables, 0)
 
         def add(table: str, page: dict[str, Any]) -> None:
             totals[table] += _int(page.get("count"), "count")
+            if on_counted is not None and _next(page) is None:
+                on_counted(table, totals[table])
 
         self._rounds(side, tables, COUNT_PAGE, add, each_round)
         return totals
@@ -173,13 +182,20 @@ class Transfer:
         fixed = _int(_field(answer, "fixed"), "fixed")
         return _next(answer), fixed
 
-    def digest(self, table: str, side: Side) -> Digest:
+    def digest(
+        self, table: str, side: Side, *, each_page: Callable[[], None] | None = None
+    ) -> Digest:
         """Count and hash of the owner's documents of `table` on `side`, references written
-        as source ids (the destination translates its ids through the id map)."""
+        as source ids: the source's as they are (exportPage), the destination's copies
+        through the move's id map (copiesPage). `each_page` is called before each page is
+        read (it may raise `Interrupted` to stop)."""
         found = Accumulator()
         cursor: str | None = None
+        function = "copiesPage" if side == "destination" else "exportPage"
         while True:
-            page = self._export(side, table, cursor, self.batch, translate=side == "destination")
+            if each_page is not None:
+                each_page()
+            page = self._export(side, table, cursor, self.batch, function=function)
             found.add(page["page"])
             cursor = _next(page)
             if cursor is None:
@@ -239,7 +255,9 @@ class Transfer:
         cursors: dict[str, str | None] = dict.fromkeys(tables)
         while cursors:
             chunk = list(cursors)[:MAX_BATCH_QUERIES]
-            limits = [min(num_items, self._page_limits.get(t, num_items)) for t in chunk]
+            limits = [
+                min(num_items, self._page_limits.get(("exportPage", t), num_items)) for t in chunk
+            ]
             queries: list[tuple[str, dict[str, Any] | None]] = [
                 (
                     self._path(table, "exportPage"),
@@ -252,7 +270,7 @@ class Transfer:
             for table, limit, result in zip(chunk, limits, results, strict=True):
                 if result.error is not None:
                     if limit > 1 and _too_large(result.error):
-                        self._page_limits[table] = limit // 2
+                        self._page_limits[("exportPage", table)] = limit // 2
                         continue
                     raise result.error
                 answer = _page(table, result.value)
@@ -272,30 +290,32 @@ class Transfer:
         cursor: str | None,
         num_items: int,
         *,
-        translate: bool = False,
+        function: str = "exportPage",
     ) -> dict[str, Any]:
-        """One exportPage; a page too large to read or answer is asked again in halves."""
+        """One exportPage (or copiesPage); a page too large to read or answer is asked again
+        in halves."""
         client = self._client(side)
         args: dict[str, Any] = {"owner": self.owner, "cursor": cursor}
-        if translate:
+        if function == "copiesPage":
             args["moveId"] = self.move_id
-        num_items = min(num_items, self._page_limits.get(table, num_items))
+        limit = (function, table)
+        num_items = min(num_items, self._page_limits.get(limit, num_items))
         while True:
             try:
-                path, page_args = self._path(table, "exportPage"), {**args, "numItems": num_items}
+                path, page_args = self._path(table, function), {**args, "numItems": num_items}
                 answer = self._retry(partial(client.query, path, page_args))
             except ConvexError as error:
                 if num_items > 1 and _too_large(error):
                     num_items //= 2
-                    self._page_limits[table] = num_items  # the next pages start there
+                    self._page_limits[limit] = num_items  # the next pages start there
                     continue
                 raise
             return _page(table, answer)
 
     def _import(self, table: str, docs: list[Any]) -> int:
         """Imports `docs` (one operation id, the same on every try); a batch too large for one
-        transaction is sent again in halves, and the table's next batches at the size that
-        fit."""
+        transaction (which wrote nothing) is sent again in halves, and the table's next
+        batches at the size that fit."""
         client = self._client("destination")
         op_id = new_op_id()
         args = {"owner": self.owner, "opId": op_id, "moveId": self.move_id, "docs": docs}

@@ -5,7 +5,7 @@
 import type { TableSpec } from "../dataLib";
 import { getFunction, pageFunction } from "../dataReads";
 import { insertFunction, patchFunction, removeFunction } from "../dataWrites";
-import { exportPageFunction, importBatchFunction, fixReferencesFunction, removeBatchFunction, foreignFunction, type MoveSpec } from "../dataMoves";
+import { exportPageFunction, copiesPageFunction, importBatchFunction, fixReferencesFunction, removeBatchFunction, foreignFunction, type MoveSpec } from "../dataMoves";
 
 const spec: TableSpec = {
   table: "designTemplates",
@@ -24,6 +24,7 @@ export const insert = insertFunction(spec);
 export const patch = patchFunction(spec);
 export const remove = removeFunction(spec);
 export const exportPage = exportPageFunction(spec, move);
+export const copiesPage = copiesPageFunction(spec);
 export const importBatch = importBatchFunction(spec, move);
 export const fixReferences = fixReferencesFunction(spec);
 export const removeBatch = removeBatchFunction(spec, move);
