@@ -51,7 +51,14 @@ def conversation(i: int) -> dict[str, Any]:
 def test_a_worker_killed_mid_migration_is_resumed_from_the_saved_cursor(
     tmp_path: Path, canary_deployment: EmulatorDeployment
 ) -> None:
-    sandbox = Sandbox(tmp_path, BYOD_DEPLOY_LEASE_SECONDS="3", BYOD_MIGRATION_BATCH_SIZE="25")
+    # A call that changes the deployment holds the lease until its deadline: the killed
+    # worker's lease lasts that long after its last one (60 s by default).
+    sandbox = Sandbox(
+        tmp_path,
+        BYOD_DEPLOY_LEASE_SECONDS="3",
+        BYOD_DEPLOY_CALL_SECONDS="20",
+        BYOD_MIGRATION_BATCH_SIZE="25",
+    )
     ids = sandbox.python(ON_V1, DEP_URL=canary_deployment.url, DEP_KEY=canary_deployment.admin_key)
     assert ids["v1"] == "succeeded"
     canary_deployment.insert_many("conversations", [conversation(i) for i in range(DOCUMENTS)])

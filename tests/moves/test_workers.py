@@ -67,6 +67,9 @@ def test_a_worker_killed_mid_copy_leaves_a_move_that_resumes_and_ends_with_each_
     sandbox = Sandbox(
         tmp_path,
         BYOD_DEPLOY_LEASE_SECONDS="3",
+        # A write holds the move's lease until its deadline: the killed worker's lease lasts
+        # that long after its last write (60 s by default; these take milliseconds).
+        BYOD_DATA_WORKER_CALL_SECONDS="10",
         BYOD_MOVE_SETTLE_SECONDS="0",
         BYOD_MOVE_BATCH_SIZE="50",
         BYOD_MOVE_RETRY_SECONDS="0.2",

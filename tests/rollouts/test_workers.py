@@ -124,7 +124,10 @@ def assert_each_connection_deployed_once(sandbox: Sandbox, version: int) -> None
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    with make_sandbox(tmp_path, BYOD_DEPLOY_LEASE_SECONDS="3") as made:
+    # A call that changes a deployment holds its lease until the call's deadline: a killed
+    # worker's lease lasts that long after its last one (60 s by default).
+    settings = {"BYOD_DEPLOY_LEASE_SECONDS": "3", "BYOD_DEPLOY_CALL_SECONDS": "20"}
+    with make_sandbox(tmp_path, **settings) as made:
         yield made
 
 
