@@ -133,17 +133,20 @@ class Command(BaseCommand):
             move = control.request_move(user, direction, actor=None)
         except ByodError as refused:
             return (str(user), "-", "not started", "-", shorten(refused.user_message, 60)), False
-        bar = ProgressBar(self.stdout, 1)
+        bars: list[ProgressBar] = []  # drawn once every table is counted
 
         def show(seen: Move) -> None:
             done, total = seen.totals()
-            if not total:  # not counted yet (or nothing to move): nothing to draw yet
+            if not total:  # not counted yet (or nothing to move)
                 return
-            bar.total = total
-            bar.show(min(done, bar.total), seen.get_phase_display())
+            if not bars:
+                bars.append(ProgressBar(self.stdout, total))
+            bars[0].total = total
+            bars[0].show(min(done, total), seen.get_phase_display())
 
         ended = run_move(move.pk, progress=show) or move
-        bar.finish()
+        for bar in bars:
+            bar.finish()
         ended.refresh_from_db()
         done, total = ended.totals()
         said = f"{ended.error_category}: {ended.error_message}" if ended.error_category else ""
