@@ -27,10 +27,12 @@ VERB = {
 class TableLine:
     table: str
     done: int
-    total: int
+    total: int | None  # None: not counted yet (the copy goes on while the source is counted)
 
     @property
     def text(self) -> str:
+        if self.total is None:
+            return f"{self.table}, {self.done:,} (counting)"
         return f"{self.table}, {self.done:,} of {self.total:,}"
 
 
@@ -57,12 +59,14 @@ class MoveView:
 
     @property
     def lines(self) -> list[TableLine]:
+        """One line per table holding something to move (or moved), in the order moved."""
         key = "removed" if self.move.direction == MoveDirection.DELETE else "copied"
         found = []
         for table, state in self.move.tables.items():
-            total = int(state.get("source_count") or 0)
-            done = min(int(state.get(key) or 0), total) if total else int(state.get(key) or 0)
-            found.append(TableLine(table, done, total))
+            done = int(state.get(key) or 0)
+            total = int(state["source_count"]) if "source_count" in state else None
+            if done or total:  # a table with nothing in it (or nothing counted yet) says nothing
+                found.append(TableLine(table, min(done, total) if total else done, total))
         return found
 
     @property

@@ -75,6 +75,23 @@ def test_a_running_move_shows_its_progress_per_table_and_polls(owner: User) -> N
     assert text.lstrip().startswith('<div id="move-status"') and "4,200 of 10,000" in text
 
 
+def test_while_the_source_is_still_counted_the_page_shows_no_guessed_total(owner: User) -> None:
+    # The copy goes on while the source is counted: messages has no count yet.
+    main_and_own(owner, version=4)
+    move = running(owner)
+    move.tables["messages"].pop("source_count")
+    move.tables["bookmarks"] = {"source_count": 0, "copied": 0}  # holds nothing: not listed
+    transitions.save_move_progress(move, phase=MovePhase.COPYING, table="messages")
+    html = page(owner)
+    assert "Moving your data: copying" in html and "bookmarks, 0" not in html
+    assert "conversations, 50 of 50" in html and "messages, 4,200 (counting)" in html
+    assert "<progress" not in html
+    move.tables["messages"]["source_count"] = 10000
+    transitions.save_move_progress(move, phase=MovePhase.COPYING, table="messages")
+    html = page(owner)
+    assert "Moving your data: messages, 4,200 of 10,000" in html and "<progress" in html
+
+
 def test_the_poll_stops_with_the_result_once_the_move_is_done(owner: User) -> None:
     _, own = main_and_own(owner, version=4)
     move = running(owner)
