@@ -15,7 +15,7 @@ from byod.services.moves import control, transfer
 from byod.services.moves.run import run_move
 from tests.moves.conftest import Pair, assert_all_there_once, seed
 from tests.moves.helpers import make_move
-from tests.moves.test_moves import run_to_the_end
+from tests.moves.test_moves import paused_midway, run_to_the_end
 
 
 @pytest.fixture
@@ -53,15 +53,7 @@ def test_a_move_resumed_before_every_table_was_counted_keeps_what_it_copied(
     pair: Pair, owner: User
 ) -> None:
     mine = seed(pair.main, owner, conversations=2, per_conversation=100)
-    move = control.request_move(owner, MoveDirection.IN, actor=owner)
-
-    def pause(seen: Move) -> None:
-        if int(seen.tables.get("messages", {}).get("copied") or 0):
-            pair.main.set_state("paused")
-
-    run_move(move.pk, progress=pause)
-    move.refresh_from_db()
-    assert move.status == MoveStatus.WAITING and move.error_category == "paused"
+    move = paused_midway(pair, owner)
     assert not all("source_count" in s for s in move.tables.values())
     assert int(move.tables["messages"]["copied"]) > 0
     pair.main.set_state("running")

@@ -28,6 +28,21 @@ def run_to_the_end(move: Move, **kwargs: Any) -> Move:
     raise AssertionError(f"move {move.pk} did not end: {move.status} {move.error_message}")
 
 
+def paused_midway(pair: Pair, owner: User) -> Move:
+    """One attempt of a move in, during which the main deployment pauses once messages were
+    copied: the move waits (paused); the deployment stays paused."""
+    move = control.request_move(owner, MoveDirection.IN, actor=owner)
+
+    def pause(seen: Move) -> None:
+        if int(seen.tables.get("messages", {}).get("copied") or 0):
+            pair.main.set_state("paused")
+
+    run_move(move.pk, progress=pause)
+    move.refresh_from_db()
+    assert move.status == MoveStatus.WAITING and move.error_category == "paused"
+    return move
+
+
 def test_in_back_and_delete_move_only_the_owners_content(
     pair: Pair, owner: User, other_user: User
 ) -> None:
@@ -181,15 +196,7 @@ def test_a_copy_saved_without_its_summed_digest_is_verified_by_reading_the_sourc
     # A move saved midway by a worker that did not sum digests while copying (an older
     # release): the resumed move reads the source again to verify, and runs every fix pass.
     mine = seed(pair.main, owner, conversations=2, per_conversation=100)
-    move = control.request_move(owner, MoveDirection.IN, actor=owner)
-
-    def pause_once(seen: Move) -> None:
-        if int(seen.tables.get("messages", {}).get("copied") or 0):
-            pair.main.set_state("paused")
-
-    run_move(move.pk, progress=pause_once)
-    move.refresh_from_db()
-    assert move.status == MoveStatus.WAITING
+    move = paused_midway(pair, owner)
     older = {
         table: {k: v for k, v in state.items() if k not in ("source_digest", "needs_fix")}
         for table, state in move.tables.items()

@@ -52,6 +52,14 @@ type Cursor = {
 
 const START: Cursor = { parent: null, parentTime: -1, parentSeen: [], childTime: -1, childSeen: [] };
 
+/** A page of what one move wrote here: its owner, its id, where to go on, how many. */
+const MOVE_PAGE_ARGS = {
+  owner: v.string(),
+  moveId: v.string(),
+  cursor: v.union(v.string(), v.null()),
+  numItems: v.number(),
+};
+
 function numItemsOf(numItems: number): number {
   if (!Number.isInteger(numItems) || numItems < 1 || numItems > MAX_MOVE_ITEMS) {
     fail("invalid_argument", `numItems: 1 to ${MAX_MOVE_ITEMS}`);
@@ -254,12 +262,7 @@ export function exportPageFunction(spec: TableSpec, move: MoveSpec) {
  * owner's documents here: found without walking a parent-owned table's parents. */
 export function copiesPageFunction(spec: TableSpec) {
   return internalQueryGeneric({
-    args: {
-      owner: v.string(),
-      moveId: v.string(),
-      cursor: v.union(v.string(), v.null()),
-      numItems: v.number(),
-    },
+    args: MOVE_PAGE_ARGS,
     handler: async (ctx, args) => {
       checkText(args.owner, "owner");
       checkText(args.moveId, "moveId");
@@ -352,12 +355,7 @@ export function importBatchFunction(spec: TableSpec, move: MoveSpec) {
 
 export function fixReferencesFunction(spec: TableSpec) {
   return internalMutationGeneric({
-    args: {
-      owner: v.string(),
-      moveId: v.string(),
-      cursor: v.union(v.string(), v.null()),
-      numItems: v.number(),
-    },
+    args: MOVE_PAGE_ARGS,
     handler: async (ctx, args) => {
       checkText(args.owner, "owner");
       const numItems = numItemsOf(args.numItems);
