@@ -3,8 +3,8 @@
 A move goes queued -> running -> verifying -> done, and may wait (its deployment away), fail or be
 cancelled; `byod.transitions.moves` makes every change and writes its Event. At most one move of
 a user is unfinished at a time (a constraint). Its worker records progress per table in
-`tables` (`{table: {cursor, copied, source_count, verified, removed, fixed}}`), so a move that
-lost its worker resumes where the cursors say.
+`tables` (`{table: {cursor, copied, source_count, cleared, verified, removed, fixed, ...}}`), so a
+move that lost its worker resumes where the cursors say.
 
 From the moment a move is frozen (`frozen_at`) until it ends, the data plane refuses the user's
 writes (`moving`); reads go on from the source, which stays the user's location until the flip.
@@ -103,7 +103,8 @@ class Move(models.Model):
     status = models.CharField(max_length=16, choices=MoveStatus.choices, default=MoveStatus.QUEUED)
     phase = models.CharField(max_length=16, choices=MovePhase.choices, default=MovePhase.QUEUED)
     phase_table = models.CharField(max_length=64, blank=True, default="")
-    # {table: {cursor, copied, source_count, fixed, verified, removed}}; written by the worker.
+    # {table: {cursor, copied, source_count, cleared, fixed, verified, removed, ...}}; written by
+    # the worker (source_count arrives while the copy goes on).
     tables = models.JSONField(default=dict, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -3,10 +3,11 @@
 In and back: preflight (the destination holds no other owner's content; the user holds no
 uploaded file, whose blob cannot move yet) -> freeze (the user's
 writes are refused from now on; reads go on from the source) -> settle (a request that read
-the location before the freeze may still write, for at most its data budget) -> count the
-source and clear what an earlier, unfinished move left at the destination -> copy every table,
-parents first, in batches -> fix the references to documents copied later -> verify (per
-table, count and digest equal on both sides) -> done, which flips the location in the same
+the location before the freeze may still write, for at most its data budget) -> clear what an
+earlier, unfinished move left at the destination -> copy every table, parents first, in
+batches, while another thread counts the source (`counting`) -> fix the references to
+documents copied later -> verify (per table, count and digest of the copies read back equal
+the source's; several tables at once) -> done, which flips the location in the same
 transaction. Delete: freeze -> settle -> count -> remove children first until every table
 counts zero -> done.
 
@@ -132,7 +133,8 @@ class Phases:
         """Removes what the destination holds of this owner: what an earlier move that did not
         end left there (or the copy kept after an older move). The content's real copy is the
         source, which stays the location until this move flips it. Done once, before the
-        first batch is copied (a copy saved before `cleared` was kept had every count)."""
+        first batch is copied: marked `cleared` per table (a move saved by an older worker,
+        which counted before it cleared, says so by its counts)."""
         states = [self.move.table_state(t) for t in tables]
         if all(s.get("cleared") or "source_count" in s for s in states):
             return
