@@ -61,6 +61,15 @@ def test_disconnect_choices_then_a_bring_back_in_progress(
     page.wait_for_selector("#move-status[data-move=queued]", timeout=STEP_TIMEOUT_MS)
     move = Move.objects.get()
     transitions.move_running(move, worker="w-test")
+    # The copy goes on while the source is counted: no total, no percentage yet.
+    move.tables = {"messages": {"copied": 1000}, "notes": {"copied": 0, "source_count": 0}}
+    transitions.save_move_progress(move, phase=MovePhase.COPYING, table="messages")
+    page.wait_for_selector(
+        "#move-status li:has-text('messages, 1,000 (counting)')", timeout=STEP_TIMEOUT_MS
+    )
+    assert page.locator("#move-status progress").count() == 0
+    assert "notes" not in page.inner_text("#move-status")  # holds nothing: not listed
+    check_state(page, "moves-03-counting")
     for done in (0, 4200):
         move.tables = {"messages": {"copied": done, "source_count": 10000}}
         transitions.save_move_progress(move, phase=MovePhase.COPYING, table="messages")
@@ -68,7 +77,7 @@ def test_disconnect_choices_then_a_bring_back_in_progress(
             f"#move-status .move-headline:has-text('messages, {done:,} of 10,000')",
             timeout=STEP_TIMEOUT_MS,
         )
-    check_state(page, "moves-03-moving-back")
+    check_state(page, "moves-04-moving-back")
 
     transitions.move_verifying(move)
     transitions.move_done(move, keep_days=7)
@@ -80,5 +89,5 @@ def test_disconnect_choices_then_a_bring_back_in_progress(
     page.wait_for_timeout(2500)
     assert polls == []  # polling stopped
     assert page.evaluate("window.__noReload") is True  # swapped, not reloaded
-    check_state(page, "moves-04-brought-back")
+    check_state(page, "moves-05-brought-back")
     assert errors == [], errors
