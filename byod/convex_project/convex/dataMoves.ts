@@ -107,9 +107,10 @@ function seenAt(docs: Owned[], time: number, seen: string[]) {
 }
 
 /** Up to `numItems` of the owner's documents of a parent-owned table after `cursor`, walking
- * the owner's parents in creation order and each one's children in creation order. */
+ * the owner's parents in creation order and each one's children in creation order.
+ * `onParent` is told each parent this call read (the owner's, found by the owner index). */
 async function childPage(db: Reader, spec: TableSpec, move: MoveSpec, owner: string, c: Cursor,
-  numItems: number) {
+  numItems: number, onParent?: (id: string) => void) {
   const [link, top] = spec.chain;
   const page: Owned[] = [];
   let ranges = 0;
@@ -133,6 +134,7 @@ async function childPage(db: Reader, spec: TableSpec, move: MoveSpec, owner: str
         }
       }
       const next = parents.shift() as Owned;
+      onParent?.(next._id as string);
       const at = seenAt([next], cursor.parentTime, cursor.parentSeen);
       cursor = { ...START, parent: next._id, parentTime: at.time, parentSeen: at.seen };
     }
@@ -155,7 +157,7 @@ async function childPage(db: Reader, spec: TableSpec, move: MoveSpec, owner: str
 }
 
 async function ownerPage(db: Reader, spec: TableSpec, move: MoveSpec, owner: string,
-  cursor: string | null, numItems: number) {
+  cursor: string | null, numItems: number, onParent?: (id: string) => void) {
   if (spec.kind === "field") {
     const { page, isDone, continueCursor } = await db
       .query(spec.table)
@@ -163,7 +165,7 @@ async function ownerPage(db: Reader, spec: TableSpec, move: MoveSpec, owner: str
       .paginate({ cursor, numItems });
     return { page: page as Owned[], isDone, continueCursor };
   }
-  return await childPage(db, spec, move, owner, parseCursor(cursor), numItems);
+  return await childPage(db, spec, move, owner, parseCursor(cursor), numItems, onParent);
 }
 
 /** What one call has already looked up, by table and id: a page's documents often point at the
@@ -236,15 +238,18 @@ export function exportPageFunction(spec: TableSpec, move: MoveSpec) {
     handler: async (ctx, args) => {
       checkText(args.owner, "owner");
       const numItems = numItemsOf(args.numItems);
+      // The page's own documents and the parents it walked are the owner's, there.
+      const owned = new Known<boolean>();
+      const parentTable = spec.chain[0].parent;
+      const walked = (id: string) => owned.set(parentTable as string, id, true);
       const { page, isDone, continueCursor } = await ownerPage(
-        ctx.db, spec, move, args.owner, args.cursor, numItems);
+        ctx.db, spec, move, args.owner, args.cursor, numItems, walked);
       if (args.countOnly) {
         return { page: [], count: page.length, isDone, continueCursor };
       }
       const docs = [];
-      const owned = new Known<boolean>();
       for (const doc of page) {
-        owned.set(spec.table, doc._id as string, true); // the page's own: the owner's, there
+        owned.set(spec.table, doc._id as string, true);
       }
       for (const doc of page) {
         docs.push(await withoutDangling(ctx.db, spec, args.owner, doc, owned));
