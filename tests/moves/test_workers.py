@@ -19,7 +19,7 @@ from byod.services.moves import control
 from byod.services.moves.run import run_move
 from tests.deploy.sandbox import Sandbox
 from tests.deploy.test_workers import stop
-from tests.fixtures.emulator import Emulator
+from tests.fixtures.emulator import Emulator, EmulatorDeployment
 from tests.fixtures.waiting import wait_for
 from tests.moves.conftest import Pair, assert_all_there_once, deployment_with_package, seed
 
@@ -44,6 +44,30 @@ connection(owner, os.environ["OWN_URL"], os.environ["OWN_KEY"])
 result = {"owner": str(owner.external_id)}
 """
 
+
+def connected_sandbox(
+    tmp_path: Path, main: EmulatorDeployment, own: EmulatorDeployment, **settings: str
+) -> tuple[Sandbox, str]:
+    """A sandbox for moves (no settling, batches of 50, quick retries; `settings` on top) whose
+    owner is connected to `own`, beside the main deployment `main`; and the owner's id."""
+    sandbox = Sandbox(
+        tmp_path,
+        BYOD_MOVE_SETTLE_SECONDS="0",
+        BYOD_MOVE_BATCH_SIZE="50",
+        BYOD_MOVE_RETRY_SECONDS="0.2",
+        **settings,
+    )
+    ids = sandbox.python(
+        SETUP,
+        VERSION=str(CURRENT_VERSION),
+        MAIN_URL=main.url,
+        MAIN_KEY=main.admin_key,
+        OWN_URL=own.url,
+        OWN_KEY=own.admin_key,
+    )
+    return sandbox, str(ids["owner"])
+
+
 REQUEST = """
 from accounts.models import User
 from byod.services.moves import control
@@ -64,25 +88,16 @@ def test_a_worker_killed_mid_copy_leaves_a_move_that_resumes_and_ends_with_each_
 ) -> None:
     main = deployment_with_package(convex_emulator)
     own = deployment_with_package(convex_emulator)
-    sandbox = Sandbox(
+    sandbox, owner_id = connected_sandbox(
         tmp_path,
+        main,
+        own,
         BYOD_DEPLOY_LEASE_SECONDS="3",
         # A write holds the move's lease until its deadline: the killed worker's lease lasts
         # that long after its last write (60 s by default; these take milliseconds).
         BYOD_DATA_WORKER_CALL_SECONDS="10",
-        BYOD_MOVE_SETTLE_SECONDS="0",
-        BYOD_MOVE_BATCH_SIZE="50",
-        BYOD_MOVE_RETRY_SECONDS="0.2",
     )
-    ids = sandbox.python(
-        SETUP,
-        VERSION=str(CURRENT_VERSION),
-        MAIN_URL=main.url,
-        MAIN_KEY=main.admin_key,
-        OWN_URL=own.url,
-        OWN_KEY=own.admin_key,
-    )
-    mine = seed(main, (ids["owner"], "owner"), conversations=10, per_conversation=100)
+    mine = seed(main, (owner_id, "owner"), conversations=10, per_conversation=100)
     own.set_fault("mutation", latency_ms=150)  # slow enough to be caught mid-copy
     move_id = sandbox.python(REQUEST)
     worker_args = ("db_worker", "--interval", "0.1", "--no-startup-delay")

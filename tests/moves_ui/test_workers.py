@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from byod.package.version import CURRENT_VERSION
 from tests.deploy.sandbox import Sandbox
 from tests.deploy.test_workers import stop
 from tests.fixtures.emulator import Emulator, EmulatorDeployment
@@ -28,7 +27,7 @@ from tests.moves.conftest import (
     deployment_with_package,
     seed,
 )
-from tests.moves.test_workers import SETUP
+from tests.moves.test_workers import connected_sandbox
 
 IN_OWN = """
 from django.utils import timezone
@@ -74,22 +73,9 @@ def content_in_own(
 ) -> tuple[Sandbox, Content]:
     """A sandbox whose owner is connected to `own` (the main deployment `main` beside it), with
     their content there: 4 conversations of 30 messages."""
-    sandbox = Sandbox(
-        tmp_path,
-        BYOD_MOVE_SETTLE_SECONDS="0",
-        BYOD_MOVE_BATCH_SIZE="50",
-        BYOD_MOVE_RETRY_SECONDS="0.2",
-    )
-    ids = sandbox.python(
-        SETUP,
-        VERSION=str(CURRENT_VERSION),
-        MAIN_URL=main.url,
-        MAIN_KEY=main.admin_key,
-        OWN_URL=own.url,
-        OWN_KEY=own.admin_key,
-    )
+    sandbox, owner_id = connected_sandbox(tmp_path, main, own)
     sandbox.python(IN_OWN)
-    return sandbox, seed(own, (ids["owner"], "owner"), conversations=4, per_conversation=30)
+    return sandbox, seed(own, (owner_id, "owner"), conversations=4, per_conversation=30)
 
 
 def state(sandbox: Sandbox, move_id: int) -> dict[str, Any]:
