@@ -48,7 +48,7 @@ class MoveAdmin(ReadOnlyAdmin):
         done, total = obj.totals()
         if not obj.tables:
             return "—"
-        return f"{done:,} of {total:,}" if total or obj.is_finished else f"{done:,}, counting"
+        return f"{done:,} of {total:,}" if obj.counted else f"{done:,}, counting"
 
     @admin.display(description="error", ordering="error_category")
     def error_display(self, obj: Move) -> str:

@@ -194,12 +194,18 @@ class Move(models.Model):
         state: dict[str, Any] = self.tables.setdefault(table, {})
         return state
 
+    @property
+    def counted(self) -> bool:
+        """Whether the move's tables are known and each is counted at the source (the copy
+        starts before that)."""
+        return bool(self.tables) and all("source_count" in s for s in self.tables.values())
+
     def totals(self) -> tuple[int, int]:
         """Documents copied (or removed, for a delete) and documents counted at the source;
-        the total is 0 until every table is counted (the copy starts before that)."""
+        the total is 0 until the move is `counted`."""
         key = "removed" if self.direction == MoveDirection.DELETE else "copied"
         done = sum(int(s.get(key) or 0) for s in self.tables.values())
-        if not all("source_count" in s for s in self.tables.values()):
+        if not self.counted:
             return done, 0
         total = sum(int(s.get("source_count") or 0) for s in self.tables.values())
         return done, total

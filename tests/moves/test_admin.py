@@ -39,6 +39,11 @@ def test_a_running_move_not_counted_yet_says_so(staff: User, owner: User) -> Non
     running.save(update_fields=["tables"])
     listed = client_for(staff).get(reverse("admin:byod_move_changelist")).content.decode()
     assert "57, counting" in listed and " of 12" not in listed
+    # Counted, with nothing in it: a total of zero, not "counting".
+    running.tables = {"notes": {"source_count": 0, "copied": 0}}
+    running.save(update_fields=["tables"])
+    listed = client_for(staff).get(reverse("admin:byod_move_changelist")).content.decode()
+    assert "0 of 0" in listed and "counting" not in listed
 
 
 def test_moves_cannot_be_added_changed_or_deleted_in_the_admin(staff: User, owner: User) -> None:

@@ -133,19 +133,19 @@ class Command(BaseCommand):
             move = control.request_move(user, direction, actor=None)
         except ByodError as refused:
             return (str(user), "-", "not started", "-", shorten(refused.user_message, 60)), False
-        bars: list[ProgressBar] = []  # drawn once every table is counted
+        bar: ProgressBar | None = None  # drawn once every table is counted
 
         def show(seen: Move) -> None:
-            done, total = seen.totals()
-            if not total:  # not counted yet (or nothing to move)
+            nonlocal bar
+            if not seen.counted:
                 return
-            if not bars:
-                bars.append(ProgressBar(self.stdout, total))
-            bars[0].total = total
-            bars[0].show(min(done, total), seen.get_phase_display())
+            done, total = seen.totals()
+            if bar is None:
+                bar = ProgressBar(self.stdout, total)
+            bar.show(min(done, bar.total), seen.get_phase_display())
 
         ended = run_move(move.pk, progress=show) or move
-        for bar in bars:
+        if bar is not None:
             bar.finish()
         ended.refresh_from_db()
         done, total = ended.totals()
