@@ -191,11 +191,12 @@ class Transfer:
         read (it may raise `Interrupted` to stop)."""
         found = Accumulator()
         cursor: str | None = None
-        function = "copiesPage" if side == "destination" else "exportPage"
+        mapped = {"moveId": self.move_id}
+        function, extra = ("copiesPage", mapped) if side == "destination" else ("exportPage", {})
         while True:
             if each_page is not None:
                 each_page()
-            page = self._export(side, table, cursor, self.batch, function=function)
+            page = self._export(side, table, cursor, self.batch, function=function, extra=extra)
             found.add(page["page"])
             cursor = _next(page)
             if cursor is None:
@@ -273,7 +274,7 @@ class Transfer:
                         self._page_limits[("exportPage", table)] = limit // 2
                         continue
                     raise result.error
-                answer = _page(table, result.value)
+                answer = _page("exportPage", table, result.value)
                 on_page(table, answer)
                 following = _next(answer)
                 if following is None:
@@ -291,13 +292,12 @@ class Transfer:
         num_items: int,
         *,
         function: str = "exportPage",
+        extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """One exportPage (or copiesPage); a page too large to read or answer is asked again
-        in halves."""
+        """One exportPage (or another paging function, with its `extra` arguments); a page too
+        large to read or answer is asked again in halves."""
         client = self._client(side)
-        args: dict[str, Any] = {"owner": self.owner, "cursor": cursor}
-        if function == "copiesPage":
-            args["moveId"] = self.move_id
+        args: dict[str, Any] = {"owner": self.owner, "cursor": cursor, **(extra or {})}
         limit = (function, table)
         num_items = min(num_items, self._page_limits.get(limit, num_items))
         while True:
@@ -310,7 +310,7 @@ class Transfer:
                     self._page_limits[limit] = num_items  # the next pages start there
                     continue
                 raise
-            return _page(table, answer)
+            return _page(function, table, answer)
 
     def _import(self, table: str, docs: list[Any]) -> int:
         """Imports `docs` (one operation id, the same on every try); a batch too large for one
@@ -361,10 +361,10 @@ def _too_large(error: ConvexError) -> bool:
     return _OVER_LIMITS.search(str(error)) is not None
 
 
-def _page(table: str, answer: Any) -> dict[str, Any]:
-    """An exportPage answer, checked to hold a page."""
+def _page(function: str, table: str, answer: Any) -> dict[str, Any]:
+    """A paging function's answer, checked to hold a page."""
     if not isinstance(answer, dict) or not isinstance(answer.get("page"), list):
-        raise ConvexError(PROTOCOL_ERROR, f"{table}: exportPage answered no page")
+        raise ConvexError(PROTOCOL_ERROR, f"{table}: {function} answered no page")
     return answer
 
 
