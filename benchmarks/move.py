@@ -226,7 +226,7 @@ def owned_count(dep: Any, owner: str) -> int:
 
 @contextmanager
 def timed_phases() -> Iterator[dict[str, float]]:
-    """Wall time spent in each of the job's phases (`Phases._count` ...), summed over attempts."""
+    """Wall time spent in each of the job's phases (`Phases._copy` ...), summed over attempts."""
     from byod.services.moves.phases import Phases
 
     spent: dict[str, float] = {}
@@ -255,10 +255,6 @@ def timed_phases() -> Iterator[dict[str, float]]:
 
 def requests(*deps: Any) -> int:
     return sum(int(d.calls()["requests"]) for d in deps)
-
-
-def emulators_cpu(emulators: tuple[Any, Any]) -> float:
-    return sum(process_cpu(emulator.process.pid) for emulator in emulators)
 
 
 def timed_moves(emulators: tuple[Any, Any], options: argparse.Namespace, run: int) -> float:

@@ -240,8 +240,8 @@ export function exportPageFunction(spec: TableSpec, move: MoveSpec) {
       const numItems = numItemsOf(args.numItems);
       // The page's own documents and the parents it walked are the owner's, there.
       const owned = new Known<boolean>();
-      const parentTable = spec.chain[0].parent;
-      const walked = (id: string) => owned.set(parentTable as string, id, true);
+      const parent = spec.chain[0].parent;
+      const walked = parent === null ? undefined : (id: string) => owned.set(parent, id, true);
       const { page, isDone, continueCursor } = await ownerPage(
         ctx.db, spec, move, args.owner, args.cursor, numItems, walked);
       if (args.countOnly) {
