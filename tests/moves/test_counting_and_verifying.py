@@ -77,6 +77,7 @@ def test_a_count_that_fails_makes_the_move_wait(pair: Pair, owner: User) -> None
 
     move.refresh_from_db()
     assert move.status == MoveStatus.WAITING and move.error_category == "paused"
+    assert move.frozen_at is not None  # past the preflight: it was the count that was refused
     pair.main.clear_faults()
     ended = run_to_the_end(move)
     assert ended.status == MoveStatus.DONE, ended.error_message
